@@ -1,0 +1,39 @@
+# SPDX-License-Identifier: MIT
+# The two entry points of README.md, plus conveniences for developers.
+#   make run   installs what is missing, builds, prepares ./demo, serves.
+#   make test  installs what is missing, builds with ASan+UBSan, runs CTest.
+JOBS ?= $(shell nproc)
+BUILD ?= build/default
+TEST_BUILD ?= build/asan
+
+.PHONY: all run test deps build test-build format bench clean
+
+all: build
+
+deps:
+	scripts/install-deps
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	scripts/demo-run $(BUILD)/src/cli/gatehouse
+
+test-build: deps
+	cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON
+	cmake --build $(TEST_BUILD) -j $(JOBS)
+
+test: test-build
+	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
+	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 600
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+bench: build
+	bench/vs-nginx $(BUILD)/src/cli/gatehouse
+
+clean:
+	rm -rf build

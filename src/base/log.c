@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+// Logging with one write(2) per line: atomic for O_APPEND files and pipes
+// below PIPE_BUF, so worker threads need no lock.
+#include "base/log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gatehouse/error.h>
+
+struct log {
+    int fd;
+    int owns_fd;
+    enum log_level min_level;
+};
+
+static const char *const level_names[] = {"error", "warn", "info", "debug"};
+
+int
+log_create(const char *path, enum log_level min_level, struct log **log_out)
+{
+    struct log *log = calloc(1, sizeof(*log));
+
+    *log_out = NULL;
+    if (log == NULL)
+        return GH_ENOMEM;
+    log->min_level = min_level;
+    if (path == NULL || strcmp(path, "-") == 0) {
+        log->fd = STDERR_FILENO;
+    } else {
+        log->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+        if (log->fd < 0) {
+            int saved = errno;
+            free(log);
+            errno = saved;
+            return GH_EIO;
+        }
+        log->owns_fd = 1;
+    }
+    *log_out = log;
+    return GH_OK;
+}
+
+void
+log_destroy(struct log *log)
+{
+    if (log == NULL)
+        return;
+    if (log->owns_fd)
+        close(log->fd);
+    free(log);
+}
+
+int
+log_level_parse(const char *name, enum log_level *level_out)
+{
+    for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+        if (strcmp(name, level_names[i]) == 0) {
+            *level_out = (enum log_level)i;
+            return GH_OK;
+        }
+    }
+    return GH_EINVAL;
+}
+
+void
+log_raw(struct log *log, const char *line, size_t len)
+{
+    int fd = log == NULL ? STDERR_FILENO : log->fd;
+
+    while (len > 0) {
+        ssize_t n = write(fd, line, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return; /* nowhere left to report a logging failure */
+        line += n;
+        len -= (size_t)n;
+    }
+}
+
+void
+log_vmsg(struct log *log, enum log_level level, const char *fmt, va_list ap)
+{
+    char line[2048];
+    struct timespec ts;
+    struct tm tm;
+    size_t n;
+    int m;
+
+    if (log != NULL && level > log->min_level)
+        return;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    m = snprintf(line + n, sizeof(line) - n, " [%s] ", level_names[level]);
+    if (m < 0)
+        return;
+    n += (size_t)m;
+    m = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
+    if (m < 0)
+        return;
+    n += (size_t)m < sizeof(line) - n - 1 ? (size_t)m : sizeof(line) - n - 2;
+    line[n++] = '\n';
+    log_raw(log, line, n);
+}
+
+void
+log_msg(struct log *log, enum log_level level, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    log_vmsg(log, level, fmt, ap);
+    va_end(ap);
+}

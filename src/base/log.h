@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// struct log: leveled, line-oriented logging to a file descriptor.
+#ifndef GH_BASE_LOG_H
+#define GH_BASE_LOG_H
+
+#include <stdarg.h>
+
+enum log_level {
+    LOG_ERROR = 0,
+    LOG_WARN = 1,
+    LOG_INFO = 2,
+    LOG_DEBUG = 3,
+};
+
+struct log;
+
+/* Opens path for appending (NULL or "-" means stderr). GH_OK, GH_EIO or GH_ENOMEM;
+ * on GH_EIO errno tells why. */
+int log_create(const char *path, enum log_level min_level, struct log **log_out);
+void log_destroy(struct log *log); /* NULL-safe */
+/* Parses "error", "warn", "info", "debug". GH_OK or GH_EINVAL. */
+int log_level_parse(const char *name, enum log_level *level_out);
+/* Writes one line "<ISO time> [level] message\n" with a single write(2), so
+ * lines from different threads never interleave. NULL log writes to stderr. */
+void log_msg(struct log *log, enum log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void log_vmsg(struct log *log, enum log_level level, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+/* Writes a preformatted line as is (access and audit logs). */
+void log_raw(struct log *log, const char *line, size_t len);
+
+#endif

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+// struct slice: a borrowed view of bytes, used wherever bytes are parsed.
+#ifndef GH_BASE_SLICE_H
+#define GH_BASE_SLICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct slice {
+    const uint8_t *ptr; /* borrowed */
+    size_t len;
+};
+
+#define SLICE_LIT(s) ((struct slice){(const uint8_t *)(s), sizeof(s) - 1})
+
+static inline struct slice
+slice_make(const void *ptr, size_t len)
+{
+    return (struct slice){(const uint8_t *)ptr, len};
+}
+
+static inline struct slice
+slice_cstr(const char *s)
+{
+    return (struct slice){(const uint8_t *)s, s == NULL ? 0 : strlen(s)};
+}
+
+static inline bool
+slice_eq(struct slice a, struct slice b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+/* ASCII case-insensitive comparison (header names, scheme names). */
+bool slice_eq_nocase(struct slice a, struct slice b);
+
+#endif
