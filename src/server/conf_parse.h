@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+// The configuration file's syntax: a tree of directives, before any meaning is
+// given to them (that is config.c's job). See docs/config.md.
+//
+//   # comment to end of line
+//   name arg1 "arg 2" 'arg3';        a simple directive ends with ';'
+//   name arg { child ...; ... }      a block directive holds children
+//
+// Arguments are bare words or quoted strings ("..." with \" \\ \n \t escapes,
+// '...' literal). Limits: file size, nesting depth, arguments per directive,
+// token length; exceeding one is an error naming file:line.
+#ifndef GH_SERVER_CONF_PARSE_H
+#define GH_SERVER_CONF_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct conf_node {
+    const char *name; /* directive name */
+    char **args;      /* arg_count NUL-terminated strings */
+    size_t arg_count;
+    const char *file;           /* file the directive came from (for messages) */
+    unsigned line;              /* 1-based line of the directive name */
+    bool is_block;              /* written with { ... } (possibly empty) */
+    struct conf_node *children; /* child_count nodes, for blocks */
+    size_t child_count;
+};
+
+struct conf_doc {
+    struct conf_node root; /* a block named "" holding the top-level directives */
+    /* private: storage for every string and node follows */
+};
+
+/* Parses text[0, len) as the contents of file_name. On success stores a document in
+ * *doc_out (free with conf_doc_destroy) and returns GH_OK. On failure returns
+ * GH_EPROTO, GH_ELIMIT or GH_ENOMEM and writes "file:line: reason" into err
+ * (err_len bytes, always NUL-terminated). */
+int conf_parse(const char *file_name, const char *text, size_t len, struct conf_doc **doc_out,
+               char *err, size_t err_len);
+/* Reads path (at most 1 MiB) and parses it; GH_EIO with "path: <strerror>" when unreadable. */
+int conf_load_file(const char *path, struct conf_doc **doc_out, char *err, size_t err_len);
+void conf_doc_destroy(struct conf_doc *doc); /* NULL-safe */
+
+#endif
