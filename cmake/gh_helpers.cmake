@@ -1,12 +1,18 @@
 # SPDX-License-Identifier: MIT
 # Helpers so that adding a source or a fuzz target needs no CMake edit.
 
-# gh_component(NAME DIR DEPS...): a static library from every .c under DIR.
+# gh_component(NAME DEPS...): a static library from every .c under the current
+# directory. Dependencies on components that do not exist yet are skipped, so
+# a directory can name its whole place in the graph from the start.
 function(gh_component name)
   cmake_parse_arguments(A "" "" "DEPS" ${ARGN})
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.c)
   add_library(${name} STATIC ${srcs})
-  target_link_libraries(${name} PUBLIC ${A_DEPS})
+  foreach(dep ${A_DEPS})
+    if(TARGET ${dep})
+      target_link_libraries(${name} PUBLIC ${dep})
+    endif()
+  endforeach()
 endfunction()
 
 # gh_fuzz_target(NAME SRC LIBS...): with GH_FUZZ a libFuzzer binary; otherwise

@@ -4,6 +4,7 @@
 #define GH_BASE_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 enum log_level {
     LOG_ERROR = 0,
