@@ -170,6 +170,11 @@ validate_text(struct parser *ps)
         n = utf8_seq_len(p, (size_t)(end - p));
         if (n == 0)
             return fail(ps, GH_EPROTO, line, "invalid UTF-8");
+        /* U+FEFF is invisible: inside a name it would make "listen" unknown
+         * for no visible reason, and at the start of a word it would read
+         * differently once the file is re-saved. Only the leading one is allowed. */
+        if (n == 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+            return fail(ps, GH_EPROTO, line, "byte order mark after the start of the file");
         p += n;
     }
     return GH_OK;
@@ -534,6 +539,8 @@ conf_parse(const char *file_name, const char *text, size_t len, struct conf_doc 
         file_name = "(config)";
     if (text == NULL && len > 0)
         return GH_EINVAL;
+    if (text == NULL)
+        text = ""; /* text + 0 on a null pointer is undefined */
     if (len > CONF_MAX_FILE_BYTES) {
         if (err != NULL && err_len > 0)
             snprintf(err, err_len, "%s:1: file larger than %u bytes", file_name,

@@ -128,6 +128,10 @@ static const struct {
     {"invalid UTF-8: truncated at end", "b \xe2\x82", GH_EPROTO, "gatehouse.conf:1: invalid UTF-8"},
     {"invalid UTF-8: bad continuation", "b \xe2\x28\xa1;", GH_EPROTO,
      "gatehouse.conf:1: invalid UTF-8"},
+    {"second byte order mark", "\xef\xbb\xbf\r\n\xef\xbb\xbflisten 80;", GH_EPROTO,
+     "gatehouse.conf:2: byte order mark after the start of the file"}, /* fuzz: round trip */
+    {"byte order mark inside a string", "realm \"a\xef\xbb\xbf\";", GH_EPROTO,
+     "gatehouse.conf:1: byte order mark after the start of the file"},
     {"invalid UTF-8 in a comment", "# \xff\n", GH_EPROTO, "gatehouse.conf:1: invalid UTF-8"},
 };
 
@@ -317,6 +321,9 @@ test_err_buffer(void)
     CHECK_EQ(conf_parse(NULL, "}", 1, &doc, small, sizeof(small)), GH_EPROTO);
     CHECK_STR_EQ(small, "(config):1:");
     conf_doc_destroy(NULL);
+    CHECK_EQ(conf_parse("gatehouse.conf", NULL, 0, &doc, small, sizeof(small)), GH_OK);
+    CHECK(doc != NULL && doc->root.child_count == 0);
+    conf_doc_destroy(doc);
 }
 
 static void
