@@ -504,7 +504,7 @@ on_token(struct parser *ps, const struct token *tok)
 static int
 parse_all(struct parser *ps)
 {
-    struct token tok;
+    struct token tok = {.kind = TOK_EOF}; /* every path sets it; GCC -O2 cannot tell */
     int err;
 
     if (ps->end - ps->pos >= 3 && memcmp(ps->pos, "\xEF\xBB\xBF", 3) == 0)
