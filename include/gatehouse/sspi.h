@@ -1,0 +1,759 @@
+// SPDX-License-Identifier: MIT
+// The security library: the SSPI API with its Windows names, types, constants
+// and semantics (see docs/sspi.md for what differs from Windows).
+#ifndef GATEHOUSE_SSPI_H
+#define GATEHOUSE_SSPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gatehouse/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Base types ------------------------------------------------------------
+ * Prototypes keep Windows' spelling ("unsigned long") so that ported source
+ * compiles unchanged; on Linux these are 64 bits wide, which changes nothing
+ * for callers that use the names. Wire-shaped structures whose size matters
+ * (SEC_CHANNEL_BINDINGS) use fixed 32-bit fields, as Windows lays them out. */
+typedef int32_t SECURITY_STATUS;
+typedef char SEC_CHAR;
+typedef unsigned short SEC_WCHAR; /* UTF-16 code unit, as on Windows */
+typedef uintptr_t ULONG_PTR_SSPI;
+
+#ifndef SEC_ENTRY
+#define SEC_ENTRY
+#endif
+
+typedef struct _SecHandle {
+    ULONG_PTR_SSPI dwLower;
+    ULONG_PTR_SSPI dwUpper;
+} SecHandle, *PSecHandle;
+
+typedef SecHandle CredHandle, *PCredHandle;
+typedef SecHandle CtxtHandle, *PCtxtHandle;
+
+#define SecInvalidateHandle(x) \
+    ((PSecHandle)(x))->dwLower = ((PSecHandle)(x))->dwUpper = ~(ULONG_PTR_SSPI)0
+#define SecIsValidHandle(x)                                \
+    ((((PSecHandle)(x))->dwLower != ~(ULONG_PTR_SSPI)0) && \
+     (((PSecHandle)(x))->dwUpper != ~(ULONG_PTR_SSPI)0))
+
+/* 100-nanosecond intervals since 1601-01-01 (FILETIME), local time. */
+typedef struct _SECURITY_INTEGER {
+    uint32_t LowPart;
+    int32_t HighPart;
+} SECURITY_INTEGER, *PSECURITY_INTEGER;
+typedef SECURITY_INTEGER TimeStamp, *PTimeStamp;
+
+typedef struct _SecBuffer {
+    unsigned long cbBuffer;
+    unsigned long BufferType;
+    void *pvBuffer;
+} SecBuffer, *PSecBuffer;
+
+typedef struct _SecBufferDesc {
+    unsigned long ulVersion;
+    unsigned long cBuffers;
+    PSecBuffer pBuffers;
+} SecBufferDesc, *PSecBufferDesc;
+
+#define SECBUFFER_VERSION 0
+
+#define SECBUFFER_EMPTY                  0
+#define SECBUFFER_DATA                   1
+#define SECBUFFER_TOKEN                  2
+#define SECBUFFER_PKG_PARAMS             3
+#define SECBUFFER_MISSING                4
+#define SECBUFFER_EXTRA                  5
+#define SECBUFFER_STREAM_TRAILER         6
+#define SECBUFFER_STREAM_HEADER          7
+#define SECBUFFER_NEGOTIATION_INFO       8
+#define SECBUFFER_PADDING                9
+#define SECBUFFER_STREAM                 10
+#define SECBUFFER_MECHLIST               11
+#define SECBUFFER_MECHLIST_SIGNATURE     12
+#define SECBUFFER_TARGET                 13
+#define SECBUFFER_CHANNEL_BINDINGS       14
+#define SECBUFFER_CHANGE_PASS_RESPONSE   15
+#define SECBUFFER_TARGET_HOST            16
+#define SECBUFFER_ALERT                  17
+#define SECBUFFER_APPLICATION_PROTOCOLS  18
+#define SECBUFFER_ATTRMASK               0xF0000000UL
+#define SECBUFFER_READONLY               0x80000000UL
+#define SECBUFFER_READONLY_WITH_CHECKSUM 0x10000000UL
+#define SECBUFFER_RESERVED               0x60000000UL
+
+/* Channel bindings (RFC 5056), in a SECBUFFER_CHANNEL_BINDINGS input buffer:
+ * this header followed by the data it points to by offsets from its start. */
+typedef struct _SEC_CHANNEL_BINDINGS {
+    uint32_t dwInitiatorAddrType;
+    uint32_t cbInitiatorLength;
+    uint32_t dwInitiatorOffset;
+    uint32_t dwAcceptorAddrType;
+    uint32_t cbAcceptorLength;
+    uint32_t dwAcceptorOffset;
+    uint32_t cbApplicationDataLength;
+    uint32_t dwApplicationDataOffset;
+} SEC_CHANNEL_BINDINGS, *PSEC_CHANNEL_BINDINGS;
+
+/* ---- Status codes (Windows values) ----------------------------------------
+ * SEC_E_* are negative (failures), SEC_I_* positive ("call again" and friends). */
+#define SSPI_STATUS_(x) ((SECURITY_STATUS)(int32_t)(uint32_t)(x))
+
+#define SEC_E_OK                            SSPI_STATUS_(0x00000000)
+#define SEC_E_INSUFFICIENT_MEMORY           SSPI_STATUS_(0x80090300)
+#define SEC_E_INVALID_HANDLE                SSPI_STATUS_(0x80090301)
+#define SEC_E_UNSUPPORTED_FUNCTION          SSPI_STATUS_(0x80090302)
+#define SEC_E_TARGET_UNKNOWN                SSPI_STATUS_(0x80090303)
+#define SEC_E_INTERNAL_ERROR                SSPI_STATUS_(0x80090304)
+#define SEC_E_SECPKG_NOT_FOUND              SSPI_STATUS_(0x80090305)
+#define SEC_E_NOT_OWNER                     SSPI_STATUS_(0x80090306)
+#define SEC_E_CANNOT_INSTALL                SSPI_STATUS_(0x80090307)
+#define SEC_E_INVALID_TOKEN                 SSPI_STATUS_(0x80090308)
+#define SEC_E_CANNOT_PACK                   SSPI_STATUS_(0x80090309)
+#define SEC_E_QOP_NOT_SUPPORTED             SSPI_STATUS_(0x8009030A)
+#define SEC_E_NO_IMPERSONATION              SSPI_STATUS_(0x8009030B)
+#define SEC_E_LOGON_DENIED                  SSPI_STATUS_(0x8009030C)
+#define SEC_E_UNKNOWN_CREDENTIALS           SSPI_STATUS_(0x8009030D)
+#define SEC_E_NO_CREDENTIALS                SSPI_STATUS_(0x8009030E)
+#define SEC_E_MESSAGE_ALTERED               SSPI_STATUS_(0x8009030F)
+#define SEC_E_OUT_OF_SEQUENCE               SSPI_STATUS_(0x80090310)
+#define SEC_E_NO_AUTHENTICATING_AUTHORITY   SSPI_STATUS_(0x80090311)
+#define SEC_I_CONTINUE_NEEDED               SSPI_STATUS_(0x00090312)
+#define SEC_I_COMPLETE_NEEDED               SSPI_STATUS_(0x00090313)
+#define SEC_I_COMPLETE_AND_CONTINUE         SSPI_STATUS_(0x00090314)
+#define SEC_I_LOCAL_LOGON                   SSPI_STATUS_(0x00090315)
+#define SEC_E_BAD_PKGID                     SSPI_STATUS_(0x80090316)
+#define SEC_E_CONTEXT_EXPIRED               SSPI_STATUS_(0x80090317)
+#define SEC_I_CONTEXT_EXPIRED               SSPI_STATUS_(0x00090317)
+#define SEC_E_INCOMPLETE_MESSAGE            SSPI_STATUS_(0x80090318)
+#define SEC_E_INCOMPLETE_CREDENTIALS        SSPI_STATUS_(0x80090320)
+#define SEC_E_BUFFER_TOO_SMALL              SSPI_STATUS_(0x80090321)
+#define SEC_I_INCOMPLETE_CREDENTIALS        SSPI_STATUS_(0x00090320)
+#define SEC_I_RENEGOTIATE                   SSPI_STATUS_(0x00090321)
+#define SEC_E_WRONG_PRINCIPAL               SSPI_STATUS_(0x80090322)
+#define SEC_I_NO_LSA_CONTEXT                SSPI_STATUS_(0x00090323)
+#define SEC_E_TIME_SKEW                     SSPI_STATUS_(0x80090324)
+#define SEC_E_UNTRUSTED_ROOT                SSPI_STATUS_(0x80090325)
+#define SEC_E_ILLEGAL_MESSAGE               SSPI_STATUS_(0x80090326)
+#define SEC_E_CERT_UNKNOWN                  SSPI_STATUS_(0x80090327)
+#define SEC_E_CERT_EXPIRED                  SSPI_STATUS_(0x80090328)
+#define SEC_E_ENCRYPT_FAILURE               SSPI_STATUS_(0x80090329)
+#define SEC_E_DECRYPT_FAILURE               SSPI_STATUS_(0x80090330)
+#define SEC_E_ALGORITHM_MISMATCH            SSPI_STATUS_(0x80090331)
+#define SEC_E_SECURITY_QOS_FAILED           SSPI_STATUS_(0x80090332)
+#define SEC_E_UNFINISHED_CONTEXT_DELETED    SSPI_STATUS_(0x80090333)
+#define SEC_E_NO_TGT_REPLY                  SSPI_STATUS_(0x80090334)
+#define SEC_E_NO_IP_ADDRESSES               SSPI_STATUS_(0x80090335)
+#define SEC_E_WRONG_CREDENTIAL_HANDLE       SSPI_STATUS_(0x80090336)
+#define SEC_E_CRYPTO_SYSTEM_INVALID         SSPI_STATUS_(0x80090337)
+#define SEC_E_MAX_REFERRALS_EXCEEDED        SSPI_STATUS_(0x80090338)
+#define SEC_E_MUST_BE_KDC                   SSPI_STATUS_(0x80090339)
+#define SEC_E_STRONG_CRYPTO_NOT_SUPPORTED   SSPI_STATUS_(0x8009033A)
+#define SEC_E_TOO_MANY_PRINCIPALS           SSPI_STATUS_(0x8009033B)
+#define SEC_E_NO_PA_DATA                    SSPI_STATUS_(0x8009033C)
+#define SEC_E_PKINIT_NAME_MISMATCH          SSPI_STATUS_(0x8009033D)
+#define SEC_E_SMARTCARD_LOGON_REQUIRED      SSPI_STATUS_(0x8009033E)
+#define SEC_E_SHUTDOWN_IN_PROGRESS          SSPI_STATUS_(0x8009033F)
+#define SEC_E_KDC_INVALID_REQUEST           SSPI_STATUS_(0x80090340)
+#define SEC_E_KDC_UNABLE_TO_REFER           SSPI_STATUS_(0x80090341)
+#define SEC_E_KDC_UNKNOWN_ETYPE             SSPI_STATUS_(0x80090342)
+#define SEC_E_UNSUPPORTED_PREAUTH           SSPI_STATUS_(0x80090343)
+#define SEC_E_DELEGATION_REQUIRED           SSPI_STATUS_(0x80090345)
+#define SEC_E_BAD_BINDINGS                  SSPI_STATUS_(0x80090346)
+#define SEC_E_MULTIPLE_ACCOUNTS             SSPI_STATUS_(0x80090347)
+#define SEC_E_NO_KERB_KEY                   SSPI_STATUS_(0x80090348)
+#define SEC_E_CERT_WRONG_USAGE              SSPI_STATUS_(0x80090349)
+#define SEC_E_DOWNGRADE_DETECTED            SSPI_STATUS_(0x80090350)
+#define SEC_E_SMARTCARD_CERT_REVOKED        SSPI_STATUS_(0x80090351)
+#define SEC_E_ISSUING_CA_UNTRUSTED          SSPI_STATUS_(0x80090352)
+#define SEC_E_REVOCATION_OFFLINE_C          SSPI_STATUS_(0x80090353)
+#define SEC_E_PKINIT_CLIENT_FAILURE         SSPI_STATUS_(0x80090354)
+#define SEC_E_SMARTCARD_CERT_EXPIRED        SSPI_STATUS_(0x80090355)
+#define SEC_E_NO_S4U_PROT_SUPPORT           SSPI_STATUS_(0x80090356)
+#define SEC_E_CROSSREALM_DELEGATION_FAILURE SSPI_STATUS_(0x80090357)
+#define SEC_E_REVOCATION_OFFLINE_KDC        SSPI_STATUS_(0x80090358)
+#define SEC_E_ISSUING_CA_UNTRUSTED_KDC      SSPI_STATUS_(0x80090359)
+#define SEC_E_KDC_CERT_EXPIRED              SSPI_STATUS_(0x8009035A)
+#define SEC_E_KDC_CERT_REVOKED              SSPI_STATUS_(0x8009035B)
+#define SEC_I_SIGNATURE_NEEDED              SSPI_STATUS_(0x0009035C)
+#define SEC_E_INVALID_PARAMETER             SSPI_STATUS_(0x8009035D)
+#define SEC_E_DELEGATION_POLICY             SSPI_STATUS_(0x8009035E)
+#define SEC_E_POLICY_NLTM_ONLY              SSPI_STATUS_(0x8009035F)
+#define SEC_I_NO_RENEGOTIATION              SSPI_STATUS_(0x00090360)
+#define SEC_E_NO_CONTEXT                    SSPI_STATUS_(0x80090361)
+#define SEC_E_PKU2U_CERT_FAILURE            SSPI_STATUS_(0x80090362)
+#define SEC_E_MUTUAL_AUTH_FAILED            SSPI_STATUS_(0x80090363)
+#define SEC_I_MESSAGE_FRAGMENT              SSPI_STATUS_(0x00090364)
+#define SEC_E_ONLY_HTTPS_ALLOWED            SSPI_STATUS_(0x80090365)
+#define SEC_I_CONTINUE_NEEDED_MESSAGE_OK    SSPI_STATUS_(0x00090366)
+#define SEC_E_APPLICATION_PROTOCOL_MISMATCH SSPI_STATUS_(0x80090367)
+#define SEC_I_ASYNC_CALL_PENDING            SSPI_STATUS_(0x00090368)
+#define SEC_E_INVALID_UPN_NAME              SSPI_STATUS_(0x80090369)
+#define SEC_E_EXT_BUFFER_TOO_SMALL          SSPI_STATUS_(0x8009036A)
+#define SEC_E_INSUFFICIENT_BUFFERS          SSPI_STATUS_(0x8009036B)
+#define SEC_E_NOT_SUPPORTED                 SEC_E_UNSUPPORTED_FUNCTION
+
+#define SEC_SUCCESS(status) ((status) >= 0)
+
+/* ---- Credentials ----------------------------------------------------------- */
+#define SECPKG_CRED_INBOUND  0x00000001
+#define SECPKG_CRED_OUTBOUND 0x00000002
+#define SECPKG_CRED_BOTH     0x00000003
+
+#define SECPKG_CRED_ATTR_NAMES 1
+
+typedef struct _SecPkgCredentials_NamesA {
+    SEC_CHAR *sUserName;
+} SecPkgCredentials_NamesA, *PSecPkgCredentials_NamesA;
+typedef struct _SecPkgCredentials_NamesW {
+    SEC_WCHAR *sUserName;
+} SecPkgCredentials_NamesW, *PSecPkgCredentials_NamesW;
+
+#define SEC_WINNT_AUTH_IDENTITY_ANSI    0x1
+#define SEC_WINNT_AUTH_IDENTITY_UNICODE 0x2
+
+/* Explicit credentials for AcquireCredentialsHandle (outbound). Lengths are in
+ * characters, without terminator. The A form carries UTF-8. */
+typedef struct _SEC_WINNT_AUTH_IDENTITY_A {
+    unsigned char *User;
+    unsigned long UserLength;
+    unsigned char *Domain;
+    unsigned long DomainLength;
+    unsigned char *Password;
+    unsigned long PasswordLength;
+    unsigned long Flags; /* SEC_WINNT_AUTH_IDENTITY_ANSI */
+} SEC_WINNT_AUTH_IDENTITY_A, *PSEC_WINNT_AUTH_IDENTITY_A;
+
+typedef struct _SEC_WINNT_AUTH_IDENTITY_W {
+    unsigned short *User;
+    unsigned long UserLength;
+    unsigned short *Domain;
+    unsigned long DomainLength;
+    unsigned short *Password;
+    unsigned long PasswordLength;
+    unsigned long Flags; /* SEC_WINNT_AUTH_IDENTITY_UNICODE */
+} SEC_WINNT_AUTH_IDENTITY_W, *PSEC_WINNT_AUTH_IDENTITY_W;
+
+/* gatehouse extension: configuration of an acceptor (SECPKG_CRED_INBOUND), passed
+ * as pAuthData. Windows takes this from the machine; a Linux service names it.
+ * Every member may be NULL/0 for the default given with it. */
+#define GH_ACCEPTOR_AUTH_DATA_V1 0x47480001UL
+typedef struct _GH_ACCEPTOR_AUTH_DATA {
+    unsigned long Version;      /* GH_ACCEPTOR_AUTH_DATA_V1 */
+    const char *UserStore;      /* built-in user store file (NTLM); default: $GH_USER_STORE */
+    const char *Keytab;         /* Kerberos keytab; default: $KRB5_KTNAME, then the system's */
+    const char *NbDomainName;   /* NTLM: NetBIOS domain announced; default "GATEHOUSE" */
+    const char *NbComputerName; /* NTLM: NetBIOS computer name; default: the host name */
+    const char *DnsDomainName;  /* NTLM: DNS domain; default: the host's domain or "" */
+    unsigned long Flags;        /* GH_ACCEPTOR_* */
+} GH_ACCEPTOR_AUTH_DATA, *PGH_ACCEPTOR_AUTH_DATA;
+
+#define GH_ACCEPTOR_ALLOW_NTLMV1  0x00000001UL /* accept NTLMv1/LM responses (insecure) */
+#define GH_INITIATOR_ALLOW_NTLMV1 0x00000001UL
+
+typedef void(SEC_ENTRY *SEC_GET_KEY_FN)(void *Arg, void *Principal, unsigned long KeyVer,
+                                        void **Key, SECURITY_STATUS *Status);
+
+/* ---- Packages -------------------------------------------------------------- */
+#define NTLMSP_NAME_A             "NTLM"
+#define MICROSOFT_KERBEROS_NAME_A "Kerberos"
+#define NEGOSSP_NAME_A            "Negotiate"
+#define SCHANNEL_NAME_A           "Schannel"
+#define UNISP_NAME_A              "Microsoft Unified Security Protocol Provider"
+#define CREDSSP_NAME_A            "CREDSSP"
+
+#define SECPKG_FLAG_INTEGRITY              0x00000001
+#define SECPKG_FLAG_PRIVACY                0x00000002
+#define SECPKG_FLAG_TOKEN_ONLY             0x00000004
+#define SECPKG_FLAG_DATAGRAM               0x00000008
+#define SECPKG_FLAG_CONNECTION             0x00000010
+#define SECPKG_FLAG_MULTI_REQUIRED         0x00000020
+#define SECPKG_FLAG_CLIENT_ONLY            0x00000040
+#define SECPKG_FLAG_EXTENDED_ERROR         0x00000080
+#define SECPKG_FLAG_IMPERSONATION          0x00000100
+#define SECPKG_FLAG_ACCEPT_WIN32_NAME      0x00000200
+#define SECPKG_FLAG_STREAM                 0x00000400
+#define SECPKG_FLAG_NEGOTIABLE             0x00000800
+#define SECPKG_FLAG_GSS_COMPATIBLE         0x00001000
+#define SECPKG_FLAG_LOGON                  0x00002000
+#define SECPKG_FLAG_ASCII_BUFFERS          0x00004000
+#define SECPKG_FLAG_FRAGMENT               0x00008000
+#define SECPKG_FLAG_MUTUAL_AUTH            0x00010000
+#define SECPKG_FLAG_DELEGATION             0x00020000
+#define SECPKG_FLAG_READONLY_WITH_CHECKSUM 0x00040000
+#define SECPKG_FLAG_RESTRICTED_TOKENS      0x00080000
+#define SECPKG_FLAG_NEGO_EXTENDER          0x00100000
+#define SECPKG_FLAG_NEGOTIABLE2            0x00200000
+
+typedef struct _SecPkgInfoA {
+    unsigned long fCapabilities;
+    unsigned short wVersion;
+    unsigned short wRPCID;
+    unsigned long cbMaxToken;
+    SEC_CHAR *Name;
+    SEC_CHAR *Comment;
+} SecPkgInfoA, *PSecPkgInfoA;
+
+typedef struct _SecPkgInfoW {
+    unsigned long fCapabilities;
+    unsigned short wVersion;
+    unsigned short wRPCID;
+    unsigned long cbMaxToken;
+    SEC_WCHAR *Name;
+    SEC_WCHAR *Comment;
+} SecPkgInfoW, *PSecPkgInfoW;
+
+/* ---- Context requirements and attributes ----------------------------------- */
+#define ISC_REQ_DELEGATE               0x00000001
+#define ISC_REQ_MUTUAL_AUTH            0x00000002
+#define ISC_REQ_REPLAY_DETECT          0x00000004
+#define ISC_REQ_SEQUENCE_DETECT        0x00000008
+#define ISC_REQ_CONFIDENTIALITY        0x00000010
+#define ISC_REQ_USE_SESSION_KEY        0x00000020
+#define ISC_REQ_PROMPT_FOR_CREDS       0x00000040
+#define ISC_REQ_USE_SUPPLIED_CREDS     0x00000080
+#define ISC_REQ_ALLOCATE_MEMORY        0x00000100
+#define ISC_REQ_USE_DCE_STYLE          0x00000200
+#define ISC_REQ_DATAGRAM               0x00000400
+#define ISC_REQ_CONNECTION             0x00000800
+#define ISC_REQ_CALL_LEVEL             0x00001000
+#define ISC_REQ_FRAGMENT_SUPPLIED      0x00002000
+#define ISC_REQ_EXTENDED_ERROR         0x00004000
+#define ISC_REQ_STREAM                 0x00008000
+#define ISC_REQ_INTEGRITY              0x00010000
+#define ISC_REQ_IDENTIFY               0x00020000
+#define ISC_REQ_NULL_SESSION           0x00040000
+#define ISC_REQ_MANUAL_CRED_VALIDATION 0x00080000
+#define ISC_REQ_RESERVED1              0x00100000
+#define ISC_REQ_FRAGMENT_TO_FIT        0x00200000
+#define ISC_REQ_FORWARD_CREDENTIALS    0x00400000
+#define ISC_REQ_NO_INTEGRITY           0x00800000
+#define ISC_REQ_USE_HTTP_STYLE         0x01000000
+#define ISC_REQ_UNVERIFIED_TARGET_NAME 0x20000000
+#define ISC_REQ_CONFIDENTIALITY_ONLY   0x40000000
+
+#define ISC_RET_DELEGATE               0x00000001
+#define ISC_RET_MUTUAL_AUTH            0x00000002
+#define ISC_RET_REPLAY_DETECT          0x00000004
+#define ISC_RET_SEQUENCE_DETECT        0x00000008
+#define ISC_RET_CONFIDENTIALITY        0x00000010
+#define ISC_RET_USE_SESSION_KEY        0x00000020
+#define ISC_RET_USED_COLLECTED_CREDS   0x00000040
+#define ISC_RET_USED_SUPPLIED_CREDS    0x00000080
+#define ISC_RET_ALLOCATED_MEMORY       0x00000100
+#define ISC_RET_USED_DCE_STYLE         0x00000200
+#define ISC_RET_DATAGRAM               0x00000400
+#define ISC_RET_CONNECTION             0x00000800
+#define ISC_RET_INTERMEDIATE_RETURN    0x00001000
+#define ISC_RET_CALL_LEVEL             0x00002000
+#define ISC_RET_EXTENDED_ERROR         0x00004000
+#define ISC_RET_STREAM                 0x00008000
+#define ISC_RET_INTEGRITY              0x00010000
+#define ISC_RET_IDENTIFY               0x00020000
+#define ISC_RET_NULL_SESSION           0x00040000
+#define ISC_RET_MANUAL_CRED_VALIDATION 0x00080000
+#define ISC_RET_RESERVED1              0x00100000
+#define ISC_RET_FRAGMENT_ONLY          0x00200000
+#define ISC_RET_FORWARD_CREDENTIALS    0x00400000
+#define ISC_RET_USED_HTTP_STYLE        0x01000000
+#define ISC_RET_NO_ADDITIONAL_TOKEN    0x02000000
+#define ISC_RET_REAUTHENTICATION       0x08000000
+#define ISC_RET_CONFIDENTIALITY_ONLY   0x40000000
+
+#define ASC_REQ_DELEGATE               0x00000001
+#define ASC_REQ_MUTUAL_AUTH            0x00000002
+#define ASC_REQ_REPLAY_DETECT          0x00000004
+#define ASC_REQ_SEQUENCE_DETECT        0x00000008
+#define ASC_REQ_CONFIDENTIALITY        0x00000010
+#define ASC_REQ_USE_SESSION_KEY        0x00000020
+#define ASC_REQ_SESSION_TICKET         0x00000040
+#define ASC_REQ_ALLOCATE_MEMORY        0x00000100
+#define ASC_REQ_USE_DCE_STYLE          0x00000200
+#define ASC_REQ_DATAGRAM               0x00000400
+#define ASC_REQ_CONNECTION             0x00000800
+#define ASC_REQ_CALL_LEVEL             0x00001000
+#define ASC_REQ_FRAGMENT_SUPPLIED      0x00002000
+#define ASC_REQ_EXTENDED_ERROR         0x00008000
+#define ASC_REQ_STREAM                 0x00010000
+#define ASC_REQ_INTEGRITY              0x00020000
+#define ASC_REQ_LICENSING              0x00040000
+#define ASC_REQ_IDENTIFY               0x00080000
+#define ASC_REQ_ALLOW_NULL_SESSION     0x00100000
+#define ASC_REQ_ALLOW_NON_USER_LOGONS  0x00200000
+#define ASC_REQ_ALLOW_CONTEXT_REPLAY   0x00400000
+#define ASC_REQ_FRAGMENT_TO_FIT        0x00800000
+#define ASC_REQ_NO_TOKEN               0x01000000
+#define ASC_REQ_PROXY_BINDINGS         0x04000000
+#define ASC_REQ_ALLOW_MISSING_BINDINGS 0x10000000
+
+#define ASC_RET_DELEGATE              0x00000001
+#define ASC_RET_MUTUAL_AUTH           0x00000002
+#define ASC_RET_REPLAY_DETECT         0x00000004
+#define ASC_RET_SEQUENCE_DETECT       0x00000008
+#define ASC_RET_CONFIDENTIALITY       0x00000010
+#define ASC_RET_USE_SESSION_KEY       0x00000020
+#define ASC_RET_SESSION_TICKET        0x00000040
+#define ASC_RET_ALLOCATED_MEMORY      0x00000100
+#define ASC_RET_USED_DCE_STYLE        0x00000200
+#define ASC_RET_DATAGRAM              0x00000400
+#define ASC_RET_CONNECTION            0x00000800
+#define ASC_RET_CALL_LEVEL            0x00002000
+#define ASC_RET_THIRD_LEG_FAILED      0x00004000
+#define ASC_RET_EXTENDED_ERROR        0x00008000
+#define ASC_RET_STREAM                0x00010000
+#define ASC_RET_INTEGRITY             0x00020000
+#define ASC_RET_LICENSING             0x00040000
+#define ASC_RET_IDENTIFY              0x00080000
+#define ASC_RET_NULL_SESSION          0x00100000
+#define ASC_RET_ALLOW_NON_USER_LOGONS 0x00200000
+#define ASC_RET_ALLOW_CONTEXT_REPLAY  0x00400000
+#define ASC_RET_FRAGMENT_ONLY         0x00800000
+#define ASC_RET_NO_TOKEN              0x01000000
+#define ASC_RET_NO_ADDITIONAL_TOKEN   0x02000000
+
+#define SECURITY_NATIVE_DREP  0x00000010
+#define SECURITY_NETWORK_DREP 0x00000000
+
+#define SECQOP_WRAP_NO_ENCRYPT 0x80000001UL
+#define SECQOP_WRAP_OOB_DATA   0x40000000UL
+
+/* ---- QueryContextAttributes ------------------------------------------------ */
+#define SECPKG_ATTR_SIZES                    0
+#define SECPKG_ATTR_NAMES                    1
+#define SECPKG_ATTR_LIFESPAN                 2
+#define SECPKG_ATTR_DCE_INFO                 3
+#define SECPKG_ATTR_STREAM_SIZES             4
+#define SECPKG_ATTR_KEY_INFO                 5
+#define SECPKG_ATTR_AUTHORITY                6
+#define SECPKG_ATTR_PROTO_INFO               7
+#define SECPKG_ATTR_PASSWORD_EXPIRY          8
+#define SECPKG_ATTR_SESSION_KEY              9
+#define SECPKG_ATTR_PACKAGE_INFO             10
+#define SECPKG_ATTR_USER_FLAGS               11
+#define SECPKG_ATTR_NEGOTIATION_INFO         12
+#define SECPKG_ATTR_NATIVE_NAMES             13
+#define SECPKG_ATTR_FLAGS                    14
+#define SECPKG_ATTR_USE_VALIDATED            15
+#define SECPKG_ATTR_CREDENTIAL_NAME          16
+#define SECPKG_ATTR_TARGET_INFORMATION       17
+#define SECPKG_ATTR_ACCESS_TOKEN             18
+#define SECPKG_ATTR_TARGET                   19
+#define SECPKG_ATTR_AUTHENTICATION_ID        20
+#define SECPKG_ATTR_LOGOFF_TIME              21
+#define SECPKG_ATTR_NEGO_KEYS                22
+#define SECPKG_ATTR_PROMPTING_NEEDED         24
+#define SECPKG_ATTR_UNIQUE_BINDINGS          25
+#define SECPKG_ATTR_ENDPOINT_BINDINGS        26
+#define SECPKG_ATTR_CLIENT_SPECIFIED_TARGET  27
+#define SECPKG_ATTR_LAST_CLIENT_TOKEN_STATUS 30
+#define SECPKG_ATTR_NEGO_PKG_INFO            31
+#define SECPKG_ATTR_NEGO_STATUS              32
+#define SECPKG_ATTR_CONTEXT_DELETED          33
+#define SECPKG_ATTR_APPLICATION_PROTOCOL     35
+#define SECPKG_ATTR_REMOTE_CERT_CONTEXT      0x53
+#define SECPKG_ATTR_LOCAL_CERT_CONTEXT       0x54
+#define SECPKG_ATTR_ISSUER_LIST_EX           0x59
+#define SECPKG_ATTR_CONNECTION_INFO          0x5a
+
+typedef struct _SecPkgContext_Sizes {
+    unsigned long cbMaxToken;
+    unsigned long cbMaxSignature;
+    unsigned long cbBlockSize;
+    unsigned long cbSecurityTrailer;
+} SecPkgContext_Sizes, *PSecPkgContext_Sizes;
+
+typedef struct _SecPkgContext_StreamSizes {
+    unsigned long cbHeader;
+    unsigned long cbTrailer;
+    unsigned long cbMaximumMessage;
+    unsigned long cBuffers;
+    unsigned long cbBlockSize;
+} SecPkgContext_StreamSizes, *PSecPkgContext_StreamSizes;
+
+/* Names are allocated by the library: free each with FreeContextBuffer. */
+typedef struct _SecPkgContext_NamesA {
+    SEC_CHAR *sUserName;
+} SecPkgContext_NamesA, *PSecPkgContext_NamesA;
+typedef struct _SecPkgContext_NamesW {
+    SEC_WCHAR *sUserName;
+} SecPkgContext_NamesW, *PSecPkgContext_NamesW;
+
+typedef struct _SecPkgContext_NativeNamesA {
+    SEC_CHAR *sClientName;
+    SEC_CHAR *sServerName;
+} SecPkgContext_NativeNamesA, *PSecPkgContext_NativeNamesA;
+typedef struct _SecPkgContext_NativeNamesW {
+    SEC_WCHAR *sClientName;
+    SEC_WCHAR *sServerName;
+} SecPkgContext_NativeNamesW, *PSecPkgContext_NativeNamesW;
+
+typedef struct _SecPkgContext_Lifespan {
+    TimeStamp tsStart;
+    TimeStamp tsExpiry;
+} SecPkgContext_Lifespan, *PSecPkgContext_Lifespan;
+
+typedef struct _SecPkgContext_SessionKey {
+    unsigned long SessionKeyLength;
+    unsigned char *SessionKey; /* free with FreeContextBuffer */
+} SecPkgContext_SessionKey, *PSecPkgContext_SessionKey;
+
+#define SECPKG_NEGOTIATION_COMPLETE      0
+#define SECPKG_NEGOTIATION_OPTIMISTIC    1
+#define SECPKG_NEGOTIATION_IN_PROGRESS   2
+#define SECPKG_NEGOTIATION_DIRECT        3
+#define SECPKG_NEGOTIATION_TRY_MULTICRED 4
+
+typedef struct _SecPkgContext_NegotiationInfoA {
+    PSecPkgInfoA PackageInfo; /* free with FreeContextBuffer */
+    unsigned long NegotiationState;
+} SecPkgContext_NegotiationInfoA, *PSecPkgContext_NegotiationInfoA;
+typedef struct _SecPkgContext_NegotiationInfoW {
+    PSecPkgInfoW PackageInfo;
+    unsigned long NegotiationState;
+} SecPkgContext_NegotiationInfoW, *PSecPkgContext_NegotiationInfoW;
+
+typedef struct _SecPkgContext_PackageInfoA {
+    PSecPkgInfoA PackageInfo; /* free with FreeContextBuffer */
+} SecPkgContext_PackageInfoA, *PSecPkgContext_PackageInfoA;
+typedef struct _SecPkgContext_PackageInfoW {
+    PSecPkgInfoW PackageInfo;
+} SecPkgContext_PackageInfoW, *PSecPkgContext_PackageInfoW;
+
+typedef struct _SecPkgContext_Flags {
+    unsigned long Flags; /* ISC_RET_* / ASC_RET_* */
+} SecPkgContext_Flags, *PSecPkgContext_Flags;
+
+typedef struct _SecPkgContext_AccessToken {
+    void *AccessToken; /* a gh_token *; borrowed: valid while the context lives */
+} SecPkgContext_AccessToken, *PSecPkgContext_AccessToken;
+
+typedef struct _SecPkgContext_Bindings {
+    unsigned long BindingsLength;
+    SEC_CHANNEL_BINDINGS *Bindings; /* free with FreeContextBuffer */
+} SecPkgContext_Bindings, *PSecPkgContext_Bindings;
+
+#ifndef GH_NO_CERT_NAME_BLOB
+typedef struct _CERT_NAME_BLOB {
+    unsigned long cbData;
+    unsigned char *pbData;
+} CERT_NAME_BLOB, *PCERT_NAME_BLOB;
+#endif
+
+typedef struct _SecPkgContext_IssuerListInfoEx {
+    PCERT_NAME_BLOB aIssuers; /* DER-encoded distinguished names; FreeContextBuffer */
+    unsigned long cIssuers;
+} SecPkgContext_IssuerListInfoEx, *PSecPkgContext_IssuerListInfoEx;
+
+/* ---- Functions (the A forms take UTF-8, the W forms UTF-16) ---------------- */
+GH_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleA(
+    SEC_CHAR *pszPrincipal, SEC_CHAR *pszPackage, unsigned long fCredentialUse, void *pvLogonId,
+    void *pAuthData, SEC_GET_KEY_FN pGetKeyFn, void *pvGetKeyArgument, PCredHandle phCredential,
+    PTimeStamp ptsExpiry);
+GH_API SECURITY_STATUS SEC_ENTRY AcquireCredentialsHandleW(
+    SEC_WCHAR *pszPrincipal, SEC_WCHAR *pszPackage, unsigned long fCredentialUse, void *pvLogonId,
+    void *pAuthData, SEC_GET_KEY_FN pGetKeyFn, void *pvGetKeyArgument, PCredHandle phCredential,
+    PTimeStamp ptsExpiry);
+GH_API SECURITY_STATUS SEC_ENTRY FreeCredentialsHandle(PCredHandle phCredential);
+
+GH_API SECURITY_STATUS SEC_ENTRY InitializeSecurityContextA(
+    PCredHandle phCredential, PCtxtHandle phContext, SEC_CHAR *pszTargetName,
+    unsigned long fContextReq, unsigned long Reserved1, unsigned long TargetDataRep,
+    PSecBufferDesc pInput, unsigned long Reserved2, PCtxtHandle phNewContext,
+    PSecBufferDesc pOutput, unsigned long *pfContextAttr, PTimeStamp ptsExpiry);
+GH_API SECURITY_STATUS SEC_ENTRY InitializeSecurityContextW(
+    PCredHandle phCredential, PCtxtHandle phContext, SEC_WCHAR *pszTargetName,
+    unsigned long fContextReq, unsigned long Reserved1, unsigned long TargetDataRep,
+    PSecBufferDesc pInput, unsigned long Reserved2, PCtxtHandle phNewContext,
+    PSecBufferDesc pOutput, unsigned long *pfContextAttr, PTimeStamp ptsExpiry);
+GH_API SECURITY_STATUS SEC_ENTRY AcceptSecurityContext(
+    PCredHandle phCredential, PCtxtHandle phContext, PSecBufferDesc pInput,
+    unsigned long fContextReq, unsigned long TargetDataRep, PCtxtHandle phNewContext,
+    PSecBufferDesc pOutput, unsigned long *pfContextAttr, PTimeStamp ptsExpiry);
+GH_API SECURITY_STATUS SEC_ENTRY CompleteAuthToken(PCtxtHandle phContext, PSecBufferDesc pToken);
+GH_API SECURITY_STATUS SEC_ENTRY DeleteSecurityContext(PCtxtHandle phContext);
+GH_API SECURITY_STATUS SEC_ENTRY ApplyControlToken(PCtxtHandle phContext, PSecBufferDesc pInput);
+GH_API SECURITY_STATUS SEC_ENTRY FreeContextBuffer(void *pvContextBuffer);
+
+GH_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesA(PCtxtHandle phContext,
+                                                         unsigned long ulAttribute, void *pBuffer);
+GH_API SECURITY_STATUS SEC_ENTRY QueryContextAttributesW(PCtxtHandle phContext,
+                                                         unsigned long ulAttribute, void *pBuffer);
+GH_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesA(PCredHandle phCredential,
+                                                             unsigned long ulAttribute,
+                                                             void *pBuffer);
+GH_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(PCredHandle phCredential,
+                                                             unsigned long ulAttribute,
+                                                             void *pBuffer);
+/* *Token receives a new reference to the context's gh_token (see <gatehouse/token.h>);
+ * release it with gh_token_close(). */
+GH_API SECURITY_STATUS SEC_ENTRY QuerySecurityContextToken(PCtxtHandle phContext, void **Token);
+GH_API SECURITY_STATUS SEC_ENTRY ImpersonateSecurityContext(PCtxtHandle phContext);
+GH_API SECURITY_STATUS SEC_ENTRY RevertSecurityContext(PCtxtHandle phContext);
+
+GH_API SECURITY_STATUS SEC_ENTRY MakeSignature(PCtxtHandle phContext, unsigned long fQOP,
+                                               PSecBufferDesc pMessage, unsigned long MessageSeqNo);
+GH_API SECURITY_STATUS SEC_ENTRY VerifySignature(PCtxtHandle phContext, PSecBufferDesc pMessage,
+                                                 unsigned long MessageSeqNo, unsigned long *pfQOP);
+GH_API SECURITY_STATUS SEC_ENTRY EncryptMessage(PCtxtHandle phContext, unsigned long fQOP,
+                                                PSecBufferDesc pMessage,
+                                                unsigned long MessageSeqNo);
+GH_API SECURITY_STATUS SEC_ENTRY DecryptMessage(PCtxtHandle phContext, PSecBufferDesc pMessage,
+                                                unsigned long MessageSeqNo, unsigned long *pfQOP);
+
+GH_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesA(unsigned long *pcPackages,
+                                                            PSecPkgInfoA *ppPackageInfo);
+GH_API SECURITY_STATUS SEC_ENTRY EnumerateSecurityPackagesW(unsigned long *pcPackages,
+                                                            PSecPkgInfoW *ppPackageInfo);
+GH_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoA(SEC_CHAR *pszPackageName,
+                                                           PSecPkgInfoA *ppPackageInfo);
+GH_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(SEC_WCHAR *pszPackageName,
+                                                           PSecPkgInfoW *ppPackageInfo);
+
+/* Packed contexts (http.sys PackedContext): serialize a complete context so
+ * another holder can query it. */
+GH_API SECURITY_STATUS SEC_ENTRY ExportSecurityContext(PCtxtHandle phContext, unsigned long fFlags,
+                                                       PSecBuffer pPackedContext, void **pToken);
+GH_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(SEC_CHAR *pszPackage,
+                                                        PSecBuffer pPackedContext, void *Token,
+                                                        PCtxtHandle phContext);
+
+/* ---- The function table ---------------------------------------------------- */
+#define SECURITY_SUPPORT_PROVIDER_INTERFACE_VERSION 1
+
+typedef struct _SecurityFunctionTableA {
+    unsigned long dwVersion;
+    SECURITY_STATUS(SEC_ENTRY *EnumerateSecurityPackagesA)(unsigned long *, PSecPkgInfoA *);
+    SECURITY_STATUS(SEC_ENTRY *QueryCredentialsAttributesA)(PCredHandle, unsigned long, void *);
+    SECURITY_STATUS(SEC_ENTRY *AcquireCredentialsHandleA)
+    (SEC_CHAR *, SEC_CHAR *, unsigned long, void *, void *, SEC_GET_KEY_FN, void *, PCredHandle,
+     PTimeStamp);
+    SECURITY_STATUS(SEC_ENTRY *FreeCredentialsHandle)(PCredHandle);
+    void *Reserved2;
+    SECURITY_STATUS(SEC_ENTRY *InitializeSecurityContextA)
+    (PCredHandle, PCtxtHandle, SEC_CHAR *, unsigned long, unsigned long, unsigned long,
+     PSecBufferDesc, unsigned long, PCtxtHandle, PSecBufferDesc, unsigned long *, PTimeStamp);
+    SECURITY_STATUS(SEC_ENTRY *AcceptSecurityContext)
+    (PCredHandle, PCtxtHandle, PSecBufferDesc, unsigned long, unsigned long, PCtxtHandle,
+     PSecBufferDesc, unsigned long *, PTimeStamp);
+    SECURITY_STATUS(SEC_ENTRY *CompleteAuthToken)(PCtxtHandle, PSecBufferDesc);
+    SECURITY_STATUS(SEC_ENTRY *DeleteSecurityContext)(PCtxtHandle);
+    SECURITY_STATUS(SEC_ENTRY *ApplyControlToken)(PCtxtHandle, PSecBufferDesc);
+    SECURITY_STATUS(SEC_ENTRY *QueryContextAttributesA)(PCtxtHandle, unsigned long, void *);
+    SECURITY_STATUS(SEC_ENTRY *ImpersonateSecurityContext)(PCtxtHandle);
+    SECURITY_STATUS(SEC_ENTRY *RevertSecurityContext)(PCtxtHandle);
+    SECURITY_STATUS(SEC_ENTRY *MakeSignature)
+    (PCtxtHandle, unsigned long, PSecBufferDesc, unsigned long);
+    SECURITY_STATUS(SEC_ENTRY *VerifySignature)
+    (PCtxtHandle, PSecBufferDesc, unsigned long, unsigned long *);
+    SECURITY_STATUS(SEC_ENTRY *FreeContextBuffer)(void *);
+    SECURITY_STATUS(SEC_ENTRY *QuerySecurityPackageInfoA)(SEC_CHAR *, PSecPkgInfoA *);
+    void *Reserved3;
+    void *Reserved4;
+    SECURITY_STATUS(SEC_ENTRY *ExportSecurityContext)
+    (PCtxtHandle, unsigned long, PSecBuffer, void **);
+    SECURITY_STATUS(SEC_ENTRY *ImportSecurityContextA)(SEC_CHAR *, PSecBuffer, void *, PCtxtHandle);
+    void *AddCredentialsA;
+    void *Reserved8;
+    SECURITY_STATUS(SEC_ENTRY *QuerySecurityContextToken)(PCtxtHandle, void **);
+    SECURITY_STATUS(SEC_ENTRY *EncryptMessage)
+    (PCtxtHandle, unsigned long, PSecBufferDesc, unsigned long);
+    SECURITY_STATUS(SEC_ENTRY *DecryptMessage)
+    (PCtxtHandle, PSecBufferDesc, unsigned long, unsigned long *);
+} SecurityFunctionTableA, *PSecurityFunctionTableA;
+
+typedef struct _SecurityFunctionTableW {
+    unsigned long dwVersion;
+    SECURITY_STATUS(SEC_ENTRY *EnumerateSecurityPackagesW)(unsigned long *, PSecPkgInfoW *);
+    SECURITY_STATUS(SEC_ENTRY *QueryCredentialsAttributesW)(PCredHandle, unsigned long, void *);
+    SECURITY_STATUS(SEC_ENTRY *AcquireCredentialsHandleW)
+    (SEC_WCHAR *, SEC_WCHAR *, unsigned long, void *, void *, SEC_GET_KEY_FN, void *, PCredHandle,
+     PTimeStamp);
+    SECURITY_STATUS(SEC_ENTRY *FreeCredentialsHandle)(PCredHandle);
+    void *Reserved2;
+    SECURITY_STATUS(SEC_ENTRY *InitializeSecurityContextW)
+    (PCredHandle, PCtxtHandle, SEC_WCHAR *, unsigned long, unsigned long, unsigned long,
+     PSecBufferDesc, unsigned long, PCtxtHandle, PSecBufferDesc, unsigned long *, PTimeStamp);
+    SECURITY_STATUS(SEC_ENTRY *AcceptSecurityContext)
+    (PCredHandle, PCtxtHandle, PSecBufferDesc, unsigned long, unsigned long, PCtxtHandle,
+     PSecBufferDesc, unsigned long *, PTimeStamp);
+    SECURITY_STATUS(SEC_ENTRY *CompleteAuthToken)(PCtxtHandle, PSecBufferDesc);
+    SECURITY_STATUS(SEC_ENTRY *DeleteSecurityContext)(PCtxtHandle);
+    SECURITY_STATUS(SEC_ENTRY *ApplyControlToken)(PCtxtHandle, PSecBufferDesc);
+    SECURITY_STATUS(SEC_ENTRY *QueryContextAttributesW)(PCtxtHandle, unsigned long, void *);
+    SECURITY_STATUS(SEC_ENTRY *ImpersonateSecurityContext)(PCtxtHandle);
+    SECURITY_STATUS(SEC_ENTRY *RevertSecurityContext)(PCtxtHandle);
+    SECURITY_STATUS(SEC_ENTRY *MakeSignature)
+    (PCtxtHandle, unsigned long, PSecBufferDesc, unsigned long);
+    SECURITY_STATUS(SEC_ENTRY *VerifySignature)
+    (PCtxtHandle, PSecBufferDesc, unsigned long, unsigned long *);
+    SECURITY_STATUS(SEC_ENTRY *FreeContextBuffer)(void *);
+    SECURITY_STATUS(SEC_ENTRY *QuerySecurityPackageInfoW)(SEC_WCHAR *, PSecPkgInfoW *);
+    void *Reserved3;
+    void *Reserved4;
+    SECURITY_STATUS(SEC_ENTRY *ExportSecurityContext)
+    (PCtxtHandle, unsigned long, PSecBuffer, void **);
+    void *ImportSecurityContextW;
+    void *AddCredentialsW;
+    void *Reserved8;
+    SECURITY_STATUS(SEC_ENTRY *QuerySecurityContextToken)(PCtxtHandle, void **);
+    SECURITY_STATUS(SEC_ENTRY *EncryptMessage)
+    (PCtxtHandle, unsigned long, PSecBufferDesc, unsigned long);
+    SECURITY_STATUS(SEC_ENTRY *DecryptMessage)
+    (PCtxtHandle, PSecBufferDesc, unsigned long, unsigned long *);
+} SecurityFunctionTableW, *PSecurityFunctionTableW;
+
+GH_API PSecurityFunctionTableA SEC_ENTRY InitSecurityInterfaceA(void);
+GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
+
+/* The unsuffixed names follow UNICODE, as on Windows. */
+#ifdef UNICODE
+#define AcquireCredentialsHandle      AcquireCredentialsHandleW
+#define InitializeSecurityContext     InitializeSecurityContextW
+#define QueryContextAttributes        QueryContextAttributesW
+#define QueryCredentialsAttributes    QueryCredentialsAttributesW
+#define EnumerateSecurityPackages     EnumerateSecurityPackagesW
+#define QuerySecurityPackageInfo      QuerySecurityPackageInfoW
+#define InitSecurityInterface         InitSecurityInterfaceW
+#define SecPkgInfo                    SecPkgInfoW
+#define PSecPkgInfo                   PSecPkgInfoW
+#define SEC_WINNT_AUTH_IDENTITY       SEC_WINNT_AUTH_IDENTITY_W
+#define SecPkgContext_Names           SecPkgContext_NamesW
+#define SecPkgContext_NativeNames     SecPkgContext_NativeNamesW
+#define SecPkgContext_NegotiationInfo SecPkgContext_NegotiationInfoW
+#define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoW
+#define SecPkgCredentials_Names       SecPkgCredentials_NamesW
+#else
+#define AcquireCredentialsHandle      AcquireCredentialsHandleA
+#define InitializeSecurityContext     InitializeSecurityContextA
+#define QueryContextAttributes        QueryContextAttributesA
+#define QueryCredentialsAttributes    QueryCredentialsAttributesA
+#define EnumerateSecurityPackages     EnumerateSecurityPackagesA
+#define QuerySecurityPackageInfo      QuerySecurityPackageInfoA
+#define InitSecurityInterface         InitSecurityInterfaceA
+#define SecPkgInfo                    SecPkgInfoA
+#define PSecPkgInfo                   PSecPkgInfoA
+#define SEC_WINNT_AUTH_IDENTITY       SEC_WINNT_AUTH_IDENTITY_A
+#define SecPkgContext_Names           SecPkgContext_NamesA
+#define SecPkgContext_NativeNames     SecPkgContext_NativeNamesA
+#define SecPkgContext_NegotiationInfo SecPkgContext_NegotiationInfoA
+#define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoA
+#define SecPkgCredentials_Names       SecPkgCredentials_NamesA
+#endif
+#define ImportSecurityContext ImportSecurityContextA
+
+/* gatehouse extension: with ISC_REQ_EXTENDED_ERROR / ASC_REQ_EXTENDED_ERROR, the
+ * text of the last failure on this context (e.g. the GSSAPI minor status), as a
+ * NUL-terminated UTF-8 string owned by the context; NULL when there is none. */
+#define SECPKG_ATTR_GH_EXTENDED_ERROR 0x47480001UL
+typedef struct _SecPkgContext_GhExtendedError {
+    const char *Text;
+} SecPkgContext_GhExtendedError;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+// gh_token: the authenticated client's identity (the "access token" of SSPI
+// and http.sys), reference-counted and immutable once created.
+#ifndef GATEHOUSE_TOKEN_H
+#define GATEHOUSE_TOKEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include <gatehouse/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct gh_token gh_token; /* opaque */
+
+/* Returns a new reference to token (the "duplicate" of http.sys's AccessToken).
+ * Thread-safe. NULL-safe (returns NULL). */
+GH_API gh_token *gh_token_dup(gh_token *token);
+/* Releases one reference; the last one frees the token. NULL-safe. Thread-safe. */
+GH_API void gh_token_close(gh_token *token);
+
+/* Accessors: strings are UTF-8, owned by the token, valid while a reference is held. */
+GH_API const char *gh_token_user(const gh_token *token);      /* "alice" */
+GH_API const char *gh_token_domain(const gh_token *token);    /* "EXAMPLE" or realm */
+GH_API const char *gh_token_principal(const gh_token *token); /* "alice@EXAMPLE.COM" */
+GH_API const char *gh_token_package(const gh_token *token);   /* "NTLM", "Kerberos", ... */
+GH_API size_t gh_token_group_count(const gh_token *token);
+GH_API const char *gh_token_group(const gh_token *token, size_t index); /* NULL past the end */
+/* GH_OK with uid/gid when the identity maps to a local account; GH_ENOTFOUND otherwise. */
+GH_API int gh_token_unix_ids(const gh_token *token, uid_t *uid_out, gid_t *gid_out);
+GH_API time_t gh_token_logon_time(const gh_token *token);
+GH_API time_t gh_token_expiry(const gh_token *token); /* 0: no expiry known */
+/* Delegated credentials cache ("FILE:/path"), or NULL when none was delegated. */
+GH_API const char *gh_token_delegated_ccache(const gh_token *token);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
