@@ -271,8 +271,11 @@ conn_fill(struct conn *c)
         ssize_t n = recv(c->fd, c->in + c->in_len, room, 0);
         if (n > 0) {
             c->in_len += (uint32_t)n;
-            if ((size_t)n < room)
-                c->read_ready = false; /* a short read drained the socket */
+            /* A short read drained the socket (saves the EAGAIN read), unless
+             * the event also said the peer closed: edge-triggered epoll will not
+             * say it twice, so read on to the EOF. */
+            if ((size_t)n < room && !c->saw_hup)
+                c->read_ready = false;
             return (int)n;
         }
         if (n == 0) {
@@ -500,6 +503,13 @@ conn_run(struct conn *c)
 
         if (c->state == CONN_CLOSED) {
             struct gh_request *req = c->req;
+            if (req != NULL && req->is_pending && req->wants_body) {
+                /* Waiting for body bytes that will never come: no module
+                 * completion is due, so finish now (slots release the state). */
+                req->is_pending = false;
+                req->wants_body = false;
+                req->body_error = GH_ECLOSED;
+            }
             if (req != NULL && (req->is_pending || req->in_pipeline))
                 break; /* freed when the module resumes it */
             if (req != NULL) {
@@ -660,6 +670,8 @@ conn_on_event(struct conn *c, uint32_t events)
 {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
         c->read_ready = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+        c->saw_hup = true;
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR))
         c->write_ready = true;
     conn_run(c);

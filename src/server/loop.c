@@ -233,9 +233,14 @@ finished(struct worker *w)
         return true;
     if (w->now_ms < w->stop_deadline_ms)
         return false;
-    for (struct conn *c = w->conns, *next; c != NULL; c = next) {
-        next = c->next;
-        conn_abort(c);
+    if (!w->is_forcing) {
+        w->is_forcing = true;
+        log_msg(NULL, LOG_WARN, "shutdown deadline: closing %zu connection%s", w->conn_count,
+                w->conn_count == 1 ? "" : "s");
+        for (struct conn *c = w->conns, *next; c != NULL; c = next) {
+            next = c->next;
+            conn_abort(c);
+        }
     }
     /* Pending requests keep their connection object until they resume. */
     return w->conn_count == 0 || w->now_ms >= w->stop_deadline_ms + 1000;

@@ -81,12 +81,13 @@ pipeline_run(struct gh_request *req)
     while (req->stage <= NOTIFY_SEND_RESPONSE) {
         if (c->state == CONN_CLOSED)
             break;
-        if (req->body_error != GH_OK && req->stage < NOTIFY_SEND_RESPONSE) {
+        if (req->body_error != GH_OK && !req->body_error_answered) {
             /* The body failed under a hook: the server answers for it. */
             if (req->body_error == GH_ECLOSED) {
                 conn_abort(c);
                 break;
             }
+            req->body_error_answered = true;
             req->keep_alive = false;
             req->resp_header_count = 0;
             gh_response_text(req, body_error_status(req->body_error), NULL);

@@ -164,6 +164,7 @@ struct worker {
     struct task *posted_head; /* under lock */
     struct task *posted_tail;
     bool is_stopping;
+    bool is_forcing; /* the shutdown deadline passed */
     uint64_t stop_deadline_ms;
     uint64_t now_ms; /* CLOCK_MONOTONIC, refreshed each loop turn */
     time_t date_sec;
@@ -271,6 +272,7 @@ struct conn {
     bool read_ready;  /* edge-triggered: the socket may have bytes */
     bool write_ready; /* edge-triggered: the socket may take bytes */
     bool is_peer_closed;
+    bool saw_hup;       /* the peer shut its side: read to EOF, never trust a short read */
     bool must_close;    /* close once the output is flushed */
     bool in_run;        /* conn_run is on the stack */
     uint8_t timer_kind; /* enum timer_kind of deadline_ms */
@@ -376,8 +378,9 @@ struct gh_request {
     uint64_t body_seen;
     struct h1_chunked chunked;
     bool body_done;
-    int body_error;  /* sticky GH_E* */
-    bool wants_body; /* a hook pended on gh_request_body_read */
+    int body_error;           /* sticky GH_E* */
+    bool body_error_answered; /* the error response replaced the module's */
+    bool wants_body;          /* a hook pended on gh_request_body_read */
     /* auth and TLS */
     struct gh_auth_record auth;
     struct gh_tls_info tls_info;
