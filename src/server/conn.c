@@ -110,6 +110,7 @@ void
 conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockaddr *peer,
               socklen_t peer_len)
 {
+    unsigned gen = atomic_load_explicit(&w->server->config_gen, memory_order_acquire);
     struct config *cfg = server_config_get(w->server);
     struct conn *c = NULL;
     int one = 1;
@@ -124,6 +125,7 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
     c->worker = w;
     c->listener = l;
     c->config = cfg;
+    c->config_gen = gen;
     c->heap_idx = SIZE_MAX;
     c->is_tls = l->is_tls;
     buf_init(&c->out, cfg->max_response_buffer_bytes + 65536);
@@ -366,6 +368,8 @@ conn_send_error(struct conn *c, int status)
 }
 
 /* No request yet: parses the next head from the input buffer, if complete. */
+static void refresh_config(struct conn *c);
+
 static int
 next_request(struct conn *c)
 {
@@ -374,6 +378,8 @@ next_request(struct conn *c)
     size_t consumed = 0;
     int status = 0;
 
+    refresh_config(c);
+    cfg = c->config;
     if (w->scratch_capacity < cfg->limits.max_header_count) {
         struct h1_header *grown =
             realloc(w->scratch_headers, cfg->limits.max_header_count * sizeof(*grown));
@@ -425,6 +431,10 @@ next_request(struct conn *c)
 static void
 refresh_config(struct conn *c)
 {
+    unsigned gen = atomic_load_explicit(&c->worker->server->config_gen, memory_order_acquire);
+
+    if (gen == c->config_gen)
+        return; /* the common case: one atomic load, no lock */
     struct config *cur = server_config_get(c->worker->server);
 
     if (cur == c->config) {
@@ -442,6 +452,7 @@ refresh_config(struct conn *c)
     }
     config_unref(c->config);
     c->config = cur;
+    c->config_gen = gen;
 }
 
 static void
@@ -489,7 +500,6 @@ request_done(struct conn *c)
         return;
     }
     c->state = c->in_len > c->in_off ? CONN_HEAD : CONN_IDLE;
-    refresh_config(c);
 }
 
 void

@@ -216,6 +216,7 @@ do_reload(struct gh_server *s)
         rc = listeners_apply(s, cfg, err, sizeof(err));
         if (rc == GH_OK) {
             s->config = cfg;
+            atomic_fetch_add(&s->config_gen, 1);
             config_unref(old); /* the server's reference */
         }
         pthread_mutex_unlock(&s->lock);

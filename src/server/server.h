@@ -198,6 +198,7 @@ struct gh_server {
     atomic_bool stop_requested;
     atomic_bool reload_requested;
     atomic_uint live_workers;
+    atomic_uint config_gen; /* bumped by every successful reload */
 };
 
 /* The current configuration with a reference the caller releases. */
@@ -278,7 +279,8 @@ struct conn {
     uint8_t timer_kind; /* enum timer_kind of deadline_ms */
     int fd;
     uint32_t requests_served;
-    uint32_t in_off; /* input buffer: data[in_off, in_len) unparsed */
+    unsigned config_gen; /* server config_gen when config was taken */
+    uint32_t in_off;     /* input buffer: data[in_off, in_len) unparsed */
     uint32_t in_len;
     uint32_t in_cap;
     uint8_t *in; /* from the worker's spare list; NULL while idle */
