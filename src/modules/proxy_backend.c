@@ -341,6 +341,7 @@ proxy_backend_stream(struct proxy_exchange *x)
     size_t in_len = 0;
     size_t used = 0;
     int rc = GH_AGAIN;
+    bool has_trailing = false;
 
     /* Body bytes that arrived with the head come first. */
     size_t extra = x->head_len - x->head_used;
@@ -350,9 +351,8 @@ proxy_backend_stream(struct proxy_exchange *x)
             /* A partial chunk-size line at the end: carry it over. */
             in_len = extra - used;
             memcpy(in, x->head + x->head_used + used, in_len);
-        } else if (rc == GH_OK && used < extra) {
-            rc = GH_EPROTO; /* bytes after the body: the connection is unusable */
         }
+        has_trailing = rc == GH_OK && used < extra;
     }
     while (rc == GH_AGAIN) {
         if (in_len == sizeof(in)) {
@@ -375,11 +375,12 @@ proxy_backend_stream(struct proxy_exchange *x)
         rc = relay(x, in, in_len, &used);
         memmove(in, in + used, in_len - used);
         in_len -= used;
-        if (rc == GH_OK && in_len > 0)
-            rc = GH_EPROTO;
+        has_trailing = rc == GH_OK && in_len > 0;
     }
     if (rc == GH_OK) {
-        x->is_reusable = x->resp.keep_alive && x->body_kind != H1_BODY_CLOSE;
+        /* Bytes after the body break the framing: the body is whole, but the
+         * connection is not reused. */
+        x->is_reusable = x->resp.keep_alive && x->body_kind != H1_BODY_CLOSE && !has_trailing;
         stream_end(x, true);
         return;
     }
