@@ -65,6 +65,29 @@ worker_post(struct worker *w, struct task *t)
     }
 }
 
+/* Unlinks t from w's posted queue if it is still there. Objects that embed a
+ * task call this before they are freed or recycled, so a task posted from
+ * another thread never runs on freed memory. */
+void
+worker_cancel(struct worker *w, struct task *t)
+{
+    struct task *prev = NULL;
+
+    pthread_mutex_lock(&w->lock);
+    for (struct task *cur = w->posted_head; cur != NULL; prev = cur, cur = cur->next) {
+        if (cur != t)
+            continue;
+        if (prev != NULL)
+            prev->next = cur->next;
+        else
+            w->posted_head = cur->next;
+        if (w->posted_tail == cur)
+            w->posted_tail = prev;
+        break;
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
 static void
 run_posted(struct worker *w)
 {

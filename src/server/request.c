@@ -147,6 +147,10 @@ request_finish(struct gh_request *req)
             req->slots[i].release(req->slots[i].ctx);
     }
     response_release(req);
+    /* After response_release no module may wake the stream any more; a wake
+     * it queued before must not run on this request once it is recycled. */
+    if (atomic_exchange(&req->wake_queued, false))
+        worker_cancel(w, &req->wake_task);
     config_unref(req->config);
     req->config = NULL;
     arena_reset(req->arena);

@@ -206,6 +206,7 @@ struct config *server_config_get(struct gh_server *s);
 
 /* Posts t to w (any thread) and wakes its loop. */
 void worker_post(struct worker *w, struct task *t);
+void worker_cancel(struct worker *w, struct task *t);
 void worker_timer_set(struct worker *w, struct conn *c, uint64_t deadline_ms);
 void worker_timer_remove(struct worker *w, struct conn *c);
 void *worker_main(void *arg);
