@@ -606,9 +606,12 @@ context_step(const struct ctx_call *c)
     if (is_first) {
         /* Registered before the token is placed, so that nothing can fail
          * after the caller's output buffer holds memory it must free. */
-        status = handles_add(HANDLE_CTX, ctx, &handle);
-        if (status != SEC_E_OK)
+        SECURITY_STATUS added = handles_add(HANDLE_CTX, ctx, &handle);
+
+        if (added != SEC_E_OK) {
+            status = added;
             goto cleanup;
+        }
         registered = true;
     }
     placed = buffers_put_token(c->out, buf_slice(&step.out_token), allocate);
