@@ -709,6 +709,14 @@ userstore_count(const struct userstore *store)
     return store != NULL ? store->count : 0;
 }
 
+const char *
+userstore_name_at(const struct userstore *store, size_t index)
+{
+    if (store == NULL || index >= store->count)
+        return NULL;
+    return store->users[index].name;
+}
+
 int
 userstore_describe(const struct userstore *store, size_t index, struct buf *out)
 {

@@ -62,6 +62,8 @@ int userstore_parse(const char *data, size_t len, const char *name, struct users
  * schemes it can use, groups and Digest realms; never a secret) appended to
  * out. GH_OK, GH_ENOTFOUND past the end, or buf's errors. */
 size_t userstore_count(const struct userstore *store);
+/* The name of user index (sorted order), borrowed; NULL past the end. */
+const char *userstore_name_at(const struct userstore *store, size_t index);
 int userstore_describe(const struct userstore *store, size_t index, struct buf *out);
 
 /* A user to add or replace with userstore_file_put. */
