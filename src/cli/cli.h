@@ -9,5 +9,11 @@
 typedef int cli_command_fn(int argc, char **argv);
 
 int cli_serve(int argc, char **argv);
+/* passwd FILE add USER [--realm R]... [--group G]... [--iterations N] [--stdin]
+ * passwd FILE remove USER | list | verify USER [--stdin]
+ * Passwords come from the terminal without echo, or from standard input (one
+ * line) with --stdin or when it is not a terminal. Exit 1 also means "wrong
+ * password" for verify. */
+int cli_passwd(int argc, char **argv);
 
 #endif

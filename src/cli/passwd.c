@@ -2,8 +2,6 @@
 // `gatehouse passwd`: a thin front end; the store logic (hashing, atomic
 // rewrite, permission checks) lives in src/sspi/store/userstore.c so that it
 // is tested without a terminal.
-#include "cli/passwd.h"
-
 #include <errno.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -16,6 +14,7 @@
 #include <gatehouse/error.h>
 
 #include "base/secret.h"
+#include "cli/cli.h"
 #include "sspi/store/userstore.h"
 
 #define MAX_LIST       64
@@ -213,7 +212,7 @@ cmd_verify(const char *file, const char *user, bool from_stdin)
 }
 
 int
-cli_passwd_main(int argc, char **argv)
+cli_passwd(int argc, char **argv)
 {
     const char *file, *cmd;
 
