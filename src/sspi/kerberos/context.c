@@ -203,7 +203,7 @@ krb_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     struct gss_channel_bindings_struct cb_struct;
     gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
     gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out = GSS_C_EMPTY_BUFFER;
-    OM_uint32 major, minor, ret_flags = 0, time_rec = 0;
+    OM_uint32 major, minor, tmp, ret_flags = 0, time_rec = 0;
     SECURITY_STATUS st;
 
     st = ctx_begin(pkg_ctx, false, &ctx);
@@ -235,7 +235,7 @@ krb_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
                                  gss_flags_from_req(ctx->req_flags, false), 0, cb, &in, NULL, &out,
                                  &ret_flags, &time_rec);
     if (GSS_ERROR(major)) {
-        gss_release_buffer(&minor, &out);
+        gss_release_buffer(&tmp, &out);
         return krb_map_error(major, minor, true, is_reply,
                              is_reply ? "cannot verify the server's reply"
                                       : "cannot create the Kerberos request",
@@ -265,7 +265,7 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
     gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
     gss_cred_id_t delegated = GSS_C_NO_CREDENTIAL;
-    OM_uint32 major, minor, ret_flags = 0, time_rec = 0;
+    OM_uint32 major, minor, tmp, ret_flags = 0, time_rec = 0;
     SECURITY_STATUS st;
 
     st = ctx_begin(pkg_ctx, true, &ctx);
@@ -288,9 +288,9 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     major = gss_accept_sec_context(&minor, &ctx->gss, cred->gss, &in, cb, NULL, NULL, &out,
                                    &ret_flags, &time_rec, &delegated);
     if (GSS_ERROR(major)) {
-        gss_release_buffer(&minor, &out);
+        gss_release_buffer(&tmp, &out);
         if (delegated != GSS_C_NO_CREDENTIAL)
-            gss_release_cred(&minor, &delegated);
+            gss_release_cred(&tmp, &delegated);
         return krb_map_error(major, minor, false, false, "cannot accept the Kerberos request",
                              &step->error_text);
     }
