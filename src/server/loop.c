@@ -88,6 +88,25 @@ worker_cancel(struct worker *w, struct task *t)
     pthread_mutex_unlock(&w->lock);
 }
 
+/* Called once the worker's thread has ended: tasks still queued (a pool job
+ * that finished after its worker stopped) are released, never run. */
+void
+worker_discard_posted(struct worker *w)
+{
+    struct task *t;
+
+    pthread_mutex_lock(&w->lock);
+    t = w->posted_head;
+    w->posted_head = w->posted_tail = NULL;
+    pthread_mutex_unlock(&w->lock);
+    while (t != NULL) {
+        struct task *next = t->next;
+        if (t->discard != NULL)
+            t->discard(t);
+        t = next;
+    }
+}
+
 static void
 run_posted(struct worker *w)
 {
@@ -252,7 +271,9 @@ begin_stop(struct worker *w)
 static bool
 finished(struct worker *w)
 {
-    if (w->conn_count == 0)
+    /* A pool job's completion must run on this loop: wait for it even when its
+     * connection has gone (it owns module state such as a proxy exchange). */
+    if (w->conn_count == 0 && w->jobs_in_flight == 0)
         return true;
     if (w->now_ms < w->stop_deadline_ms)
         return false;
@@ -266,7 +287,8 @@ finished(struct worker *w)
         }
     }
     /* Pending requests keep their connection object until they resume. */
-    return w->conn_count == 0 || w->now_ms >= w->stop_deadline_ms + 1000;
+    return (w->conn_count == 0 && w->jobs_in_flight == 0) ||
+           w->now_ms >= w->stop_deadline_ms + 1000;
 }
 
 void *

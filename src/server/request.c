@@ -562,8 +562,15 @@ job_done(struct task *t)
 {
     struct pool_job *job = (struct pool_job *)t;
 
+    job->worker->jobs_in_flight--;
     job->done(job->req, job->arg);
     free(job);
+}
+
+static void
+job_discard(struct task *t)
+{
+    free((struct pool_job *)t);
 }
 
 int
@@ -575,15 +582,19 @@ gh_request_run_blocking(gh_request *req, void (*work)(void *arg),
     if (job == NULL)
         return GH_ENOMEM;
     job->task.run = job_done;
+    job->task.discard = job_discard;
     job->req = req;
     job->worker = req->worker;
     job->work = work;
     job->done = done;
     job->arg = arg;
     int rc = pool_submit(req->worker->server->pool, job);
-    if (rc != GH_OK)
+    if (rc != GH_OK) {
         free(job);
-    return rc;
+        return rc;
+    }
+    req->worker->jobs_in_flight++;
+    return GH_OK;
 }
 
 void

@@ -307,6 +307,7 @@ gh_server_destroy(gh_server *s)
     pool_destroy(s->pool);
     for (unsigned i = 0; s->workers != NULL && i < s->worker_count; i++) {
         struct worker *w = &s->workers[i];
+        worker_discard_posted(w);
         /* Connections left by a forced stop (a module that never resumed). */
         while (w->conns != NULL) {
             struct conn *c = w->conns;

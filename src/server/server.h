@@ -135,10 +135,12 @@ enum ev_kind {
     EV_WAKE = 3,
 };
 
-/* A task posted to a worker from any thread. */
+/* A task posted to a worker from any thread. discard (may be NULL) releases a
+ * task that will never run because its worker has stopped. */
 struct task {
     struct task *next;
     void (*run)(struct task *t);
+    void (*discard)(struct task *t);
 };
 
 struct listener {
@@ -175,6 +177,7 @@ struct worker {
     size_t heap_cap;
     struct conn *conns; /* every open connection (doubly linked) */
     size_t conn_count;
+    size_t jobs_in_flight; /* blocking-pool jobs whose completion has not run */
     struct gh_request *free_requests;
     size_t free_request_count;
     uint8_t *free_bufs[64]; /* spare input buffers of free_buf_bytes */
@@ -207,6 +210,7 @@ struct config *server_config_get(struct gh_server *s);
 /* Posts t to w (any thread) and wakes its loop. */
 void worker_post(struct worker *w, struct task *t);
 void worker_cancel(struct worker *w, struct task *t);
+void worker_discard_posted(struct worker *w);
 void worker_timer_set(struct worker *w, struct conn *c, uint64_t deadline_ms);
 void worker_timer_remove(struct worker *w, struct conn *c);
 void *worker_main(void *arg);
