@@ -605,3 +605,19 @@ cleanup:
         auth_decision_clear(out);
     return err;
 }
+
+int
+auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
+                      const struct auth_request_view *req, struct auth_decision *out)
+{
+    time_t now = req->now != 0 ? req->now : time(NULL);
+    int err;
+
+    memset(out, 0, sizeof(*out));
+    auth_record_init(&out->record, cfg->engine->backend);
+    handshake_reset(conn);
+    err = challenge(cfg, conn, req, now, false, out);
+    if (err != GH_OK)
+        auth_decision_clear(out);
+    return err;
+}

@@ -172,4 +172,11 @@ int auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
                     const struct auth_request_view *req, struct auth_decision *out);
 void auth_decision_clear(struct auth_decision *d);
 
+/* The application answered 401 itself (re-authentication when its token expired,
+ * the seed's "regenerate the initial 401"): drops the identity persisted on conn
+ * and fills *out with the location's challenges (status 401, headers to add to
+ * the application's response). GH_OK or GH_ENOMEM. */
+int auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
+                          const struct auth_request_view *req, struct auth_decision *out);
+
 #endif

@@ -216,6 +216,16 @@ test_ntlm_keepalive(void)
     CHECK_STR_EQ(d.record.pub.user_name, "alice");
     auth_decision_clear(&d);
 
+    /* the application answers a fresh 401: the persisted identity is dropped */
+    struct auth_request_view none = {.peer = "p", .now_ms = clock_ms, .now = wall};
+    CHECK_EQ(auth_engine_challenge(cfg, c, &none, &d), GH_OK);
+    CHECK_EQ(d.status, 401);
+    CHECK(has_header(&d, "WWW-Authenticate", "NTLM"));
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, (struct req){0}, &d), GH_OK);
+    CHECK_EQ(d.status, 401);
+    auth_decision_clear(&d);
+
     /* wrong password on a new handshake */
     CHECK_EQ(run(cfg, other, (struct req){.authorization = ntlm1()}, &d), GH_OK);
     auth_decision_clear(&d);
