@@ -12,6 +12,7 @@
 
 #include <gatehouse/error.h>
 
+#include "auth/basic_krb5.h"
 #include "auth/engine.h"
 #include "auth/engine_private.h"
 #include "server/conf_parse.h"
@@ -72,6 +73,7 @@ auth_config_destroy(struct auth_config *cfg)
         if (cfg->has_creds[i] && backend != NULL && backend->sspi != NULL)
             backend->sspi->FreeCredentialsHandle(&cfg->creds[i]);
     }
+    basic_krb5_destroy(cfg->basic_krb5);
     if (cfg->userdb != NULL && backend != NULL)
         backend->userdb->close(cfg->userdb);
     authz_rules_free(&cfg->rules);
@@ -232,6 +234,8 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
         }
         return errf(err, err_len, "auth_extended_protection takes off, allow or require");
     }
+    if (strcmp(name, "auth_basic_kerberos") == 0)
+        return parse_bool(name, args, n, &cfg->basic_kerberos, err, err_len);
     if (strcmp(name, "auth_mutual_to_app") == 0)
         return parse_bool(name, args, n, &cfg->mutual_to_app, err, err_len);
     if (strcmp(name, "auth_user_store") == 0)
@@ -275,9 +279,19 @@ int
 auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
 {
     const struct auth_backend *backend = cfg->engine->backend;
+    int rc;
+
+    if (cfg->basic_kerberos && cfg->basic_verify == NULL) {
+        rc = basic_krb5_create(cfg->keytab,
+                               cfg->service_name_count > 0 ? cfg->service_names[0] : NULL, NULL,
+                               &cfg->basic_krb5, err, err_len);
+        if (rc != GH_OK)
+            return rc;
+        cfg->basic_verify = basic_krb5_verify;
+        cfg->basic_verify_arg = cfg->basic_krb5;
+    }
     bool wants_store = has_scheme(cfg, AUTH_SCHEME_DIGEST) ||
                        (has_scheme(cfg, AUTH_SCHEME_BASIC) && cfg->basic_verify == NULL);
-    int rc;
 
     if (cfg->delegation && cfg->ccache_dir == NULL)
         return errf(err, err_len, "auth_delegation on needs auth_ccache_dir");

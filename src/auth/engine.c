@@ -621,3 +621,16 @@ auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
         auth_decision_clear(out);
     return err;
 }
+
+bool
+auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req)
+{
+    if (cfg->basic_krb5 == NULL || req->authorization_count != 1)
+        return false;
+    struct slice v = req->authorization[0];
+    while (v.len > 0 && (v.ptr[0] == ' ' || v.ptr[0] == '\t')) {
+        v.ptr++;
+        v.len--;
+    }
+    return v.len > 6 && slice_eq_nocase(slice_make(v.ptr, 6), SLICE_LIT("Basic "));
+}

@@ -35,6 +35,7 @@
 #include "base/slice.h"
 
 struct conf_node;
+struct basic_krb5;
 
 enum auth_scheme {
     AUTH_SCHEME_NEGOTIATE = 0,
@@ -98,6 +99,8 @@ struct auth_config {
     void *userdb;
     CredHandle creds[AUTH_SSPI_SCHEMES];
     bool has_creds[AUTH_SSPI_SCHEMES];
+    bool basic_kerberos;           /* auth_basic_kerberos on */
+    struct basic_krb5 *basic_krb5; /* owned; made by activate with basic_kerberos */
     basic_verify_fn *basic_verify; /* NULL: the user database */
     void *basic_verify_arg;
 };
@@ -171,6 +174,11 @@ struct auth_decision {
 int auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
                     const struct auth_request_view *req, struct auth_decision *out);
 void auth_decision_clear(struct auth_decision *d);
+
+/* True when auth_engine_run() may block on the network for this request (Basic
+ * verified against the KDC with auth_basic_kerberos): run it on the server's
+ * blocking pool (gh_request_run_blocking). Cheap; never blocks itself. */
+bool auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req);
 
 /* The application answered 401 itself (re-authentication when its token expired,
  * the seed's "regenerate the initial 401"): drops the identity persisted on conn
