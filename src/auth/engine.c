@@ -68,6 +68,12 @@ auth_engine_create(const struct auth_engine_params *p, struct auth_engine **out)
 }
 
 void
+auth_engine_set_audit_log(struct auth_engine *e, struct log *audit_log)
+{
+    e->audit_log = audit_log;
+}
+
+void
 auth_engine_destroy(struct auth_engine *e)
 {
     if (e == NULL)

@@ -71,6 +71,9 @@ struct auth_engine;
 
 int auth_engine_create(const struct auth_engine_params *p, struct auth_engine **out);
 void auth_engine_destroy(struct auth_engine *e); /* NULL-safe; after every config and conn */
+/* Sets the audit log (borrowed; NULL: stderr). Call before any request runs:
+ * the engine reads it without a lock. */
+void auth_engine_set_audit_log(struct auth_engine *e, struct log *audit_log);
 
 /* Per-location configuration (public fields: read-only once made). */
 struct auth_config {

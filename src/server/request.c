@@ -147,6 +147,7 @@ request_finish(struct gh_request *req)
             req->slots[i].release(req->slots[i].ctx);
     }
     response_release(req);
+    server_auth_request_end(req); /* after on_end_request: modules dup the token there */
     /* After response_release no module may wake the stream any more; a wake
      * it queued before must not run on this request once it is recycled. */
     if (atomic_exchange(&req->wake_queued, false))
@@ -282,7 +283,7 @@ gh_request_body_length(const gh_request *req)
 const struct gh_auth_record *
 gh_request_auth(const gh_request *req)
 {
-    return &req->auth;
+    return &req->auth.record.pub;
 }
 
 const char *
@@ -623,19 +624,25 @@ access_log_write(struct gh_request *req)
         return;
     gmtime_r(&req->start_time.tv_sec, &tm);
     size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    const char *user = req->auth.status == GH_AUTH_SUCCESS && req->auth.user_name != NULL
-                           ? req->auth.user_name
-                           : "-";
+    const struct gh_auth_record *auth = &req->auth.record.pub;
+    const char *user =
+        auth->status == GH_AUTH_SUCCESS && auth->user_name != NULL ? auth->user_name : "-";
     /* The target is client input: cut it, and keep quotes and controls out. */
     char target[512];
     size_t t = 0;
     for (const char *p = req->target; *p != '\0' && t < sizeof(target) - 1; p++)
         target[t++] = (*p == '"' || (unsigned char)*p < 0x20) ? '?' : *p;
     target[t] = '\0';
+    /* So is the user name (Basic and Digest users are what the client typed). */
+    char user_text[256];
+    size_t u = 0;
+    for (const char *p = user; *p != '\0' && u < sizeof(user_text) - 1; p++)
+        user_text[u++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p;
+    user_text[u] = '\0';
     int m = snprintf(line + n, sizeof(line) - n, " %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"\n",
                      gh_request_peer_text(req), req->method, target, req->minor_version,
                      req->status, (unsigned long long)req->bytes_sent,
-                     (unsigned long long)(req->worker->now_ms - req->start_ms), user);
+                     (unsigned long long)(req->worker->now_ms - req->start_ms), user_text);
     if (m < 0)
         return;
     n += (size_t)m < sizeof(line) - n ? (size_t)m : sizeof(line) - n - 1;
