@@ -25,6 +25,7 @@
 #pragma weak userstore_destroy
 #pragma weak userstore_nt_hash
 #pragma weak userstore_canonical_name
+#pragma weak sspi_alloc
 
 static char *
 dup_n(const char *s, size_t n)
@@ -230,13 +231,23 @@ cleanup:
     return st;
 }
 
+/* SECPKG_CRED_ATTR_NAMES: "DOMAIN\\user" of an outbound credential. */
 SECURITY_STATUS
 ntlm_cred_query(void *pkg_cred, unsigned long attribute, void *buffer)
 {
-    (void)pkg_cred;
-    (void)attribute;
-    (void)buffer;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    const struct ntlm_cred *c = pkg_cred;
+
+    if (c == NULL || buffer == NULL)
+        return SEC_E_INVALID_HANDLE;
+    if (attribute != SECPKG_CRED_ATTR_NAMES || !c->is_outbound || sspi_alloc == NULL)
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    size_t len = strlen(c->domain) + strlen(c->user) + 2;
+    char *name = sspi_alloc(len);
+    if (name == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    snprintf(name, len, "%s\\%s", c->domain, c->user);
+    ((SecPkgCredentials_NamesA *)buffer)->sUserName = name;
+    return SEC_E_OK;
 }
 
 int
