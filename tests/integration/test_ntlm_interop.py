@@ -6,6 +6,8 @@ table, base64 tokens over stdin/stdout). The other side is:
   - python3-ntlm-auth as a client against our acceptor (with channel bindings),
   - gss-ntlmssp through python3-gssapi as a client against our acceptor, and
     as an acceptor for our client,
+  - curl --ntlm (32-byte NEGOTIATE, OEM, no MIC) against our acceptor behind a
+    minimal HTTP responder written here,
 with sealing (GSS_Wrap/Unwrap <-> EncryptMessage/DecryptMessage) checked in
 both directions after each handshake.
 """
@@ -38,7 +40,11 @@ with open(CONF, "w") as f:
 os.environ["OPENSSL_CONF"] = CONF
 os.environ["NTLM_USER_FILE"] = USERS
 
-import gssapi  # noqa: E402  (after OPENSSL_CONF)
+# Everything that may load OpenSSL (hashlib) comes after OPENSSL_CONF is set.
+import http.server  # noqa: E402
+import threading  # noqa: E402
+
+import gssapi  # noqa: E402
 from ntlm_auth.gss_channel_bindings import GssChannelBindingsStruct  # noqa: E402
 from ntlm_auth.ntlm import NtlmContext  # noqa: E402
 
@@ -87,6 +93,8 @@ class Pipe:
         except subprocess.TimeoutExpired:
             self.p.kill()
             self.p.wait()
+        # A sanitizer report aborts the tool (ASAN_OPTIONS=abort_on_error=1).
+        check(self.p.returncode in (0, 1), "sspi_pipe exited cleanly (%d)" % self.p.returncode)
 
 
 def server(cb=None):
@@ -214,8 +222,66 @@ def test_gss_acceptor():
     cli.close()
 
 
+class NtlmHandler(http.server.BaseHTTPRequestHandler):
+    """401 / NTLM dance on one keep-alive connection; our acceptor decides."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def finish(self):
+        super().finish()
+        if hasattr(self, "acceptor"):
+            self.acceptor.close()
+
+    def reply(self, code, header=None, body=b""):
+        self.send_response(code)
+        if header:
+            self.send_header("WWW-Authenticate", header)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):
+        auth = self.headers.get("Authorization", "")
+        if not auth.startswith("NTLM "):
+            return self.reply(401, "NTLM")
+        tok = base64.b64decode(auth[5:])
+        if not hasattr(self, "acceptor"):
+            self.acceptor = server()
+        self.acceptor.send(tok)
+        kind, val = self.acceptor.recv()
+        if kind == "TOKEN":
+            return self.reply(401, "NTLM " + base64.b64encode(val).decode())
+        self.acceptor.close()
+        del self.acceptor
+        if kind == "OK":
+            return self.reply(200, body=("user=%s\n" % val).encode())
+        return self.reply(401, "NTLM", ("denied %s\n" % val).encode())
+
+
+def test_curl():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NtlmHandler)
+    t = threading.Thread(target=httpd.serve_forever, daemon=True)
+    t.start()
+    url = "http://127.0.0.1:%d/" % httpd.server_address[1]
+    try:
+        for user, want_code, want_body in (("EXAMPLE\\alice:Secret-1", "200", "user=EXAMPLE\\alice"),
+                                           ("EXAMPLE\\alice:nope", "401", "denied " + SEC_E_LOGON_DENIED)):
+            r = subprocess.run(["curl", "-s", "--max-time", "20", "--ntlm", "-u", user,
+                                "-w", "\n%{http_code}", url], capture_output=True, text=True,
+                               timeout=30)
+            body, _, code = r.stdout.rpartition("\n")
+            check(code == want_code and body.startswith(want_body),
+                  "curl --ntlm %s -> %s (%r)" % (user.split(":")[1], code, body))
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def main():
     try:
+        test_curl()
         test_ntlm_auth()
         test_gss_client()
         test_gss_acceptor()
