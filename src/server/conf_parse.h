@@ -15,6 +15,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Limits; exceeding one fails with GH_ELIMIT and a "file:line: reason" message. */
+#define CONF_MAX_FILE_BYTES  (1024u * 1024u) /* whole input, before parsing */
+#define CONF_MAX_DEPTH       16              /* nested blocks below the top level */
+#define CONF_MAX_ARGS        64              /* arguments of one directive */
+#define CONF_MAX_TOKEN_BYTES 4096            /* one word or string, after unescaping */
+#define CONF_MAX_DIRECTIVES  10000           /* directives in the whole file */
+
 struct conf_node {
     const char *name; /* directive name */
     char **args;      /* arg_count NUL-terminated strings */
@@ -31,7 +38,13 @@ struct conf_doc {
     /* private: storage for every string and node follows */
 };
 
-/* Parses text[0, len) as the contents of file_name. On success stores a document in
+/* Parses text[0, len) as the contents of file_name (copied; used in messages and
+ * in every node's file). The text must be UTF-8 without NUL bytes or control
+ * characters other than tab, CR and LF; a leading UTF-8 byte order mark is skipped.
+ * In the tree, args is NULL when arg_count is 0 and children is NULL when
+ * child_count is 0; the root has name "", line 1 and is_block true. Every string
+ * and node lives until conf_doc_destroy(). The document is never modified after
+ * parsing, so threads may read it concurrently. On success stores a document in
  * *doc_out (free with conf_doc_destroy) and returns GH_OK. On failure returns
  * GH_EPROTO, GH_ELIMIT or GH_ENOMEM and writes "file:line: reason" into err
  * (err_len bytes, always NUL-terminated). */

@@ -80,13 +80,13 @@ struct sspi_package {
     /* A new reference to the authenticated identity (acceptor side, complete contexts). */
     SECURITY_STATUS (*query_token)(void *pkg_ctx, struct gh_token **token_out);
 
-    SECURITY_STATUS (*make_signature)
+    SECURITY_STATUS(*make_signature)
     (void *pkg_ctx, unsigned long qop, PSecBufferDesc msg, unsigned long seq_no);
-    SECURITY_STATUS (*verify_signature)
+    SECURITY_STATUS(*verify_signature)
     (void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *qop_out);
-    SECURITY_STATUS (*encrypt)
+    SECURITY_STATUS(*encrypt)
     (void *pkg_ctx, unsigned long qop, PSecBufferDesc msg, unsigned long seq_no);
-    SECURITY_STATUS (*decrypt)
+    SECURITY_STATUS(*decrypt)
     (void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *qop_out);
 };
 

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+// whoami: answers with the request as the server sees it and its auth record,
+// as JSON. It authenticates nobody: 401 challenges are the auth engine's job
+// (issue 4); without it every request shows "not authenticated".
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gatehouse/http.h>
+#include <gatehouse/module.h>
+
+static const char *
+auth_status_name(enum gh_auth_status s)
+{
+    switch (s) {
+    case GH_AUTH_SUCCESS:
+        return "success";
+    case GH_AUTH_FAILURE:
+        return "failure";
+    default:
+        return "not authenticated";
+    }
+}
+
+static const char *
+auth_type_name(enum gh_auth_type t)
+{
+    static const char *const names[] = {"none",      "Basic",    "Digest",  "NTLM",
+                                        "Negotiate", "Kerberos", "CredSSP", "ClientCertificate"};
+    return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
+}
+
+/* Credentials and session cookies never go back out, not even to their owner:
+ * a page that echoes them is how they leak (logs, caches, XSS). */
+static bool
+is_secret(struct gh_str name)
+{
+    static const char *const secret[] = {"authorization", "proxy-authorization", "cookie"};
+
+    for (size_t i = 0; i < sizeof(secret) / sizeof(secret[0]); i++) {
+        if (name.len == strlen(secret[i]) && strncasecmp(name.ptr, secret[i], name.len) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void
+write_auth(struct gh_json *j, const struct gh_auth_record *a)
+{
+    char hex[16];
+
+    gh_json_object_begin(j, "auth");
+    gh_json_str(j, "status", auth_status_name(a->status));
+    snprintf(hex, sizeof(hex), "0x%08x", (unsigned)a->sec_status);
+    gh_json_str(j, "sec_status", hex);
+    gh_json_int(j, "flags", a->flags);
+    gh_json_bool(j, "token_for_cached_cred", (a->flags & GH_AUTH_FLAG_TOKEN_FOR_CACHED_CRED) != 0);
+    gh_json_str(j, "type", auth_type_name(a->type));
+    gh_json_bool(j, "has_access_token", a->access_token != NULL);
+    gh_json_int(j, "context_attributes", a->context_attributes);
+    gh_json_int(j, "packed_context_type", a->packed_context_type);
+    gh_json_int(j, "packed_context_length", (int64_t)a->packed_context_len);
+    gh_json_strn(j, "mutual_auth_data", a->mutual_auth_data, a->mutual_auth_data_len);
+    gh_json_str(j, "package", a->package_name);
+    gh_json_str(j, "user", a->user_name);
+    gh_json_str(j, "domain", a->domain);
+    gh_json_str(j, "principal", a->principal);
+    gh_json_array_begin(j, "groups");
+    for (size_t i = 0; i < a->group_count; i++)
+        gh_json_str(j, NULL, a->groups[i]);
+    gh_json_array_end(j);
+    gh_json_str(j, "delegated_ccache", a->delegated_ccache);
+    gh_json_object_end(j);
+}
+
+static enum gh_rq_status
+whoami_execute(gh_request *req, void *config)
+{
+    const struct gh_tls_info *tls = gh_request_tls(req);
+    struct gh_json *j = gh_response_json(req, 200);
+    struct gh_str name, value;
+
+    (void)config;
+    gh_json_str(j, "method", gh_request_method(req));
+    gh_json_str(j, "url", gh_request_full_url(req));
+    gh_json_str(j, "path", gh_request_path(req));
+    gh_json_str(j, "query", gh_request_query(req));
+    gh_json_int(j, "http_minor_version", gh_request_minor_version(req));
+    gh_json_str(j, "peer", gh_request_peer_text(req));
+    gh_json_str(j, "location", gh_request_location(req));
+    if (tls == NULL) {
+        gh_json_str(j, "tls", NULL);
+    } else {
+        gh_json_object_begin(j, "tls");
+        gh_json_str(j, "protocol", tls->protocol);
+        gh_json_str(j, "cipher", tls->cipher);
+        gh_json_int(j, "cipher_bits", tls->cipher_bits);
+        gh_json_str(j, "server_name", tls->server_name);
+        gh_json_str(j, "alpn", tls->alpn);
+        gh_json_bool(j, "session_reused", tls->session_reused);
+        gh_json_object_end(j);
+    }
+    /* An array of pairs: names repeat, and order matters. */
+    gh_json_array_begin(j, "headers");
+    for (size_t i = 0; gh_request_header_at(req, i, &name, &value) == GH_OK; i++) {
+        gh_json_object_begin(j, NULL);
+        gh_json_strn(j, "name", name.ptr, name.len);
+        if (is_secret(name))
+            gh_json_str(j, "value", "(redacted)");
+        else
+            gh_json_strn(j, "value", value.ptr, value.len);
+        gh_json_object_end(j);
+    }
+    gh_json_array_end(j);
+    write_auth(j, gh_request_auth(req));
+    if (gh_json_end(j) != GH_OK) {
+        gh_response_text(req, 500, NULL);
+        return GH_RQ_FINISH;
+    }
+    return GH_RQ_FINISH;
+}
+
+const struct gh_module whoami_module = {
+    .abi_version = GH_MODULE_ABI_VERSION,
+    .name = "whoami",
+    .description = "the request and its authentication record as JSON",
+    .on_execute_handler = whoami_execute,
+};
+GH_MODULE_EXPORT(whoami_module)

@@ -1,0 +1,826 @@
+// SPDX-License-Identifier: MIT
+// Gives meaning to the directive tree of conf_parse.c (docs/config.md). The
+// result is an immutable, refcounted snapshot: workers hold a reference per
+// connection and per request, so a reload swaps the pointer and the old snapshot
+// (its TLS contexts, module configs and shared objects) goes when the last
+// request using it ends.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gatehouse/error.h>
+
+#include "server/conf_parse.h"
+#include "server/server.h"
+
+#define MAX_MODULES 64
+
+/* Interpretation state; everything owned ends up in cfg or is freed in cleanup. */
+struct interp {
+    struct config *cfg;
+    const char *base_dir; /* directory of the config file, for relative paths */
+    char *err;
+    size_t err_len;
+    struct tls_cert_spec certs[16];
+    char *cert_paths[32];
+    size_t cert_count;
+    int tls_min, tls_max;
+    bool tickets;
+    char *ciphers, *ciphersuites;
+    const struct conf_node *module_directives[256]; /* server-level, replayed per location */
+    size_t module_directive_count;
+    const struct conf_node *first_tls_listen;
+};
+
+static int fail(struct interp *in, const struct conf_node *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(struct interp *in, const struct conf_node *n, const char *fmt, ...)
+{
+    va_list ap;
+    int m = 0;
+
+    if (n != NULL)
+        m = snprintf(in->err, in->err_len, "%s:%u: ", n->file, n->line);
+    if (m < 0 || (size_t)m >= in->err_len)
+        return GH_EINVAL;
+    va_start(ap, fmt);
+    vsnprintf(in->err + m, in->err_len - (size_t)m, fmt, ap);
+    va_end(ap);
+    return GH_EINVAL;
+}
+
+int
+config_parse_size(const char *s, uint64_t *bytes_out)
+{
+    uint64_t v = 0, mult = 1;
+    const char *p = s;
+
+    if (*p < '0' || *p > '9')
+        return GH_EINVAL;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return GH_EINVAL;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (*p == 'k' || *p == 'K')
+        mult = 1024;
+    else if (*p == 'm' || *p == 'M')
+        mult = 1024 * 1024;
+    else if (*p == 'g' || *p == 'G')
+        mult = 1024ull * 1024 * 1024;
+    else if (*p != '\0')
+        return GH_EINVAL;
+    if (*p != '\0' && p[1] != '\0')
+        return GH_EINVAL;
+    if (v > UINT64_MAX / mult)
+        return GH_EINVAL;
+    *bytes_out = v * mult;
+    return GH_OK;
+}
+
+int
+config_parse_duration(const char *s, uint32_t *ms_out)
+{
+    uint64_t v = 0, mult = 1000;
+    const char *p = s;
+
+    if (*p < '0' || *p > '9')
+        return GH_EINVAL;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > UINT32_MAX)
+            return GH_EINVAL;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (strcmp(p, "ms") == 0)
+        mult = 1;
+    else if (strcmp(p, "s") == 0 || *p == '\0')
+        mult = 1000;
+    else if (strcmp(p, "m") == 0)
+        mult = 60000;
+    else if (strcmp(p, "h") == 0)
+        mult = 3600000;
+    else
+        return GH_EINVAL;
+    if (v * mult > UINT32_MAX)
+        return GH_EINVAL;
+    *ms_out = (uint32_t)(v * mult);
+    return GH_OK;
+}
+
+static int
+want_args(struct interp *in, const struct conf_node *n, size_t min, size_t max)
+{
+    if (n->is_block)
+        return fail(in, n, "'%s' takes no block", n->name);
+    if (n->arg_count < min || n->arg_count > max) {
+        if (min == max)
+            return fail(in, n, "'%s' takes %zu argument%s", n->name, min, min == 1 ? "" : "s");
+        return fail(in, n, "'%s' takes %zu to %zu arguments", n->name, min, max);
+    }
+    return GH_OK;
+}
+
+static int
+arg_uint(struct interp *in, const struct conf_node *n, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v;
+    int rc = want_args(in, n, 1, 1);
+
+    if (rc != GH_OK)
+        return rc;
+    if (config_parse_size(n->args[0], &v) != GH_OK || v < min || v > max)
+        return fail(in, n, "'%s': invalid value '%s' (expected %" PRIu64 "..%" PRIu64 ")", n->name,
+                    n->args[0], min, max);
+    *out = v;
+    return GH_OK;
+}
+
+static int
+arg_duration(struct interp *in, const struct conf_node *n, uint32_t *out)
+{
+    int rc = want_args(in, n, 1, 1);
+
+    if (rc != GH_OK)
+        return rc;
+    if (config_parse_duration(n->args[0], out) != GH_OK || *out == 0)
+        return fail(in, n, "'%s': invalid duration '%s' (e.g. 500ms, 10s, 2m)", n->name,
+                    n->args[0]);
+    return GH_OK;
+}
+
+static int
+arg_bool(struct interp *in, const struct conf_node *n, bool *out)
+{
+    int rc = want_args(in, n, 1, 1);
+
+    if (rc != GH_OK)
+        return rc;
+    if (strcmp(n->args[0], "on") == 0)
+        *out = true;
+    else if (strcmp(n->args[0], "off") == 0)
+        *out = false;
+    else
+        return fail(in, n, "'%s': expected on or off, not '%s'", n->name, n->args[0]);
+    return GH_OK;
+}
+
+/* A path relative to the config file's directory, as an owned string. */
+static char *
+resolve_path(const struct interp *in, const char *p)
+{
+    char *out = NULL;
+
+    if (p[0] == '/' || in->base_dir == NULL || in->base_dir[0] == '\0')
+        return strdup(p);
+    if (asprintf(&out, "%s/%s", in->base_dir, p) < 0)
+        return NULL;
+    return out;
+}
+
+/* "host:port", "[v6]:port" or "port" (all loopback-agnostic: binds what it says). */
+static int
+parse_listen(struct interp *in, const struct conf_node *n, struct config_listen *cl)
+{
+    char host[256];
+    const char *a = n->args[0];
+    const char *port;
+    struct addrinfo hints = {0}, *res = NULL;
+    size_t hlen;
+
+    if (a[0] == '[') {
+        const char *end = strchr(a, ']');
+        if (end == NULL || end[1] != ':')
+            return fail(in, n, "listen: malformed address '%s'", a);
+        hlen = (size_t)(end - a - 1);
+        port = end + 2;
+        if (hlen >= sizeof(host))
+            return fail(in, n, "listen: address too long");
+        memcpy(host, a + 1, hlen);
+    } else {
+        const char *colon = strrchr(a, ':');
+        if (colon == NULL) {
+            snprintf(host, sizeof(host), "0.0.0.0");
+            hlen = strlen(host);
+            port = a;
+        } else {
+            hlen = (size_t)(colon - a);
+            port = colon + 1;
+            if (hlen >= sizeof(host))
+                return fail(in, n, "listen: address too long");
+            memcpy(host, a, hlen);
+        }
+    }
+    host[hlen] = '\0';
+    char *end = NULL;
+    errno = 0;
+    unsigned long pn = strtoul(port, &end, 10);
+    if (port[0] == '\0' || *end != '\0' || errno != 0 || pn > 65535)
+        return fail(in, n, "listen: invalid port in '%s'", a);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    int gai = getaddrinfo(host, port, &hints, &res);
+    if (gai != 0 || res == NULL)
+        return fail(in, n, "listen: '%s' is not a numeric address: %s", host,
+                    gai != 0 ? gai_strerror(gai) : "no result");
+    memcpy(&cl->addr, res->ai_addr, res->ai_addrlen);
+    cl->addr_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    cl->text = strdup(a);
+    if (cl->text == NULL)
+        return GH_ENOMEM;
+    cl->is_tls = false;
+    if (n->arg_count == 2) {
+        if (strcmp(n->args[1], "tls") != 0)
+            return fail(in, n, "listen: unknown option '%s' (expected tls)", n->args[1]);
+        cl->is_tls = true;
+    }
+    return GH_OK;
+}
+
+static int
+load_module(struct interp *in, const struct conf_node *n)
+{
+    struct config *cfg = in->cfg;
+    const struct gh_module *m = NULL;
+    void *handle = NULL;
+    char why[512];
+    int rc = want_args(in, n, 2, 2);
+
+    if (rc != GH_OK)
+        return rc;
+    if (cfg->module_count >= MAX_MODULES)
+        return fail(in, n, "too many modules (at most %d)", MAX_MODULES);
+    char *path = resolve_path(in, n->args[1]);
+    if (path == NULL)
+        return GH_ENOMEM;
+    rc = module_loader_open(path, &m, &handle, why, sizeof(why));
+    free(path);
+    if (rc != GH_OK)
+        return fail(in, n, "load_module %s: %s", n->args[0], why);
+    if (strcmp(m->name, n->args[0]) != 0) {
+        module_loader_close(handle);
+        return fail(in, n, "load_module %s: the shared object's module is named '%s'", n->args[0],
+                    m->name);
+    }
+    for (size_t i = 0; i < cfg->module_count; i++) {
+        if (strcmp(cfg->modules[i].module->name, m->name) == 0) {
+            module_loader_close(handle);
+            return fail(in, n, "load_module: a module named '%s' is already loaded", m->name);
+        }
+    }
+    cfg->modules[cfg->module_count++] = (struct config_module){.module = m, .dl_handle = handle};
+    return GH_OK;
+}
+
+static int
+offer_to_modules(struct interp *in, const struct conf_node *n, void **module_configs)
+{
+    struct config *cfg = in->cfg;
+    struct gh_directive d = {
+        .name = n->name,
+        .args = (const char *const *)n->args,
+        .arg_count = n->arg_count,
+        .file = n->file,
+        .line = n->line,
+    };
+    char why[512];
+
+    for (size_t i = 0; i < cfg->module_count; i++) {
+        const struct gh_module *m = cfg->modules[i].module;
+        if (m->config_directive == NULL)
+            continue;
+        why[0] = '\0';
+        int rc = m->config_directive(module_configs[i], &d, why, sizeof(why));
+        if (rc == GH_OK) {
+            if (n->is_block)
+                return fail(in, n, "'%s' takes no block", n->name);
+            return GH_OK;
+        }
+        if (rc != GH_ENOTFOUND)
+            return fail(in, n, "%s", why[0] != '\0' ? why : gh_strerror(rc));
+    }
+    return fail(in, n, "unknown directive '%s'", n->name);
+}
+
+static int
+location_build(struct interp *in, const struct conf_node *n, const char *prefix,
+               struct config_location *loc)
+{
+    struct config *cfg = in->cfg;
+    char why[512];
+    int rc;
+
+    loc->handler = -1;
+    loc->prefix = strdup(prefix);
+    if (loc->prefix == NULL)
+        return GH_ENOMEM;
+    loc->prefix_len = strlen(prefix);
+    loc->module_configs = calloc(cfg->module_count ? cfg->module_count : 1, sizeof(void *));
+    if (loc->module_configs == NULL)
+        return GH_ENOMEM;
+    for (size_t i = 0; i < cfg->module_count; i++) {
+        const struct gh_module *m = cfg->modules[i].module;
+        if (m->config_create != NULL) {
+            rc = m->config_create(&loc->module_configs[i]);
+            if (rc != GH_OK)
+                return fail(in, n, "module %s: cannot create its configuration: %s", m->name,
+                            gh_strerror(rc));
+        }
+    }
+    for (size_t i = 0; i < in->module_directive_count; i++) {
+        rc = offer_to_modules(in, in->module_directives[i], loc->module_configs);
+        if (rc != GH_OK)
+            return rc;
+    }
+    for (size_t i = 0; n != NULL && i < n->child_count; i++) {
+        const struct conf_node *c = &n->children[i];
+        if (strcmp(c->name, "handler") == 0) {
+            rc = want_args(in, c, 1, 1);
+            if (rc != GH_OK)
+                return rc;
+            int idx = -1;
+            for (size_t j = 0; j < cfg->module_count; j++) {
+                if (strcmp(cfg->modules[j].module->name, c->args[0]) == 0)
+                    idx = (int)j;
+            }
+            if (idx < 0)
+                return fail(in, c, "handler: no module named '%s'", c->args[0]);
+            if (cfg->modules[idx].module->on_execute_handler == NULL)
+                return fail(in, c, "handler: module '%s' has no execute handler", c->args[0]);
+            loc->handler = idx;
+        } else if (strcmp(c->name, "location") == 0) {
+            return fail(in, c, "locations do not nest");
+        } else {
+            rc = offer_to_modules(in, c, loc->module_configs);
+            if (rc != GH_OK)
+                return rc;
+        }
+    }
+    for (size_t i = 0; i < cfg->module_count; i++) {
+        const struct gh_module *m = cfg->modules[i].module;
+        if (m->config_check == NULL)
+            continue;
+        why[0] = '\0';
+        rc = m->config_check(loc->module_configs[i], why, sizeof(why));
+        if (rc != GH_OK) {
+            if (n == NULL)
+                return fail(in, NULL, "%s: default location /: %s", cfg->path, why);
+            return fail(in, n, "location %s: %s", prefix, why);
+        }
+    }
+    return GH_OK;
+}
+
+static int
+server_directive(struct interp *in, const struct conf_node *n)
+{
+    struct config *cfg = in->cfg;
+    uint64_t v;
+    int rc;
+
+    if (strcmp(n->name, "worker_threads") == 0) {
+        rc = want_args(in, n, 1, 1);
+        if (rc == GH_OK && strcmp(n->args[0], "auto") == 0)
+            return GH_OK;
+        rc = arg_uint(in, n, 1, 64, &v);
+        cfg->worker_count = (unsigned)v;
+    } else if (strcmp(n->name, "blocking_threads") == 0) {
+        rc = arg_uint(in, n, 1, 64, &v);
+        cfg->blocking_threads = (unsigned)v;
+    } else if (strcmp(n->name, "blocking_queue") == 0) {
+        rc = arg_uint(in, n, 1, 1000000, &v);
+        cfg->blocking_queue = (unsigned)v;
+    } else if (strcmp(n->name, "error_log") == 0) {
+        rc = want_args(in, n, 1, 2);
+        if (rc != GH_OK)
+            return rc;
+        if (n->arg_count == 2 && log_level_parse(n->args[1], &cfg->log_level) != GH_OK)
+            return fail(in, n, "error_log: unknown level '%s' (error, warn, info, debug)",
+                        n->args[1]);
+        free(cfg->error_log_path);
+        cfg->error_log_path = strcmp(n->args[0], "-") == 0 ? NULL : resolve_path(in, n->args[0]);
+    } else if (strcmp(n->name, "access_log") == 0) {
+        rc = want_args(in, n, 1, 1);
+        if (rc != GH_OK)
+            return rc;
+        free(cfg->access_log_path);
+        cfg->access_log_path = NULL;
+        if (strcmp(n->args[0], "off") != 0)
+            cfg->access_log_path =
+                strcmp(n->args[0], "-") == 0 ? strdup("-") : resolve_path(in, n->args[0]);
+    } else if (strcmp(n->name, "listen") == 0) {
+        rc = want_args(in, n, 1, 2);
+        if (rc != GH_OK)
+            return rc;
+        struct config_listen *grown =
+            realloc(cfg->listens, (cfg->listen_count + 1) * sizeof(*cfg->listens));
+        if (grown == NULL)
+            return GH_ENOMEM;
+        cfg->listens = grown;
+        struct config_listen *cl = &cfg->listens[cfg->listen_count];
+        *cl = (struct config_listen){0};
+        rc = parse_listen(in, n, cl);
+        if (rc == GH_OK || cl->text != NULL)
+            cfg->listen_count++;
+        if (rc != GH_OK)
+            return rc;
+        bool any_port =
+            (cl->addr.ss_family == AF_INET && ((struct sockaddr_in *)&cl->addr)->sin_port == 0) ||
+            (cl->addr.ss_family == AF_INET6 && ((struct sockaddr_in6 *)&cl->addr)->sin6_port == 0);
+        for (size_t i = 0; !any_port && i + 1 < cfg->listen_count; i++) {
+            if (cfg->listens[i].addr_len == cl->addr_len &&
+                memcmp(&cfg->listens[i].addr, &cl->addr, cl->addr_len) == 0)
+                return fail(in, n, "listen: %s is already listed", cl->text);
+        }
+        if (cl->is_tls && in->first_tls_listen == NULL)
+            in->first_tls_listen = n;
+    } else if (strcmp(n->name, "tls_certificate") == 0) {
+        rc = want_args(in, n, 2, 2);
+        if (rc != GH_OK)
+            return rc;
+        if (in->cert_count >= sizeof(in->certs) / sizeof(in->certs[0]))
+            return fail(in, n, "too many certificates");
+        char *c = resolve_path(in, n->args[0]);
+        char *k = resolve_path(in, n->args[1]);
+        in->cert_paths[2 * in->cert_count] = c;
+        in->cert_paths[2 * in->cert_count + 1] = k;
+        if (c == NULL || k == NULL)
+            return GH_ENOMEM;
+        in->certs[in->cert_count++] = (struct tls_cert_spec){c, k};
+    } else if (strcmp(n->name, "tls_protocols") == 0) {
+        rc = want_args(in, n, 1, 2);
+        if (rc != GH_OK)
+            return rc;
+        in->tls_min = 0;
+        in->tls_max = 0;
+        for (size_t i = 0; i < n->arg_count; i++) {
+            int ver;
+            if (strcmp(n->args[i], "TLSv1.2") == 0)
+                ver = TLS1_2_VERSION;
+            else if (strcmp(n->args[i], "TLSv1.3") == 0)
+                ver = TLS1_3_VERSION;
+            else
+                return fail(in, n, "tls_protocols: unknown protocol '%s' (TLSv1.2, TLSv1.3)",
+                            n->args[i]);
+            if (in->tls_min == 0 || ver < in->tls_min)
+                in->tls_min = ver;
+            if (ver > in->tls_max)
+                in->tls_max = ver;
+        }
+    } else if (strcmp(n->name, "tls_session_tickets") == 0) {
+        rc = arg_bool(in, n, &in->tickets);
+    } else if (strcmp(n->name, "tls_ciphers") == 0 || strcmp(n->name, "tls_ciphersuites") == 0) {
+        rc = want_args(in, n, 1, 1);
+        if (rc != GH_OK)
+            return rc;
+        char **dst = strcmp(n->name, "tls_ciphersuites") == 0 ? &in->ciphersuites : &in->ciphers;
+        free(*dst);
+        *dst = strdup(n->args[0]);
+        if (*dst == NULL)
+            return GH_ENOMEM;
+    } else if (strcmp(n->name, "max_request_line") == 0) {
+        rc = arg_uint(in, n, 64, 1024 * 1024, &v);
+        cfg->limits.max_request_line_bytes = (size_t)v;
+    } else if (strcmp(n->name, "max_header_bytes") == 0) {
+        rc = arg_uint(in, n, 256, 1024 * 1024, &v);
+        cfg->limits.max_head_bytes = (size_t)v;
+    } else if (strcmp(n->name, "max_headers") == 0) {
+        rc = arg_uint(in, n, 1, 1000, &v);
+        cfg->limits.max_header_count = (size_t)v;
+    } else if (strcmp(n->name, "max_body") == 0) {
+        rc = arg_uint(in, n, 0, UINT64_MAX, &v);
+        cfg->max_body_bytes = v;
+    } else if (strcmp(n->name, "max_response_buffer") == 0) {
+        rc = arg_uint(in, n, 1024, 1ull << 32, &v);
+        cfg->max_response_buffer_bytes = (size_t)v;
+    } else if (strcmp(n->name, "header_timeout") == 0) {
+        rc = arg_duration(in, n, &cfg->header_timeout_ms);
+    } else if (strcmp(n->name, "body_timeout") == 0) {
+        rc = arg_duration(in, n, &cfg->body_timeout_ms);
+    } else if (strcmp(n->name, "keepalive_timeout") == 0) {
+        rc = arg_duration(in, n, &cfg->keepalive_timeout_ms);
+    } else if (strcmp(n->name, "write_timeout") == 0) {
+        rc = arg_duration(in, n, &cfg->write_timeout_ms);
+    } else if (strcmp(n->name, "shutdown_timeout") == 0) {
+        rc = arg_duration(in, n, &cfg->shutdown_timeout_ms);
+    } else if (strcmp(n->name, "keepalive_requests") == 0) {
+        rc = arg_uint(in, n, 1, UINT32_MAX, &v);
+        cfg->keepalive_requests = (uint32_t)v;
+    } else if (strcmp(n->name, "handler") == 0) {
+        return fail(in, n, "'handler' belongs in a location block");
+    } else {
+        /* Not the core's: a module directive, replayed into every location. */
+        if (in->module_directive_count >= sizeof(in->module_directives) / sizeof(void *))
+            return fail(in, n, "too many module directives at server level");
+        in->module_directives[in->module_directive_count++] = n;
+        return GH_OK;
+    }
+    return rc;
+}
+
+static int
+location_cmp(const void *a, const void *b)
+{
+    const struct config_location *x = a, *y = b;
+
+    return x->prefix_len < y->prefix_len ? 1 : x->prefix_len > y->prefix_len ? -1 : 0;
+}
+
+static void
+config_defaults(struct config *cfg)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+    atomic_init(&cfg->refs, 1);
+    cfg->worker_count = cores > 0 && cores <= 64 ? (unsigned)cores : 1;
+    cfg->blocking_threads = 4;
+    cfg->blocking_queue = 4096;
+    cfg->limits.max_request_line_bytes = 8192;
+    cfg->limits.max_head_bytes = 16384;
+    cfg->limits.max_header_count = 100;
+    cfg->max_body_bytes = 1024 * 1024;
+    cfg->max_chunk_line_bytes = 1024;
+    cfg->max_trailer_bytes = 8192;
+    cfg->max_response_buffer_bytes = 64 * 1024 * 1024;
+    cfg->header_timeout_ms = 10000;
+    cfg->body_timeout_ms = 30000;
+    cfg->keepalive_timeout_ms = 75000;
+    cfg->write_timeout_ms = 30000;
+    cfg->shutdown_timeout_ms = 10000;
+    cfg->keepalive_requests = 10000;
+    cfg->log_level = LOG_INFO;
+}
+
+static int
+interpret(struct interp *in, const struct conf_doc *doc)
+{
+    struct config *cfg = in->cfg;
+    const struct conf_node *root = &doc->root;
+    const struct conf_node *locs[256];
+    size_t loc_count = 0;
+    bool has_root_loc = false;
+    char why[512];
+    int rc;
+
+    cfg->modules = calloc(MAX_MODULES, sizeof(*cfg->modules));
+    if (cfg->modules == NULL)
+        return GH_ENOMEM;
+    for (size_t i = 0; i < module_loader_builtin_count(); i++)
+        cfg->modules[cfg->module_count++].module = module_loader_builtin(i);
+    /* Modules first: their directives may appear anywhere. */
+    for (size_t i = 0; i < root->child_count; i++) {
+        if (strcmp(root->children[i].name, "load_module") == 0) {
+            rc = load_module(in, &root->children[i]);
+            if (rc != GH_OK)
+                return rc;
+        }
+    }
+    for (size_t i = 0; i < root->child_count; i++) {
+        const struct conf_node *n = &root->children[i];
+        if (strcmp(n->name, "load_module") == 0)
+            continue;
+        if (strcmp(n->name, "location") == 0) {
+            if (!n->is_block || n->arg_count != 1)
+                return fail(in, n, "'location' takes one prefix and a block");
+            if (n->args[0][0] != '/')
+                return fail(in, n, "location prefix must start with '/': '%s'", n->args[0]);
+            for (size_t j = 0; j < loc_count; j++) {
+                if (strcmp(locs[j]->args[0], n->args[0]) == 0)
+                    return fail(in, n, "location %s is already defined at line %u", n->args[0],
+                                locs[j]->line);
+            }
+            if (loc_count >= sizeof(locs) / sizeof(locs[0]))
+                return fail(in, n, "too many locations");
+            if (strcmp(n->args[0], "/") == 0)
+                has_root_loc = true;
+            locs[loc_count++] = n;
+            continue;
+        }
+        rc = server_directive(in, n);
+        if (rc != GH_OK)
+            return rc;
+    }
+    if (cfg->listen_count == 0)
+        return fail(in, NULL, "%s: no 'listen' directive", cfg->path);
+    if (in->first_tls_listen != NULL && in->cert_count == 0)
+        return fail(in, in->first_tls_listen, "listen ... tls needs a 'tls_certificate'");
+
+    cfg->locations = calloc(loc_count + 1, sizeof(*cfg->locations));
+    if (cfg->locations == NULL)
+        return GH_ENOMEM;
+    for (size_t i = 0; i < loc_count; i++) {
+        rc = location_build(in, locs[i], locs[i]->args[0], &cfg->locations[i]);
+        cfg->location_count++;
+        if (rc != GH_OK)
+            return rc;
+    }
+    if (!has_root_loc) {
+        rc = location_build(in, NULL, "/", &cfg->locations[loc_count]);
+        cfg->location_count++;
+        if (rc != GH_OK)
+            return rc;
+    }
+    qsort(cfg->locations, cfg->location_count, sizeof(*cfg->locations), location_cmp);
+
+    for (int s = 0; s < NOTIFY_COUNT; s++) {
+        cfg->hooks[s] = calloc(cfg->module_count ? cfg->module_count : 1, 1);
+        if (cfg->hooks[s] == NULL)
+            return GH_ENOMEM;
+        for (size_t i = 0; i < cfg->module_count; i++) {
+            const struct gh_module *m = cfg->modules[i].module;
+            gh_hook_fn *h[NOTIFY_COUNT] = {
+                m->on_begin_request,   m->on_authenticate_request, m->on_authorize_request,
+                m->on_execute_handler, m->on_send_response,        m->on_log_request,
+                m->on_end_request,
+            };
+            if (h[s] != NULL && s != NOTIFY_EXECUTE)
+                cfg->hooks[s][cfg->hook_count[s]++] = (uint8_t)i;
+        }
+    }
+
+    if (in->cert_count > 0) {
+        struct tls_server_opts opts = {
+            .certs = in->certs,
+            .cert_count = in->cert_count,
+            .min_version = in->tls_min,
+            .max_version = in->tls_max,
+            .session_tickets = in->tickets,
+            .ciphers = in->ciphers,
+            .ciphersuites = in->ciphersuites,
+        };
+        rc = tls_server_create(&opts, &cfg->tls, why, sizeof(why));
+        if (rc != GH_OK) {
+            for (size_t i = 0; i < root->child_count; i++) {
+                if (strcmp(root->children[i].name, "tls_certificate") == 0)
+                    return fail(in, &root->children[i], "%s", why);
+            }
+            return fail(in, NULL, "%s", why);
+        }
+    }
+    rc = log_create(cfg->error_log_path, cfg->log_level, &cfg->error_log);
+    if (rc != GH_OK)
+        return fail(in, NULL, "cannot open error log %s: %s", cfg->error_log_path, strerror(errno));
+    if (cfg->access_log_path != NULL) {
+        rc = log_create(cfg->access_log_path, LOG_DEBUG, &cfg->access_log);
+        if (rc != GH_OK)
+            return fail(in, NULL, "cannot open access log %s: %s", cfg->access_log_path,
+                        strerror(errno));
+    }
+    for (size_t i = 0; i < cfg->module_count; i++) {
+        const struct gh_module *m = cfg->modules[i].module;
+        if (m->init == NULL)
+            continue;
+        rc = m->init();
+        if (rc != GH_OK)
+            return fail(in, NULL, "module %s: initialization failed: %s", m->name, gh_strerror(rc));
+        cfg->modules[i].is_inited = true;
+    }
+    return GH_OK;
+}
+
+static void
+config_destroy(struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->location_count; i++) {
+        struct config_location *loc = &cfg->locations[i];
+        for (size_t j = 0; loc->module_configs != NULL && j < cfg->module_count; j++) {
+            const struct gh_module *m = cfg->modules[j].module;
+            if (loc->module_configs[j] != NULL && m->config_destroy != NULL)
+                m->config_destroy(loc->module_configs[j]);
+        }
+        free(loc->module_configs);
+        free(loc->prefix);
+    }
+    free(cfg->locations);
+    for (size_t i = cfg->module_count; i-- > 0;) {
+        if (cfg->modules[i].is_inited && cfg->modules[i].module->fini != NULL)
+            cfg->modules[i].module->fini();
+    }
+    for (size_t i = 0; i < cfg->module_count; i++)
+        module_loader_close(cfg->modules[i].dl_handle);
+    free(cfg->modules);
+    for (int s = 0; s < NOTIFY_COUNT; s++)
+        free(cfg->hooks[s]);
+    for (size_t i = 0; i < cfg->listen_count; i++)
+        free(cfg->listens[i].text);
+    free(cfg->listens);
+    tls_server_destroy(cfg->tls);
+    log_destroy(cfg->error_log);
+    log_destroy(cfg->access_log);
+    free(cfg->error_log_path);
+    free(cfg->access_log_path);
+    free(cfg->path);
+    free(cfg);
+}
+
+static int
+config_from_doc(const char *path, const struct conf_doc *doc, struct config **config_out, char *err,
+                size_t err_len)
+{
+    struct interp in = {.err = err, .err_len = err_len, .tickets = true};
+    char *dir = NULL;
+    int rc;
+
+    in.cfg = calloc(1, sizeof(*in.cfg));
+    if (in.cfg == NULL)
+        return GH_ENOMEM;
+    config_defaults(in.cfg);
+    in.cfg->path = strdup(path);
+    const char *slash = strrchr(path, '/');
+    if (slash != NULL)
+        dir = strndup(path, (size_t)(slash - path) == 0 ? 1 : (size_t)(slash - path));
+    in.base_dir = dir;
+    rc = in.cfg->path == NULL || (slash != NULL && dir == NULL) ? GH_ENOMEM : interpret(&in, doc);
+    if (rc == GH_ENOMEM && err_len > 0 && err[0] == '\0')
+        snprintf(err, err_len, "%s: out of memory", path);
+    for (size_t i = 0; i < 2 * in.cert_count + 2 && i < 32; i++)
+        free(in.cert_paths[i]);
+    free(in.ciphers);
+    free(in.ciphersuites);
+    free(dir);
+    if (rc != GH_OK) {
+        config_destroy(in.cfg);
+        return rc;
+    }
+    *config_out = in.cfg;
+    return GH_OK;
+}
+
+int
+config_load(const char *path, struct config **config_out, char *err, size_t err_len)
+{
+    struct conf_doc *doc = NULL;
+    int rc;
+
+    *config_out = NULL;
+    if (err_len > 0)
+        err[0] = '\0';
+    rc = conf_load_file(path, &doc, err, err_len);
+    if (rc != GH_OK)
+        return rc;
+    rc = config_from_doc(path, doc, config_out, err, err_len);
+    conf_doc_destroy(doc);
+    return rc;
+}
+
+int
+config_load_text(const char *name, const char *text, size_t len, struct config **config_out,
+                 char *err, size_t err_len)
+{
+    struct conf_doc *doc = NULL;
+    int rc;
+
+    *config_out = NULL;
+    if (err_len > 0)
+        err[0] = '\0';
+    rc = conf_parse(name, text, len, &doc, err, err_len);
+    if (rc != GH_OK)
+        return rc;
+    rc = config_from_doc(name, doc, config_out, err, err_len);
+    conf_doc_destroy(doc);
+    return rc;
+}
+
+void
+config_ref(struct config *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+}
+
+void
+config_unref(struct config *c)
+{
+    if (c != NULL && atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) == 1)
+        config_destroy(c);
+}
+
+const struct config_location *
+config_location_match(const struct config *c, const char *path, size_t path_len)
+{
+    /* Longest prefix first, so the first match wins; "/" always matches. */
+    for (size_t i = 0; i < c->location_count; i++) {
+        const struct config_location *loc = &c->locations[i];
+        if (loc->prefix_len <= path_len && memcmp(loc->prefix, path, loc->prefix_len) == 0)
+            return loc;
+    }
+    return &c->locations[c->location_count - 1];
+}
+
+int
+config_module_index(const struct config *c, const struct gh_module *module)
+{
+    for (size_t i = 0; i < c->module_count; i++) {
+        if (c->modules[i].module == module)
+            return (int)i;
+    }
+    return -1;
+}

@@ -1,0 +1,630 @@
+// SPDX-License-Identifier: MIT
+// The request object and the request half of the module API (gatehouse/http.h).
+//
+// Request objects are recycled through a per-worker free list together with
+// their arena, whose first chunk survives arena_reset(): a keep-alive request
+// costs no malloc at all in the common case. The head is copied into the
+// arena, so the connection's input buffer can be compacted and refilled while
+// the request lives (body streaming, pipelining).
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include <gatehouse/error.h>
+
+#include "server/server.h"
+
+#define REQUEST_ARENA_BYTES 4096
+#define FREE_REQUESTS_MAX   256
+
+static char *
+dup_slice(struct arena *a, struct slice s)
+{
+    return arena_strndup(a, (const char *)s.ptr, s.len);
+}
+
+int
+request_start(struct conn *c, const struct h1_request *h, struct gh_request **req_out)
+{
+    struct worker *w = c->worker;
+    struct gh_request *req = w->free_requests;
+    struct arena *a;
+
+    if (req != NULL) {
+        w->free_requests = req->next_free;
+        w->free_request_count--;
+        a = req->arena;
+    } else {
+        if (arena_create(REQUEST_ARENA_BYTES, &a) != GH_OK)
+            return GH_ENOMEM;
+        req = calloc(1, sizeof(*req));
+        if (req == NULL) {
+            arena_destroy(a);
+            return GH_ENOMEM;
+        }
+    }
+    struct buf keep_body = req->body; /* its storage is reused */
+    memset(req, 0, sizeof(*req));
+    req->arena = a;
+    req->body = keep_body;
+    req->body.len = 0;
+    req->body.max = c->config->max_response_buffer_bytes;
+    req->conn = c;
+    req->worker = w;
+    req->config = c->config;
+    config_ref(c->config);
+    req->start_ms = w->now_ms;
+    clock_gettime(CLOCK_REALTIME, &req->start_time);
+    req->file_fd = -1;
+    atomic_init(&req->pend, PEND_NONE);
+    atomic_init(&req->wake_queued, false);
+
+    req->method = dup_slice(a, h->method);
+    req->target = dup_slice(a, h->target);
+    req->path = dup_slice(a, h->path);
+    req->query = dup_slice(a, h->query);
+    req->host = dup_slice(a, h->host);
+    req->header_count = h->header_count;
+    req->hdr_names = arena_alloc(a, (h->header_count + 1) * sizeof(struct gh_str));
+    req->hdr_values = arena_alloc(a, (h->header_count + 1) * sizeof(struct gh_str));
+    req->slots = arena_alloc(a, (c->config->module_count + 1) * sizeof(struct req_slot));
+    if (req->method == NULL || req->target == NULL || req->path == NULL || req->query == NULL ||
+        req->host == NULL || req->hdr_names == NULL || req->hdr_values == NULL ||
+        req->slots == NULL)
+        goto nomem;
+    for (size_t i = 0; i < h->header_count; i++) {
+        const struct h1_header *hd = &h->headers[i];
+        char *name = dup_slice(a, hd->name);
+        char *value = dup_slice(a, hd->value);
+        if (name == NULL || value == NULL)
+            goto nomem;
+        req->hdr_names[i] = (struct gh_str){name, hd->name.len};
+        req->hdr_values[i] = (struct gh_str){value, hd->value.len};
+    }
+    req->minor_version = h->minor_version;
+    req->is_head = strcmp(req->method, "HEAD") == 0;
+    req->keep_alive = h->keep_alive;
+    req->expect_continue = h->expect_continue;
+    req->body_kind = h->body_kind;
+    if (h->body_kind == H1_BODY_LENGTH) {
+        req->body_left = h->content_length;
+        req->body_done = h->content_length == 0;
+    } else if (h->body_kind == H1_BODY_CHUNKED) {
+        h1_chunked_init(&req->chunked, c->config->max_chunk_line_bytes,
+                        c->config->max_trailer_bytes);
+    } else {
+        req->body_done = true;
+    }
+    req->loc = config_location_match(c->config, req->path, strlen(req->path));
+    *req_out = req;
+    return GH_OK;
+nomem:
+    config_unref(req->config);
+    arena_reset(a);
+    req->next_free = w->free_requests;
+    w->free_requests = req;
+    w->free_request_count++;
+    return GH_ENOMEM;
+}
+
+void
+request_free(struct gh_request *req)
+{
+    arena_destroy(req->arena);
+    buf_free(&req->body);
+    free(req);
+}
+
+static void
+run_final_hooks(struct gh_request *req, int stage)
+{
+    const struct config *cfg = req->config;
+
+    for (size_t i = 0; i < cfg->hook_count[stage]; i++) {
+        int idx = cfg->hooks[stage][i];
+        const struct gh_module *m = cfg->modules[idx].module;
+        gh_hook_fn *fn = stage == NOTIFY_LOG ? m->on_log_request : m->on_end_request;
+        atomic_store(&req->pend, PEND_NONE); /* these hooks cannot pend */
+        (void)fn(req, req->loc->module_configs[idx]);
+    }
+}
+
+void
+request_finish(struct gh_request *req)
+{
+    struct worker *w = req->worker;
+
+    run_final_hooks(req, NOTIFY_LOG);
+    access_log_write(req);
+    run_final_hooks(req, NOTIFY_END);
+    for (size_t i = 0; i < req->config->module_count; i++) {
+        if (req->slots[i].release != NULL)
+            req->slots[i].release(req->slots[i].ctx);
+    }
+    response_release(req);
+    config_unref(req->config);
+    req->config = NULL;
+    arena_reset(req->arena);
+    if (req->body.cap > 65536)
+        buf_free(&req->body);
+    if (w->free_request_count >= FREE_REQUESTS_MAX) {
+        request_free(req);
+        return;
+    }
+    req->next_free = w->free_requests;
+    w->free_requests = req;
+    w->free_request_count++;
+}
+
+/* ------------------------------------------------------------------ body */
+
+static int
+body_fail(struct gh_request *req, int err)
+{
+    req->body_error = err;
+    return err;
+}
+
+int
+gh_request_body_read(gh_request *req, void *buf, size_t cap, size_t *len_out)
+{
+    struct conn *c = req->conn;
+
+    *len_out = 0;
+    if (req->body_error != GH_OK)
+        return req->body_error;
+    if (req->body_done)
+        return GH_OK;
+    if (c->state == CONN_CLOSED)
+        return body_fail(req, GH_ECLOSED);
+    if (cap == 0)
+        return GH_EINVAL;
+    if (req->expect_continue && !req->sent_continue) {
+        /* RFC 9110 10.1.1: the client waits for this before sending the body. */
+        req->sent_continue = true;
+        if (buf_append_str(&c->out, "HTTP/1.1 100 Continue\r\n\r\n") != GH_OK)
+            return body_fail(req, GH_ENOMEM);
+        if (conn_flush(c) < 0)
+            return body_fail(req, GH_ECLOSED);
+    }
+    for (;;) {
+        size_t avail = c->in != NULL ? c->in_len - c->in_off : 0;
+        if (avail > 0) {
+            const uint8_t *p = c->in + c->in_off;
+            if (req->body_kind == H1_BODY_LENGTH) {
+                size_t n = avail < cap ? avail : cap;
+                if (n > req->body_left)
+                    n = (size_t)req->body_left;
+                memcpy(buf, p, n);
+                c->in_off += (uint32_t)n;
+                req->body_left -= n;
+                req->body_seen += n;
+                req->body_done = req->body_left == 0;
+                *len_out = n;
+                return GH_OK;
+            }
+            struct slice data = {0};
+            size_t consumed = 0;
+            int rc =
+                h1_chunked_decode(&req->chunked, p, avail < cap ? avail : cap, &consumed, &data);
+            if (rc < 0)
+                return body_fail(req, GH_EPROTO);
+            if (data.len > 0)
+                memmove(buf, data.ptr, data.len);
+            c->in_off += (uint32_t)consumed;
+            req->body_seen += data.len;
+            if (req->body_seen > req->config->max_body_bytes)
+                return body_fail(req, GH_ELIMIT);
+            if (rc == GH_OK)
+                req->body_done = true;
+            if (data.len > 0 || rc == GH_OK) {
+                *len_out = data.len;
+                return GH_OK;
+            }
+            if (consumed > 0)
+                continue;
+            /* A partial size line at the end of the buffer: need more bytes. */
+        }
+        if (c->is_peer_closed)
+            return body_fail(req, GH_ECLOSED);
+        if (!c->read_ready) {
+            req->wants_body = true;
+            return GH_AGAIN;
+        }
+        int rc = conn_fill(c);
+        if (rc == GH_AGAIN) {
+            req->wants_body = true;
+            return GH_AGAIN;
+        }
+        if (rc == 0)
+            return body_fail(req, GH_ECLOSED);
+        if (rc < 0)
+            return body_fail(req, rc == GH_ELIMIT ? GH_EPROTO : GH_ECLOSED);
+    }
+}
+
+int
+request_body_discard(struct gh_request *req)
+{
+    uint8_t sink[4096];
+    size_t n;
+
+    for (;;) {
+        int rc = gh_request_body_read(req, sink, sizeof(sink), &n);
+        if (rc != GH_OK)
+            return rc;
+        if (req->body_done)
+            return GH_OK;
+    }
+}
+
+int64_t
+gh_request_body_length(const gh_request *req)
+{
+    if (req->body_kind == H1_BODY_CHUNKED)
+        return -1;
+    if (req->body_kind == H1_BODY_LENGTH)
+        return (int64_t)(req->body_left + req->body_seen);
+    return 0;
+}
+
+/* ----------------------------------------------------------- accessors */
+
+const struct gh_auth_record *
+gh_request_auth(const gh_request *req)
+{
+    return &req->auth;
+}
+
+const char *
+gh_request_method(const gh_request *req)
+{
+    return req->method;
+}
+
+const char *
+gh_request_target(const gh_request *req)
+{
+    return req->target;
+}
+
+const char *
+gh_request_path(const gh_request *req)
+{
+    return req->path;
+}
+
+const char *
+gh_request_query(const gh_request *req)
+{
+    return req->query;
+}
+
+const char *
+gh_request_host(const gh_request *req)
+{
+    return req->host;
+}
+
+int
+gh_request_minor_version(const gh_request *req)
+{
+    return req->minor_version;
+}
+
+bool
+gh_request_is_head(const gh_request *req)
+{
+    return req->is_head;
+}
+
+const char *
+gh_request_location(const gh_request *req)
+{
+    return req->loc->prefix;
+}
+
+int
+gh_request_header(const gh_request *req, const char *name, struct gh_str *value_out)
+{
+    struct slice want = slice_cstr(name);
+
+    for (size_t i = 0; i < req->header_count; i++) {
+        struct slice have = slice_make(req->hdr_names[i].ptr, req->hdr_names[i].len);
+        if (slice_eq_nocase(have, want)) {
+            *value_out = req->hdr_values[i];
+            return GH_OK;
+        }
+    }
+    return GH_ENOTFOUND;
+}
+
+size_t
+gh_request_header_count(const gh_request *req)
+{
+    return req->header_count;
+}
+
+int
+gh_request_header_at(const gh_request *req, size_t i, struct gh_str *name_out,
+                     struct gh_str *value_out)
+{
+    if (i >= req->header_count)
+        return GH_EINVAL;
+    *name_out = req->hdr_names[i];
+    *value_out = req->hdr_values[i];
+    return GH_OK;
+}
+
+const struct sockaddr *
+gh_request_peer_addr(const gh_request *req, socklen_t *len_out)
+{
+    *len_out = req->conn->peer_len;
+    return &req->conn->peer.sa;
+}
+
+const struct sockaddr *
+gh_request_local_addr(const gh_request *req, socklen_t *len_out)
+{
+    struct gh_request *r = (struct gh_request *)req; /* lazily filled cache */
+
+    if (r->local_len == 0 && r->conn->fd >= 0) {
+        socklen_t len = sizeof(r->local);
+        if (getsockname(r->conn->fd, (struct sockaddr *)&r->local, &len) == 0)
+            r->local_len = len;
+    }
+    *len_out = r->local_len;
+    return (const struct sockaddr *)&r->local;
+}
+
+static void
+addr_text(const struct sockaddr *sa, char *out, size_t out_len)
+{
+    char host[INET6_ADDRSTRLEN] = "?";
+
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+        snprintf(out, out_len, "%s:%u", host, ntohs(in4->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(out, out_len, "[%s]:%u", host, ntohs(in6->sin6_port));
+    } else {
+        snprintf(out, out_len, "-");
+    }
+}
+
+const char *
+gh_request_peer_text(const gh_request *req)
+{
+    struct gh_request *r = (struct gh_request *)req;
+
+    if (r->peer_text == NULL) {
+        char text[80];
+        addr_text(&r->conn->peer.sa, text, sizeof(text));
+        r->peer_text = arena_strndup(r->arena, text, strlen(text));
+    }
+    return r->peer_text != NULL ? r->peer_text : "-";
+}
+
+const char *
+gh_request_full_url(const gh_request *req)
+{
+    struct gh_request *r = (struct gh_request *)req;
+
+    if (r->full_url != NULL)
+        return r->full_url;
+    if (r->target[0] != '/' && strchr(r->target, ':') != NULL) {
+        r->full_url = r->target; /* absolute-form (RFC 9112 3.2.2) */
+        return r->full_url;
+    }
+    char host[96];
+    const char *h = r->host;
+    if (h[0] == '\0') {
+        socklen_t len;
+        const struct sockaddr *sa = gh_request_local_addr(r, &len);
+        addr_text(sa, host, sizeof(host));
+        h = host;
+    }
+    const char *scheme = r->conn->is_tls ? "https://" : "http://";
+    const char *path = strcmp(r->target, "*") == 0 ? "" : r->target;
+    size_t len = strlen(scheme) + strlen(h) + strlen(path) + 1;
+    char *url = arena_alloc(r->arena, len);
+    if (url == NULL)
+        return r->target;
+    snprintf(url, len, "%s%s%s", scheme, h, path);
+    r->full_url = url;
+    return url;
+}
+
+const struct gh_tls_info *
+gh_request_tls(const gh_request *req)
+{
+    struct gh_request *r = (struct gh_request *)req;
+    SSL *ssl = r->conn->ssl;
+
+    if (!r->conn->is_tls || ssl == NULL)
+        return NULL;
+    if (!r->has_tls_info) {
+        size_t alpn_len = 0;
+        const char *alpn = tls_ssl_alpn(ssl, &alpn_len);
+        r->tls_info.protocol = SSL_get_version(ssl);
+        r->tls_info.cipher = SSL_get_cipher_name(ssl);
+        r->tls_info.cipher_bits = SSL_get_cipher_bits(ssl, NULL);
+        r->tls_info.server_name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+        r->tls_info.alpn = alpn != NULL ? arena_strndup(r->arena, alpn, alpn_len) : NULL;
+        r->tls_info.session_reused = SSL_session_reused(ssl) == 1;
+        r->has_tls_info = true;
+    }
+    return &r->tls_info;
+}
+
+int
+gh_request_negotiate_client_cert(gh_request *req, bool async, bool *pending_out)
+{
+    (void)async;
+    *pending_out = false;
+    if (!req->conn->is_tls)
+        return GH_EUNSUPPORTED;
+    /* TODO(issue 2): TLS 1.2 renegotiation / TLS 1.3 post-handshake auth,
+     * resuming through resume_reenter. */
+    return GH_EUNSUPPORTED;
+}
+
+int
+gh_request_client_cert(gh_request *req, const struct gh_client_cert **cert_out,
+                       bool *negotiated_out)
+{
+    *cert_out = NULL;
+    *negotiated_out = false;
+    if (!req->conn->is_tls)
+        return GH_EUNSUPPORTED;
+    return GH_ENOTFOUND;
+}
+
+void *
+gh_request_alloc(gh_request *req, size_t size)
+{
+    return arena_alloc(req->arena, size);
+}
+
+/* ------------------------------------------------------------- slots */
+
+void *
+gh_request_module_ctx(const gh_request *req, const struct gh_module *module)
+{
+    int i = config_module_index(req->config, module);
+
+    return i < 0 ? NULL : req->slots[i].ctx;
+}
+
+int
+gh_request_set_module_ctx(gh_request *req, const struct gh_module *module, void *ctx,
+                          void (*release)(void *ctx))
+{
+    int i = config_module_index(req->config, module);
+
+    if (i < 0)
+        return GH_EINVAL;
+    if (req->slots[i].release != NULL && req->slots[i].ctx != ctx)
+        req->slots[i].release(req->slots[i].ctx);
+    req->slots[i] = (struct req_slot){ctx, release};
+    return GH_OK;
+}
+
+void *
+gh_conn_module_ctx(const gh_request *req, const struct gh_module *module)
+{
+    for (struct conn_slot *s = req->conn->slots; s != NULL; s = s->next) {
+        if (s->module == module)
+            return s->ctx;
+    }
+    return NULL;
+}
+
+int
+gh_conn_set_module_ctx(gh_request *req, const struct gh_module *module, void *ctx,
+                       void (*release)(void *ctx))
+{
+    struct conn_slot *s;
+
+    for (s = req->conn->slots; s != NULL; s = s->next) {
+        if (s->module == module) {
+            if (s->release != NULL && s->ctx != ctx)
+                s->release(s->ctx);
+            s->ctx = ctx;
+            s->release = release;
+            return GH_OK;
+        }
+    }
+    s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return GH_ENOMEM;
+    *s = (struct conn_slot){req->conn->slots, module, ctx, release};
+    req->conn->slots = s;
+    return GH_OK;
+}
+
+/* ----------------------------------------------------- blocking work */
+
+static void
+job_done(struct task *t)
+{
+    struct pool_job *job = (struct pool_job *)t;
+
+    job->done(job->req, job->arg);
+    free(job);
+}
+
+int
+gh_request_run_blocking(gh_request *req, void (*work)(void *arg),
+                        void (*done)(gh_request *req, void *arg), void *arg)
+{
+    struct pool_job *job = calloc(1, sizeof(*job));
+
+    if (job == NULL)
+        return GH_ENOMEM;
+    job->task.run = job_done;
+    job->req = req;
+    job->worker = req->worker;
+    job->work = work;
+    job->done = done;
+    job->arg = arg;
+    int rc = pool_submit(req->worker->server->pool, job);
+    if (rc != GH_OK)
+        free(job);
+    return rc;
+}
+
+void
+gh_request_log(const gh_request *req, enum gh_log_level level, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    log_msg(req->config->error_log, (enum log_level)level, "%s: %s", gh_request_peer_text(req),
+            msg);
+}
+
+/* ------------------------------------------------------- access log */
+
+void
+access_log_write(struct gh_request *req)
+{
+    struct log *log = req->config->access_log;
+    char line[2048];
+    struct tm tm;
+
+    if (log == NULL)
+        return;
+    gmtime_r(&req->start_time.tv_sec, &tm);
+    size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    const char *user = req->auth.status == GH_AUTH_SUCCESS && req->auth.user_name != NULL
+                           ? req->auth.user_name
+                           : "-";
+    /* The target is client input: cut it, and keep quotes and controls out. */
+    char target[512];
+    size_t t = 0;
+    for (const char *p = req->target; *p != '\0' && t < sizeof(target) - 1; p++)
+        target[t++] = (*p == '"' || (unsigned char)*p < 0x20) ? '?' : *p;
+    target[t] = '\0';
+    int m = snprintf(line + n, sizeof(line) - n, " %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"\n",
+                     gh_request_peer_text(req), req->method, target, req->minor_version,
+                     req->status, (unsigned long long)req->bytes_sent,
+                     (unsigned long long)(req->worker->now_ms - req->start_ms), user);
+    if (m < 0)
+        return;
+    n += (size_t)m < sizeof(line) - n ? (size_t)m : sizeof(line) - n - 1;
+    if (line[n - 1] != '\n')
+        line[n - 1] = '\n';
+    log_raw(log, line, n);
+}

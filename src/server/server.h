@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: MIT
+// Server internals shared by the files of src/server: the configuration
+// snapshot, worker loops, connections, requests. Modules never see this file;
+// they use <gatehouse/http.h> and <gatehouse/module.h>.
+//
+// Threads: one main thread (control: signals, reload), N workers each running
+// one epoll loop that owns its connections and their requests outright, and a
+// small pool for blocking work. The only cross-thread paths are the posted-task
+// queue of each worker (gh_request_resume, pool completions, wake-ups) and the
+// refcounted configuration snapshot.
+#ifndef GH_SERVER_SERVER_H
+#define GH_SERVER_SERVER_H
+
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+
+#include <openssl/ssl.h>
+
+#include <gatehouse/http.h>
+#include <gatehouse/module.h>
+
+#include "base/arena.h"
+#include "base/buf.h"
+#include "base/log.h"
+#include "http/h1.h"
+#include "tls/tls.h"
+
+struct conf_node;
+
+/* ------------------------------------------------------------------ config */
+
+enum notify {
+    NOTIFY_BEGIN = 0,
+    NOTIFY_AUTHENTICATE,
+    NOTIFY_AUTHORIZE,
+    NOTIFY_EXECUTE,
+    NOTIFY_SEND_RESPONSE,
+    NOTIFY_LOG,
+    NOTIFY_END,
+    NOTIFY_COUNT,
+};
+
+struct config_listen {
+    char *text; /* "127.0.0.1:8443" as written */
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    bool is_tls;
+};
+
+struct config_module {
+    const struct gh_module *module; /* borrowed from the binary or dl_handle */
+    void *dl_handle;                /* owned; NULL for built-ins */
+    bool is_inited;                 /* init() ran: fini() is due */
+};
+
+struct config_location {
+    char *prefix; /* "/api/" */
+    size_t prefix_len;
+    int handler;           /* index into config.modules, or -1 (404) */
+    void **module_configs; /* module_count entries, owned through config_destroy */
+};
+
+struct config {
+    atomic_int refs;
+    char *path;
+    unsigned worker_count;
+    unsigned blocking_threads;
+    unsigned blocking_queue;
+    struct h1_limits limits;
+    uint64_t max_body_bytes;
+    size_t max_chunk_line_bytes;
+    size_t max_trailer_bytes;
+    size_t max_response_buffer_bytes;
+    uint32_t header_timeout_ms;
+    uint32_t body_timeout_ms;
+    uint32_t keepalive_timeout_ms;
+    uint32_t write_timeout_ms;
+    uint32_t shutdown_timeout_ms;
+    uint32_t keepalive_requests;
+    enum log_level log_level;
+    char *error_log_path;
+    char *access_log_path; /* NULL: off */
+    struct log *error_log; /* owned */
+    struct log *access_log;
+    struct config_listen *listens;
+    size_t listen_count;
+    struct tls_server *tls; /* owned; NULL without certificates */
+    struct config_module *modules;
+    size_t module_count;
+    struct config_location *locations; /* longest prefix first */
+    size_t location_count;
+    /* Per notification, the module indices subscribed to it, in load order. */
+    uint8_t *hooks[NOTIFY_COUNT];
+    size_t hook_count[NOTIFY_COUNT];
+};
+
+/* Reads and interprets a configuration file, loading modules, TLS certificates and
+ * opening logs. GH_OK, or a failure with "file:line: reason" in err. */
+int config_load(const char *path, struct config **config_out, char *err, size_t err_len);
+/* Same from text (tests): name is used in messages. */
+int config_load_text(const char *name, const char *text, size_t len, struct config **config_out,
+                     char *err, size_t err_len);
+void config_ref(struct config *c);
+void config_unref(struct config *c); /* destroys at zero; NULL-safe */
+const struct config_location *config_location_match(const struct config *c, const char *path,
+                                                    size_t path_len);
+/* Index of module in c, or -1. */
+int config_module_index(const struct config *c, const struct gh_module *module);
+/* Parses "8k" "16m" "100" and "10s" "250ms" "2m" (tests use these too). */
+int config_parse_size(const char *s, uint64_t *bytes_out);
+int config_parse_duration(const char *s, uint32_t *ms_out);
+
+/* ------------------------------------------------------------ module loader */
+
+/* Built-in modules, in load order. */
+size_t module_loader_builtin_count(void);
+const struct gh_module *module_loader_builtin(size_t i);
+/* dlopen()s path and checks its gh_module_entry. GH_OK, GH_EIO (cannot load),
+ * GH_ENOTFOUND (no entry symbol), GH_EABI (version mismatch), with a reason. */
+int module_loader_open(const char *path, const struct gh_module **module_out, void **handle_out,
+                       char *err, size_t err_len);
+void module_loader_close(void *handle); /* NULL-safe */
+
+/* ------------------------------------------------------------------- loops */
+
+enum ev_kind {
+    EV_LISTENER = 1,
+    EV_CONN = 2,
+    EV_WAKE = 3,
+};
+
+/* A task posted to a worker from any thread. */
+struct task {
+    struct task *next;
+    void (*run)(struct task *t);
+};
+
+struct listener {
+    uint8_t ev_kind; /* EV_LISTENER: first, epoll data points here */
+    int fd;
+    bool is_tls;
+    bool is_active;           /* false once removed by a reload */
+    uint64_t registered_mask; /* workers that have it in their epoll set */
+    char *text;
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    struct listener *next;
+};
+
+struct worker {
+    uint8_t ev_kind; /* EV_WAKE */
+    struct gh_server *server;
+    unsigned id;
+    pthread_t thread;
+    int epfd;
+    int wake_fd; /* eventfd */
+    pthread_mutex_t lock;
+    struct task *posted_head; /* under lock */
+    struct task *posted_tail;
+    bool is_stopping;
+    bool is_forcing; /* the shutdown deadline passed */
+    uint64_t stop_deadline_ms;
+    uint64_t now_ms; /* CLOCK_MONOTONIC, refreshed each loop turn */
+    time_t date_sec;
+    char date[30];
+    size_t date_len;
+    struct conn **heap; /* timer min-heap on conn->heap_key */
+    size_t heap_len;
+    size_t heap_cap;
+    struct conn *conns; /* every open connection (doubly linked) */
+    size_t conn_count;
+    struct gh_request *free_requests;
+    size_t free_request_count;
+    uint8_t *free_bufs[64]; /* spare input buffers of free_buf_bytes */
+    size_t free_buf_count;
+    size_t free_buf_bytes;
+    struct h1_header *scratch_headers;
+    size_t scratch_capacity;
+    struct task listeners_task;
+    atomic_bool listeners_task_queued;
+};
+
+struct gh_server {
+    struct config *config; /* current snapshot; under lock */
+    pthread_mutex_t lock;
+    char *config_path;
+    struct worker *workers;
+    unsigned worker_count;
+    struct listener *listeners; /* under lock */
+    struct pool *pool;
+    int control_fd; /* eventfd: stop / reload requests */
+    atomic_bool stop_requested;
+    atomic_bool reload_requested;
+    atomic_uint live_workers;
+    atomic_uint config_gen; /* bumped by every successful reload */
+};
+
+/* The current configuration with a reference the caller releases. */
+struct config *server_config_get(struct gh_server *s);
+
+/* Posts t to w (any thread) and wakes its loop. */
+void worker_post(struct worker *w, struct task *t);
+void worker_timer_set(struct worker *w, struct conn *c, uint64_t deadline_ms);
+void worker_timer_remove(struct worker *w, struct conn *c);
+void *worker_main(void *arg);
+/* Refreshes w->date if the second changed. */
+void worker_date_update(struct worker *w);
+uint64_t monotonic_ms(void);
+
+/* Binds one listening socket; GH_OK or GH_EIO with a reason. */
+int listener_open(const struct config_listen *cl, struct listener **listener_out, char *err,
+                  size_t err_len);
+void listener_close(struct listener *l);
+void listener_accept(struct worker *w, struct listener *l);
+/* Brings w's epoll set in line with the server's listener list. */
+void listener_sync_worker(struct worker *w);
+
+/* -------------------------------------------------------------------- pool */
+
+struct pool;
+int pool_create(unsigned threads, unsigned queue_max, struct pool **pool_out);
+void pool_destroy(struct pool *p); /* drains, joins; NULL-safe */
+/* Runs job->work on a pool thread, then posts job->task to job's worker. */
+struct pool_job {
+    struct task task; /* first */
+    struct pool_job *next;
+    gh_request *req;
+    struct worker *worker;
+    void (*work)(void *arg);
+    void (*done)(gh_request *req, void *arg);
+    void *arg;
+};
+int pool_submit(struct pool *p, struct pool_job *job);
+
+/* -------------------------------------------------------------- connection */
+
+enum conn_state {
+    CONN_HANDSHAKE = 0, /* TLS handshake */
+    CONN_IDLE,          /* between requests: nothing buffered */
+    CONN_HEAD,          /* part of a request head buffered */
+    CONN_REQUEST,       /* a request is in the pipeline or being answered */
+    CONN_DISCARD,       /* dropping the unread body of the answered request */
+    CONN_LINGER,        /* answered and shut for writing; draining input before close */
+    CONN_CLOSED,        /* socket closed; waiting for a pending request to resume */
+};
+
+enum timer_kind {
+    TIMER_NONE = 0,
+    TIMER_HEAD,      /* handshake + request head: total deadline (slowloris) */
+    TIMER_KEEPALIVE, /* idle between requests */
+    TIMER_BODY,      /* idle while a hook waits for body bytes */
+    TIMER_WRITE,     /* idle while the socket takes no bytes */
+    TIMER_LINGER,
+};
+
+struct conn_slot {
+    struct conn_slot *next;
+    const struct gh_module *module;
+    void *ctx;
+    void (*release)(void *ctx);
+};
+
+struct conn {
+    uint8_t ev_kind; /* EV_CONN: first, epoll data points here */
+    uint8_t state;   /* enum conn_state */
+    bool is_tls;
+    bool read_ready;  /* edge-triggered: the socket may have bytes */
+    bool write_ready; /* edge-triggered: the socket may take bytes */
+    bool is_peer_closed;
+    bool saw_hup;       /* the peer shut its side: read to EOF, never trust a short read */
+    bool must_close;    /* close once the output is flushed */
+    bool in_run;        /* conn_run is on the stack */
+    uint8_t timer_kind; /* enum timer_kind of deadline_ms */
+    int fd;
+    uint32_t requests_served;
+    unsigned config_gen; /* server config_gen when config was taken */
+    uint32_t in_off;     /* input buffer: data[in_off, in_len) unparsed */
+    uint32_t in_len;
+    uint32_t in_cap;
+    uint8_t *in; /* from the worker's spare list; NULL while idle */
+    struct buf out;
+    size_t out_off;
+    struct worker *worker;
+    struct listener *listener; /* borrowed; listeners outlive connections */
+    struct config *config;     /* reference, refreshed between requests */
+    SSL *ssl;
+    struct gh_request *req;
+    struct conn_slot *slots;
+    uint64_t deadline_ms; /* 0: none */
+    uint64_t heap_key;
+    size_t heap_idx; /* SIZE_MAX when not in the heap */
+    struct conn *prev;
+    struct conn *next;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } peer;
+    socklen_t peer_len;
+};
+
+void conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockaddr *peer,
+                   socklen_t peer_len);
+void conn_on_event(struct conn *c, uint32_t events);
+void conn_on_timeout(struct conn *c);
+/* Advances the connection as far as it can go without waiting. */
+void conn_run(struct conn *c);
+/* Closes the socket at once (the request, if pending, finishes later). */
+void conn_abort(struct conn *c);
+/* Reads from the socket into the input buffer: > 0 bytes, 0 EOF, GH_AGAIN, < 0. */
+int conn_fill(struct conn *c);
+/* Writes out[out_off..] (and nothing else): GH_OK when empty, GH_AGAIN, < 0. */
+int conn_flush(struct conn *c);
+/* Queues a complete error response and closes after it. */
+void conn_send_error(struct conn *c, int status);
+void conn_in_compact(struct conn *c);
+/* Ensures an input buffer; GH_OK or GH_ENOMEM. */
+int conn_in_acquire(struct conn *c);
+
+/* ----------------------------------------------------------------- request */
+
+enum body_form {
+    BODY_NONE = 0,
+    BODY_BUF,
+    BODY_FILE,
+    BODY_STREAM,
+};
+
+enum pend_state {
+    PEND_NONE = 0,
+    PEND_ARMED = 1,   /* a hook is running */
+    PEND_RESUMED = 2, /* gh_request_resume called, task posted */
+};
+
+struct resp_header {
+    const char *name; /* arena */
+    const char *value;
+};
+
+struct req_slot {
+    void *ctx;
+    void (*release)(void *ctx);
+};
+
+struct gh_request {
+    struct gh_request *next_free;
+    struct conn *conn;
+    struct worker *worker;
+    struct config *config; /* reference */
+    const struct config_location *loc;
+    struct arena *arena;
+    uint64_t start_ms;
+    struct timespec start_time;
+    /* head, copied into the arena so the input buffer can move */
+    char *method;
+    char *target;
+    char *path;
+    char *query;
+    char *host;
+    char *full_url;
+    char *peer_text;
+    char *request_line; /* for the access log */
+    struct gh_str *hdr_names;
+    struct gh_str *hdr_values;
+    size_t header_count;
+    int minor_version;
+    bool is_head;
+    bool keep_alive;
+    bool expect_continue;
+    bool sent_continue;
+    /* body */
+    enum h1_body_kind body_kind;
+    uint64_t body_left; /* LENGTH: bytes still to come */
+    uint64_t body_seen;
+    struct h1_chunked chunked;
+    bool body_done;
+    int body_error;           /* sticky GH_E* */
+    bool body_error_answered; /* the error response replaced the module's */
+    bool wants_body;          /* a hook pended on gh_request_body_read */
+    /* auth and TLS */
+    struct gh_auth_record auth;
+    struct gh_tls_info tls_info;
+    bool has_tls_info;
+    struct sockaddr_storage local;
+    socklen_t local_len;
+    /* modules */
+    struct req_slot *slots; /* config->module_count, arena */
+    int stage;              /* enum notify */
+    size_t hook_pos;        /* index into config->hooks[stage] */
+    bool is_pending;        /* a hook returned GH_RQ_PENDING */
+    bool in_pipeline;
+    atomic_int pend;
+    int resume_status;
+    bool resume_reenter;
+    struct task resume_task;
+    struct task wake_task;
+    atomic_bool wake_queued;
+    bool stream_waiting;
+    /* response */
+    int status;
+    struct resp_header *resp_headers;
+    size_t resp_header_count;
+    size_t resp_header_cap;
+    enum body_form body_form;
+    struct buf body;
+    int file_fd;
+    off_t file_off;
+    uint64_t file_left;
+    gh_body_pull_fn *pull;
+    void (*pull_release)(void *arg);
+    void *pull_arg;
+    int64_t stream_length;
+    bool is_chunked_out;
+    bool head_sent;
+    bool response_done; /* everything queued in conn->out or sent */
+    uint64_t bytes_sent;
+};
+
+/* Starts a request from a parsed head (copies it). GH_OK, GH_ENOMEM. */
+int request_start(struct conn *c, const struct h1_request *h, struct gh_request **req_out);
+/* Runs the log/end notifications, writes the access log line, releases. */
+void request_finish(struct gh_request *req);
+/* Frees a request object for good (worker teardown). */
+void request_free(struct gh_request *req);
+/* Pulls and drops body bytes; GH_OK when the body is complete, GH_AGAIN, < 0. */
+int request_body_discard(struct gh_request *req);
+
+/* Runs the notifications from where the request stands. */
+void pipeline_run(struct gh_request *req);
+/* Called on the loop when new body bytes arrived for a hook waiting on them. */
+void pipeline_body_ready(struct gh_request *req);
+
+/* Serializes the response head (and a buffered body) into conn->out. */
+int response_head_write(struct gh_request *req);
+/* Produces more of a file or stream body into conn->out or the socket:
+ * GH_OK when the body is complete, GH_AGAIN when waiting, < 0 on failure. */
+int response_body_pump(struct gh_request *req);
+void response_release(struct gh_request *req);
+
+void access_log_write(struct gh_request *req);
+
+#endif

@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+// config.c: every error names file:line and the reason; good configs give the
+// values they say; sizes and durations parse with their units.
+#include <stdio.h>
+#include <string.h>
+
+#include <gatehouse/error.h>
+
+#include "harness/check.h"
+#include "server/server.h"
+
+static const struct {
+    const char *name, *text, *want_err; /* want_err NULL: must load */
+} cases[] = {
+    {"minimal", "listen 127.0.0.1:0;", NULL},
+    {"no listen", "worker_threads 1;", "t.conf: no 'listen' directive"},
+    {"unknown directive", "listen 127.0.0.1:0;\nfrobnicate 1;",
+     "t.conf:2: unknown directive 'frobnicate'"},
+    {"bad port", "listen 127.0.0.1:99999;", "t.conf:1: listen: invalid port in '127.0.0.1:99999'"},
+    {"not numeric", "listen localhost:80;",
+     "t.conf:1: listen: 'localhost' is not a numeric address"},
+    {"tls without cert", "listen 127.0.0.1:0;\nlisten 127.0.0.1:0 tls;",
+     "t.conf:2: listen ... tls needs a 'tls_certificate'"},
+    {"bad listen option", "listen 127.0.0.1:0 ssl;", "t.conf:1: listen: unknown option 'ssl'"},
+    {"missing cert file", "listen 127.0.0.1:0;\ntls_certificate /nonexistent.pem /nonexistent.key;",
+     "t.conf:2: cannot load certificate chain /nonexistent.pem"},
+    {"bad duration", "listen 127.0.0.1:0;\nheader_timeout 10x;",
+     "t.conf:2: 'header_timeout': invalid duration '10x'"},
+    {"bad size", "listen 127.0.0.1:0;\nmax_body lots;",
+     "t.conf:2: 'max_body': invalid value 'lots'"},
+    {"too many args", "listen 127.0.0.1:0;\nkeepalive_requests 1 2;",
+     "t.conf:2: 'keepalive_requests' takes 1 argument"},
+    {"handler unknown", "listen 127.0.0.1:0;\nlocation /x {\n  handler nope;\n}",
+     "t.conf:3: handler: no module named 'nope'"},
+    {"handler outside location", "listen 127.0.0.1:0;\nhandler whoami;",
+     "t.conf:2: 'handler' belongs in a location block"},
+    {"location prefix", "listen 127.0.0.1:0;\nlocation x { }",
+     "t.conf:2: location prefix must start with '/'"},
+    {"duplicate location", "listen 127.0.0.1:0;\nlocation /a { }\nlocation /a { }",
+     "t.conf:3: location /a is already defined at line 2"},
+    {"nested location", "listen 127.0.0.1:0;\nlocation /a {\n location /b { }\n}",
+     "t.conf:3: locations do not nest"},
+    {"load_module missing", "listen 127.0.0.1:0;\nload_module x /nonexistent.so;",
+     "t.conf:2: load_module x: cannot load"},
+    {"bad level", "listen 127.0.0.1:0;\nerror_log - loud;",
+     "t.conf:2: error_log: unknown level 'loud'"},
+    {"bad protocol", "listen 127.0.0.1:0;\ntls_protocols SSLv3;",
+     "t.conf:2: tls_protocols: unknown protocol 'SSLv3'"},
+    {"duplicate listen", "listen 127.0.0.1:8080;\nlisten 127.0.0.1:8080;",
+     "t.conf:2: listen: 127.0.0.1:8080 is already listed"},
+    {"syntax error from the parser", "listen 127.0.0.1:0", "t.conf:1"},
+};
+
+static void
+test_cases(void)
+{
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct config *cfg = NULL;
+        char err[512] = "";
+        int rc = config_load_text("t.conf", cases[i].text, strlen(cases[i].text), &cfg, err,
+                                  sizeof(err));
+        if (cases[i].want_err == NULL) {
+            if (rc != GH_OK)
+                fprintf(stderr, "case '%s': %s\n", cases[i].name, err);
+            CHECK_EQ(rc, GH_OK);
+            CHECK(cfg != NULL);
+        } else {
+            if (strncmp(err, cases[i].want_err, strlen(cases[i].want_err)) != 0)
+                fprintf(stderr, "case '%s': got \"%s\"\n  want \"%s...\"\n", cases[i].name, err,
+                        cases[i].want_err);
+            CHECK(rc < 0);
+            CHECK(cfg == NULL);
+            CHECK(strncmp(err, cases[i].want_err, strlen(cases[i].want_err)) == 0);
+        }
+        config_unref(cfg);
+    }
+}
+
+static void
+test_values(void)
+{
+    const char *text = "worker_threads 3;\nlisten 127.0.0.1:0;\nmax_body 2m;\n"
+                       "header_timeout 250ms;\nkeepalive_timeout 2m;\nmax_headers 50;\n"
+                       "location /api/ { handler whoami; }\nlocation /api/v2/ { }\n";
+    struct config *cfg = NULL;
+    char err[512] = "";
+
+    CHECK_EQ(config_load_text("v.conf", text, strlen(text), &cfg, err, sizeof(err)), GH_OK);
+    if (cfg == NULL)
+        return;
+    CHECK_EQ(cfg->worker_count, 3);
+    CHECK_EQ(cfg->max_body_bytes, 2 * 1024 * 1024);
+    CHECK_EQ(cfg->header_timeout_ms, 250);
+    CHECK_EQ(cfg->keepalive_timeout_ms, 120000);
+    CHECK_EQ(cfg->limits.max_header_count, 50);
+    /* Longest prefix wins; "/" is implicit. */
+    CHECK_STR_EQ(config_location_match(cfg, "/api/v2/x", 9)->prefix, "/api/v2/");
+    CHECK_STR_EQ(config_location_match(cfg, "/api/x", 6)->prefix, "/api/");
+    CHECK_STR_EQ(config_location_match(cfg, "/other", 6)->prefix, "/");
+    CHECK(config_location_match(cfg, "/api/x", 6)->handler >= 0);
+    CHECK_EQ(config_location_match(cfg, "/other", 6)->handler, -1);
+    config_unref(cfg);
+}
+
+static void
+test_units(void)
+{
+    uint64_t b = 0;
+    uint32_t ms = 0;
+
+    CHECK_EQ(config_parse_size("16k", &b), GH_OK);
+    CHECK_EQ(b, 16384);
+    CHECK_EQ(config_parse_size("1G", &b), GH_OK);
+    CHECK_EQ(b, 1024ull * 1024 * 1024);
+    CHECK_EQ(config_parse_size("", &b), GH_EINVAL);
+    CHECK_EQ(config_parse_size("1kk", &b), GH_EINVAL);
+    CHECK_EQ(config_parse_size("99999999999999999999", &b), GH_EINVAL);
+    CHECK_EQ(config_parse_duration("10", &ms), GH_OK);
+    CHECK_EQ(ms, 10000);
+    CHECK_EQ(config_parse_duration("1h", &ms), GH_OK);
+    CHECK_EQ(ms, 3600000);
+    CHECK_EQ(config_parse_duration("5000h", &ms), GH_EINVAL); /* overflows 32-bit ms */
+    CHECK_EQ(config_parse_duration("-1s", &ms), GH_EINVAL);
+}
+
+int
+main(void)
+{
+    test_cases();
+    test_values();
+    test_units();
+    return check_done("test_config");
+}
