@@ -75,11 +75,14 @@ query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
         k->SessionKeyLength = 16;
         return SEC_E_OK;
     }
-    case SECPKG_ATTR_ACCESS_TOKEN:
-        if (done == NULL || done->token == NULL)
+    case SECPKG_ATTR_ACCESS_TOKEN: {
+        struct gh_token *token = NULL;
+        if (done == NULL)
             return SEC_E_NO_CONTEXT;
-        ((SecPkgContext_AccessToken *)buffer)->AccessToken = done->token; /* borrowed */
-        return SEC_E_OK;
+        SECURITY_STATUS st = ntlm_context_token(done, &token);
+        ((SecPkgContext_AccessToken *)buffer)->AccessToken = token; /* borrowed */
+        return st;
+    }
     case SECPKG_ATTR_PACKAGE_INFO:
         ((SecPkgContext_PackageInfoA *)buffer)->PackageInfo = sspi_package_info_dup(&ntlm_package);
         return ((SecPkgContext_PackageInfoA *)buffer)->PackageInfo == NULL
@@ -103,13 +106,15 @@ query_token(void *pkg_ctx, struct gh_token **token_out)
 {
     struct ntlm_ctx *ctx = complete(pkg_ctx);
 
+    struct gh_token *token = NULL;
+
     *token_out = NULL;
     if (ctx == NULL)
         return SEC_E_NO_CONTEXT;
-    if (ctx->token == NULL)
-        return SEC_E_UNSUPPORTED_FUNCTION;
-    *token_out = gh_token_dup(ctx->token);
-    return SEC_E_OK;
+    SECURITY_STATUS st = ntlm_context_token(ctx, &token);
+    if (st == SEC_E_OK)
+        *token_out = gh_token_dup(token);
+    return st;
 }
 
 /* Connection-oriented NTLM keeps its own sequence numbers; seq_no is ignored
