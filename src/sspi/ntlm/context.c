@@ -250,7 +250,8 @@ client_authenticate(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct s
     if (chal.target_info.len > 0)
         st = ntlm_av_decode(chal.target_info, &info);
     if (st != SEC_E_OK || !(chal.flags & NTLMSSP_NEGOTIATE_UNICODE)) {
-        fail(ctx, step, SEC_E_INVALID_TOKEN, "CHALLENGE without Unicode or with bad TargetInfo");
+        st = fail(ctx, step, SEC_E_INVALID_TOKEN,
+                  "CHALLENGE without Unicode or with bad TargetInfo");
         goto cleanup;
     }
     if (buf_append(&ctx->challenge, step->in_token.ptr, step->in_token.len) != GH_OK) {

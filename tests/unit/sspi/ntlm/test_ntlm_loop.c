@@ -374,6 +374,21 @@ test_protocol_errors(void)
     step_init(&st, SLICE_LIT("NTLMSSP\0garbage"), slice_make(NULL, 0));
     CHECK_EQ(ntlm_package.init_ctx(ccred, &cctx, &st), SEC_E_INVALID_TOKEN);
     step_free(&st);
+    /* A well-formed CHALLENGE without NEGOTIATE_UNICODE (OEM only) is refused,
+     * never answered with an empty "success". */
+    ntlm_package.delete_ctx(cctx);
+    cctx = NULL;
+    step_init(&st, slice_make(NULL, 0), slice_make(NULL, 0));
+    CHECK_EQ(ntlm_package.init_ctx(ccred, &cctx, &st), SEC_I_CONTINUE_NEEDED);
+    step_free(&st);
+    uint8_t oem[128];
+    const struct vector *chal = vec("challenge_message");
+    memcpy(oem, chal->bytes, chal->len);
+    oem[20] &= (uint8_t)~0x01; /* clear NTLMSSP_NEGOTIATE_UNICODE */
+    step_init(&st, slice_make(oem, chal->len), slice_make(NULL, 0));
+    CHECK_EQ(ntlm_package.init_ctx(ccred, &cctx, &st), SEC_E_INVALID_TOKEN);
+    CHECK_EQ(st.out_token.len, 0);
+    step_free(&st);
     /* Credentials used on the wrong side. */
     void *x = NULL;
     step_init(&st, slice_make(NULL, 0), slice_make(NULL, 0));
