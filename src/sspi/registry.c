@@ -2,11 +2,10 @@
 // The registry: the only list of packages, in the order
 // EnumerateSecurityPackages reports them and Negotiate prefers them.
 //
-// Packages land one at a time, so each is listed only when its header exists
-// (__has_include). A weak reference would not do for them: the packages live
-// in the same static archive as this file, and a weak undefined reference does
-// not make the linker pull an archive member in, so a program calling only
-// the SSPI entry points would silently lose every package.
+// Packages are strong references on purpose: they live in the same static
+// archive as this file, and a weak undefined reference does not make the
+// linker pull an archive member in, so a program calling only the SSPI entry
+// points would silently lose every package.
 //
 // The exception is `sspi_test_package`, a hidden weak reference that no source
 // of the library defines: a test program that defines it (tests/unit/sspi/
@@ -16,33 +15,15 @@
 #include <stddef.h>
 #include <strings.h>
 
-#include "sspi/package.h"
-
-#if __has_include("sspi/negotiate/negotiate.h")
-#include "sspi/negotiate/negotiate.h"
-#define HAVE_NEGOTIATE 1
-#endif
-#if __has_include("sspi/kerberos/kerberos.h")
 #include "sspi/kerberos/kerberos.h"
-#define HAVE_KERBEROS 1
-#endif
-#if __has_include("sspi/ntlm/ntlm.h")
+#include "sspi/negotiate/negotiate.h"
 #include "sspi/ntlm/ntlm.h"
-#define HAVE_NTLM 1
-#endif
+#include "sspi/package.h"
 
 extern const struct sspi_package sspi_test_package __attribute__((weak, visibility("hidden")));
 
 static const struct sspi_package *const packages[] = {
-#ifdef HAVE_NEGOTIATE
-    &negotiate_package,
-#endif
-#ifdef HAVE_KERBEROS
-    &kerberos_package,
-#endif
-#ifdef HAVE_NTLM
-    &ntlm_package,
-#endif
+    &negotiate_package, &kerberos_package, &ntlm_package,
     &sspi_test_package, /* NULL unless a test program defines it */
 };
 

@@ -29,6 +29,8 @@
 #include "sspi/ntlm/crypto.h"
 #include "sspi/ntlm/msg.h"
 #include "sspi/ntlm/text.h"
+#include "sspi/store/userstore.h"
+#include "sspi/token_internal.h"
 
 /* What our client asks for: NTLMv2 with extended session security, 128-bit
  * keys, key exchange, signing and sealing (SPNEGO's mechListMIC needs signing),
@@ -97,6 +99,12 @@ reset(struct ntlm_ctx *ctx)
     buf_free(&ctx->negotiate);
     buf_free(&ctx->challenge);
     ntlm_session_free(&ctx->session);
+    gh_token_close(ctx->token);
+    free(ctx->user);
+    free(ctx->domain);
+    for (size_t i = 0; i < ctx->group_count; i++)
+        free(ctx->groups[i]);
+    free(ctx->groups);
     free(ctx->client_name);
     free(ctx->server_name);
     secret_wipe(ctx, sizeof(*ctx));
@@ -242,7 +250,8 @@ client_authenticate(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct s
     if (chal.target_info.len > 0)
         st = ntlm_av_decode(chal.target_info, &info);
     if (st != SEC_E_OK || !(chal.flags & NTLMSSP_NEGOTIATE_UNICODE)) {
-        fail(ctx, step, SEC_E_INVALID_TOKEN, "CHALLENGE without Unicode or with bad TargetInfo");
+        st = fail(ctx, step, SEC_E_INVALID_TOKEN,
+                  "CHALLENGE without Unicode or with bad TargetInfo");
         goto cleanup;
     }
     if (buf_append(&ctx->challenge, step->in_token.ptr, step->in_token.len) != GH_OK) {
@@ -541,6 +550,48 @@ is_zero(const uint8_t *p, size_t len)
 }
 
 static SECURITY_STATUS
+copy_groups(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, const char *user)
+{
+    const char *const *groups = NULL;
+    size_t count = 0;
+
+    if (cred->store == NULL || userstore_groups(cred->store, user, &groups, &count) != GH_OK)
+        return SEC_E_OK; /* not from the store: the token asks NSS */
+    ctx->groups = calloc(count + 1, sizeof(char *));
+    if (ctx->groups == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    for (size_t i = 0; i < count; i++) {
+        ctx->groups[i] = strdup(groups[i]);
+        if (ctx->groups[i] == NULL)
+            return SEC_E_INSUFFICIENT_MEMORY; /* reset() frees what was copied */
+        ctx->group_count = i + 1;
+    }
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS
+ntlm_context_token(struct ntlm_ctx *ctx, struct gh_token **token_out)
+{
+    *token_out = NULL;
+    if (ctx->state != NTLM_STATE_DONE || ctx->is_client || ctx->user == NULL)
+        return SEC_E_NO_CONTEXT;
+    if (ctx->token == NULL) {
+        struct sspi_token_info ti = {.user = ctx->user,
+                                     .domain = ctx->domain,
+                                     .package = NTLMSP_NAME_A,
+                                     .groups = (const char *const *)ctx->groups,
+                                     .group_count = ctx->group_count,
+                                     .local_account = ctx->user,
+                                     .logon_time = (time_t)ctx->start_unix};
+        SECURITY_STATUS st = sspi_token_create(&ti, &ctx->token);
+        if (st != SEC_E_OK)
+            return st;
+    }
+    *token_out = ctx->token;
+    return SEC_E_OK;
+}
+
+static SECURITY_STATUS
 server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_step *step)
 {
     struct ntlm_authenticate auth;
@@ -673,6 +724,16 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
         goto cleanup;
     }
     snprintf(ctx->client_name, name_len, "%s\\%s", cred->nb_domain, who);
+    /* What the token will need later, copied while the credential (and its
+     * store) is at hand. */
+    ctx->user = strdup(who);
+    ctx->domain = strdup(cred->nb_domain);
+    st = (ctx->user == NULL || ctx->domain == NULL) ? SEC_E_INSUFFICIENT_MEMORY
+                                                    : copy_groups(ctx, cred, who);
+    if (st != SEC_E_OK) {
+        fail(ctx, step, st, "out of memory");
+        goto cleanup;
+    }
     st = finish_session(ctx, step);
     if (st != SEC_E_OK)
         fail(ctx, step, st, "cannot set up session security");

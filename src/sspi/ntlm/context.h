@@ -51,13 +51,24 @@ struct ntlm_ctx {
     bool has_mic;
     struct ntlm_session session;
     char *client_name; /* "DOMAIN\\user" */
-    char *server_name; /* client: the target; server: our NetBIOS computer name */
+    /* Acceptor: the client's identity. The token is made on first use
+     * (ntlm_context_token): NSS lookups cost more than the handshake itself. */
+    char *user;    /* canonical account name */
+    char *domain;  /* our NetBIOS domain */
+    char **groups; /* copied from the user store; NULL when not from the store */
+    size_t group_count;
+    struct gh_token *token; /* one reference, or NULL until asked for */
+    char *server_name;      /* client: the target; server: our NetBIOS computer name */
     int64_t start_unix;
 };
 
 SECURITY_STATUS ntlm_context_init(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
 SECURITY_STATUS ntlm_context_accept(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
 void ntlm_context_delete(void *pkg_ctx);
+/* The acceptor's token for a complete context, created on first call; borrowed
+ * (the context keeps its reference). SEC_E_OK, SEC_E_NO_CONTEXT (initiator or
+ * incomplete) or SEC_E_INSUFFICIENT_MEMORY. */
+SECURITY_STATUS ntlm_context_token(struct ntlm_ctx *ctx, struct gh_token **token_out);
 /* Allocates an empty context (the first init/accept call does it otherwise). */
 struct ntlm_ctx *ntlm_context_new(bool is_client);
 
