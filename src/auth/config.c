@@ -304,7 +304,8 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
         return errf(err, err_len, "auth Digest/Basic needs auth_user_store");
 
     GH_ACCEPTOR_AUTH_DATA data = {
-        .Version = GH_ACCEPTOR_AUTH_DATA_V1,
+        .Version = GH_ACCEPTOR_AUTH_DATA_V2,
+        .DelegatedCcacheDir = cfg->delegation ? cfg->ccache_dir : NULL,
         .UserStore = cfg->user_store_path,
         .Keytab = cfg->keytab,
         .NbDomainName = cfg->nb_domain,

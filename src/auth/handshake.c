@@ -169,8 +169,11 @@ finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme s
     out->sec_status = SEC_E_OK;
     out->attrs = attrs;
     /* NTLM is always bound to its connection (there is no re-authentication of a
-     * single request); Kerberos only when the location says so. */
-    out->is_persisted = out->is_ntlm || cfg->persist_kerberos;
+     * single request); Kerberos only when the location says so, and never with
+     * delegated credentials: their ccache belongs to this request and goes when
+     * it ends (unless a module keeps the token), so the next request delegates
+     * afresh. */
+    out->is_persisted = out->is_ntlm || (cfg->persist_kerberos && (attrs & ASC_RET_DELEGATE) == 0);
     if (out->is_persisted) {
         conn->is_complete = true;
         conn->cached_token = tok_ops->dup(token);

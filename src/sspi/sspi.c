@@ -4,6 +4,7 @@
 // and a struct buf for their output; everything the caller can get wrong is
 // caught here, in one place, with the code docs/sspi.md lists.
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -202,9 +203,15 @@ acceptor_fill(const void *auth_data, struct acceptor_defaults *d)
     if (auth_data != NULL) {
         const GH_ACCEPTOR_AUTH_DATA *given = auth_data;
 
-        if (given->Version != GH_ACCEPTOR_AUTH_DATA_V1)
+        if (given->Version == GH_ACCEPTOR_AUTH_DATA_V1) {
+            /* A V1 caller's struct ends before DelegatedCcacheDir. */
+            d->data = (GH_ACCEPTOR_AUTH_DATA){0};
+            memcpy(&d->data, given, offsetof(GH_ACCEPTOR_AUTH_DATA, DelegatedCcacheDir));
+        } else if (given->Version == GH_ACCEPTOR_AUTH_DATA_V2) {
+            d->data = *given;
+        } else {
             return SEC_E_UNKNOWN_CREDENTIALS;
-        d->data = *given;
+        }
     } else {
         d->data = (GH_ACCEPTOR_AUTH_DATA){.Version = GH_ACCEPTOR_AUTH_DATA_V1};
     }
@@ -259,7 +266,8 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
         auth_data != NULL &&
         (args.use == SECPKG_CRED_INBOUND ||
          (args.use == SECPKG_CRED_BOTH &&
-          ((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V1));
+          (((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V1 ||
+           ((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V2)));
     if (args.use & SECPKG_CRED_INBOUND) {
         status = acceptor_fill(is_acceptor_data ? auth_data : NULL, &defaults);
         if (status != SEC_E_OK)

@@ -17,6 +17,7 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
+#include <openssl/rand.h>
 
 #include <gatehouse/error.h>
 #include <gatehouse/sspi.h>
@@ -256,6 +257,31 @@ krb_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     return ctx_finish(ctx, time_rec, step);
 }
 
+/* The delegated TGT into DIR/cc_<32 random hex> owned by the tokens made
+ * from ctx: the file goes when the last of them is closed. A failure to store
+ * fails the handshake: the client asked for delegation and the application
+ * counts on it (ASC_RET_DELEGATE would otherwise lie). */
+static SECURITY_STATUS
+store_delegated_in(struct krb_ctx *ctx, const char *dir, struct sspi_step *step)
+{
+    uint8_t rnd[16];
+    char path[4096];
+    static const char hex[] = "0123456789abcdef";
+    size_t n;
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+        return SEC_E_INTERNAL_ERROR;
+    n = (size_t)snprintf(path, sizeof(path), "%s/cc_", dir);
+    if (n + 2 * sizeof(rnd) + 1 > sizeof(path))
+        return SEC_E_INTERNAL_ERROR;
+    for (size_t i = 0; i < sizeof(rnd); i++) {
+        path[n++] = hex[rnd[i] >> 4];
+        path[n++] = hex[rnd[i] & 15];
+    }
+    path[n] = '\0';
+    return kerberos_ctx_store_delegated(ctx, path, true, &step->error_text);
+}
+
 SECURITY_STATUS
 krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
 {
@@ -309,7 +335,19 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     step->attrs_out = ctx->attrs;
     if (major & GSS_S_CONTINUE_NEEDED)
         return SEC_I_CONTINUE_NEEDED;
-    return ctx_finish(ctx, time_rec, step);
+    /* Extended Protection "require": MIT accepts an authenticator without
+     * bindings even when the acceptor passed some (RFC 4121 4.1.1.2 leaves it
+     * to policy); GSS_C_CHANNEL_BOUND_FLAG (MIT 1.19+) says they were present
+     * and matched. Without ASC_REQ_ALLOW_MISSING_BINDINGS a missing one fails. */
+    if (cb != GSS_C_NO_CHANNEL_BINDINGS && (ctx->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS) == 0 &&
+        (ret_flags & GSS_C_CHANNEL_BOUND_FLAG) == 0) {
+        (void)buf_printf(&step->error_text, "the client sent no channel bindings");
+        return SEC_E_BAD_BINDINGS;
+    }
+    st = ctx_finish(ctx, time_rec, step);
+    if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
+        st = store_delegated_in(ctx, cred->ccache_dir, step);
+    return st;
 }
 
 /* ---- Helpers for Negotiate and the server -------------------------------- */

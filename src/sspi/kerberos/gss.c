@@ -270,6 +270,7 @@ krb_free_cred(void *pkg_cred)
     if (cred->gss != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&minor, &cred->gss);
     free(cred->principal);
+    free(cred->ccache_dir);
     free(cred);
 }
 
@@ -360,6 +361,14 @@ krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
     }
     if (lifetime != GSS_C_INDEFINITE && lifetime != 0)
         cred->expiry = time(NULL) + (time_t)lifetime;
+    if (cred->is_acceptor && args->acceptor != NULL && args->acceptor->DelegatedCcacheDir != NULL &&
+        args->acceptor->DelegatedCcacheDir[0] != '\0') {
+        cred->ccache_dir = strdup(args->acceptor->DelegatedCcacheDir);
+        if (cred->ccache_dir == NULL) {
+            st = SEC_E_INSUFFICIENT_MEMORY;
+            goto cleanup;
+        }
+    }
     *pkg_cred_out = cred;
     cred = NULL;
     st = SEC_E_OK;

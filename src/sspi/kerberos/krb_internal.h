@@ -25,8 +25,9 @@ struct krb_cred {
     gss_cred_id_t gss; /* owned; GSS_C_NO_CREDENTIAL never (acquire fails instead) */
     bool is_initiator;
     bool is_acceptor;
-    char *principal; /* owned: the credential's name as text, or NULL (any keytab key) */
-    time_t expiry;   /* 0 when unknown / indefinite */
+    char *principal;  /* owned: the credential's name as text, or NULL (any keytab key) */
+    char *ccache_dir; /* owned: where delegated credentials are stored, or NULL */
+    time_t expiry;    /* 0 when unknown / indefinite */
 };
 
 struct krb_ctx {

@@ -142,7 +142,8 @@ fake_acquire(SEC_CHAR *principal, SEC_CHAR *package, unsigned long use, void *lo
     static const char *const names[] = {"Negotiate", "NTLM", "Kerberos"};
     (void)principal, (void)logon, (void)fn, (void)arg, (void)expiry;
     const GH_ACCEPTOR_AUTH_DATA *ad = auth_data;
-    if (use != SECPKG_CRED_INBOUND || ad == NULL || ad->Version != GH_ACCEPTOR_AUTH_DATA_V1)
+    if (use != SECPKG_CRED_INBOUND || ad == NULL ||
+        (ad->Version != GH_ACCEPTOR_AUTH_DATA_V1 && ad->Version != GH_ACCEPTOR_AUTH_DATA_V2))
         return SEC_E_INVALID_PARAMETER;
     for (int i = 0; i < 3; i++) {
         if (strcmp(package, names[i]) == 0) {
