@@ -250,6 +250,12 @@ challenge(const struct auth_config *cfg, const struct auth_conn *conn,
             err = add_header(out, "WWW-Authenticate", (const char *)b.data, b.len);
     }
     buf_free(&b);
+    if (err == GH_OK && out->header_count == 0 && conn->negotiate_failed &&
+        accepts(cfg, req, AUTH_SCHEME_NEGOTIATE)) {
+        /* Negotiate-once leaves nothing to fall back to: offer it again rather
+         * than end in a 403 (a 401 must carry a challenge, RFC 9110 15.5.2). */
+        err = add_header(out, "WWW-Authenticate", "Negotiate", 9);
+    }
     if (err == GH_OK && out->header_count == 0)
         out->status = 403;
     return err == GH_ENOMEM ? GH_ENOMEM : GH_OK;
