@@ -87,6 +87,13 @@ alg_md(enum digest_alg alg)
     return NULL;
 }
 
+void
+digest_state_set_lifetime(struct digest_state *st, unsigned lifetime_s)
+{
+    if (lifetime_s > 0)
+        st->lifetime_s = lifetime_s;
+}
+
 int
 digest_state_create(const uint8_t *secret, size_t replay_entries, unsigned lifetime_s,
                     struct digest_state **state_out)

@@ -45,6 +45,8 @@ struct digest_state;
 
 /* secret: 32 bytes, or NULL for a random one (nonces then die with the process).
  * replay_entries: bound of the nonce-count table (0: default). lifetime_s: 0 default. */
+/* Changes the nonce lifetime (seconds, > 0); before any request uses st. */
+void digest_state_set_lifetime(struct digest_state *st, unsigned lifetime_s);
 int digest_state_create(const uint8_t *secret, size_t replay_entries, unsigned lifetime_s,
                         struct digest_state **state_out);
 void digest_state_destroy(struct digest_state *st); /* NULL-safe; wipes the secret */

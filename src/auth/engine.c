@@ -74,6 +74,12 @@ auth_engine_set_audit_log(struct auth_engine *e, struct log *audit_log)
 }
 
 void
+auth_engine_set_digest_lifetime(struct auth_engine *e, unsigned lifetime_s)
+{
+    digest_state_set_lifetime(e->digest, lifetime_s);
+}
+
+void
 auth_engine_destroy(struct auth_engine *e)
 {
     if (e == NULL)

@@ -74,6 +74,8 @@ void auth_engine_destroy(struct auth_engine *e); /* NULL-safe; after every confi
 /* Sets the audit log (borrowed; NULL: stderr). Call before any request runs:
  * the engine reads it without a lock. */
 void auth_engine_set_audit_log(struct auth_engine *e, struct log *audit_log);
+/* Sets the Digest nonce lifetime in seconds (0: keep); same rule. */
+void auth_engine_set_digest_lifetime(struct auth_engine *e, unsigned lifetime_s);
 
 /* Per-location configuration (public fields: read-only once made). */
 struct auth_config {

@@ -648,6 +648,10 @@ server_directive(struct interp *in, const struct conf_node *n)
             strcmp(n->args[0], "-") == 0 ? NULL : resolve_path(in, n->args[0]);
         if (strcmp(n->args[0], "-") != 0 && cfg->auth_audit_log_path == NULL)
             return GH_ENOMEM;
+    } else if (strcmp(n->name, "auth_digest_nonce_lifetime") == 0) {
+        rc = arg_duration(in, n, &cfg->auth_digest_nonce_ms);
+        if (rc == GH_OK && cfg->auth_digest_nonce_ms < 1000)
+            return fail(in, n, "auth_digest_nonce_lifetime: at least 1s");
     } else if (strcmp(n->name, "auth_discard_body") == 0) {
         rc = arg_uint(in, n, 0, 1ull << 30, &v);
         cfg->auth_discard_bytes = v;

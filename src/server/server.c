@@ -175,6 +175,7 @@ gh_server_create(const char *config_path, gh_server **server_out, char *err, siz
         }
         auth_engine_set_audit_log(engine, s->audit_log);
     }
+    auth_engine_set_digest_lifetime(engine, cfg->auth_digest_nonce_ms / 1000);
     s->control_fd = -1;
     s->config_path = strdup(config_path);
     s->control_fd = eventfd(0, EFD_CLOEXEC);
