@@ -295,6 +295,8 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
 
     if (cfg->delegation && cfg->ccache_dir == NULL)
         return errf(err, err_len, "auth_delegation on needs auth_ccache_dir");
+    if (cfg->ccache_dir != NULL && cfg->ccache_dir[0] != '/')
+        return errf(err, err_len, "auth_ccache_dir must be an absolute path");
     if (cfg->user_store_path != NULL && cfg->userdb == NULL) {
         rc = backend->userdb->open(cfg->user_store_path, &cfg->userdb, err, err_len);
         if (rc != GH_OK)

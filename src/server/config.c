@@ -361,6 +361,18 @@ auth_apply(struct interp *in, struct auth_config *ac, const struct conf_node *d)
         resolved = resolve_path(in, d->args[0]);
         if (resolved == NULL)
             return GH_ENOMEM;
+        if (resolved[0] != '/') {
+            /* A config named by a relative path: anchor at the working directory,
+             * so the record names an absolute ccache the token can remove. */
+            char cwd[4096];
+            char *abs = NULL;
+            if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&abs, "%s/%s", cwd, resolved) < 0) {
+                free(resolved);
+                return fail(in, d, "%s: cannot make %s absolute", d->name, d->args[0]);
+            }
+            free(resolved);
+            resolved = abs;
+        }
         one[0] = resolved;
         args = one;
     }
