@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Kerberos package against a real throwaway MIT KDC: ours<->ours through
-tests/tools/krb_pipe, and ours<->MIT GSSAPI (python3-gssapi) both ways."""
+tests/tools/sspi_pipe, and ours<->MIT GSSAPI (python3-gssapi) both ways."""
 import base64
 import os
 import stat
@@ -241,7 +241,7 @@ def test_mit_interop(realm):
 
 def main():
     if tool_path() is None:
-        print("FAIL: krb_pipe is not built (tests/tools)")
+        print("FAIL: sspi_pipe is not built (tests/tools)")
         return 1
     with krb5realm.Realm() as realm:
         test_basic(realm)

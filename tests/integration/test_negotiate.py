@@ -117,7 +117,7 @@ def test_ntlmssp(realm):
 
 def main():
     if tool_path() is None:
-        print("FAIL: krb_pipe is not built (tests/tools)")
+        print("FAIL: sspi_pipe is not built (tests/tools)")
         return 1
     with krb5realm.Realm() as realm:
         test_ours(realm)
