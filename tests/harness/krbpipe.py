@@ -103,7 +103,13 @@ class GssSide:
         except gssapi.exceptions.GSSError as e:
             self.err = e
             return None, ("ERR", e.maj_code, str(e))
-        return out, "OK" if self.ctx.complete else "CONTINUE"
+        try:
+            return out, "OK" if self.ctx.complete else "CONTINUE"
+        except gssapi.exceptions.GSSError as e:
+            # python-gssapi hands out an error token (e.g. an SPNEGO reject)
+            # and raises the failure on the next access.
+            self.err = e
+            return out, ("ERR", e.maj_code, str(e))
 
     def close(self):
         return 0
