@@ -145,6 +145,20 @@ def test_failures(realm):
     ini, acc, ist, ast = pair(realm, ["--cb", "00112233"], ["--cb", "44556677"])
     check(err_code(ast) == SEC_E["SEC_E_BAD_BINDINGS"], f"wrong bindings -> BAD_BINDINGS {ast}")
     close_all(ini, acc)
+    # Extended Protection: an unbound client against an acceptor with bindings
+    # is refused, unless the acceptor passes ASC_REQ_ALLOW_MISSING_BINDINGS.
+    ini, acc, ist, ast = pair(realm, [], ["--cb", "00112233"])
+    check(err_code(ast) == SEC_E["SEC_E_BAD_BINDINGS"], f"unbound client -> BAD_BINDINGS {ast}")
+    close_all(ini, acc)
+    ini, acc, ist, ast = pair(realm, ["--flags", "mutual"],
+                              ["--cb", "00112233", "--flags", "allow-missing-bindings"])
+    check(ist == "OK" and ast == "OK", f"unbound client allowed with ALLOW_MISSING_BINDINGS "
+          f"({ist}, {ast})")
+    close_all(ini, acc)
+    ini, acc, ist, ast = pair(realm, [], ["--cb", "00112233"], package="Negotiate")
+    check(err_code(ast) == SEC_E["SEC_E_BAD_BINDINGS"],
+          f"unbound client through Negotiate -> BAD_BINDINGS {ast}")
+    close_all(ini, acc)
 
     # replay: the same AP-REQ twice (MIT's replay cache in KRB5RCACHEDIR)
     ini = ToolSide("init", ["--target", "HTTP/localhost"], realm.env)

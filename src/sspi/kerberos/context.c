@@ -283,6 +283,18 @@ krb_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     return ctx_finish(ctx, GSS_C_NO_NAME, cred, time_rec, step);
 }
 
+/* Extended Protection: MIT accepts an AP-REQ that carries no channel bindings
+ * even when the acceptor has some (RFC 4121 4.1.1.2 leaves it to policy) and
+ * says so only by leaving GSS_C_CHANNEL_BOUND_FLAG clear. Like Windows, refuse
+ * it unless the application passed ASC_REQ_ALLOW_MISSING_BINDINGS. */
+static SECURITY_STATUS
+unbound(struct sspi_step *step)
+{
+    step->out_token.len = 0; /* no AP-REP for a refused client */
+    (void)buf_append_str(&step->error_text, "the client sent no channel bindings");
+    return SEC_E_BAD_BINDINGS;
+}
+
 SECURITY_STATUS
 krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
 {
@@ -338,6 +350,9 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
         step->attrs_out = ctx->attrs;
         if (major & GSS_S_CONTINUE_NEEDED)
             st = SEC_I_CONTINUE_NEEDED;
+        else if (cb != GSS_C_NO_CHANNEL_BINDINGS && !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG) &&
+                 !(ctx->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS))
+            st = unbound(step);
         else
             st = ctx_finish(ctx, src, cred, time_rec, step);
     }

@@ -694,7 +694,16 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
         }
         ctx->has_mic = true;
     }
-    if (step->bindings.len > 0 && info.has_bindings && !is_zero(info.bindings, 16)) {
+    /* Extended Protection (MS-NLMP 3.2.5.1.2): with bindings given, a client
+     * that sent none (no MsvAvChannelBindings, or all zeros) is refused unless
+     * the application allows it (ASC_REQ_ALLOW_MISSING_BINDINGS, the "when
+     * supported" policy). */
+    if (step->bindings.len > 0 && (!info.has_bindings || is_zero(info.bindings, 16))) {
+        if (!(step->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS)) {
+            st = fail(ctx, step, SEC_E_BAD_BINDINGS, "the client sent no channel bindings");
+            goto cleanup;
+        }
+    } else if (step->bindings.len > 0) {
         uint8_t cb_hash[16];
         st = ntlm_crypto_bindings_hash(step->bindings, cb_hash);
         if (st == SEC_E_OK && !secret_memeq(cb_hash, info.bindings, 16))

@@ -84,6 +84,7 @@ struct loop {
     void *ccred, *scred;
     void *cctx, *sctx;
     struct slice client_cb, server_cb;
+    unsigned long server_extra_flags; /* ASC_REQ_* added on the acceptor's legs */
     tamper_fn *tamper;
     SECURITY_STATUS client_st, server_st;
 };
@@ -98,6 +99,7 @@ run(struct loop *l)
     CHECK_EQ(ntlm_package.init_ctx(l->ccred, &l->cctx, &c1), SEC_I_CONTINUE_NEEDED);
     CHECK_EQ(c1.out_token.len, 40);
     step_init(&s1, buf_slice(&c1.out_token), l->server_cb);
+    s1.req_flags |= l->server_extra_flags;
     CHECK_EQ(ntlm_package.accept_ctx(l->scred, &l->sctx, &s1), SEC_I_CONTINUE_NEEDED);
     step_init(&c2, buf_slice(&s1.out_token), l->client_cb);
     l->client_st = ntlm_package.init_ctx(l->ccred, &l->cctx, &c2);
@@ -105,6 +107,7 @@ run(struct loop *l)
     if (l->tamper != NULL)
         l->tamper(&c2.out_token);
     step_init(&s2, buf_slice(&c2.out_token), l->server_cb);
+    s2.req_flags |= l->server_extra_flags;
     l->server_st = ntlm_package.accept_ctx(l->scred, &l->sctx, &s2);
     if (l->server_st != SEC_E_OK)
         CHECK(s2.error_text.len > 0);
@@ -221,12 +224,17 @@ test_bindings(void)
     struct buf b = bindings("tls-server-end-point:BBBB");
     struct {
         struct buf *client, *server;
+        unsigned long server_flags;
         SECURITY_STATUS want;
     } cases[] = {
-        {&a, &a, SEC_E_OK},
-        {&a, &b, SEC_E_BAD_BINDINGS},
-        {NULL, &a, SEC_E_OK}, /* client sent zeros: "when supported" policy */
-        {&a, NULL, SEC_E_OK}, /* acceptor has no channel to bind to */
+        {&a, &a, 0, SEC_E_OK},
+        {&a, &b, 0, SEC_E_BAD_BINDINGS},
+        {&a, &b, ASC_REQ_ALLOW_MISSING_BINDINGS, SEC_E_BAD_BINDINGS},
+        /* client sent zeros: refused (Extended Protection required)... */
+        {NULL, &a, 0, SEC_E_BAD_BINDINGS},
+        /* ... unless the acceptor allows it ("when supported" policy) */
+        {NULL, &a, ASC_REQ_ALLOW_MISSING_BINDINGS, SEC_E_OK},
+        {&a, NULL, 0, SEC_E_OK}, /* acceptor has no channel to bind to */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct loop l = {.ccred = client_cred("alice", "EXAMPLE", "Secret-1"),
@@ -235,6 +243,7 @@ test_bindings(void)
             l.client_cb = buf_slice(cases[i].client);
         if (cases[i].server != NULL)
             l.server_cb = buf_slice(cases[i].server);
+        l.server_extra_flags = cases[i].server_flags;
         CHECK_EQ(run(&l), cases[i].want);
         loop_free(&l);
     }
