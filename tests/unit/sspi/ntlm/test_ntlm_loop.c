@@ -414,6 +414,60 @@ test_protocol_errors(void)
     ntlm_package.free_cred(ccred);
 }
 
+/* The initiator asks for SIGN / SEAL only when ISC_REQ_* says so, and the
+ * ISC_RET_* / ASC_RET_* attributes report what was negotiated. */
+static void
+test_client_flags(void)
+{
+    static const struct {
+        unsigned long req;
+        bool want_sign, want_seal;
+    } cases[] = {
+        {ISC_REQ_CONNECTION, false, false},
+        {ISC_REQ_CONNECTION | ISC_REQ_INTEGRITY, true, false},
+        {ISC_REQ_CONNECTION | ISC_REQ_SEQUENCE_DETECT, true, false},
+        {ISC_REQ_CONNECTION | ISC_REQ_CONFIDENTIALITY, true, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        void *ccred = client_cred("alice", "EXAMPLE", "Secret-1"), *scred = server_cred();
+        void *cctx = NULL, *sctx = NULL;
+        struct sspi_step c1, s1, c2, s2;
+
+        step_init(&c1, slice_make(NULL, 0), slice_make(NULL, 0));
+        c1.req_flags = cases[i].req;
+        CHECK_EQ(ntlm_package.init_ctx(ccred, &cctx, &c1), SEC_I_CONTINUE_NEEDED);
+        uint32_t neg_flags = c1.out_token.data[12] | (uint32_t)c1.out_token.data[13] << 8 |
+                             (uint32_t)c1.out_token.data[14] << 16 |
+                             (uint32_t)c1.out_token.data[15] << 24;
+        CHECK_EQ((neg_flags & NTLMSSP_NEGOTIATE_SIGN) != 0, cases[i].want_sign);
+        CHECK_EQ((neg_flags & NTLMSSP_NEGOTIATE_SEAL) != 0, cases[i].want_seal);
+        CHECK((neg_flags & NTLMSSP_NEGOTIATE_ALWAYS_SIGN) != 0);
+        step_init(&s1, buf_slice(&c1.out_token), slice_make(NULL, 0));
+        s1.req_flags = ASC_REQ_CONNECTION;
+        CHECK_EQ(ntlm_package.accept_ctx(scred, &sctx, &s1), SEC_I_CONTINUE_NEEDED);
+        step_init(&c2, buf_slice(&s1.out_token), slice_make(NULL, 0));
+        c2.req_flags = cases[i].req;
+        CHECK_EQ(ntlm_package.init_ctx(ccred, &cctx, &c2), SEC_E_OK);
+        step_init(&s2, buf_slice(&c2.out_token), slice_make(NULL, 0));
+        s2.req_flags = ASC_REQ_CONNECTION;
+        CHECK_EQ(ntlm_package.accept_ctx(scred, &sctx, &s2), SEC_E_OK);
+        CHECK_EQ((c2.attrs_out & ISC_RET_INTEGRITY) != 0, cases[i].want_sign);
+        CHECK_EQ((c2.attrs_out & ISC_RET_SEQUENCE_DETECT) != 0, cases[i].want_sign);
+        CHECK_EQ((c2.attrs_out & ISC_RET_CONFIDENTIALITY) != 0, cases[i].want_seal);
+        CHECK_EQ((s2.attrs_out & ASC_RET_INTEGRITY) != 0, cases[i].want_sign);
+        CHECK_EQ((s2.attrs_out & ASC_RET_CONFIDENTIALITY) != 0, cases[i].want_seal);
+        CHECK(c2.attrs_out & ISC_RET_CONNECTION);
+        step_free(&c1);
+        step_free(&s1);
+        step_free(&c2);
+        step_free(&s2);
+        ntlm_package.delete_ctx(cctx);
+        ntlm_package.delete_ctx(sctx);
+        ntlm_package.free_cred(ccred);
+        ntlm_package.free_cred(scred);
+    }
+}
+
 static void
 test_user_file(void)
 {
@@ -442,6 +496,7 @@ main(void)
     test_spec_authenticate();
     test_protocol_errors();
     test_user_file();
+    test_client_flags();
     CHECK(lookups > 0);
     return check_done("test_ntlm_loop");
 }
