@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""Drives handshakes between our library (tests/tools/krb_pipe) and MIT GSSAPI
-(python3-gssapi) or another krb_pipe. Each side offers leg(token) ->
+"""Drives handshakes between our library (tests/tools/sspi_pipe) and MIT GSSAPI
+or gss-ntlmssp (python3-gssapi) or another sspi_pipe. Each side offers leg(token) ->
 (out_token or None, status) with status "CONTINUE", "OK" or ("ERR", code, text)."""
 
 import base64
@@ -23,7 +23,7 @@ SEC_E = {
 
 def tool_path():
     build = os.environ.get("GH_BUILD", "build/asan")
-    for cand in (os.path.join(build, "tests", "tools", "krb_pipe"), os.path.join(build, "krb_pipe")):
+    for cand in (os.path.join(build, "tests", "tools", "sspi_pipe"), os.path.join(build, "sspi_pipe")):
         if os.access(cand, os.X_OK):
             return cand
     return None
@@ -40,7 +40,7 @@ class ToolSide:
     def _line(self):
         line = self.proc.stdout.readline()
         if not line:
-            raise RuntimeError("krb_pipe died: " + self.proc.stderr.read()[-3000:])
+            raise RuntimeError("sspi_pipe died: " + self.proc.stderr.read()[-3000:])
         return line.rstrip("\n")
 
     def leg(self, token):
@@ -61,7 +61,7 @@ class ToolSide:
             parts = line.split(" ", 2)
             self.err = (int(parts[1], 16), parts[2] if len(parts) > 2 else "")
             return out, ("ERR",) + self.err
-        raise RuntimeError("unexpected line from krb_pipe: " + line)
+        raise RuntimeError("unexpected line from sspi_pipe: " + line)
 
     def command(self, line):
         self.proc.stdin.write(line + "\n")
@@ -85,7 +85,7 @@ class ToolSide:
         # Sanitizer reports (leaks, UB) fail the test that started the tool.
         if "ERROR: AddressSanitizer" in err or "ERROR: LeakSanitizer" in err or \
                 "runtime error:" in err:
-            raise AssertionError("sanitizer report from krb_pipe:\n" + err[-4000:])
+            raise AssertionError("sanitizer report from sspi_pipe:\n" + err[-4000:])
         return self.proc.returncode
 
 
@@ -103,7 +103,13 @@ class GssSide:
         except gssapi.exceptions.GSSError as e:
             self.err = e
             return None, ("ERR", e.maj_code, str(e))
-        return out, "OK" if self.ctx.complete else "CONTINUE"
+        try:
+            return out, "OK" if self.ctx.complete else "CONTINUE"
+        except gssapi.exceptions.GSSError as e:
+            # python-gssapi hands out an error token (e.g. an SPNEGO reject)
+            # and raises the failure on the next access.
+            self.err = e
+            return out, ("ERR", e.maj_code, str(e))
 
     def close(self):
         return 0

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """Kerberos package against a real throwaway MIT KDC: ours<->ours through
-tests/tools/krb_pipe, and ours<->MIT GSSAPI (python3-gssapi) both ways."""
+tests/tools/sspi_pipe, and ours<->MIT GSSAPI (python3-gssapi) both ways."""
 import base64
 import os
 import stat
@@ -145,6 +145,20 @@ def test_failures(realm):
     ini, acc, ist, ast = pair(realm, ["--cb", "00112233"], ["--cb", "44556677"])
     check(err_code(ast) == SEC_E["SEC_E_BAD_BINDINGS"], f"wrong bindings -> BAD_BINDINGS {ast}")
     close_all(ini, acc)
+    # Extended Protection: an unbound client against an acceptor with bindings
+    # is refused, unless the acceptor passes ASC_REQ_ALLOW_MISSING_BINDINGS.
+    ini, acc, ist, ast = pair(realm, [], ["--cb", "00112233"])
+    check(err_code(ast) == SEC_E["SEC_E_BAD_BINDINGS"], f"unbound client -> BAD_BINDINGS {ast}")
+    close_all(ini, acc)
+    ini, acc, ist, ast = pair(realm, ["--flags", "mutual"],
+                              ["--cb", "00112233", "--flags", "allow-missing-bindings"])
+    check(ist == "OK" and ast == "OK", f"unbound client allowed with ALLOW_MISSING_BINDINGS "
+          f"({ist}, {ast})")
+    close_all(ini, acc)
+    ini, acc, ist, ast = pair(realm, [], ["--cb", "00112233"], package="Negotiate")
+    check(err_code(ast) == SEC_E["SEC_E_BAD_BINDINGS"],
+          f"unbound client through Negotiate -> BAD_BINDINGS {ast}")
+    close_all(ini, acc)
 
     # replay: the same AP-REQ twice (MIT's replay cache in KRB5RCACHEDIR)
     ini = ToolSide("init", ["--target", "HTTP/localhost"], realm.env)
@@ -241,7 +255,7 @@ def test_mit_interop(realm):
 
 def main():
     if tool_path() is None:
-        print("FAIL: krb_pipe is not built (tests/tools)")
+        print("FAIL: sspi_pipe is not built (tests/tools)")
         return 1
     with krb5realm.Realm() as realm:
         test_basic(realm)

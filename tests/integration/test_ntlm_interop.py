@@ -62,9 +62,12 @@ def check(cond, what):
 
 
 class Pipe:
-    def __init__(self, *args):
-        self.p = subprocess.Popen([PIPE] + list(args), stdin=subprocess.PIPE,
-                                  stdout=subprocess.PIPE, text=True)
+    """sspi_pipe with --package NTLM: recv() gives ("TOKEN", bytes), ("DATA",
+    bytes), ("OK", client name) or ("ERR", "0x... reason")."""
+
+    def __init__(self, mode, *args):
+        self.p = subprocess.Popen([PIPE, mode, "--package", "NTLM"] + list(args),
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
     def send(self, tok):
         self.p.stdin.write(base64.b64encode(tok).decode() + "\n")
@@ -77,9 +80,14 @@ class Pipe:
 
     def recv(self):
         line = self.p.stdout.readline().strip()
+        while line == "CONTINUE":
+            line = self.p.stdout.readline().strip()
         kind, _, rest = line.partition(" ")
         if kind in ("TOKEN", "DATA"):
             return kind, base64.b64decode(rest)
+        if kind == "OK":
+            # OK <attrs> <client> <server> <package> <session key bytes>
+            return kind, rest.split(" ")[1]
         return kind, rest
 
     def close(self):
@@ -97,7 +105,7 @@ class Pipe:
 
 
 def server(cb=None):
-    args = ["server", "--users", USERS, "--domain", "EXAMPLE"]
+    args = ["accept", "--users", USERS, "--domain", "EXAMPLE"]
     if cb is not None:
         args += ["--cb", cb.hex()]
     return Pipe(*args)
@@ -172,7 +180,7 @@ def test_gss_client():
 
 
 def gss_acceptor_run(password, cb_client=None, cb_acceptor=None):
-    args = ["client", "--user", "alice", "--domain", "EXAMPLE", "--password", password,
+    args = ["init", "--user", "alice", "--domain", "EXAMPLE", "--password", password,
             "--target", "HTTP/localhost"]
     if cb_client is not None:
         args += ["--cb", cb_client.hex()]

@@ -171,22 +171,49 @@ copy_out(gss_buffer_desc *out, struct sspi_step *step)
     return err == GH_OK ? SEC_E_OK : SEC_E_BUFFER_TOO_SMALL;
 }
 
-/* Records names and lifetime once the context is established. */
-static SECURITY_STATUS
-ctx_finish(struct krb_ctx *ctx, OM_uint32 time_rec, struct sspi_step *step)
+/* The display form of the context's initiator (is_source) or acceptor name,
+ * through gss_inquire_context; NULL on failure. Caller frees. */
+static char *
+peer_name_text(struct krb_ctx *ctx, bool is_source)
 {
     OM_uint32 major, minor;
-    gss_name_t src = GSS_C_NO_NAME, targ = GSS_C_NO_NAME;
+    gss_name_t name = GSS_C_NO_NAME;
+    char *text;
 
-    major = gss_inquire_context(&minor, ctx->gss, &src, &targ, NULL, NULL, NULL, NULL, NULL);
+    major = gss_inquire_context(&minor, ctx->gss, is_source ? &name : NULL,
+                                is_source ? NULL : &name, NULL, NULL, NULL, NULL, NULL);
     if (GSS_ERROR(major))
-        return krb_map_error(major, minor, !ctx->is_acceptor, false, "cannot inspect the context",
-                             &step->error_text);
-    ctx->client_name = krb_name_text(src);
-    ctx->server_name = krb_name_text(targ);
-    gss_release_name(&minor, &src);
-    gss_release_name(&minor, &targ);
-    if (ctx->client_name == NULL || ctx->server_name == NULL)
+        return NULL;
+    text = krb_name_text(name);
+    gss_release_name(&minor, &name);
+    return text;
+}
+
+const char *
+krb_ctx_server_name(struct krb_ctx *ctx)
+{
+    if (ctx->server_name == NULL && ctx->gss != GSS_C_NO_CONTEXT)
+        ctx->server_name = peer_name_text(ctx, false);
+    return ctx->server_name;
+}
+
+/* Records the client's name and the lifetime once the context is established.
+ * No gss_inquire_context here: it converts both names to union names, and each
+ * conversion makes MIT build a fresh krb5_context (reading krb5.conf again),
+ * which cost ~20% of a whole handshake. The acceptor has the client's name
+ * from gss_accept_sec_context, the initiator from its credential; the server
+ * name is looked up only when asked for (krb_ctx_server_name). */
+static SECURITY_STATUS
+ctx_finish(struct krb_ctx *ctx, gss_name_t src, const struct krb_cred *cred, OM_uint32 time_rec,
+           struct sspi_step *step)
+{
+    if (src != GSS_C_NO_NAME)
+        ctx->client_name = krb_name_text(src);
+    else if (cred->principal != NULL)
+        ctx->client_name = strdup(cred->principal);
+    else
+        ctx->client_name = peer_name_text(ctx, true);
+    if (ctx->client_name == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
     ctx->start = time(NULL);
     ctx->expiry = time_rec == GSS_C_INDEFINITE ? 0 : ctx->start + (time_t)time_rec;
@@ -254,7 +281,19 @@ krb_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
         (void)buf_append_str(&step->error_text, "the server did not authenticate itself");
         return SEC_E_MUTUAL_AUTH_FAILED;
     }
-    return ctx_finish(ctx, time_rec, step);
+    return ctx_finish(ctx, GSS_C_NO_NAME, cred, time_rec, step);
+}
+
+/* Extended Protection: MIT accepts an AP-REQ that carries no channel bindings
+ * even when the acceptor has some (RFC 4121 4.1.1.2 leaves it to policy) and
+ * says so only by leaving GSS_C_CHANNEL_BOUND_FLAG clear. Like Windows, refuse
+ * it unless the application passed ASC_REQ_ALLOW_MISSING_BINDINGS. */
+static SECURITY_STATUS
+unbound(struct sspi_step *step)
+{
+    step->out_token.len = 0; /* no AP-REP for a refused client */
+    (void)buf_append_str(&step->error_text, "the client sent no channel bindings");
+    return SEC_E_BAD_BINDINGS;
 }
 
 /* The delegated TGT into DIR/cc_<32 random hex> owned by the tokens made
@@ -291,6 +330,7 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     gss_channel_bindings_t cb = GSS_C_NO_CHANNEL_BINDINGS;
     gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
     gss_cred_id_t delegated = GSS_C_NO_CREDENTIAL;
+    gss_name_t src = GSS_C_NO_NAME;
     OM_uint32 major, minor, tmp, ret_flags = 0, time_rec = 0;
     SECURITY_STATUS st;
 
@@ -311,12 +351,14 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     }
     in.value = (void *)step->in_token.ptr;
     in.length = step->in_token.len;
-    major = gss_accept_sec_context(&minor, &ctx->gss, cred->gss, &in, cb, NULL, NULL, &out,
+    major = gss_accept_sec_context(&minor, &ctx->gss, cred->gss, &in, cb, &src, NULL, &out,
                                    &ret_flags, &time_rec, &delegated);
     if (GSS_ERROR(major)) {
         gss_release_buffer(&tmp, &out);
         if (delegated != GSS_C_NO_CREDENTIAL)
             gss_release_cred(&tmp, &delegated);
+        if (src != GSS_C_NO_NAME)
+            gss_release_name(&tmp, &src);
         return krb_map_error(major, minor, false, false, "cannot accept the Kerberos request",
                              &step->error_text);
     }
@@ -326,27 +368,24 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
         ctx->delegated = delegated;
     }
     st = copy_out(&out, step);
-    if (st != SEC_E_OK)
-        return st;
-    ctx->gss_flags = ret_flags;
-    ctx->attrs = attrs_from_gss(ret_flags, ctx->req_flags, true);
-    if (ctx->delegated == GSS_C_NO_CREDENTIAL)
-        ctx->attrs &= ~(unsigned long)ASC_RET_DELEGATE;
-    step->attrs_out = ctx->attrs;
-    if (major & GSS_S_CONTINUE_NEEDED)
-        return SEC_I_CONTINUE_NEEDED;
-    /* Extended Protection "require": MIT accepts an authenticator without
-     * bindings even when the acceptor passed some (RFC 4121 4.1.1.2 leaves it
-     * to policy); GSS_C_CHANNEL_BOUND_FLAG (MIT 1.19+) says they were present
-     * and matched. Without ASC_REQ_ALLOW_MISSING_BINDINGS a missing one fails. */
-    if (cb != GSS_C_NO_CHANNEL_BINDINGS && (ctx->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS) == 0 &&
-        (ret_flags & GSS_C_CHANNEL_BOUND_FLAG) == 0) {
-        (void)buf_printf(&step->error_text, "the client sent no channel bindings");
-        return SEC_E_BAD_BINDINGS;
+    if (st == SEC_E_OK) {
+        ctx->gss_flags = ret_flags;
+        ctx->attrs = attrs_from_gss(ret_flags, ctx->req_flags, true);
+        if (ctx->delegated == GSS_C_NO_CREDENTIAL)
+            ctx->attrs &= ~(unsigned long)ASC_RET_DELEGATE;
+        step->attrs_out = ctx->attrs;
+        if (major & GSS_S_CONTINUE_NEEDED)
+            st = SEC_I_CONTINUE_NEEDED;
+        else if (cb != GSS_C_NO_CHANNEL_BINDINGS && !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG) &&
+                 !(ctx->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS))
+            st = unbound(step);
+        else
+            st = ctx_finish(ctx, src, cred, time_rec, step);
+        if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
+            st = store_delegated_in(ctx, cred->ccache_dir, step);
     }
-    st = ctx_finish(ctx, time_rec, step);
-    if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
-        st = store_delegated_in(ctx, cred->ccache_dir, step);
+    if (src != GSS_C_NO_NAME)
+        gss_release_name(&tmp, &src);
     return st;
 }
 

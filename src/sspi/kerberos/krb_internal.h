@@ -40,7 +40,7 @@ struct krb_ctx {
     gss_name_t target;       /* owned, initiator only */
     gss_cred_id_t delegated; /* owned, acceptor only; GSS_C_NO_CREDENTIAL when none */
     char *client_name;       /* owned, "alice@REALM", complete contexts */
-    char *server_name;       /* owned, "HTTP/localhost@REALM" */
+    char *server_name;       /* owned, "HTTP/localhost@REALM"; lazy (krb_ctx_server_name) */
     time_t start;            /* when the context completed */
     time_t expiry;           /* start + lifetime */
     char *delegated_ccache;  /* owned "FILE:/path" after kerberos_ctx_store_delegated */
@@ -69,6 +69,9 @@ extern gss_OID_desc krb_mech_oid;
 SECURITY_STATUS krb_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
 SECURITY_STATUS krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
 void krb_delete_ctx(void *pkg_ctx);
+/* The acceptor's name of a context ("HTTP/host@REALM"), looked up on first use
+ * and kept; NULL when unknown or out of memory. Borrowed from ctx. */
+const char *krb_ctx_server_name(struct krb_ctx *ctx);
 
 /* message.c */
 SECURITY_STATUS krb_make_signature(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg,

@@ -66,7 +66,8 @@ krb_query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
     case SECPKG_ATTR_NATIVE_NAMES: {
         SecPkgContext_NativeNamesA *nn = buffer;
         nn->sClientName = sspi_strdup(ctx->client_name);
-        nn->sServerName = sspi_strdup(ctx->server_name);
+        const char *server = krb_ctx_server_name(ctx);
+        nn->sServerName = server != NULL ? sspi_strdup(server) : NULL;
         if (nn->sClientName == NULL || nn->sServerName == NULL) {
             FreeContextBuffer(nn->sClientName);
             FreeContextBuffer(nn->sServerName);

@@ -206,6 +206,10 @@ inner_step(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step 
     s.in_token = in;
     buf_init(&s.out_token, SPNEGO_MAX_TOKEN_BYTES);
     s.attrs_out = 0;
+    /* NTLM signs only when asked; the mechListMIC needs signing keys that
+     * both sides agree on, so Negotiate always asks for integrity. */
+    if (!ctx->is_acceptor && ctx->mech == MECH_NTLM)
+        s.req_flags |= ISC_REQ_INTEGRITY;
     if (ctx->is_acceptor)
         st = ctx->pkg->accept_ctx(cred_for(cred, ctx->mech), &ctx->inner, &s);
     else

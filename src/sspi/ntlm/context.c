@@ -32,14 +32,16 @@
 #include "sspi/store/userstore.h"
 #include "sspi/token_internal.h"
 
-/* What our client asks for: NTLMv2 with extended session security, 128-bit
- * keys, key exchange, signing and sealing (SPNEGO's mechListMIC needs signing),
- * and always a Version field (gss-ntlmssp rejects NEGOTIATEs without it). */
-#define CLIENT_FLAGS                                                               \
+/* What our client always asks for: NTLMv2 with extended session security,
+ * 128-bit keys, key exchange, ALWAYS_SIGN (so SPNEGO's mechListMIC and the
+ * AUTHENTICATE MIC have real keys), and always a Version field (gss-ntlmssp
+ * rejects NEGOTIATEs without it). SIGN and SEAL only when the caller asks
+ * (client_flags), as Windows does. */
+#define CLIENT_FLAGS_BASE                                                          \
     (NTLMSSP_NEGOTIATE_UNICODE | NTLMSSP_REQUEST_TARGET | NTLMSSP_NEGOTIATE_NTLM | \
      NTLMSSP_NEGOTIATE_ALWAYS_SIGN | NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY |  \
      NTLMSSP_NEGOTIATE_VERSION | NTLMSSP_NEGOTIATE_128 | NTLMSSP_NEGOTIATE_56 |    \
-     NTLMSSP_NEGOTIATE_KEY_EXCH | NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_SEAL)
+     NTLMSSP_NEGOTIATE_KEY_EXCH)
 
 /* Flags a server grants when the client asked for them. */
 #define SERVER_ECHO_FLAGS                                                          \
@@ -161,8 +163,10 @@ context_attrs(const struct ntlm_ctx *ctx, unsigned long req)
 {
     /* ISC_RET_* and ASC_RET_* share these bits except EXTENDED_ERROR. */
     unsigned long a = ISC_RET_CONNECTION;
+    /* Only what was negotiated: ALWAYS_SIGN alone keeps the message functions
+     * working (MICs) but is not integrity the caller asked for. */
     bool can_sign = (ctx->flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY) &&
-                    (ctx->flags & (NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_ALWAYS_SIGN));
+                    (ctx->flags & NTLMSSP_NEGOTIATE_SIGN);
 
     if (can_sign) {
         a |= ISC_RET_INTEGRITY | ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT;
@@ -202,10 +206,25 @@ finish_session(struct ntlm_ctx *ctx, struct sspi_step *step)
 
 /* ---- Client (MS-NLMP 3.1.5) ---------------------------------------------------- */
 
+/* ISC_REQ_* to NegotiateFlags: integrity (or replay / sequence detection,
+ * which NTLM provides only through signatures) asks for SIGN; confidentiality
+ * for SEAL and SIGN. */
+static uint32_t
+client_flags(unsigned long req)
+{
+    uint32_t f = CLIENT_FLAGS_BASE;
+
+    if (req & (ISC_REQ_INTEGRITY | ISC_REQ_REPLAY_DETECT | ISC_REQ_SEQUENCE_DETECT))
+        f |= NTLMSSP_NEGOTIATE_SIGN;
+    if (req & ISC_REQ_CONFIDENTIALITY)
+        f |= NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_SEAL;
+    return f;
+}
+
 static SECURITY_STATUS
 client_negotiate(struct ntlm_ctx *ctx, struct sspi_step *step)
 {
-    struct ntlm_negotiate neg = {.flags = CLIENT_FLAGS, .has_version = true};
+    struct ntlm_negotiate neg = {.flags = client_flags(step->req_flags), .has_version = true};
     SECURITY_STATUS st;
 
     memcpy(neg.version, ntlm_our_version, NTLM_VERSION_LEN);
@@ -215,6 +234,7 @@ client_negotiate(struct ntlm_ctx *ctx, struct sspi_step *step)
     if (buf_append(&step->out_token, ctx->negotiate.data, ctx->negotiate.len) != GH_OK)
         return fail(ctx, step, SEC_E_INSUFFICIENT_MEMORY, "out of memory");
     ctx->start_unix = (int64_t)time(NULL);
+    ctx->offered_flags = neg.flags;
     ctx->state = NTLM_STATE_NEGOTIATE_SENT;
     step->attrs_out = context_attrs(ctx, step->req_flags);
     return SEC_I_CONTINUE_NEEDED;
@@ -258,7 +278,7 @@ client_authenticate(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct s
         st = fail(ctx, step, SEC_E_INSUFFICIENT_MEMORY, "out of memory");
         goto cleanup;
     }
-    ctx->flags = (chal.flags & CLIENT_FLAGS) | NTLMSSP_NEGOTIATE_VERSION;
+    ctx->flags = (chal.flags & ctx->offered_flags) | NTLMSSP_NEGOTIATE_VERSION;
     if (!(ctx->flags & NTLMSSP_NEGOTIATE_EXTENDED_SESSIONSECURITY))
         ctx->flags &=
             ~(NTLMSSP_NEGOTIATE_SIGN | NTLMSSP_NEGOTIATE_SEAL | NTLMSSP_NEGOTIATE_KEY_EXCH);
@@ -694,7 +714,16 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
         }
         ctx->has_mic = true;
     }
-    if (step->bindings.len > 0 && info.has_bindings && !is_zero(info.bindings, 16)) {
+    /* Extended Protection (MS-NLMP 3.2.5.1.2): with bindings given, a client
+     * that sent none (no MsvAvChannelBindings, or all zeros) is refused unless
+     * the application allows it (ASC_REQ_ALLOW_MISSING_BINDINGS, the "when
+     * supported" policy). */
+    if (step->bindings.len > 0 && (!info.has_bindings || is_zero(info.bindings, 16))) {
+        if (!(step->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS)) {
+            st = fail(ctx, step, SEC_E_BAD_BINDINGS, "the client sent no channel bindings");
+            goto cleanup;
+        }
+    } else if (step->bindings.len > 0) {
         uint8_t cb_hash[16];
         st = ntlm_crypto_bindings_hash(step->bindings, cb_hash);
         if (st == SEC_E_OK && !secret_memeq(cb_hash, info.bindings, 16))

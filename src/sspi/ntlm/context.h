@@ -41,9 +41,10 @@ enum ntlm_state {
 struct ntlm_ctx {
     bool is_client;
     enum ntlm_state state;
-    uint32_t flags;       /* negotiated NegotiateFlags */
-    unsigned long attrs;  /* ISC_RET_* / ASC_RET_* */
-    struct buf negotiate; /* copies of the messages the MIC covers */
+    uint32_t flags;         /* negotiated NegotiateFlags */
+    uint32_t offered_flags; /* client: the NegotiateFlags of our NEGOTIATE */
+    unsigned long attrs;    /* ISC_RET_* / ASC_RET_* */
+    struct buf negotiate;   /* copies of the messages the MIC covers */
     struct buf challenge;
     uint8_t server_challenge[8];
     struct ntlm_fixed_inputs fixed;

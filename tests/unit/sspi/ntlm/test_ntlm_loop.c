@@ -84,6 +84,7 @@ struct loop {
     void *ccred, *scred;
     void *cctx, *sctx;
     struct slice client_cb, server_cb;
+    unsigned long server_extra_flags; /* ASC_REQ_* added on the acceptor's legs */
     tamper_fn *tamper;
     SECURITY_STATUS client_st, server_st;
 };
@@ -98,6 +99,7 @@ run(struct loop *l)
     CHECK_EQ(ntlm_package.init_ctx(l->ccred, &l->cctx, &c1), SEC_I_CONTINUE_NEEDED);
     CHECK_EQ(c1.out_token.len, 40);
     step_init(&s1, buf_slice(&c1.out_token), l->server_cb);
+    s1.req_flags |= l->server_extra_flags;
     CHECK_EQ(ntlm_package.accept_ctx(l->scred, &l->sctx, &s1), SEC_I_CONTINUE_NEEDED);
     step_init(&c2, buf_slice(&s1.out_token), l->client_cb);
     l->client_st = ntlm_package.init_ctx(l->ccred, &l->cctx, &c2);
@@ -105,6 +107,7 @@ run(struct loop *l)
     if (l->tamper != NULL)
         l->tamper(&c2.out_token);
     step_init(&s2, buf_slice(&c2.out_token), l->server_cb);
+    s2.req_flags |= l->server_extra_flags;
     l->server_st = ntlm_package.accept_ctx(l->scred, &l->sctx, &s2);
     if (l->server_st != SEC_E_OK)
         CHECK(s2.error_text.len > 0);
@@ -221,12 +224,17 @@ test_bindings(void)
     struct buf b = bindings("tls-server-end-point:BBBB");
     struct {
         struct buf *client, *server;
+        unsigned long server_flags;
         SECURITY_STATUS want;
     } cases[] = {
-        {&a, &a, SEC_E_OK},
-        {&a, &b, SEC_E_BAD_BINDINGS},
-        {NULL, &a, SEC_E_OK}, /* client sent zeros: "when supported" policy */
-        {&a, NULL, SEC_E_OK}, /* acceptor has no channel to bind to */
+        {&a, &a, 0, SEC_E_OK},
+        {&a, &b, 0, SEC_E_BAD_BINDINGS},
+        {&a, &b, ASC_REQ_ALLOW_MISSING_BINDINGS, SEC_E_BAD_BINDINGS},
+        /* client sent zeros: refused (Extended Protection required)... */
+        {NULL, &a, 0, SEC_E_BAD_BINDINGS},
+        /* ... unless the acceptor allows it ("when supported" policy) */
+        {NULL, &a, ASC_REQ_ALLOW_MISSING_BINDINGS, SEC_E_OK},
+        {&a, NULL, 0, SEC_E_OK}, /* acceptor has no channel to bind to */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct loop l = {.ccred = client_cred("alice", "EXAMPLE", "Secret-1"),
@@ -235,6 +243,7 @@ test_bindings(void)
             l.client_cb = buf_slice(cases[i].client);
         if (cases[i].server != NULL)
             l.server_cb = buf_slice(cases[i].server);
+        l.server_extra_flags = cases[i].server_flags;
         CHECK_EQ(run(&l), cases[i].want);
         loop_free(&l);
     }
@@ -405,6 +414,60 @@ test_protocol_errors(void)
     ntlm_package.free_cred(ccred);
 }
 
+/* The initiator asks for SIGN / SEAL only when ISC_REQ_* says so, and the
+ * ISC_RET_* / ASC_RET_* attributes report what was negotiated. */
+static void
+test_client_flags(void)
+{
+    static const struct {
+        unsigned long req;
+        bool want_sign, want_seal;
+    } cases[] = {
+        {ISC_REQ_CONNECTION, false, false},
+        {ISC_REQ_CONNECTION | ISC_REQ_INTEGRITY, true, false},
+        {ISC_REQ_CONNECTION | ISC_REQ_SEQUENCE_DETECT, true, false},
+        {ISC_REQ_CONNECTION | ISC_REQ_CONFIDENTIALITY, true, true},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        void *ccred = client_cred("alice", "EXAMPLE", "Secret-1"), *scred = server_cred();
+        void *cctx = NULL, *sctx = NULL;
+        struct sspi_step c1, s1, c2, s2;
+
+        step_init(&c1, slice_make(NULL, 0), slice_make(NULL, 0));
+        c1.req_flags = cases[i].req;
+        CHECK_EQ(ntlm_package.init_ctx(ccred, &cctx, &c1), SEC_I_CONTINUE_NEEDED);
+        uint32_t neg_flags = c1.out_token.data[12] | (uint32_t)c1.out_token.data[13] << 8 |
+                             (uint32_t)c1.out_token.data[14] << 16 |
+                             (uint32_t)c1.out_token.data[15] << 24;
+        CHECK_EQ((neg_flags & NTLMSSP_NEGOTIATE_SIGN) != 0, cases[i].want_sign);
+        CHECK_EQ((neg_flags & NTLMSSP_NEGOTIATE_SEAL) != 0, cases[i].want_seal);
+        CHECK((neg_flags & NTLMSSP_NEGOTIATE_ALWAYS_SIGN) != 0);
+        step_init(&s1, buf_slice(&c1.out_token), slice_make(NULL, 0));
+        s1.req_flags = ASC_REQ_CONNECTION;
+        CHECK_EQ(ntlm_package.accept_ctx(scred, &sctx, &s1), SEC_I_CONTINUE_NEEDED);
+        step_init(&c2, buf_slice(&s1.out_token), slice_make(NULL, 0));
+        c2.req_flags = cases[i].req;
+        CHECK_EQ(ntlm_package.init_ctx(ccred, &cctx, &c2), SEC_E_OK);
+        step_init(&s2, buf_slice(&c2.out_token), slice_make(NULL, 0));
+        s2.req_flags = ASC_REQ_CONNECTION;
+        CHECK_EQ(ntlm_package.accept_ctx(scred, &sctx, &s2), SEC_E_OK);
+        CHECK_EQ((c2.attrs_out & ISC_RET_INTEGRITY) != 0, cases[i].want_sign);
+        CHECK_EQ((c2.attrs_out & ISC_RET_SEQUENCE_DETECT) != 0, cases[i].want_sign);
+        CHECK_EQ((c2.attrs_out & ISC_RET_CONFIDENTIALITY) != 0, cases[i].want_seal);
+        CHECK_EQ((s2.attrs_out & ASC_RET_INTEGRITY) != 0, cases[i].want_sign);
+        CHECK_EQ((s2.attrs_out & ASC_RET_CONFIDENTIALITY) != 0, cases[i].want_seal);
+        CHECK(c2.attrs_out & ISC_RET_CONNECTION);
+        step_free(&c1);
+        step_free(&s1);
+        step_free(&c2);
+        step_free(&s2);
+        ntlm_package.delete_ctx(cctx);
+        ntlm_package.delete_ctx(sctx);
+        ntlm_package.free_cred(ccred);
+        ntlm_package.free_cred(scred);
+    }
+}
+
 static void
 test_user_file(void)
 {
@@ -433,6 +496,7 @@ main(void)
     test_spec_authenticate();
     test_protocol_errors();
     test_user_file();
+    test_client_flags();
     CHECK(lookups > 0);
     return check_done("test_ntlm_loop");
 }
