@@ -29,6 +29,7 @@
 #include "sspi/ntlm/crypto.h"
 #include "sspi/ntlm/msg.h"
 #include "sspi/ntlm/text.h"
+#include "sspi/token_internal.h"
 
 /* What our client asks for: NTLMv2 with extended session security, 128-bit
  * keys, key exchange, signing and sealing (SPNEGO's mechListMIC needs signing),
@@ -97,6 +98,7 @@ reset(struct ntlm_ctx *ctx)
     buf_free(&ctx->negotiate);
     buf_free(&ctx->challenge);
     ntlm_session_free(&ctx->session);
+    gh_token_close(ctx->token);
     free(ctx->client_name);
     free(ctx->server_name);
     secret_wipe(ctx, sizeof(*ctx));
@@ -673,6 +675,18 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
         goto cleanup;
     }
     snprintf(ctx->client_name, name_len, "%s\\%s", cred->nb_domain, who);
+    /* The token is made now, while the credential (and its store, for the
+     * groups) is at hand; QuerySecurityContextToken hands out references. */
+    struct sspi_token_info ti = {.user = who,
+                                 .domain = cred->nb_domain,
+                                 .package = NTLMSP_NAME_A,
+                                 .store = cred->store,
+                                 .local_account = who};
+    st = sspi_token_create(&ti, &ctx->token);
+    if (st != SEC_E_OK) {
+        fail(ctx, step, st, "cannot create the access token");
+        goto cleanup;
+    }
     st = finish_session(ctx, step);
     if (st != SEC_E_OK)
         fail(ctx, step, st, "cannot set up session security");

@@ -50,8 +50,9 @@ struct ntlm_ctx {
     uint8_t exported_key[16];
     bool has_mic;
     struct ntlm_session session;
-    char *client_name; /* "DOMAIN\\user" */
-    char *server_name; /* client: the target; server: our NetBIOS computer name */
+    char *client_name;      /* "DOMAIN\\user" */
+    struct gh_token *token; /* acceptor: the client's identity (one reference) */
+    char *server_name;      /* client: the target; server: our NetBIOS computer name */
     int64_t start_unix;
 };
 

@@ -3,10 +3,6 @@
 // first matching line of $NTLM_USER_FILE ("DOMAIN:user:password", the format
 // gss-ntlmssp reads). Inbound: the built-in user store, or an injected NT-hash
 // lookup (ntlm_cred_create_acceptor) — the seam a winbind back end will use.
-//
-// The user store is implemented by another component; until it is linked the
-// functions below are weak references and an inbound credential without a
-// lookup callback answers SEC_E_NO_CREDENTIALS.
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,12 +15,8 @@
 #include "base/secret.h"
 #include "sspi/ntlm/context.h"
 #include "sspi/ntlm/crypto.h"
+#include "sspi/package.h"
 #include "sspi/store/userstore.h"
-
-#pragma weak userstore_open
-#pragma weak userstore_destroy
-#pragma weak userstore_nt_hash
-#pragma weak userstore_canonical_name
 
 static char *
 dup_n(const char *s, size_t n)
@@ -57,8 +49,7 @@ ntlm_cred_free(void *pkg_cred)
     free(c->nb_computer);
     free(c->dns_domain);
     free(c->dns_computer);
-    if (c->store != NULL && userstore_destroy != NULL)
-        userstore_destroy(c->store);
+    userstore_destroy(c->store);
     secret_wipe(c, sizeof(*c));
     free(c);
 }
@@ -217,8 +208,7 @@ ntlm_cred_acquire(const struct sspi_acquire *args, void **pkg_cred_out)
         st = set_acceptor_names(c, cfg);
         if (st != SEC_E_OK)
             goto cleanup;
-        if (path == NULL || userstore_open == NULL ||
-            userstore_open(path, &c->store, err, sizeof(err)) != GH_OK) {
+        if (path == NULL || userstore_open(path, &c->store, err, sizeof(err)) != GH_OK) {
             st = SEC_E_NO_CREDENTIALS;
             goto cleanup;
         }
@@ -230,13 +220,23 @@ cleanup:
     return st;
 }
 
+/* SECPKG_CRED_ATTR_NAMES: "DOMAIN\\user" of an outbound credential. */
 SECURITY_STATUS
 ntlm_cred_query(void *pkg_cred, unsigned long attribute, void *buffer)
 {
-    (void)pkg_cred;
-    (void)attribute;
-    (void)buffer;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    const struct ntlm_cred *c = pkg_cred;
+
+    if (c == NULL || buffer == NULL)
+        return SEC_E_INVALID_HANDLE;
+    if (attribute != SECPKG_CRED_ATTR_NAMES || !c->is_outbound)
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    size_t len = strlen(c->domain) + strlen(c->user) + 2;
+    char *name = sspi_alloc(len);
+    if (name == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    snprintf(name, len, "%s\\%s", c->domain, c->user);
+    ((SecPkgCredentials_NamesA *)buffer)->sUserName = name;
+    return SEC_E_OK;
 }
 
 int
@@ -245,13 +245,12 @@ ntlm_cred_lookup(const struct ntlm_cred *c, const char *user, const char *domain
 {
     if (c->lookup != NULL)
         return c->lookup(c->lookup_arg, user, domain, hash_out, canon_out, canon_len);
-    if (c->store == NULL || userstore_nt_hash == NULL)
+    if (c->store == NULL)
         return GH_ENOTFOUND;
     int err = userstore_nt_hash(c->store, user, hash_out);
     if (err != GH_OK)
         return err;
-    const char *canon =
-        userstore_canonical_name != NULL ? userstore_canonical_name(c->store, user) : NULL;
+    const char *canon = userstore_canonical_name(c->store, user);
     if (canon != NULL && canon_len > 0)
         snprintf(canon_out, canon_len, "%s", canon);
     return GH_OK;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// NTLM cryptography on OpenSSL 3. Every algorithm is fetched once into the
-// private library context (see crypto.h); HMAC-MD5 is built from the cached
+// NTLM cryptography on OpenSSL 3. Every algorithm is fetched once (see
+// crypto.h); HMAC-MD5 is built from the cached
 // MD5 (RFC 2104) because EVP_MAC would look the digest up by name on every
 // initialisation, which dominates the cost of a handshake.
 #include "sspi/ntlm/crypto.h"
@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/provider.h>
 #include <openssl/rand.h>
 
 #include <gatehouse/error.h>
@@ -17,6 +16,7 @@
 #include "base/buf.h"
 #include "base/reader.h"
 #include "base/secret.h"
+#include "sspi/md4.h"
 #include "sspi/ntlm/msg.h"
 #include "sspi/ntlm/text.h"
 
@@ -24,31 +24,25 @@ static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 static struct ntlm_crypto crypto_state;
 static bool crypto_ok;
 
+/* RC4 from the private legacy context (sspi/md4.h, which also does MD4); MD5 and random
+ * bytes from the default context, which never sees the legacy provider. */
 static void
 crypto_init(void)
 {
-    OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
+    OSSL_LIB_CTX *legacy = sspi_legacy_libctx();
 
-    if (libctx == NULL)
+    if (legacy == NULL)
         return;
-    /* Providers stay loaded for the life of the private context (= process). */
-    if (OSSL_PROVIDER_load(libctx, "default") == NULL ||
-        OSSL_PROVIDER_load(libctx, "legacy") == NULL)
-        goto fail;
-    crypto_state.md4 = EVP_MD_fetch(libctx, "MD4", NULL);
-    crypto_state.md5 = EVP_MD_fetch(libctx, "MD5", NULL);
-    crypto_state.rc4 = EVP_CIPHER_fetch(libctx, "RC4", NULL);
-    if (crypto_state.md4 == NULL || crypto_state.md5 == NULL || crypto_state.rc4 == NULL)
-        goto fail;
-    crypto_state.libctx = libctx;
+    crypto_state.rc4 = EVP_CIPHER_fetch(legacy, "RC4", NULL);
+    crypto_state.md5 = EVP_MD_fetch(NULL, "MD5", NULL);
+    if (crypto_state.md5 == NULL || crypto_state.rc4 == NULL) {
+        EVP_MD_free(crypto_state.md5);
+        EVP_CIPHER_free(crypto_state.rc4);
+        crypto_state = (struct ntlm_crypto){0};
+        return;
+    }
+    crypto_state.libctx = legacy;
     crypto_ok = true;
-    return;
-fail:
-    EVP_MD_free(crypto_state.md4);
-    EVP_MD_free(crypto_state.md5);
-    EVP_CIPHER_free(crypto_state.rc4);
-    crypto_state = (struct ntlm_crypto){0};
-    OSSL_LIB_CTX_free(libctx);
 }
 
 const struct ntlm_crypto *
@@ -177,17 +171,16 @@ status_from_gh(int err)
 SECURITY_STATUS
 ntlm_crypto_nt_hash(const char *password, size_t password_len, uint8_t out[16])
 {
-    const struct ntlm_crypto *c = ntlm_crypto_get();
     struct buf u16;
     SECURITY_STATUS st;
 
-    if (c == NULL)
-        return SEC_E_INTERNAL_ERROR;
     buf_init(&u16, 4096);
     st = status_from_gh(ntlm_text_to_utf16(password, password_len, false, &u16));
     if (st == SEC_E_OK) {
-        struct slice part = buf_slice(&u16);
-        st = digest(c->md4, &part, 1, out);
+        int err = sspi_md4(u16.data, u16.len, out);
+        st = err == GH_OK       ? SEC_E_OK
+             : err == GH_ENOMEM ? SEC_E_INSUFFICIENT_MEMORY
+                                : SEC_E_INTERNAL_ERROR;
     }
     buf_free_wipe(&u16);
     return st;
@@ -361,7 +354,7 @@ ntlm_crypto_random(uint8_t *out, size_t len)
 {
     const struct ntlm_crypto *c = ntlm_crypto_get();
 
-    if (c == NULL || RAND_bytes_ex(c->libctx, out, len, 0) != 1)
+    if (c == NULL || RAND_bytes(out, (int)len) != 1)
         return SEC_E_INTERNAL_ERROR;
     return SEC_E_OK;
 }

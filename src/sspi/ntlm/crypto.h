@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 // NTLM cryptography (MS-NLMP 3.3.2, 3.4.4, 3.4.5, 3.1.5.1.2 MIC), on OpenSSL.
 //
-// MD4 and RC4 live in OpenSSL's legacy provider. They are loaded into a
-// PRIVATE library context (never the default one), created once per process
-// by ntlm_crypto_get() under pthread_once, together with the fetched MD4, MD5
-// and RC4 implementations, so no call re-fetches an algorithm. The singleton
-// is never freed (it lives as long as the process), which is what a
-// thread-safe lazy initialisation without a global shutdown hook requires.
+// MD4 and RC4 live in OpenSSL's legacy provider, which is loaded only into the
+// PRIVATE library context of sspi/md4.h (sspi_legacy_libctx), never into the
+// default one. MD4 is sspi_md4(); ntlm_crypto_get() fetches RC4 from that
+// context and MD5 from the default context once per process, under pthread_once, so no call
+// re-fetches an algorithm. The singleton is never freed (it lives as long as the process), which is
+// what a thread-safe lazy initialisation without a global shutdown hook requires.
 #ifndef GH_SSPI_NTLM_CRYPTO_H
 #define GH_SSPI_NTLM_CRYPTO_H
 
@@ -21,8 +21,7 @@
 #include "base/slice.h"
 
 struct ntlm_crypto {
-    OSSL_LIB_CTX *libctx;
-    EVP_MD *md4;
+    OSSL_LIB_CTX *libctx; /* borrowed: the legacy context */
     EVP_MD *md5;
     EVP_CIPHER *rc4;
 };

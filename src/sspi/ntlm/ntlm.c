@@ -1,21 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The NTLM package descriptor and its per-context entry points: attribute
 // queries, message signing/sealing, and the helpers SPNEGO needs.
-//
-// sspi_alloc / sspi_strdup / sspi_package_info_dup belong to sspi.c (another
-// component); they are weak references here so that this package links and is
-// unit-tested before that component exists. Without them the attributes that
-// hand out memory answer SEC_E_UNSUPPORTED_FUNCTION.
 #include "sspi/ntlm/ntlm.h"
 
 #include <string.h>
 
+#include <gatehouse/token.h>
+
 #include "sspi/ntlm/context.h"
 #include "sspi/ntlm/msg.h"
-
-#pragma weak sspi_alloc
-#pragma weak sspi_strdup
-#pragma weak sspi_package_info_dup
 
 static struct ntlm_ctx *
 complete(void *pkg_ctx)
@@ -27,8 +20,6 @@ complete(void *pkg_ctx)
 static SECURITY_STATUS
 dup_string(const char *s, SEC_CHAR **out)
 {
-    if (sspi_strdup == NULL)
-        return SEC_E_UNSUPPORTED_FUNCTION;
     *out = sspi_strdup(s != NULL ? s : "");
     return *out == NULL ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_OK;
 }
@@ -77,8 +68,6 @@ query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
         SecPkgContext_SessionKey *k = buffer;
         if (done == NULL)
             return SEC_E_NO_CONTEXT;
-        if (sspi_alloc == NULL)
-            return SEC_E_UNSUPPORTED_FUNCTION;
         k->SessionKey = sspi_alloc(16);
         if (k->SessionKey == NULL)
             return SEC_E_INSUFFICIENT_MEMORY;
@@ -86,17 +75,18 @@ query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
         k->SessionKeyLength = 16;
         return SEC_E_OK;
     }
+    case SECPKG_ATTR_ACCESS_TOKEN:
+        if (done == NULL || done->token == NULL)
+            return SEC_E_NO_CONTEXT;
+        ((SecPkgContext_AccessToken *)buffer)->AccessToken = done->token; /* borrowed */
+        return SEC_E_OK;
     case SECPKG_ATTR_PACKAGE_INFO:
-        if (sspi_package_info_dup == NULL)
-            return SEC_E_UNSUPPORTED_FUNCTION;
         ((SecPkgContext_PackageInfoA *)buffer)->PackageInfo = sspi_package_info_dup(&ntlm_package);
         return ((SecPkgContext_PackageInfoA *)buffer)->PackageInfo == NULL
                    ? SEC_E_INSUFFICIENT_MEMORY
                    : SEC_E_OK;
     case SECPKG_ATTR_NEGOTIATION_INFO: {
         SecPkgContext_NegotiationInfoA *n = buffer;
-        if (sspi_package_info_dup == NULL)
-            return SEC_E_UNSUPPORTED_FUNCTION;
         n->PackageInfo = sspi_package_info_dup(&ntlm_package);
         n->NegotiationState =
             done != NULL ? SECPKG_NEGOTIATION_COMPLETE : SECPKG_NEGOTIATION_IN_PROGRESS;
@@ -107,13 +97,19 @@ query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
     }
 }
 
-/* Until src/sspi/token_internal.h exists there is no way to build a gh_token. */
+/* A new reference to the acceptor's token (the initiator has none). */
 static SECURITY_STATUS
 query_token(void *pkg_ctx, struct gh_token **token_out)
 {
-    (void)pkg_ctx;
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
     *token_out = NULL;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    if (ctx->token == NULL)
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    *token_out = gh_token_dup(ctx->token);
+    return SEC_E_OK;
 }
 
 /* Connection-oriented NTLM keeps its own sequence numbers; seq_no is ignored
