@@ -340,8 +340,8 @@ show_request(FILE *v, const struct buf *req)
         if (n > 15 && strncasecmp(p, "Authorization: ", 15) == 0) {
             const char *sp = memchr(p + 15, ' ', n - 15);
             size_t scheme_len = sp != NULL ? (size_t)(sp - (p + 15)) : n - 15;
-            fprintf(v, "> Authorization: %.*s [%zu bytes not shown]\n", (int)scheme_len, p + 15,
-                    n - 15 - scheme_len);
+            fprintf(v, "> Authorization: %.*s [%zu characters not shown]\n", (int)scheme_len,
+                    p + 15, n - 15 - scheme_len);
         } else {
             fprintf(v, "> %.*s\n", (int)n, p);
         }
@@ -360,16 +360,17 @@ show_response(FILE *v, const struct fetch_response *r)
     fprintf(v, "< %.*s\n", (int)first, p);
     for (size_t i = 0; i < r->header_count; i++) {
         const struct h1_header *h = &r->headers[i];
-        if (slice_eq_nocase(h->name, SLICE_LIT("WWW-Authenticate")) && h->value.len > 40 &&
-            memchr(h->value.ptr, '=', h->value.len) != NULL &&
-            memchr(h->value.ptr, '"', h->value.len) == NULL) {
-            /* a token68: show the scheme and the size only */
-            const uint8_t *sp = memchr(h->value.ptr, ' ', h->value.len);
-            size_t sl = sp != NULL ? (size_t)(sp - h->value.ptr) : h->value.len;
-            fprintf(v, "< %.*s: %.*s [token, %zu bytes]\n", (int)h->name.len,
-                    (const char *)h->name.ptr, (int)sl, (const char *)h->value.ptr,
-                    h->value.len - sl);
-            continue;
+        if (slice_eq_nocase(h->name, SLICE_LIT("WWW-Authenticate")) && h->value.len < 65536) {
+            /* Tokens are shown by scheme and size only. */
+            uint8_t scratch[65536];
+            struct fetch_challenges cs = {.scratch = scratch, .scratch_len = sizeof(scratch)};
+            if (fetch_challenge_parse(h->value, &cs) == GH_OK && cs.count == 1 &&
+                cs.items[0].token68.len > 0) {
+                fprintf(v, "< %.*s: %.*s [token, %zu base64 characters]\n", (int)h->name.len,
+                        (const char *)h->name.ptr, (int)cs.items[0].scheme.len,
+                        (const char *)cs.items[0].scheme.ptr, cs.items[0].token68.len);
+                continue;
+            }
         }
         fprintf(v, "< %.*s: %.*s\n", (int)h->name.len, (const char *)h->name.ptr, (int)h->value.len,
                 (const char *)h->value.ptr);
