@@ -15,5 +15,11 @@ int cli_serve(int argc, char **argv);
  * line) with --stdin or when it is not a terminal. Exit 1 also means "wrong
  * password" for verify. */
 int cli_passwd(int argc, char **argv);
+/* fetch URL [--auth negotiate|ntlm|kerberos|basic|digest|any|none] [-u user[:password]]
+ * [--delegate] [--cacert F] [--insecure] [-X METHOD] [-d DATA | --data-file F]
+ * [-H 'Name: value']... [-o FILE] [-i] [-v] [--timeout S] [--connect-timeout S]
+ * Exit: 0 success, 1 HTTP status >= 400, 2 usage, 3 network/TLS, 4 authentication
+ * failed, 5 local file (docs/fetch.md). */
+int cli_fetch(int argc, char **argv);
 
 #endif
