@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Fuzz target for src/server/conf_parse.c: checks the tree's invariants, the
+// Fuzz target for src/base/conf_parse.c: checks the tree's invariants, the
 // error message's shape, and that a printed tree parses back to the same tree.
 #include <stdbool.h>
 #include <stdint.h>
@@ -8,7 +8,7 @@
 #include <gatehouse/error.h>
 
 #include "base/buf.h"
-#include "server/conf_parse.h"
+#include "base/conf_parse.h"
 
 #define FUZZ_FILE "fuzz.conf"
 

@@ -15,7 +15,7 @@
 #include "auth/basic_krb5.h"
 #include "auth/engine.h"
 #include "auth/engine_private.h"
-#include "server/conf_parse.h"
+#include "base/conf_parse.h"
 
 #define DEFAULT_MAX_TOKEN_BYTES      (64 * 1024)
 #define DEFAULT_HANDSHAKE_TIMEOUT_MS 30000

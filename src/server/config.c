@@ -16,7 +16,7 @@
 
 #include <gatehouse/error.h>
 
-#include "server/conf_parse.h"
+#include "base/conf_parse.h"
 #include "server/server.h"
 
 #define MAX_MODULES 64

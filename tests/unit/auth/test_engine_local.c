@@ -10,9 +10,9 @@
 #include "auth/audit.h"
 #include "auth/b64.h"
 #include "auth/engine.h"
+#include "base/conf_parse.h"
 #include "fake_backend.h"
 #include "harness/check.h"
-#include "server/conf_parse.h"
 
 static struct auth_engine *engine;
 static struct log *audit_log;

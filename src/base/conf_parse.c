@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The configuration syntax: text to a tree of directives (conf_parse.h).
-#include "server/conf_parse.h"
+#include "base/conf_parse.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,8 +9,8 @@
 // Arguments are bare words or quoted strings ("..." with \" \\ \n \t escapes,
 // '...' literal). Limits: file size, nesting depth, arguments per directive,
 // token length; exceeding one is an error naming file:line.
-#ifndef GH_SERVER_CONF_PARSE_H
-#define GH_SERVER_CONF_PARSE_H
+#ifndef GH_BASE_CONF_PARSE_H
+#define GH_BASE_CONF_PARSE_H
 
 #include <stdbool.h>
 #include <stddef.h>

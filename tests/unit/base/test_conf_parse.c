@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Unit tests for src/server/conf_parse.c: the tree built from valid text, the
+// Unit tests for src/base/conf_parse.c: the tree built from valid text, the
 // exact "file:line: reason" of every syntax error, and each limit at its edge.
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +8,8 @@
 
 #include <gatehouse/error.h>
 
+#include "base/conf_parse.h"
 #include "harness/check.h"
-#include "server/conf_parse.h"
 
 /* Writes the tree compactly: name@line, each argument in [], children in {}. */
 static void
@@ -413,5 +413,5 @@ main(void)
     test_long_name_in_message();
     test_file_fields();
     test_load_file();
-    return check_done("server/conf_parse");
+    return check_done("base/conf_parse");
 }
