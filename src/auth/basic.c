@@ -10,7 +10,7 @@
 #include <gatehouse/error.h>
 
 #include "auth/authz_header.h"
-#include "auth/b64.h"
+#include "base/b64.h"
 
 int
 basic_challenge(struct buf *out, const char *realm)

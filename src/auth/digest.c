@@ -23,7 +23,7 @@
 
 #include <gatehouse/error.h>
 
-#include "auth/b64.h"
+#include "base/b64.h"
 #include "base/secret.h"
 
 #define NONCE_BYTES      54

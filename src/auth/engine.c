@@ -16,9 +16,9 @@
 
 #include "auth/audit.h"
 #include "auth/authz_header.h"
-#include "auth/b64.h"
 #include "auth/engine_private.h"
 #include "auth/handshake.h"
+#include "base/b64.h"
 
 static const char *const scheme_names[AUTH_SCHEME_COUNT] = {"Negotiate", "NTLM", "Kerberos",
                                                             "Digest", "Basic"};

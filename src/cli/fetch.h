@@ -210,12 +210,6 @@ int fetch_digest_check_rspauth(struct slice auth_info, const char *expected_hex)
  * GH_EPROTO when user holds a colon or a control character, GH_ELIMIT, GH_ENOMEM. */
 int fetch_basic_authorization(const char *user, const char *password, struct buf *out);
 
-/* Base64 (RFC 4648 4) for the auth headers: encode appends to out; decode is
- * strict (canonical padding) and appends to out. GH_OK, GH_EPROTO, GH_ELIMIT,
- * GH_ENOMEM. */
-int fetch_b64_encode(struct buf *out, const uint8_t *data, size_t len);
-int fetch_b64_decode(struct buf *out, struct slice text);
-
 /* ---- fetch_auth.c ----------------------------------------------------------- */
 enum fetch_auth_mode {
     FETCH_AUTH_NONE = 0, /* answer no challenge */

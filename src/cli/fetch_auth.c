@@ -26,6 +26,7 @@
 #include <gatehouse/error.h>
 #include <gatehouse/sspi.h>
 
+#include "base/b64.h"
 #include "base/secret.h"
 #include "cli/fetch.h"
 #include "sspi/status.h"
@@ -213,7 +214,7 @@ isc_leg(struct fetch_auth *a, struct slice in_token, struct buf *authz_out)
     if (out_buf.cbBuffer > 0) {
         err = buf_printf(authz_out, "%s ", a->scheme);
         if (err == GH_OK)
-            err = fetch_b64_encode(authz_out, out_buf.pvBuffer, out_buf.cbBuffer);
+            err = b64_encode(authz_out, slice_make(out_buf.pvBuffer, out_buf.cbBuffer));
         if (err != GH_OK)
             goto cleanup;
     }
@@ -243,7 +244,7 @@ response_token(const struct fetch_auth *a, const struct fetch_response *resp, st
     const struct fetch_challenge *ch = fetch_challenge_find(&cs, a->scheme);
     if (ch != NULL && ch->token68.len > 0) {
         *present_out = true;
-        err = fetch_b64_decode(tok_out, ch->token68);
+        err = b64_decode(tok_out, ch->token68);
     }
 cleanup:
     free(scratch);

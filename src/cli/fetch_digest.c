@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Client side of Digest (RFC 7616) and Basic (RFC 7617), and base64 for the
+// Client side of Digest (RFC 7616) and Basic (RFC 7617) for the
 // auth headers. The server's auth engine has its own Digest code on its
 // branch; once it is on main this file's hash helpers can move onto it (the
 // client adds only the Authorization builder and the challenge ranking).
@@ -21,6 +21,7 @@
 
 #include <gatehouse/error.h>
 
+#include "base/b64.h"
 #include "base/secret.h"
 #include "cli/fetch.h"
 
@@ -329,79 +330,7 @@ fetch_basic_authorization(const char *user, const char *password, struct buf *ou
     if (err == GH_OK)
         err = buf_append_str(out, "Basic ");
     if (err == GH_OK)
-        err = fetch_b64_encode(out, plain.data, plain.len);
+        err = b64_encode(out, buf_slice(&plain));
     buf_free_wipe(&plain);
     return err;
-}
-
-int
-fetch_b64_encode(struct buf *out, const uint8_t *data, size_t len)
-{
-    if (len > (1u << 26))
-        return GH_ELIMIT;
-    size_t need = (len + 2) / 3 * 4;
-    int err = buf_reserve(out, need + 1);
-    if (err != GH_OK)
-        return err;
-    int n = EVP_EncodeBlock(out->data + out->len, data, (int)len);
-    if (n < 0 || (size_t)n != need)
-        return GH_EPROTO;
-    out->len += (size_t)n;
-    return GH_OK;
-}
-
-static int
-b64_value(uint8_t c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-int
-fetch_b64_decode(struct buf *out, struct slice text)
-{
-    /* Strict: length a multiple of 4, '=' only as the last one or two characters,
-     * unused bits zero. EVP_DecodeBlock is too lenient (it skips whitespace and
-     * cannot report the padding), so this is done by hand. */
-    if (text.len % 4 != 0)
-        return GH_EPROTO;
-    size_t pad = 0;
-    if (text.len > 0 && text.ptr[text.len - 1] == '=')
-        pad = (text.len > 1 && text.ptr[text.len - 2] == '=') ? 2 : 1;
-    int err = buf_reserve(out, text.len / 4 * 3);
-    if (err != GH_OK)
-        return err;
-    size_t start = out->len;
-    for (size_t i = 0; i < text.len; i += 4) {
-        bool last = i + 4 == text.len;
-        int v[4];
-        for (size_t k = 0; k < 4; k++) {
-            bool is_pad = last && k >= 4 - pad;
-            v[k] = is_pad ? 0 : b64_value(text.ptr[i + k]);
-            if (v[k] < 0) {
-                out->len = start;
-                return GH_EPROTO;
-            }
-        }
-        uint32_t w =
-            (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-        size_t nbytes = last ? 3 - pad : 3;
-        if (last && ((pad == 1 && (w & 0xff) != 0) || (pad == 2 && (w & 0xffff) != 0))) {
-            out->len = start;
-            return GH_EPROTO; /* non-zero unused bits: not the canonical spelling */
-        }
-        uint8_t b[3] = {(uint8_t)(w >> 16), (uint8_t)(w >> 8), (uint8_t)w};
-        memcpy(out->data + out->len, b, nbytes);
-        out->len += nbytes;
-    }
-    return GH_OK;
 }

@@ -5,8 +5,8 @@
 
 #include <gatehouse/error.h>
 
-#include "auth/b64.h"
 #include "auth/basic.h"
+#include "base/b64.h"
 #include "harness/check.h"
 
 static void

@@ -17,9 +17,9 @@
 
 #include <gatehouse/error.h>
 
-#include "auth/b64.h"
 #include "auth/basic_krb5.h"
 #include "auth/engine.h"
+#include "base/b64.h"
 #include "fake_backend.h"
 #include "harness/check.h"
 

@@ -9,9 +9,9 @@
 
 #include <gatehouse/error.h>
 
-#include "auth/b64.h"
 #include "auth/engine.h"
 #include "auth/handshake.h"
+#include "base/b64.h"
 #include "base/conf_parse.h"
 #include "fake_backend.h"
 #include "harness/check.h"

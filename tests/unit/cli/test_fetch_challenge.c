@@ -249,7 +249,7 @@ test_basic_b64(void)
     };
     for (size_t i = 0; i < sizeof(b64) / sizeof(b64[0]); i++) {
         out.len = 0;
-        CHECK_EQ(fetch_b64_decode(&out, slice_cstr(b64[i].text)), b64[i].err);
+        CHECK_EQ(b64_decode(&out, slice_cstr(b64[i].text)), b64[i].err);
         if (b64[i].err == GH_OK) {
             CHECK_EQ(out.len, strlen(b64[i].plain));
             CHECK(out.len == 0 || memcmp(out.data, b64[i].plain, out.len) == 0);

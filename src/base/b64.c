@@ -2,7 +2,7 @@
 // Base64 without a lookup-table dependency on locale or libc, strict on input:
 // a token that decodes must have exactly one spelling, so two different header
 // values can never carry the same credentials (relevant to replay caches).
-#include "auth/b64.h"
+#include "base/b64.h"
 
 #include <gatehouse/error.h>
 

@@ -2,8 +2,8 @@
 // Base64 (RFC 4648 section 4, standard alphabet, with padding) as HTTP
 // authentication schemes carry it: Basic (RFC 7617), Negotiate/NTLM tokens
 // (RFC 4559), and our Digest nonces.
-#ifndef GH_AUTH_B64_H
-#define GH_AUTH_B64_H
+#ifndef GH_BASE_B64_H
+#define GH_BASE_B64_H
 
 #include <stddef.h>
 #include <stdint.h>
