@@ -280,7 +280,7 @@ static int64_t
 expand_two_digit_year(unsigned yy)
 {
     char now_text[30];
-    unsigned now_year;
+    unsigned now_year = 1970;
 
     h1_date_format(time(NULL), now_text);
     digits((const uint8_t *)now_text + 12, 4, &now_year);
