@@ -13,10 +13,12 @@
 #include "server/server.h"
 
 extern const struct gh_module whoami_module;
+extern const struct gh_module return_module;
 
 /* Load order: the order in which notifications reach the modules. */
 static const struct gh_module *const builtin_modules[] = {
     &whoami_module,
+    &return_module,
 };
 
 size_t
