@@ -251,7 +251,7 @@ conn_fill(struct conn *c)
         int n = SSL_read(c->ssl, c->in + c->in_len, room > INT32_MAX ? INT32_MAX : (int)room);
         if (n > 0) {
             c->in_len += (uint32_t)n;
-            return n;
+            return GH_OK;
         }
         switch (SSL_get_error(c->ssl, n)) {
         case SSL_ERROR_WANT_READ:
@@ -262,11 +262,11 @@ conn_fill(struct conn *c)
             return GH_AGAIN;
         case SSL_ERROR_ZERO_RETURN:
             c->is_peer_closed = true;
-            return 0;
+            return GH_ECLOSED;
         default:
             ERR_clear_error();
             c->is_peer_closed = true;
-            return 0; /* unclean close or error: either way the peer is gone */
+            return GH_ECLOSED; /* unclean close or error: either way the peer is gone */
         }
     }
     for (;;) {
@@ -278,11 +278,11 @@ conn_fill(struct conn *c)
              * say it twice, so read on to the EOF. */
             if ((size_t)n < room && !c->saw_hup)
                 c->read_ready = false;
-            return (int)n;
+            return GH_OK;
         }
         if (n == 0) {
             c->is_peer_closed = true;
-            return 0;
+            return GH_ECLOSED;
         }
         if (errno == EINTR)
             continue;
@@ -475,12 +475,12 @@ linger(struct conn *c)
     for (size_t total = 0; total < LINGER_MAX_BYTES;) {
         if (!c->read_ready)
             return false;
-        int n = conn_fill(c);
-        if (n == GH_AGAIN)
+        int rc = conn_fill(c);
+        if (rc == GH_AGAIN)
             return false;
-        if (n <= 0)
+        if (rc != GH_OK)
             return true;
-        total += (size_t)n;
+        total += c->in_len;
         c->in_off = c->in_len = 0;
     }
     return true;
@@ -582,7 +582,8 @@ conn_run(struct conn *c)
                 rc = conn_fill(c);
                 if (rc == GH_AGAIN)
                     continue;
-                if (rc < 0)
+                /* At EOF the hook still gets the bytes already buffered. */
+                if (rc != GH_OK && rc != GH_ECLOSED)
                     req->body_error = rc == GH_ELIMIT ? GH_ELIMIT : GH_ECLOSED;
                 timer(c, TIMER_BODY, c->config->body_timeout_ms, true);
                 pipeline_body_ready(req);
@@ -652,12 +653,17 @@ conn_run(struct conn *c)
                 in_release(c);
                 if (c->out.len == 0)
                     buf_free(&c->out);
+                /* The SSL_read that said WANT_READ allocated a fresh record
+                 * buffer (RELEASE_BUFFERS frees only after a record): give it
+                 * back too. Refused, harmlessly, while bytes are buffered. */
+                if (c->ssl != NULL)
+                    SSL_free_buffers(c->ssl);
                 timer(c, TIMER_KEEPALIVE, c->config->keepalive_timeout_ms, false);
             }
             break;
         }
         rc = conn_fill(c);
-        if (rc > 0) {
+        if (rc == GH_OK) {
             if (c->state == CONN_IDLE) {
                 c->state = CONN_HEAD;
                 timer(c, TIMER_HEAD, c->config->header_timeout_ms, true);
@@ -666,7 +672,7 @@ conn_run(struct conn *c)
         }
         if (rc == GH_AGAIN)
             continue;
-        if (rc == 0 && c->in_len > c->in_off) {
+        if (rc == GH_ECLOSED && c->in_len > c->in_off) {
             conn_send_error(c, 400); /* the head was cut short */
             continue;
         }

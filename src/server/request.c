@@ -241,9 +241,7 @@ gh_request_body_read(gh_request *req, void *buf, size_t cap, size_t *len_out)
             req->wants_body = true;
             return GH_AGAIN;
         }
-        if (rc == 0)
-            return body_fail(req, GH_ECLOSED);
-        if (rc < 0)
+        if (rc != GH_OK)
             return body_fail(req, rc == GH_ELIMIT ? GH_EPROTO : GH_ECLOSED);
     }
 }

@@ -313,7 +313,10 @@ void conn_on_timeout(struct conn *c);
 void conn_run(struct conn *c);
 /* Closes the socket at once (the request, if pending, finishes later). */
 void conn_abort(struct conn *c);
-/* Reads from the socket into the input buffer: > 0 bytes, 0 EOF, GH_AGAIN, < 0. */
+/* Reads from the socket into the input buffer (acquiring one): GH_OK when bytes
+ * arrived (in_len grew), GH_AGAIN when none are there now (read_ready is then
+ * false), GH_ECLOSED at EOF or when the peer is gone (is_peer_closed is set),
+ * GH_ELIMIT when the buffer is full of unparsed bytes, GH_ENOMEM, GH_EIO. */
 int conn_fill(struct conn *c);
 /* Writes out[out_off..] (and nothing else): GH_OK when empty, GH_AGAIN, < 0. */
 int conn_flush(struct conn *c);
