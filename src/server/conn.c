@@ -136,7 +136,7 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (c->is_tls) {
         c->ssl = tls_server_ssl_new(cfg->tls);
-        if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1)
+        if (c->ssl == NULL || tls_ssl_attach_fd(c->ssl, fd, &c->tls_drained) != GH_OK)
             goto fail;
         SSL_set_accept_state(c->ssl);
         c->state = CONN_HANDSHAKE;
@@ -251,6 +251,11 @@ conn_fill(struct conn *c)
         int n = SSL_read(c->ssl, c->in + c->in_len, room > INT32_MAX ? INT32_MAX : (int)room);
         if (n > 0) {
             c->in_len += (uint32_t)n;
+            /* As for plain sockets below: when OpenSSL's last read drained the
+             * socket and nothing is left in its buffer, the next SSL_read could
+             * only say WANT_READ; edge-triggered epoll reports new bytes. */
+            if (c->tls_drained && !c->saw_hup && !SSL_has_pending(c->ssl))
+                c->read_ready = false;
             return GH_OK;
         }
         switch (SSL_get_error(c->ssl, n)) {

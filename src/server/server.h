@@ -276,6 +276,7 @@ struct conn {
     bool saw_hup;       /* the peer shut its side: read to EOF, never trust a short read */
     bool must_close;    /* close once the output is flushed */
     bool in_run;        /* conn_run is on the stack */
+    bool tls_drained;   /* OpenSSL's last socket read drained the socket */
     uint8_t timer_kind; /* enum timer_kind of deadline_ms */
     int fd;
     uint32_t requests_served;
