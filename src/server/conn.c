@@ -356,19 +356,11 @@ conn_send_error(struct conn *c, int status)
     c->must_close = true;
     if (c->config->access_log != NULL) {
         char peer[64] = "-";
-        char line[256];
-        struct timespec ts;
-        struct tm tm;
         if (c->peer.sa.sa_family == AF_INET)
             inet_ntop(AF_INET, &c->peer.in4.sin_addr, peer, sizeof(peer));
         else if (c->peer.sa.sa_family == AF_INET6)
             inet_ntop(AF_INET6, &c->peer.in6.sin6_addr, peer, sizeof(peer));
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        int m = snprintf(line + n, sizeof(line) - n, " %s \"-\" %d 0 0 \"-\"\n", peer, status);
-        if (m > 0 && (size_t)m < sizeof(line) - n)
-            log_raw(c->config->access_log, line, n + (size_t)m);
+        access_log_line(w, c->config, peer, NULL, NULL, 0, status, 0, 0, NULL, w->now_real.tv_sec);
     }
 }
 

@@ -166,7 +166,8 @@ struct worker {
     bool is_stopping;
     bool is_forcing; /* the shutdown deadline passed */
     uint64_t stop_deadline_ms;
-    uint64_t now_ms; /* CLOCK_MONOTONIC, refreshed each loop turn */
+    uint64_t now_ms;          /* CLOCK_MONOTONIC, refreshed each loop turn */
+    struct timespec now_real; /* CLOCK_REALTIME, refreshed each loop turn */
     time_t date_sec;
     char date[30];
     size_t date_len;
@@ -184,6 +185,10 @@ struct worker {
     size_t scratch_capacity;
     struct task listeners_task;
     atomic_bool listeners_task_queued;
+    struct buf access_buf;     /* access log lines not yet written */
+    struct config *access_cfg; /* reference: the log access_buf belongs to */
+    time_t access_time_sec;
+    char access_time[24]; /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
 };
 
 struct gh_server {
@@ -209,7 +214,7 @@ void worker_post(struct worker *w, struct task *t);
 void worker_timer_set(struct worker *w, struct conn *c, uint64_t deadline_ms);
 void worker_timer_remove(struct worker *w, struct conn *c);
 void *worker_main(void *arg);
-/* Refreshes w->date if the second changed. */
+/* Refreshes now_real, and w->date if the second changed. */
 void worker_date_update(struct worker *w);
 uint64_t monotonic_ms(void);
 
@@ -343,8 +348,10 @@ enum pend_state {
 };
 
 struct resp_header {
-    const char *name; /* arena */
+    const char *name; /* arena; validated when added */
     const char *value;
+    uint32_t name_len;
+    uint32_t value_len;
 };
 
 struct req_slot {
@@ -356,7 +363,10 @@ struct gh_request {
     struct gh_request *next_free;
     struct conn *conn;
     struct worker *worker;
-    struct config *config; /* reference */
+    /* Borrowed from the connection, which changes its configuration only
+     * between requests and outlives its request (a closed connection waits for
+     * its pending request before it is freed): no reference count per request. */
+    struct config *config;
     const struct config_location *loc;
     struct arena *arena;
     uint64_t start_ms;
@@ -448,5 +458,12 @@ int response_body_pump(struct gh_request *req);
 void response_release(struct gh_request *req);
 
 void access_log_write(struct gh_request *req);
+/* Buffers one access log line for cfg's log (method NULL: a request the server
+ * refused before it had one: "-" as request line). */
+void access_log_line(struct worker *w, struct config *cfg, const char *peer, const char *method,
+                     const char *target, int minor_version, int status, uint64_t bytes,
+                     uint64_t duration_ms, const char *user, time_t when);
+/* Writes the worker's buffered access log lines (end of each loop turn, exit). */
+void worker_access_flush(struct worker *w);
 
 #endif
