@@ -22,10 +22,17 @@
 #define REQUEST_ARENA_BYTES 4096
 #define FREE_REQUESTS_MAX   256
 
+/* Copies s and a NUL to *p, advancing it; returns the copy. */
 static char *
-dup_slice(struct arena *a, struct slice s)
+put_str(char **p, struct slice s)
 {
-    return arena_strndup(a, (const char *)s.ptr, s.len);
+    char *dst = *p;
+
+    if (s.len > 0)
+        memcpy(dst, s.ptr, s.len);
+    dst[s.len] = '\0';
+    *p = dst + s.len + 1;
+    return dst;
 }
 
 int
@@ -63,30 +70,32 @@ request_start(struct conn *c, const struct h1_request *h, struct gh_request **re
     atomic_init(&req->pend, PEND_NONE);
     atomic_init(&req->wake_queued, false);
 
-    req->method = dup_slice(a, h->method);
-    req->target = dup_slice(a, h->target);
-    req->path = dup_slice(a, h->path);
-    req->query = dup_slice(a, h->query);
-    req->host = dup_slice(a, h->host);
-    req->header_count = h->header_count;
-    req->hdr_names = arena_alloc(a, (h->header_count + 1) * sizeof(struct gh_str));
-    req->hdr_values = arena_alloc(a, (h->header_count + 1) * sizeof(struct gh_str));
+    /* The head's strings, NUL-terminated, in one arena block (the parser's
+     * limits bound the sum), and the header tables in another. */
+    size_t text_bytes =
+        h->method.len + h->target.len + h->path.len + h->query.len + h->host.len + 5;
+    for (size_t i = 0; i < h->header_count; i++)
+        text_bytes += h->headers[i].name.len + h->headers[i].value.len + 2;
+    char *text = arena_alloc(a, text_bytes);
+    struct gh_str *tables = arena_alloc(a, 2 * (h->header_count + 1) * sizeof(struct gh_str));
     req->slots = arena_alloc(a, (c->config->module_count + 1) * sizeof(struct req_slot));
-    if (req->method == NULL || req->target == NULL || req->path == NULL || req->query == NULL ||
-        req->host == NULL || req->hdr_names == NULL || req->hdr_values == NULL ||
-        req->slots == NULL)
+    if (text == NULL || tables == NULL || req->slots == NULL)
         goto nomem;
+    req->method = put_str(&text, h->method);
+    req->target = put_str(&text, h->target);
+    req->path = put_str(&text, h->path);
+    req->query = put_str(&text, h->query);
+    req->host = put_str(&text, h->host);
+    req->header_count = h->header_count;
+    req->hdr_names = tables;
+    req->hdr_values = tables + h->header_count + 1;
     for (size_t i = 0; i < h->header_count; i++) {
         const struct h1_header *hd = &h->headers[i];
-        char *name = dup_slice(a, hd->name);
-        char *value = dup_slice(a, hd->value);
-        if (name == NULL || value == NULL)
-            goto nomem;
-        req->hdr_names[i] = (struct gh_str){name, hd->name.len};
-        req->hdr_values[i] = (struct gh_str){value, hd->value.len};
+        req->hdr_names[i] = (struct gh_str){put_str(&text, hd->name), hd->name.len};
+        req->hdr_values[i] = (struct gh_str){put_str(&text, hd->value), hd->value.len};
     }
     req->minor_version = h->minor_version;
-    req->is_head = strcmp(req->method, "HEAD") == 0;
+    req->is_head = h->method.len == 4 && memcmp(h->method.ptr, "HEAD", 4) == 0;
     req->keep_alive = h->keep_alive;
     req->expect_continue = h->expect_continue;
     req->body_kind = h->body_kind;
@@ -99,7 +108,7 @@ request_start(struct conn *c, const struct h1_request *h, struct gh_request **re
     } else {
         req->body_done = true;
     }
-    req->loc = config_location_match(c->config, req->path, strlen(req->path));
+    req->loc = config_location_match(c->config, req->path, h->path.len);
     *req_out = req;
     return GH_OK;
 nomem:

@@ -16,33 +16,13 @@
 #define PUMP_BYTES       (16 * 1024)
 #define HEADER_MAX_BYTES (64 * 1024) /* one response header's name or value */
 
-static bool
-is_tchar(unsigned char ch)
-{
-    /* RFC 9110 5.6.2 token characters. */
-    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
-        return true;
-    switch (ch) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
-}
+/* RFC 9110 5.6.2 token characters. */
+static const bool tchar[256] = {
+    ['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['!'] = true,  ['#'] = true,
+    ['$'] = true,         ['%'] = true,         ['&'] = true,         ['\''] = true, ['*'] = true,
+    ['+'] = true,         ['-'] = true,         ['.'] = true,         ['^'] = true,  ['_'] = true,
+    ['`'] = true,         ['|'] = true,         ['~'] = true,
+};
 
 /* Framing and Date are the server's (RFC 9112 6). */
 static bool
@@ -72,7 +52,7 @@ check_header(const char *name, const char *value, size_t *name_len_out, size_t *
     if (name == NULL || value == NULL || name[0] == '\0')
         return GH_EINVAL;
     for (p = name; *p != '\0'; p++) {
-        if (!is_tchar((unsigned char)*p))
+        if (!tchar[(unsigned char)*p])
             return GH_EINVAL;
     }
     size_t name_len = (size_t)(p - name);
@@ -114,7 +94,7 @@ header_add(gh_request *req, const char *name, size_t name_len, const char *value
     if (req->head_sent)
         return GH_ESTATE;
     if (req->resp_header_count == req->resp_header_cap) {
-        size_t cap = req->resp_header_cap ? req->resp_header_cap * 2 : 8;
+        size_t cap = req->resp_header_cap ? req->resp_header_cap * 2 : 4;
         if (cap > 1024)
             return GH_ELIMIT;
         struct resp_header *grown = arena_alloc(req->arena, cap * sizeof(*grown));
@@ -125,10 +105,12 @@ header_add(gh_request *req, const char *name, size_t name_len, const char *value
         req->resp_headers = grown;
         req->resp_header_cap = cap;
     }
-    char *n = arena_strndup(req->arena, name, name_len);
-    char *v = arena_strndup(req->arena, value, value_len);
-    if (n == NULL || v == NULL)
+    char *n = arena_alloc(req->arena, name_len + value_len + 2); /* both, NUL-terminated */
+    if (n == NULL)
         return GH_ENOMEM;
+    char *v = n + name_len + 1;
+    memcpy(n, name, name_len + 1);
+    memcpy(v, value, value_len + 1);
     req->resp_headers[req->resp_header_count++] =
         (struct resp_header){n, v, (uint32_t)name_len, (uint32_t)value_len};
     return GH_OK;
