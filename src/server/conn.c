@@ -300,18 +300,60 @@ conn_fill(struct conn *c)
     }
 }
 
+/* The unsent part of a large buffered body that rides behind c->out (see
+ * response_head_write): NULL when none. */
+static const uint8_t *
+tail_left(const struct conn *c, size_t *len_out)
+{
+    const struct gh_request *req = c->req;
+
+    if (req == NULL || req->tail_off >= req->tail_len) {
+        *len_out = 0;
+        return NULL;
+    }
+    *len_out = req->tail_len - req->tail_off;
+    return req->body.data + req->tail_off;
+}
+
+bool
+conn_out_pending(const struct conn *c)
+{
+    size_t tail_len;
+
+    return c->out_off < c->out.len || tail_left(c, &tail_len) != NULL;
+}
+
+/* Counts n sent bytes against out, then against the tail. */
+static void
+advance(struct conn *c, size_t n)
+{
+    size_t left = c->out.len - c->out_off;
+
+    if (n <= left) {
+        c->out_off += n;
+        return;
+    }
+    c->out_off = c->out.len;
+    c->req->tail_off += n - left;
+}
+
 int
 conn_flush(struct conn *c)
 {
-    while (c->out_off < c->out.len) {
+    for (;;) {
         size_t left = c->out.len - c->out_off;
+        size_t tail_len;
+        const uint8_t *tail = tail_left(c, &tail_len);
+        if (left == 0 && tail == NULL)
+            break;
         if (!c->write_ready)
             return GH_AGAIN;
         if (c->ssl != NULL) {
-            int n = SSL_write(c->ssl, c->out.data + c->out_off,
-                              left > INT32_MAX ? INT32_MAX : (int)left);
+            const uint8_t *p = left > 0 ? c->out.data + c->out_off : tail;
+            size_t len = left > 0 ? left : tail_len;
+            int n = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
             if (n > 0) {
-                c->out_off += (size_t)n;
+                advance(c, (size_t)n);
                 continue;
             }
             int e = SSL_get_error(c->ssl, n);
@@ -322,9 +364,17 @@ conn_flush(struct conn *c)
             ERR_clear_error();
             return GH_EIO;
         }
-        ssize_t n = send(c->fd, c->out.data + c->out_off, left, MSG_NOSIGNAL);
+        /* Head and body in one syscall, without copying a large body. */
+        struct iovec iov[2];
+        int iov_count = 0;
+        if (left > 0)
+            iov[iov_count++] = (struct iovec){c->out.data + c->out_off, left};
+        if (tail != NULL)
+            iov[iov_count++] = (struct iovec){(void *)tail, tail_len};
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iov_count};
+        ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (n >= 0) {
-            c->out_off += (size_t)n;
+            advance(c, (size_t)n);
             continue;
         }
         if (errno == EINTR)
@@ -538,7 +588,7 @@ conn_run(struct conn *c)
             c->state = CONN_IDLE;
             continue;
         }
-        if (c->out_off < c->out.len) {
+        if (conn_out_pending(c)) {
             rc = conn_flush(c);
             if (rc == GH_AGAIN) {
                 timer(c, TIMER_WRITE, c->config->write_timeout_ms, true);
@@ -593,7 +643,7 @@ conn_run(struct conn *c)
                     continue;
                 }
                 if (rc == GH_AGAIN) {
-                    if (c->out_off < c->out.len)
+                    if (conn_out_pending(c))
                         continue;
                     if (!req->stream_waiting)
                         timer(c, TIMER_WRITE, c->config->write_timeout_ms, false);

@@ -14,6 +14,7 @@
 #include "server/server.h"
 
 #define PUMP_BYTES       (16 * 1024)
+#define INLINE_BODY_MAX  (16 * 1024) /* larger buffered bodies are sent, not copied */
 #define HEADER_MAX_BYTES (64 * 1024) /* one response header's name or value */
 
 /* RFC 9110 5.6.2 token characters. */
@@ -162,6 +163,7 @@ response_release(struct gh_request *req)
     }
     req->pull = NULL;
     req->body.len = 0;
+    req->tail_len = req->tail_off = 0;
     req->body_form = BODY_NONE;
 }
 
@@ -343,7 +345,8 @@ response_head_write(struct gh_request *req)
     size_t size = 15 + reason_len + 8 + w->date_len + 28 + 30 + 24 + 2;
     for (size_t i = 0; i < req->resp_header_count; i++)
         size += (size_t)req->resp_headers[i].name_len + req->resp_headers[i].value_len + 4;
-    bool body_inline = req->body_form == BODY_BUF && has_body && !req->is_head;
+    bool body_inline =
+        req->body_form == BODY_BUF && has_body && !req->is_head && req->body.len <= INLINE_BODY_MAX;
     rc = buf_reserve(out, size + (body_inline ? req->body.len : 0));
     if (rc != GH_OK)
         return rc;
@@ -394,6 +397,12 @@ response_head_write(struct gh_request *req)
         if (req->body.len > 0)
             memcpy(out->data + out->len, req->body.data, req->body.len);
         out->len += req->body.len;
+        req->bytes_sent += req->body.len;
+        req->response_done = true;
+    } else if (req->body_form == BODY_BUF) {
+        /* A large body leaves from where it is, behind the head (writev). */
+        req->tail_len = req->body.len;
+        req->tail_off = 0;
         req->bytes_sent += req->body.len;
         req->response_done = true;
     } else if (req->body_form == BODY_NONE) {

@@ -324,8 +324,11 @@ void conn_abort(struct conn *c);
  * false), GH_ECLOSED at EOF or when the peer is gone (is_peer_closed is set),
  * GH_ELIMIT when the buffer is full of unparsed bytes, GH_ENOMEM, GH_EIO. */
 int conn_fill(struct conn *c);
-/* Writes out[out_off..] (and nothing else): GH_OK when empty, GH_AGAIN, < 0. */
+/* Writes out[out_off..], then the request's body tail if any: GH_OK when all is
+ * sent, GH_AGAIN, < 0. */
 int conn_flush(struct conn *c);
+/* True while conn_flush has bytes to send. */
+bool conn_out_pending(const struct conn *c);
 /* Queues a complete error response and closes after it. */
 void conn_send_error(struct conn *c, int status);
 void conn_in_compact(struct conn *c);
@@ -430,6 +433,10 @@ struct gh_request {
     void (*pull_release)(void *arg);
     void *pull_arg;
     int64_t stream_length;
+    /* A buffered body larger than RESPONSE_INLINE_BYTES is not copied behind the
+     * head: conn_flush sends body.data[tail_off, tail_len) after conn->out. */
+    size_t tail_len;
+    size_t tail_off;
     bool is_chunked_out;
     bool head_sent;
     bool response_done; /* everything queued in conn->out or sent */
