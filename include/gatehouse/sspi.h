@@ -242,14 +242,20 @@ typedef struct _SEC_WINNT_AUTH_IDENTITY_W {
  * as pAuthData. Windows takes this from the machine; a Linux service names it.
  * Every member may be NULL/0 for the default given with it. */
 #define GH_ACCEPTOR_AUTH_DATA_V1 0x47480001UL
+#define GH_ACCEPTOR_AUTH_DATA_V2 0x47480002UL /* adds DelegatedCcacheDir */
 typedef struct _GH_ACCEPTOR_AUTH_DATA {
-    unsigned long Version;      /* GH_ACCEPTOR_AUTH_DATA_V1 */
+    unsigned long Version;      /* GH_ACCEPTOR_AUTH_DATA_V1 or _V2 */
     const char *UserStore;      /* built-in user store file (NTLM); default: $GH_USER_STORE */
     const char *Keytab;         /* Kerberos keytab; default: $KRB5_KTNAME, then the system's */
     const char *NbDomainName;   /* NTLM: NetBIOS domain announced; default "GATEHOUSE" */
     const char *NbComputerName; /* NTLM: NetBIOS computer name; default: the host name */
     const char *DnsDomainName;  /* NTLM: DNS domain; default: the host's domain or "" */
     unsigned long Flags;        /* GH_ACCEPTOR_* */
+    /* V2 only. Kerberos: when a client delegates (a forwarded TGT), the acceptor
+     * stores it in a new FILE ccache in this directory (mode 0600, random name),
+     * named by gh_token_delegated_ccache() and removed when the last token naming
+     * it is closed. NULL: delegated credentials stay in memory only. */
+    const char *DelegatedCcacheDir;
 } GH_ACCEPTOR_AUTH_DATA, *PGH_ACCEPTOR_AUTH_DATA;
 
 #define GH_ACCEPTOR_ALLOW_NTLMV1  0x00000001UL /* accept NTLMv1/LM responses (insecure) */

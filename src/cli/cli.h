@@ -9,5 +9,17 @@
 typedef int cli_command_fn(int argc, char **argv);
 
 int cli_serve(int argc, char **argv);
+/* passwd FILE add USER [--realm R]... [--group G]... [--iterations N] [--stdin]
+ * passwd FILE remove USER | list | verify USER [--stdin]
+ * Passwords come from the terminal without echo, or from standard input (one
+ * line) with --stdin or when it is not a terminal. Exit 1 also means "wrong
+ * password" for verify. */
+int cli_passwd(int argc, char **argv);
+/* fetch URL [--auth negotiate|ntlm|kerberos|basic|digest|any|none] [-u user[:password]]
+ * [--delegate] [--cacert F] [--insecure] [-X METHOD] [-d DATA | --data-file F]
+ * [-H 'Name: value']... [-o FILE] [-i] [-v] [--timeout S] [--connect-timeout S]
+ * Exit: 0 success, 1 HTTP status >= 400, 2 usage, 3 network/TLS, 4 authentication
+ * failed, 5 local file (docs/fetch.md). */
+int cli_fetch(int argc, char **argv);
 
 #endif

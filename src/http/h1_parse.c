@@ -344,35 +344,45 @@ parse_content_length(struct slice v, uint64_t *n_out)
     return true;
 }
 
+/* name equals lower (a lower-case literal of the same length), ignoring ASCII case. */
+static inline bool
+name_is(struct slice name, const char *lower)
+{
+    for (size_t i = 0; i < name.len; i++) {
+        if (h1_lower(name.ptr[i]) != (uint8_t)lower[i])
+            return false;
+    }
+    return true;
+}
+
 /* Records what the fields that drive framing and persistence say. */
 static void
 note_field(struct fields *f, const struct h1_header *h)
 {
     switch (h->name.len) {
     case 4:
-        if (slice_eq_nocase(h->name, SLICE_LIT("host"))) {
+        if (name_is(h->name, "host")) {
             if (f->host_count++ == 0)
                 f->host = h->value;
         }
         break;
     case 6:
-        if (slice_eq_nocase(h->name, SLICE_LIT("expect")) &&
-            h1_list_has_token(h->value, SLICE_LIT("100-continue")))
+        if (name_is(h->name, "expect") && h1_list_has_token(h->value, SLICE_LIT("100-continue")))
             f->expect_continue = true;
         break;
     case 10:
-        if (slice_eq_nocase(h->name, SLICE_LIT("connection")))
+        if (name_is(h->name, "connection"))
             h1_list_each(h->value, connection_element, f);
         break;
     case 14:
-        if (slice_eq_nocase(h->name, SLICE_LIT("content-length"))) {
+        if (name_is(h->name, "content-length")) {
             f->content_length_count++;
             if (!parse_content_length(h->value, &f->content_length))
                 f->content_length_bad = true;
         }
         break;
     case 17:
-        if (slice_eq_nocase(h->name, SLICE_LIT("transfer-encoding"))) {
+        if (name_is(h->name, "transfer-encoding")) {
             unsigned before = f->te.element_count;
             f->te_count++;
             h1_list_each(h->value, te_element, &f->te);
@@ -385,30 +395,86 @@ note_field(struct fields *f, const struct h1_header *h)
     }
 }
 
-/* field-line = field-name ":" OWS field-value OWS (RFC 9112 5). */
-static int
-parse_field_line(struct slice line, struct h1_header *h)
+/* True when one of the 8 bytes at p may be a CTL (< 0x20 or DEL). False positives
+ * are possible (a borrow into a higher byte), misses are not. */
+static bool
+word_may_have_ctl(const uint8_t *p)
 {
-    const uint8_t *p = line.ptr, *end = line.ptr + line.len;
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t w, del;
 
-    if (line.ptr[0] == ' ' || line.ptr[0] == '\t')
-        return GH_EPROTO; /* obs-fold (RFC 9112 5.2), or whitespace after the start line (2.2) */
+    memcpy(&w, p, 8);
+    del = w ^ (ones * 0x7f);
+    return (((w - ones * 0x20) & ~w) | ((del - ones) & ~del)) & highs;
+}
+
+/* The first byte in [p, end) that is not field-vchar, SP or HTAB (RFC 9110 5.5), or
+ * end. Values are most of a head, so this runs 8 bytes at a time. */
+static const uint8_t *
+scan_field_value(const uint8_t *p, const uint8_t *end)
+{
+    for (;;) {
+        while (end - p >= 8 && !word_may_have_ctl(p))
+            p += 8;
+        const uint8_t *stop = end - p >= 8 ? p + 8 : end;
+        for (; p < stop; p++) {
+            if (!h1_is_field_char(*p))
+                return p;
+        }
+        if (p == end)
+            return end;
+    }
+}
+
+/* Takes the line terminator at *pp: CRLF or a bare LF (RFC 9112 2.2). GH_OK,
+ * GH_EPROTO (a bare CR, or any other byte) or GH_ELIMIT (the window ends first). */
+static int
+take_eol(const uint8_t **pp, const uint8_t *end)
+{
+    const uint8_t *p = *pp;
+
+    if (p == end || (*p == '\r' && end - p < 2))
+        return GH_ELIMIT;
+    if (*p == '\r' && p[1] == '\n')
+        p += 2;
+    else if (*p == '\n')
+        p++;
+    else
+        return GH_EPROTO;
+    *pp = p;
+    return GH_OK;
+}
+
+/* field-line = field-name ":" OWS field-value OWS (RFC 9112 5), then CRLF. A line
+ * starting with SP/HTAB (obs-fold, RFC 9112 5.2, or whitespace after the start line,
+ * 2.2) or with whitespace before the colon (5.1) fails the name scan. A CTL in the
+ * value, bare CR included (RFC 9110 5.5, RFC 9112 2.2), ends the scan and must then
+ * be the line terminator. */
+static int
+parse_field_line(const uint8_t **pp, const uint8_t *end, struct h1_header *h)
+{
+    const uint8_t *p = *pp, *name = p;
+
     while (p < end && h1_is_token_char(*p))
         p++;
-    if (p == line.ptr || p == end || *p != ':')
-        return GH_EPROTO; /* no name, no colon, or whitespace before it (RFC 9112 5.1) */
-    h->name = slice_make(line.ptr, (size_t)(p - line.ptr));
+    if (p == end)
+        return GH_ELIMIT;
+    if (p == name || *p != ':')
+        return GH_EPROTO;
+    h->name = slice_make(name, (size_t)(p - name));
     p++;
     while (p < end && (*p == ' ' || *p == '\t'))
         p++;
     const uint8_t *v = p;
-    for (; p < end; p++) {
-        if (!h1_is_field_char(*p))
-            return GH_EPROTO; /* CTL, including a bare CR (RFC 9110 5.5, RFC 9112 2.2) */
-    }
-    while (p > v && (p[-1] == ' ' || p[-1] == '\t'))
-        p--;
-    h->value = slice_make(v, (size_t)(p - v));
+    p = scan_field_value(p, end);
+    const uint8_t *v_end = p;
+    int err = take_eol(&p, end);
+    if (err != GH_OK)
+        return err;
+    while (v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t'))
+        v_end--;
+    h->value = slice_make(v, (size_t)(v_end - v));
+    *pp = p;
     return GH_OK;
 }
 
@@ -417,22 +483,26 @@ parse_field_line(struct slice line, struct h1_header *h)
 static int
 parse_fields(struct cursor *cur, struct fields *f)
 {
-    struct slice line;
+    const uint8_t *p = cur->buf + cur->pos, *end = cur->buf + cur->win;
+    int err;
 
     for (;;) {
-        if (!next_line(cur, &line))
-            return GH_ELIMIT;
-        if (line.len == 0)
-            return GH_OK;
+        if (p < end && (*p == '\r' || *p == '\n')) {
+            err = take_eol(&p, end); /* the empty line that ends the head */
+            break;
+        }
         if (f->count == f->capacity)
             return GH_ELIMIT;
         struct h1_header *h = &f->headers[f->count];
-        int err = parse_field_line(line, h);
+        err = parse_field_line(&p, end, h);
         if (err != GH_OK)
             return err;
         f->count++;
         note_field(f, h);
     }
+    if (err == GH_OK)
+        cur->pos = (size_t)(p - cur->buf);
+    return err;
 }
 
 static void

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // whoami: answers with the request as the server sees it and its auth record,
-// as JSON. It authenticates nobody: 401 challenges are the auth engine's job
-// (issue 4); without it every request shows "not authenticated".
+// as JSON: every field of the record (the seed's HTTP_REQUEST_AUTH_INFO). It
+// authenticates nobody: the server's auth engine has run before it, and on a
+// location without `auth` every request shows "not authenticated".
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include <gatehouse/http.h>
 #include <gatehouse/module.h>
+#include <gatehouse/sspi.h>
 
 static const char *
 auth_status_name(enum gh_auth_status s)
@@ -30,6 +32,49 @@ auth_type_name(enum gh_auth_type t)
     static const char *const names[] = {"none",      "Basic",    "Digest",  "NTLM",
                                         "Negotiate", "Kerberos", "CredSSP", "ClientCertificate"};
     return (unsigned)t < sizeof(names) / sizeof(names[0]) ? names[t] : "unknown";
+}
+
+/* The SECURITY_STATUS values an auth record can carry, by name. */
+static const char *
+sec_status_name(int32_t status)
+{
+    static const struct {
+        SECURITY_STATUS status;
+        const char *name;
+    } names[] = {
+        {SEC_E_OK, "SEC_E_OK"},
+        {SEC_E_INSUFFICIENT_MEMORY, "SEC_E_INSUFFICIENT_MEMORY"},
+        {SEC_E_INVALID_HANDLE, "SEC_E_INVALID_HANDLE"},
+        {SEC_E_UNSUPPORTED_FUNCTION, "SEC_E_UNSUPPORTED_FUNCTION"},
+        {SEC_E_TARGET_UNKNOWN, "SEC_E_TARGET_UNKNOWN"},
+        {SEC_E_INTERNAL_ERROR, "SEC_E_INTERNAL_ERROR"},
+        {SEC_E_SECPKG_NOT_FOUND, "SEC_E_SECPKG_NOT_FOUND"},
+        {SEC_E_INVALID_TOKEN, "SEC_E_INVALID_TOKEN"},
+        {SEC_E_LOGON_DENIED, "SEC_E_LOGON_DENIED"},
+        {SEC_E_UNKNOWN_CREDENTIALS, "SEC_E_UNKNOWN_CREDENTIALS"},
+        {SEC_E_NO_CREDENTIALS, "SEC_E_NO_CREDENTIALS"},
+        {SEC_E_MESSAGE_ALTERED, "SEC_E_MESSAGE_ALTERED"},
+        {SEC_E_OUT_OF_SEQUENCE, "SEC_E_OUT_OF_SEQUENCE"},
+        {SEC_E_NO_AUTHENTICATING_AUTHORITY, "SEC_E_NO_AUTHENTICATING_AUTHORITY"},
+        {SEC_E_CONTEXT_EXPIRED, "SEC_E_CONTEXT_EXPIRED"},
+        {SEC_E_INCOMPLETE_MESSAGE, "SEC_E_INCOMPLETE_MESSAGE"},
+        {SEC_E_WRONG_PRINCIPAL, "SEC_E_WRONG_PRINCIPAL"},
+        {SEC_E_TIME_SKEW, "SEC_E_TIME_SKEW"},
+        {SEC_E_ALGORITHM_MISMATCH, "SEC_E_ALGORITHM_MISMATCH"},
+        {SEC_E_WRONG_CREDENTIAL_HANDLE, "SEC_E_WRONG_CREDENTIAL_HANDLE"},
+        {SEC_E_BAD_BINDINGS, "SEC_E_BAD_BINDINGS"},
+        {SEC_E_DELEGATION_POLICY, "SEC_E_DELEGATION_POLICY"},
+        {SEC_E_POLICY_NLTM_ONLY, "SEC_E_POLICY_NLTM_ONLY"},
+        {SEC_E_NO_CONTEXT, "SEC_E_NO_CONTEXT"},
+        {SEC_E_MUTUAL_AUTH_FAILED, "SEC_E_MUTUAL_AUTH_FAILED"},
+        {SEC_E_INVALID_PARAMETER, "SEC_E_INVALID_PARAMETER"},
+        {SEC_E_NOT_SUPPORTED, "SEC_E_NOT_SUPPORTED"},
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (names[i].status == status)
+            return names[i].name;
+    }
+    return "unknown";
 }
 
 /* Credentials and session cookies never go back out, not even to their owner:
@@ -55,11 +100,17 @@ write_auth(struct gh_json *j, const struct gh_auth_record *a)
     gh_json_str(j, "status", auth_status_name(a->status));
     snprintf(hex, sizeof(hex), "0x%08x", (unsigned)a->sec_status);
     gh_json_str(j, "sec_status", hex);
+    gh_json_int(j, "sec_status_code", a->sec_status);
+    gh_json_str(j, "sec_status_name", sec_status_name(a->sec_status));
     gh_json_int(j, "flags", a->flags);
     gh_json_bool(j, "token_for_cached_cred", (a->flags & GH_AUTH_FLAG_TOKEN_FOR_CACHED_CRED) != 0);
     gh_json_str(j, "type", auth_type_name(a->type));
     gh_json_bool(j, "has_access_token", a->access_token != NULL);
     gh_json_int(j, "context_attributes", a->context_attributes);
+    snprintf(hex, sizeof(hex), "0x%08x", (unsigned)a->context_attributes);
+    gh_json_str(j, "context_attributes_hex", hex);
+    gh_json_bool(j, "mutual_auth", (a->context_attributes & ASC_RET_MUTUAL_AUTH) != 0);
+    gh_json_bool(j, "delegated", (a->context_attributes & ASC_RET_DELEGATE) != 0);
     gh_json_int(j, "packed_context_type", a->packed_context_type);
     gh_json_int(j, "packed_context_length", (int64_t)a->packed_context_len);
     gh_json_strn(j, "mutual_auth_data", a->mutual_auth_data, a->mutual_auth_data_len);

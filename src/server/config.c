@@ -36,6 +36,9 @@ struct interp {
     const struct conf_node *module_directives[256]; /* server-level, replayed per location */
     size_t module_directive_count;
     const struct conf_node *first_tls_listen;
+    const struct conf_node *auth_directives[64]; /* server-level auth*, replayed per location */
+    size_t auth_directive_count;
+    struct auth_engine *engine; /* borrowed from the server, or NULL */
 };
 
 static int fail(struct interp *in, const struct conf_node *n, const char *fmt, ...)
@@ -311,6 +314,132 @@ offer_to_modules(struct interp *in, const struct conf_node *n, void **module_con
     return fail(in, n, "unknown directive '%s'", n->name);
 }
 
+/* "auth" and "auth_*": the auth engine's directives (docs/auth.md). */
+static bool
+is_auth_directive(const char *name)
+{
+    return strcmp(name, "auth") == 0 || strncmp(name, "auth_", 5) == 0;
+}
+
+/* Directives whose argument is a path, resolved against the config's directory. */
+static bool
+is_auth_path_directive(const char *name)
+{
+    return strcmp(name, "auth_keytab") == 0 || strcmp(name, "auth_user_store") == 0 ||
+           strcmp(name, "auth_ccache_dir") == 0;
+}
+
+static int
+auth_engine_ensure(struct interp *in)
+{
+    struct config *cfg = in->cfg;
+
+    if (cfg->auth_engine != NULL)
+        return GH_OK;
+    if (in->engine != NULL) {
+        cfg->auth_engine = in->engine;
+        return GH_OK;
+    }
+    struct auth_engine_params p = {.backend = auth_backend_real()};
+    int rc = auth_engine_create(&p, &cfg->auth_engine);
+    if (rc == GH_OK)
+        cfg->owns_auth_engine = true;
+    return rc;
+}
+
+static int
+auth_apply(struct interp *in, struct auth_config *ac, const struct conf_node *d)
+{
+    char why[512] = "";
+    char *resolved = NULL;
+    const char *const *args = (const char *const *)d->args;
+    const char *one[1];
+
+    if (d->is_block)
+        return fail(in, d, "'%s' takes no block", d->name);
+    if (is_auth_path_directive(d->name) && d->arg_count == 1 && strchr(d->args[0], ':') == NULL) {
+        resolved = resolve_path(in, d->args[0]);
+        if (resolved == NULL)
+            return GH_ENOMEM;
+        if (resolved[0] != '/') {
+            /* A config named by a relative path: anchor at the working directory,
+             * so the record names an absolute ccache the token can remove. */
+            char cwd[4096];
+            char *abs = NULL;
+            if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&abs, "%s/%s", cwd, resolved) < 0) {
+                free(resolved);
+                return fail(in, d, "%s: cannot make %s absolute", d->name, d->args[0]);
+            }
+            free(resolved);
+            resolved = abs;
+        }
+        one[0] = resolved;
+        args = one;
+    }
+    int rc = auth_config_directive(ac, d->name, args, d->arg_count, why, sizeof(why));
+    free(resolved);
+    if (rc == GH_ENOMEM)
+        return rc;
+    if (rc != GH_OK)
+        return fail(in, d, "%s", why[0] != '\0' ? why : gh_strerror(rc));
+    return GH_OK;
+}
+
+/* The location's auth config: server-level auth directives first (inherited),
+ * then the location's own, which override them; auth_require rules are not
+ * merged: a location with its own auth_require drops the server-level ones.
+ * A location without an `auth` scheme list gets no auth config. */
+static int
+location_auth(struct interp *in, const struct conf_node *n, const char *prefix,
+              struct config_location *loc)
+{
+    struct auth_config *ac = NULL;
+    bool has_own_require = false;
+    size_t own = 0;
+    char why[512] = "";
+    int rc;
+
+    for (size_t i = 0; n != NULL && i < n->child_count; i++) {
+        if (!is_auth_directive(n->children[i].name))
+            continue;
+        own++;
+        has_own_require |= strcmp(n->children[i].name, "auth_require") == 0;
+    }
+    if (own == 0 && in->auth_directive_count == 0)
+        return GH_OK;
+    rc = auth_engine_ensure(in);
+    if (rc == GH_OK)
+        rc = auth_config_create(in->cfg->auth_engine, &ac);
+    if (rc != GH_OK)
+        return rc;
+    for (size_t i = 0; rc == GH_OK && i < in->auth_directive_count; i++) {
+        const struct conf_node *d = in->auth_directives[i];
+        if (has_own_require && strcmp(d->name, "auth_require") == 0)
+            continue;
+        rc = auth_apply(in, ac, d);
+    }
+    for (size_t i = 0; rc == GH_OK && n != NULL && i < n->child_count; i++) {
+        if (is_auth_directive(n->children[i].name))
+            rc = auth_apply(in, ac, &n->children[i]);
+    }
+    if (rc == GH_OK && ac->scheme_count > 0) {
+        rc = auth_config_activate(ac, why, sizeof(why));
+        if (rc == GH_ENOMEM)
+            goto cleanup;
+        if (rc != GH_OK && n == NULL)
+            rc = fail(in, NULL, "%s: default location /: %s", in->cfg->path, why);
+        else if (rc != GH_OK)
+            rc = fail(in, n, "location %s: %s", prefix, why);
+        if (rc == GH_OK) {
+            loc->auth = ac;
+            ac = NULL;
+        }
+    }
+cleanup:
+    auth_config_destroy(ac);
+    return rc;
+}
+
 static int
 location_build(struct interp *in, const struct conf_node *n, const char *prefix,
                struct config_location *loc)
@@ -359,12 +488,17 @@ location_build(struct interp *in, const struct conf_node *n, const char *prefix,
             loc->handler = idx;
         } else if (strcmp(c->name, "location") == 0) {
             return fail(in, c, "locations do not nest");
+        } else if (is_auth_directive(c->name)) {
+            continue; /* location_auth() takes them */
         } else {
             rc = offer_to_modules(in, c, loc->module_configs);
             if (rc != GH_OK)
                 return rc;
         }
     }
+    rc = location_auth(in, n, prefix, loc);
+    if (rc != GH_OK)
+        return rc;
     for (size_t i = 0; i < cfg->module_count; i++) {
         const struct gh_module *m = cfg->modules[i].module;
         if (m->config_check == NULL)
@@ -517,6 +651,28 @@ server_directive(struct interp *in, const struct conf_node *n)
         cfg->keepalive_requests = (uint32_t)v;
     } else if (strcmp(n->name, "handler") == 0) {
         return fail(in, n, "'handler' belongs in a location block");
+    } else if (strcmp(n->name, "auth_audit_log") == 0) {
+        rc = want_args(in, n, 1, 1);
+        if (rc != GH_OK)
+            return rc;
+        free(cfg->auth_audit_log_path);
+        cfg->auth_audit_log_path =
+            strcmp(n->args[0], "-") == 0 ? NULL : resolve_path(in, n->args[0]);
+        if (strcmp(n->args[0], "-") != 0 && cfg->auth_audit_log_path == NULL)
+            return GH_ENOMEM;
+    } else if (strcmp(n->name, "auth_digest_nonce_lifetime") == 0) {
+        rc = arg_duration(in, n, &cfg->auth_digest_nonce_ms);
+        if (rc == GH_OK && cfg->auth_digest_nonce_ms < 1000)
+            return fail(in, n, "auth_digest_nonce_lifetime: at least 1s");
+    } else if (strcmp(n->name, "auth_discard_body") == 0) {
+        rc = arg_uint(in, n, 0, 1ull << 30, &v);
+        cfg->auth_discard_bytes = v;
+    } else if (is_auth_directive(n->name)) {
+        /* Inherited by every location (location_auth). */
+        if (in->auth_directive_count >= sizeof(in->auth_directives) / sizeof(void *))
+            return fail(in, n, "too many auth directives at server level");
+        in->auth_directives[in->auth_directive_count++] = n;
+        return GH_OK;
     } else {
         /* Not the core's: a module directive, replayed into every location. */
         if (in->module_directive_count >= sizeof(in->module_directives) / sizeof(void *))
@@ -558,6 +714,7 @@ config_defaults(struct config *cfg)
     cfg->shutdown_timeout_ms = 10000;
     cfg->keepalive_requests = 10000;
     cfg->log_level = LOG_INFO;
+    cfg->auth_discard_bytes = 64 * 1024;
 }
 
 static int
@@ -699,8 +856,12 @@ config_destroy(struct config *cfg)
         }
         free(loc->module_configs);
         free(loc->prefix);
+        auth_config_destroy(loc->auth);
     }
     free(cfg->locations);
+    if (cfg->owns_auth_engine)
+        auth_engine_destroy(cfg->auth_engine);
+    free(cfg->auth_audit_log_path);
     for (size_t i = cfg->module_count; i-- > 0;) {
         if (cfg->modules[i].is_inited && cfg->modules[i].module->fini != NULL)
             cfg->modules[i].module->fini();
@@ -723,10 +884,10 @@ config_destroy(struct config *cfg)
 }
 
 static int
-config_from_doc(const char *path, const struct conf_doc *doc, struct config **config_out, char *err,
-                size_t err_len)
+config_from_doc(const char *path, struct auth_engine *engine, const struct conf_doc *doc,
+                struct config **config_out, char *err, size_t err_len)
 {
-    struct interp in = {.err = err, .err_len = err_len, .tickets = true};
+    struct interp in = {.err = err, .err_len = err_len, .tickets = true, .engine = engine};
     char *dir = NULL;
     int rc;
 
@@ -758,6 +919,13 @@ config_from_doc(const char *path, const struct conf_doc *doc, struct config **co
 int
 config_load(const char *path, struct config **config_out, char *err, size_t err_len)
 {
+    return config_load_engine(path, NULL, config_out, err, err_len);
+}
+
+int
+config_load_engine(const char *path, struct auth_engine *engine, struct config **config_out,
+                   char *err, size_t err_len)
+{
     struct conf_doc *doc = NULL;
     int rc;
 
@@ -767,7 +935,7 @@ config_load(const char *path, struct config **config_out, char *err, size_t err_
     rc = conf_load_file(path, &doc, err, err_len);
     if (rc != GH_OK)
         return rc;
-    rc = config_from_doc(path, doc, config_out, err, err_len);
+    rc = config_from_doc(path, engine, doc, config_out, err, err_len);
     conf_doc_destroy(doc);
     return rc;
 }
@@ -785,7 +953,7 @@ config_load_text(const char *name, const char *text, size_t len, struct config *
     rc = conf_parse(name, text, len, &doc, err, err_len);
     if (rc != GH_OK)
         return rc;
-    rc = config_from_doc(name, doc, config_out, err, err_len);
+    rc = config_from_doc(name, NULL, doc, config_out, err, err_len);
     conf_doc_destroy(doc);
     return rc;
 }

@@ -183,6 +183,9 @@ conn_free(struct conn *c)
             s->release(s->ctx);
         free(s);
     }
+    /* A handshake in progress or an identity persisted on the connection dies
+     * with it (and returns its per-address slot). */
+    auth_conn_destroy(c->auth);
     in_release(c);
     buf_free(&c->out);
     config_unref(c->config);

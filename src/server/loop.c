@@ -66,6 +66,48 @@ worker_post(struct worker *w, struct task *t)
     }
 }
 
+/* Unlinks t from w's posted queue if it is still there. Objects that embed a
+ * task call this before they are freed or recycled, so a task posted from
+ * another thread never runs on freed memory. */
+void
+worker_cancel(struct worker *w, struct task *t)
+{
+    struct task *prev = NULL;
+
+    pthread_mutex_lock(&w->lock);
+    for (struct task *cur = w->posted_head; cur != NULL; prev = cur, cur = cur->next) {
+        if (cur != t)
+            continue;
+        if (prev != NULL)
+            prev->next = cur->next;
+        else
+            w->posted_head = cur->next;
+        if (w->posted_tail == cur)
+            w->posted_tail = prev;
+        break;
+    }
+    pthread_mutex_unlock(&w->lock);
+}
+
+/* Called once the worker's thread has ended: tasks still queued (a pool job
+ * that finished after its worker stopped) are released, never run. */
+void
+worker_discard_posted(struct worker *w)
+{
+    struct task *t;
+
+    pthread_mutex_lock(&w->lock);
+    t = w->posted_head;
+    w->posted_head = w->posted_tail = NULL;
+    pthread_mutex_unlock(&w->lock);
+    while (t != NULL) {
+        struct task *next = t->next;
+        if (t->discard != NULL)
+            t->discard(t);
+        t = next;
+    }
+}
+
 static void
 run_posted(struct worker *w)
 {
@@ -230,7 +272,9 @@ begin_stop(struct worker *w)
 static bool
 finished(struct worker *w)
 {
-    if (w->conn_count == 0)
+    /* A pool job's completion must run on this loop: wait for it even when its
+     * connection has gone (it owns module state such as a proxy exchange). */
+    if (w->conn_count == 0 && w->jobs_in_flight == 0)
         return true;
     if (w->now_ms < w->stop_deadline_ms)
         return false;
@@ -244,7 +288,8 @@ finished(struct worker *w)
         }
     }
     /* Pending requests keep their connection object until they resume. */
-    return w->conn_count == 0 || w->now_ms >= w->stop_deadline_ms + 1000;
+    return (w->conn_count == 0 && w->jobs_in_flight == 0) ||
+           w->now_ms >= w->stop_deadline_ms + 1000;
 }
 
 void *

@@ -94,6 +94,23 @@ pipeline_run(struct gh_request *req)
             req->stage = NOTIFY_SEND_RESPONSE;
             req->hook_pos = 0;
         }
+        if (req->stage == NOTIFY_AUTHENTICATE && req->hook_pos == 0 &&
+            (req->auth_state != REQ_AUTH_DONE || req->auth_answered)) {
+            /* The server authenticates before the modules' hooks see the request. */
+            enum gh_rq_status ars = server_auth_run(req);
+            if (ars == GH_RQ_PENDING) {
+                req->is_pending = true;
+                break;
+            }
+            if (ars == GH_RQ_FINISH) {
+                apply_status(req, GH_RQ_FINISH);
+                continue;
+            }
+        }
+        if (req->stage == NOTIFY_SEND_RESPONSE && req->hook_pos == 0 && !req->send_prepared) {
+            req->send_prepared = true;
+            server_auth_before_send(req);
+        }
         int idx = req->hook_pos == SIZE_MAX ? -1 : hook_module(req, req->stage, req->hook_pos);
         if (idx < 0) {
             if (req->stage == NOTIFY_EXECUTE && req->status == 0 && req->body_form == BODY_NONE)

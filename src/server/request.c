@@ -155,6 +155,11 @@ request_finish(struct gh_request *req)
             req->slots[i].release(req->slots[i].ctx);
     }
     response_release(req);
+    server_auth_request_end(req); /* after on_end_request: modules dup the token there */
+    /* After response_release no module may wake the stream any more; a wake
+     * it queued before must not run on this request once it is recycled. */
+    if (atomic_exchange(&req->wake_queued, false))
+        worker_cancel(w, &req->wake_task);
     req->config = NULL;
     arena_reset(req->arena);
     if (req->body.cap > 65536)
@@ -283,7 +288,7 @@ gh_request_body_length(const gh_request *req)
 const struct gh_auth_record *
 gh_request_auth(const gh_request *req)
 {
-    return &req->auth;
+    return &req->auth.record.pub;
 }
 
 const char *
@@ -563,8 +568,15 @@ job_done(struct task *t)
 {
     struct pool_job *job = (struct pool_job *)t;
 
+    job->worker->jobs_in_flight--;
     job->done(job->req, job->arg);
     free(job);
+}
+
+static void
+job_discard(struct task *t)
+{
+    free((struct pool_job *)t);
 }
 
 int
@@ -576,15 +588,19 @@ gh_request_run_blocking(gh_request *req, void (*work)(void *arg),
     if (job == NULL)
         return GH_ENOMEM;
     job->task.run = job_done;
+    job->task.discard = job_discard;
     job->req = req;
     job->worker = req->worker;
     job->work = work;
     job->done = done;
     job->arg = arg;
     int rc = pool_submit(req->worker->server->pool, job);
-    if (rc != GH_OK)
+    if (rc != GH_OK) {
         free(job);
-    return rc;
+        return rc;
+    }
+    req->worker->jobs_in_flight++;
+    return GH_OK;
 }
 
 void
@@ -694,9 +710,15 @@ access_log_write(struct gh_request *req)
 
     if (req->config->access_log == NULL)
         return;
-    user = req->auth.status == GH_AUTH_SUCCESS && req->auth.user_name != NULL ? req->auth.user_name
-                                                                              : "-";
+    const struct gh_auth_record *auth = &req->auth.record.pub;
+    user = auth->status == GH_AUTH_SUCCESS && auth->user_name != NULL ? auth->user_name : "-";
+    /* So is the user name (Basic and Digest users are what the client typed). */
+    char user_text[256];
+    size_t u = 0;
+    for (const char *p = user; *p != '\0' && u < sizeof(user_text) - 1; p++)
+        user_text[u++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p;
+    user_text[u] = '\0';
     access_log_line(req->worker, req->config, gh_request_peer_text(req), req->method, req->target,
                     req->minor_version, req->status, req->bytes_sent,
-                    req->worker->now_ms - req->start_ms, user, req->start_time.tv_sec);
+                    req->worker->now_ms - req->start_ms, user_text, req->start_time.tv_sec);
 }

@@ -145,16 +145,37 @@ gh_server_create(const char *config_path, gh_server **server_out, char *err, siz
     int rc;
 
     *server_out = NULL;
-    rc = config_load(config_path, &cfg, err, err_len);
+    struct auth_engine *engine = NULL;
+    struct auth_engine_params ap = {.backend = auth_backend_real()};
+    rc = auth_engine_create(&ap, &engine);
     if (rc != GH_OK)
         return rc;
+    rc = config_load_engine(config_path, engine, &cfg, err, err_len);
+    if (rc != GH_OK) {
+        auth_engine_destroy(engine);
+        return rc;
+    }
     s = calloc(1, sizeof(*s));
     if (s == NULL) {
         config_unref(cfg);
+        auth_engine_destroy(engine);
         return GH_ENOMEM;
     }
     pthread_mutex_init(&s->lock, NULL);
     s->config = cfg;
+    s->auth_engine = engine;
+    /* The audit log is the server's: the engine borrows it for its whole life,
+     * so it is opened once and a reload cannot move it. */
+    if (cfg->auth_audit_log_path != NULL) {
+        rc = log_create(cfg->auth_audit_log_path, LOG_DEBUG, &s->audit_log);
+        if (rc != GH_OK) {
+            snprintf(err, err_len, "cannot open audit log %s: %s", cfg->auth_audit_log_path,
+                     strerror(errno));
+            goto fail;
+        }
+        auth_engine_set_audit_log(engine, s->audit_log);
+    }
+    auth_engine_set_digest_lifetime(engine, cfg->auth_digest_nonce_ms / 1000);
     s->control_fd = -1;
     s->config_path = strdup(config_path);
     s->control_fd = eventfd(0, EFD_CLOEXEC);
@@ -200,6 +221,12 @@ fail:
     return rc;
 }
 
+static bool
+same_path(const char *a, const char *b)
+{
+    return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void
 do_reload(struct gh_server *s)
 {
@@ -207,10 +234,12 @@ do_reload(struct gh_server *s)
     struct config *cfg = NULL;
     char err[1024];
 
-    int rc = config_load(s->config_path, &cfg, err, sizeof(err));
+    int rc = config_load_engine(s->config_path, s->auth_engine, &cfg, err, sizeof(err));
     if (rc == GH_OK && cfg->worker_count != s->worker_count)
         log_msg(old->error_log, LOG_WARN,
                 "reload: worker_threads changes only at restart (keeping %u)", s->worker_count);
+    if (rc == GH_OK && !same_path(cfg->auth_audit_log_path, old->auth_audit_log_path))
+        log_msg(old->error_log, LOG_WARN, "reload: auth_audit_log changes only at restart");
     if (rc == GH_OK) {
         pthread_mutex_lock(&s->lock);
         rc = listeners_apply(s, cfg, err, sizeof(err));
@@ -307,6 +336,7 @@ gh_server_destroy(gh_server *s)
     pool_destroy(s->pool);
     for (unsigned i = 0; s->workers != NULL && i < s->worker_count; i++) {
         struct worker *w = &s->workers[i];
+        worker_discard_posted(w);
         /* Connections left by a forced stop (a module that never resumed). */
         while (w->conns != NULL) {
             struct conn *c = w->conns;
@@ -342,6 +372,9 @@ gh_server_destroy(gh_server *s)
     if (s->control_fd >= 0)
         close(s->control_fd);
     config_unref(s->config);
+    /* Every connection and config is gone: nothing borrows the engine now. */
+    auth_engine_destroy(s->auth_engine);
+    log_destroy(s->audit_log);
     free(s->config_path);
     pthread_mutex_destroy(&s->lock);
     free(s);

@@ -25,6 +25,7 @@
 #include <gatehouse/http.h>
 #include <gatehouse/module.h>
 
+#include "auth/engine.h"
 #include "base/arena.h"
 #include "base/buf.h"
 #include "base/log.h"
@@ -62,8 +63,9 @@ struct config_module {
 struct config_location {
     char *prefix; /* "/api/" */
     size_t prefix_len;
-    int handler;           /* index into config.modules, or -1 (404) */
-    void **module_configs; /* module_count entries, owned through config_destroy */
+    int handler;              /* index into config.modules, or -1 (404) */
+    void **module_configs;    /* module_count entries, owned through config_destroy */
+    struct auth_config *auth; /* owned; NULL when the location authenticates nobody */
 };
 
 struct config {
@@ -95,6 +97,14 @@ struct config {
     size_t module_count;
     struct config_location *locations; /* longest prefix first */
     size_t location_count;
+    /* Authentication (src/auth). The engine is the server's (one per process, so
+     * Digest nonces and backoff survive reloads); a config loaded without a
+     * server (serve --check, tests) makes and owns a private one. */
+    struct auth_engine *auth_engine;
+    bool owns_auth_engine;
+    char *auth_audit_log_path;     /* auth_audit_log; NULL: the error log's stream */
+    uint64_t auth_discard_bytes;   /* body bytes read and dropped after an auth answer */
+    uint32_t auth_digest_nonce_ms; /* auth_digest_nonce_lifetime; 0: the engine's default */
     /* Per notification, the module indices subscribed to it, in load order. */
     uint8_t *hooks[NOTIFY_COUNT];
     size_t hook_count[NOTIFY_COUNT];
@@ -103,6 +113,9 @@ struct config {
 /* Reads and interprets a configuration file, loading modules, TLS certificates and
  * opening logs. GH_OK, or a failure with "file:line: reason" in err. */
 int config_load(const char *path, struct config **config_out, char *err, size_t err_len);
+/* The same with the server's auth engine (borrowed; outlives the config). */
+int config_load_engine(const char *path, struct auth_engine *engine, struct config **config_out,
+                       char *err, size_t err_len);
 /* Same from text (tests): name is used in messages. */
 int config_load_text(const char *name, const char *text, size_t len, struct config **config_out,
                      char *err, size_t err_len);
@@ -135,10 +148,12 @@ enum ev_kind {
     EV_WAKE = 3,
 };
 
-/* A task posted to a worker from any thread. */
+/* A task posted to a worker from any thread. discard (may be NULL) releases a
+ * task that will never run because its worker has stopped. */
 struct task {
     struct task *next;
     void (*run)(struct task *t);
+    void (*discard)(struct task *t);
 };
 
 struct listener {
@@ -176,6 +191,7 @@ struct worker {
     size_t heap_cap;
     struct conn *conns; /* every open connection (doubly linked) */
     size_t conn_count;
+    size_t jobs_in_flight; /* blocking-pool jobs whose completion has not run */
     struct gh_request *free_requests;
     size_t free_request_count;
     uint8_t *free_bufs[64]; /* spare input buffers of free_buf_bytes */
@@ -203,7 +219,9 @@ struct gh_server {
     atomic_bool stop_requested;
     atomic_bool reload_requested;
     atomic_uint live_workers;
-    atomic_uint config_gen; /* bumped by every successful reload */
+    atomic_uint config_gen;          /* bumped by every successful reload */
+    struct auth_engine *auth_engine; /* owned; destroyed after every config and conn */
+    struct log *audit_log;           /* owned; the first config's auth_audit_log */
 };
 
 /* The current configuration with a reference the caller releases. */
@@ -211,6 +229,8 @@ struct config *server_config_get(struct gh_server *s);
 
 /* Posts t to w (any thread) and wakes its loop. */
 void worker_post(struct worker *w, struct task *t);
+void worker_cancel(struct worker *w, struct task *t);
+void worker_discard_posted(struct worker *w);
 void worker_timer_set(struct worker *w, struct conn *c, uint64_t deadline_ms);
 void worker_timer_remove(struct worker *w, struct conn *c);
 void *worker_main(void *arg);
@@ -298,7 +318,8 @@ struct conn {
     SSL *ssl;
     struct gh_request *req;
     struct conn_slot *slots;
-    uint64_t deadline_ms; /* 0: none */
+    struct auth_conn *auth; /* owned; made by the first request that authenticates */
+    uint64_t deadline_ms;   /* 0: none */
     uint64_t heap_key;
     size_t heap_idx; /* SIZE_MAX when not in the heap */
     struct conn *prev;
@@ -401,7 +422,10 @@ struct gh_request {
     bool body_error_answered; /* the error response replaced the module's */
     bool wants_body;          /* a hook pended on gh_request_body_read */
     /* auth and TLS */
-    struct gh_auth_record auth;
+    struct auth_decision auth; /* auth.record.pub is gh_request_auth() */
+    uint8_t auth_state;        /* enum req_auth_state */
+    bool auth_answered;        /* the response is the engine's (401/403/400/429) */
+    bool send_prepared;        /* server_auth_before_send ran */
     struct gh_tls_info tls_info;
     bool has_tls_info;
     struct sockaddr_storage local;
@@ -442,6 +466,23 @@ struct gh_request {
     bool response_done; /* everything queued in conn->out or sent */
     uint64_t bytes_sent;
 };
+
+enum req_auth_state {
+    REQ_AUTH_TODO = 0, /* the engine has not run for this request */
+    REQ_AUTH_BLOCKED,  /* the engine runs on the blocking pool */
+    REQ_AUTH_DONE,
+};
+
+/* Runs the auth engine for req at the start of the authenticate stage:
+ * GH_RQ_CONTINUE (go on with the modules' hooks), GH_RQ_FINISH (the engine
+ * answered: 401/403/400/429/500) or GH_RQ_PENDING (running on the pool; the
+ * request resumes re-entering the stage). server_auth.c */
+enum gh_rq_status server_auth_run(struct gh_request *req);
+/* Before the response head: an application 401 on an authenticated location
+ * gets the location's challenges (auth_engine_challenge). */
+void server_auth_before_send(struct gh_request *req);
+/* At the end of the request: releases the record (and its token reference). */
+void server_auth_request_end(struct gh_request *req);
 
 /* Starts a request from a parsed head (copies it). GH_OK, GH_ENOMEM. */
 int request_start(struct conn *c, const struct h1_request *h, struct gh_request **req_out);

@@ -340,8 +340,8 @@ static void
 test_byte_at_a_time(void)
 {
     static const char *const inputs[] = {
-        "POST /upload?x=1 HTTP/1.1\r\nHost: h:80\r\nContent-Length: 12\r\nExpect: "
-        "100-continue\r\nConnection: close\r\n\r\n",
+        ("POST /upload?x=1 HTTP/1.1\r\nHost: h:80\r\nContent-Length: 12\r\nExpect: "
+         "100-continue\r\nConnection: close\r\n\r\n"),
         "\r\n\r\nGET / HTTP/1.0\nConnection: keep-alive\n\n",
         "GET / HTTP/1.1\r\nHost: h\r\nA: b\r\n c\r\n\r\n", /* ends in 400 */
         "GET / HTTP/2.0\r\nHost: h\r\n\r\n",               /* ends in 505 */

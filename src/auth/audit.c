@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// Audit lines. Built in a bounded buffer and written with one log_raw call so
+// lines from worker threads never interleave.
+#include "auth/audit.h"
+
+#include <string.h>
+
+#include <gatehouse/error.h>
+
+static bool
+is_plain(const char *s)
+{
+    if (*s == 0)
+        return false;
+    for (; *s != 0; s++) {
+        char c = *s;
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  strchr("@._:/+-", c) != NULL;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+static int
+field(struct buf *out, const char *key, const char *value)
+{
+    int err = buf_printf(out, " %s=", key);
+
+    if (err != GH_OK)
+        return err;
+    if (value == NULL)
+        return buf_append_str(out, "-");
+    if (is_plain(value))
+        return buf_append_str(out, value);
+    err = buf_append(out, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)value; err == GH_OK && *p != 0; p++) {
+        if (*p == '"' || *p == '\\')
+            err = buf_printf(out, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7F)
+            err = buf_printf(out, "\\x%02x", *p);
+        else
+            err = buf_append(out, p, 1);
+    }
+    if (err == GH_OK)
+        err = buf_append(out, "\"", 1);
+    return err;
+}
+
+int
+audit_format(struct buf *out, const struct auth_audit_event *ev)
+{
+    struct tm tm;
+    char when[32];
+    int err;
+
+    gmtime_r(&ev->time, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    err = buf_printf(out, "time=%s event=auth", when);
+    if (err == GH_OK)
+        err = field(out, "peer", ev->peer);
+    if (err == GH_OK)
+        err = field(out, "scheme", ev->scheme);
+    if (err == GH_OK)
+        err = field(out, "package", ev->package);
+    if (err == GH_OK)
+        err = field(out, "principal", ev->principal);
+    if (err == GH_OK)
+        err = field(out, "result", ev->result);
+    if (err == GH_OK)
+        err = buf_printf(out, " sec_status=0x%08x", (unsigned)(uint32_t)ev->sec_status);
+    if (err == GH_OK)
+        err = field(out, "persisted", ev->is_persisted ? "yes" : "no");
+    if (err == GH_OK)
+        err = field(out, "cached", ev->is_cached ? "yes" : "no");
+    if (err == GH_OK)
+        err = field(out, "cb", ev->cb);
+    if (err == GH_OK)
+        err = field(out, "delegation", ev->is_delegated ? "yes" : "no");
+    if (err == GH_OK)
+        err = field(out, "reason", ev->reason);
+    if (err == GH_OK)
+        err = buf_append(out, "\n", 1);
+    return err;
+}
+
+void
+audit_emit(struct log *log, const struct auth_audit_event *ev)
+{
+    struct buf b;
+
+    buf_init(&b, 4096);
+    if (audit_format(&b, ev) == GH_OK)
+        log_raw(log, (const char *)b.data, b.len);
+    buf_free(&b);
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+// Authorization rules. Names compare case-insensitively because the directory
+// services behind the schemes do (Windows account names; the built-in store).
+#include "auth/authz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gatehouse/error.h>
+
+int
+authz_rules_add(struct authz_rules *rs, enum authz_rule_kind kind, const char *const *names,
+                size_t name_count)
+{
+    struct authz_rule rule = {.kind = kind};
+    struct authz_rule *grown;
+
+    if (name_count > 0) {
+        rule.names = calloc(name_count, sizeof(*rule.names));
+        if (rule.names == NULL)
+            return GH_ENOMEM;
+    }
+    for (size_t i = 0; i < name_count; i++) {
+        rule.names[i] = strdup(names[i]);
+        if (rule.names[i] == NULL)
+            goto err_free;
+        rule.name_count++;
+    }
+    grown = realloc(rs->rules, (rs->rule_count + 1) * sizeof(*grown));
+    if (grown == NULL)
+        goto err_free;
+    rs->rules = grown;
+    rs->rules[rs->rule_count++] = rule;
+    return GH_OK;
+err_free:
+    for (size_t i = 0; i < rule.name_count; i++)
+        free(rule.names[i]);
+    free(rule.names);
+    return GH_ENOMEM;
+}
+
+void
+authz_rules_free(struct authz_rules *rs)
+{
+    for (size_t r = 0; r < rs->rule_count; r++) {
+        for (size_t i = 0; i < rs->rules[r].name_count; i++)
+            free(rs->rules[r].names[i]);
+        free(rs->rules[r].names);
+    }
+    free(rs->rules);
+    rs->rules = NULL;
+    rs->rule_count = 0;
+}
+
+static bool
+user_matches(const char *want, const struct gh_auth_record *rec)
+{
+    char qualified[512];
+
+    if (rec->user_name != NULL && strcasecmp(want, rec->user_name) == 0)
+        return true;
+    if (rec->principal != NULL && strcasecmp(want, rec->principal) == 0)
+        return true;
+    if (rec->user_name != NULL && rec->domain != NULL &&
+        snprintf(qualified, sizeof(qualified), "%s\\%s", rec->domain, rec->user_name) <
+            (int)sizeof(qualified) &&
+        strcasecmp(want, qualified) == 0)
+        return true;
+    return false;
+}
+
+static bool
+group_matches(const char *want, const struct gh_auth_record *rec)
+{
+    for (size_t i = 0; i < rec->group_count; i++) {
+        if (rec->groups[i] != NULL && strcasecmp(want, rec->groups[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool
+authz_allows(const struct authz_rules *rs, const struct gh_auth_record *rec)
+{
+    if (rec->status != GH_AUTH_SUCCESS)
+        return false;
+    if (rs->rule_count == 0)
+        return true;
+    for (size_t r = 0; r < rs->rule_count; r++) {
+        const struct authz_rule *rule = &rs->rules[r];
+        if (rule->kind == AUTHZ_RULE_VALID_USER)
+            return true;
+        for (size_t i = 0; i < rule->name_count; i++) {
+            if (rule->kind == AUTHZ_RULE_USER && user_matches(rule->names[i], rec))
+                return true;
+            if (rule->kind == AUTHZ_RULE_GROUP && group_matches(rule->names[i], rec))
+                return true;
+        }
+    }
+    return false;
+}

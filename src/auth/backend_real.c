@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+// The real backend: the SSPI function table of the security library, the
+// built-in user store and gh_token. Kept in its own object file so that
+// programs that never call auth_backend_real() (unit tests with fakes) do not
+// pull in the security library.
+#include <pthread.h>
+#include <string.h>
+
+#include <gatehouse/error.h>
+
+#include "auth/backend.h"
+#include "sspi/store/userstore.h"
+
+static int
+store_open(const char *path, void **db_out, char *err, size_t err_len)
+{
+    struct userstore *store = NULL;
+    int rc = userstore_open(path, &store, err, err_len);
+
+    if (rc != GH_OK)
+        return rc;
+    *db_out = store;
+    return GH_OK;
+}
+
+static void
+store_close(void *db)
+{
+    userstore_destroy(db);
+}
+
+static int
+store_verify(void *db, const char *user, const char *password, size_t password_len)
+{
+    return userstore_verify_password(db, user, password, password_len);
+}
+
+static int
+store_ha1(void *db, const char *user, const char *realm, const char *algorithm, char hex_out[129])
+{
+    if (strcmp(algorithm, "MD5") != 0 && strcmp(algorithm, "SHA-256") != 0)
+        return GH_EUNSUPPORTED; /* the store keeps MD5 and SHA-256 HA1 only */
+    return userstore_digest_ha1(db, user, realm, algorithm, hex_out);
+}
+
+static int
+store_groups(void *db, const char *user, const char *const **groups_out, size_t *count_out)
+{
+    return userstore_groups(db, user, groups_out, count_out);
+}
+
+static const char *
+store_canonical(void *db, const char *user)
+{
+    return userstore_canonical_name(db, user);
+}
+
+static const struct auth_userdb_ops userstore_ops = {
+    .open = store_open,
+    .close = store_close,
+    .verify_password = store_verify,
+    .digest_ha1 = store_ha1,
+    .find_userhash = NULL, /* TODO(#4): needs a userstore lookup by H(user:realm) */
+    .groups = store_groups,
+    .canonical_name = store_canonical,
+};
+
+static const struct auth_token_ops token_ops = {
+    .dup = gh_token_dup,
+    .close = gh_token_close,
+    .user = gh_token_user,
+    .domain = gh_token_domain,
+    .principal = gh_token_principal,
+    .package = gh_token_package,
+    .group_count = gh_token_group_count,
+    .group = gh_token_group,
+    .delegated_ccache = gh_token_delegated_ccache,
+    .create = NULL, /* TODO(#4): needs a token constructor from the security library */
+};
+
+static struct auth_backend real_backend = {
+    .userdb = &userstore_ops,
+    .token = &token_ops,
+};
+static pthread_once_t real_once = PTHREAD_ONCE_INIT;
+
+static void
+real_init(void)
+{
+    real_backend.sspi = InitSecurityInterfaceA();
+}
+
+const struct auth_backend *
+auth_backend_real(void)
+{
+    pthread_once(&real_once, real_init);
+    return &real_backend;
+}

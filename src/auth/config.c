@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+// Per-location auth configuration: directives (docs/auth.md) and activation
+// (user store, inbound SSPI credentials). Kept apart from the runtime code.
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gatehouse/error.h>
+
+#include "auth/basic_krb5.h"
+#include "auth/engine.h"
+#include "auth/engine_private.h"
+#include "server/conf_parse.h"
+
+#define DEFAULT_MAX_TOKEN_BYTES      (64 * 1024)
+#define DEFAULT_HANDSHAKE_TIMEOUT_MS 30000
+#define MIN_TOKEN_BYTES              1024
+#define MAX_TOKEN_BYTES              (1024 * 1024)
+
+static int errf(char *err, size_t err_len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+errf(char *err, size_t err_len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err != NULL && err_len > 0) {
+        va_start(ap, fmt);
+        vsnprintf(err, err_len, fmt, ap);
+        va_end(ap);
+    }
+    return GH_EINVAL;
+}
+
+int
+auth_config_create(struct auth_engine *engine, struct auth_config **cfg_out)
+{
+    static atomic_uint_fast64_t next_id = 1;
+    struct auth_config *cfg = calloc(1, sizeof(*cfg));
+
+    *cfg_out = NULL;
+    if (cfg == NULL)
+        return GH_ENOMEM;
+    cfg->engine = engine;
+    cfg->id = atomic_fetch_add(&next_id, 1);
+    cfg->realm = strdup("gatehouse");
+    if (cfg->realm == NULL) {
+        free(cfg);
+        return GH_ENOMEM;
+    }
+    cfg->persist_kerberos = true; /* IIS's authPersistNonNTLM default */
+    cfg->max_token_bytes = DEFAULT_MAX_TOKEN_BYTES;
+    cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    for (size_t i = 0; i < AUTH_SSPI_SCHEMES; i++)
+        SecInvalidateHandle(&cfg->creds[i]);
+    *cfg_out = cfg;
+    return GH_OK;
+}
+
+void
+auth_config_destroy(struct auth_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    const struct auth_backend *backend = cfg->engine != NULL ? cfg->engine->backend : NULL;
+    for (size_t i = 0; i < AUTH_SSPI_SCHEMES; i++) {
+        if (cfg->has_creds[i] && backend != NULL && backend->sspi != NULL)
+            backend->sspi->FreeCredentialsHandle(&cfg->creds[i]);
+    }
+    basic_krb5_destroy(cfg->basic_krb5);
+    if (cfg->userdb != NULL && backend != NULL)
+        backend->userdb->close(cfg->userdb);
+    authz_rules_free(&cfg->rules);
+    for (size_t i = 0; i < cfg->service_name_count; i++)
+        free(cfg->service_names[i]);
+    free(cfg->service_names);
+    free(cfg->realm);
+    free(cfg->keytab);
+    free(cfg->user_store_path);
+    free(cfg->ccache_dir);
+    free(cfg->nb_domain);
+    free(cfg->nb_computer);
+    free(cfg);
+}
+
+static int
+parse_bool(const char *name, const char *const *args, size_t n, bool *out, char *err,
+           size_t err_len)
+{
+    if (n != 1)
+        return errf(err, err_len, "%s takes one argument: on or off", name);
+    if (strcmp(args[0], "on") == 0)
+        *out = true;
+    else if (strcmp(args[0], "off") == 0)
+        *out = false;
+    else
+        return errf(err, err_len, "%s: \"%s\" is neither on nor off", name, args[0]);
+    return GH_OK;
+}
+
+static int
+set_string(const char *name, const char *const *args, size_t n, char **out, char *err,
+           size_t err_len)
+{
+    if (n != 1 || args[0][0] == 0)
+        return errf(err, err_len, "%s takes one non-empty argument", name);
+    char *copy = strdup(args[0]);
+    if (copy == NULL)
+        return GH_ENOMEM;
+    free(*out);
+    *out = copy;
+    return GH_OK;
+}
+
+static int
+set_schemes(struct auth_config *cfg, const char *const *args, size_t n, char *err, size_t err_len)
+{
+    if (n == 0 || n > AUTH_SCHEME_COUNT)
+        return errf(err, err_len, "auth takes 1 to %d schemes", AUTH_SCHEME_COUNT);
+    cfg->scheme_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        enum auth_scheme s;
+        if (auth_scheme_parse(slice_cstr(args[i]), &s) != GH_OK)
+            return errf(err, err_len,
+                        "auth: unknown scheme \"%s\" (Negotiate, NTLM, Kerberos, Digest, Basic)",
+                        args[i]);
+        for (size_t k = 0; k < cfg->scheme_count; k++) {
+            if (cfg->schemes[k] == s)
+                return errf(err, err_len, "auth: scheme %s listed twice", auth_scheme_name(s));
+        }
+        cfg->schemes[cfg->scheme_count++] = s;
+    }
+    return GH_OK;
+}
+
+static int
+set_require(struct auth_config *cfg, const char *const *args, size_t n, char *err, size_t err_len)
+{
+    if (n == 1 && strcmp(args[0], "valid-user") == 0)
+        return authz_rules_add(&cfg->rules, AUTHZ_RULE_VALID_USER, NULL, 0);
+    if (n >= 2 && strcmp(args[0], "user") == 0)
+        return authz_rules_add(&cfg->rules, AUTHZ_RULE_USER, args + 1, n - 1);
+    if (n >= 2 && strcmp(args[0], "group") == 0)
+        return authz_rules_add(&cfg->rules, AUTHZ_RULE_GROUP, args + 1, n - 1);
+    return errf(err, err_len, "auth_require takes: user NAME... | group NAME... | valid-user");
+}
+
+static int
+set_spns(struct auth_config *cfg, const char *const *args, size_t n, char *err, size_t err_len)
+{
+    if (n == 0)
+        return errf(err, err_len, "auth_service_name takes one or more names (HTTP/host)");
+    char **names = calloc(n, sizeof(*names));
+    if (names == NULL)
+        return GH_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        names[i] = strdup(args[i]);
+        if (names[i] == NULL) {
+            for (size_t k = 0; k < i; k++)
+                free(names[k]);
+            free(names);
+            return GH_ENOMEM;
+        }
+    }
+    for (size_t i = 0; i < cfg->service_name_count; i++)
+        free(cfg->service_names[i]);
+    free(cfg->service_names);
+    cfg->service_names = names;
+    cfg->service_name_count = n;
+    return GH_OK;
+}
+
+static int
+parse_uint(const char *name, const char *const *args, size_t n, unsigned long lo, unsigned long hi,
+           unsigned long *out, char *err, size_t err_len)
+{
+    char *end = NULL;
+
+    if (n != 1)
+        return errf(err, err_len, "%s takes one number", name);
+    errno = 0;
+    unsigned long v = strtoul(args[0], &end, 10);
+    if (errno != 0 || end == args[0] || *end != 0 || args[0][0] == '-' || v < lo || v > hi)
+        return errf(err, err_len, "%s: \"%s\" is not a number in [%lu, %lu]", name, args[0], lo,
+                    hi);
+    *out = v;
+    return GH_OK;
+}
+
+int
+auth_config_directive(struct auth_config *cfg, const char *name, const char *const *args, size_t n,
+                      char *err, size_t err_len)
+{
+    unsigned long v = 0;
+    int rc;
+
+    if (strcmp(name, "auth") == 0)
+        return set_schemes(cfg, args, n, err, err_len);
+    if (strcmp(name, "auth_anonymous") == 0)
+        return parse_bool(name, args, n, &cfg->allow_anonymous, err, err_len);
+    if (strcmp(name, "auth_require") == 0)
+        return set_require(cfg, args, n, err, err_len);
+    if (strcmp(name, "auth_realm") == 0) {
+        rc = set_string(name, args, n, &cfg->realm, err, err_len);
+        if (rc == GH_OK && strlen(cfg->realm) > 256)
+            return errf(err, err_len, "auth_realm: longer than 256 bytes");
+        for (const char *p = cfg->realm; rc == GH_OK && *p != 0; p++) {
+            if ((unsigned char)*p < 0x20 || *p == 0x7F)
+                return errf(err, err_len, "auth_realm: control characters are not allowed");
+        }
+        return rc;
+    }
+    if (strcmp(name, "auth_keytab") == 0)
+        return set_string(name, args, n, &cfg->keytab, err, err_len);
+    if (strcmp(name, "auth_service_name") == 0)
+        return set_spns(cfg, args, n, err, err_len);
+    if (strcmp(name, "auth_persist_kerberos") == 0)
+        return parse_bool(name, args, n, &cfg->persist_kerberos, err, err_len);
+    if (strcmp(name, "auth_basic_over_http") == 0)
+        return parse_bool(name, args, n, &cfg->basic_over_http, err, err_len);
+    if (strcmp(name, "auth_extended_protection") == 0) {
+        static const char *const modes[] = {"off", "allow", "require"};
+        for (size_t i = 0; n == 1 && i < 3; i++) {
+            if (strcmp(args[0], modes[i]) == 0) {
+                cfg->epa = (enum auth_epa)i;
+                return GH_OK;
+            }
+        }
+        return errf(err, err_len, "auth_extended_protection takes off, allow or require");
+    }
+    if (strcmp(name, "auth_basic_kerberos") == 0)
+        return parse_bool(name, args, n, &cfg->basic_kerberos, err, err_len);
+    if (strcmp(name, "auth_mutual_to_app") == 0)
+        return parse_bool(name, args, n, &cfg->mutual_to_app, err, err_len);
+    if (strcmp(name, "auth_user_store") == 0)
+        return set_string(name, args, n, &cfg->user_store_path, err, err_len);
+    if (strcmp(name, "auth_delegation") == 0)
+        return parse_bool(name, args, n, &cfg->delegation, err, err_len);
+    if (strcmp(name, "auth_ccache_dir") == 0)
+        return set_string(name, args, n, &cfg->ccache_dir, err, err_len);
+    if (strcmp(name, "auth_ntlm_domain") == 0)
+        return set_string(name, args, n, &cfg->nb_domain, err, err_len);
+    if (strcmp(name, "auth_ntlm_computer") == 0)
+        return set_string(name, args, n, &cfg->nb_computer, err, err_len);
+    if (strcmp(name, "auth_max_token_bytes") == 0) {
+        rc = parse_uint(name, args, n, MIN_TOKEN_BYTES, MAX_TOKEN_BYTES, &v, err, err_len);
+        if (rc == GH_OK)
+            cfg->max_token_bytes = v;
+        return rc;
+    }
+    if (strcmp(name, "auth_handshake_timeout") == 0) {
+        rc = parse_uint(name, args, n, 1, 3600, &v, err, err_len);
+        if (rc == GH_OK)
+            cfg->handshake_timeout_ms = (unsigned)v * 1000;
+        return rc;
+    }
+    if (strncmp(name, "auth_", 5) == 0)
+        return errf(err, err_len, "unknown directive %s", name);
+    return GH_ENOTFOUND;
+}
+
+static bool
+has_scheme(const struct auth_config *cfg, enum auth_scheme s)
+{
+    for (size_t i = 0; i < cfg->scheme_count; i++) {
+        if (cfg->schemes[i] == s)
+            return true;
+    }
+    return false;
+}
+
+int
+auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
+{
+    const struct auth_backend *backend = cfg->engine->backend;
+    int rc;
+
+    if (cfg->basic_kerberos && cfg->basic_verify == NULL) {
+        rc = basic_krb5_create(cfg->keytab,
+                               cfg->service_name_count > 0 ? cfg->service_names[0] : NULL, NULL,
+                               &cfg->basic_krb5, err, err_len);
+        if (rc != GH_OK)
+            return rc;
+        cfg->basic_verify = basic_krb5_verify;
+        cfg->basic_verify_arg = cfg->basic_krb5;
+    }
+    bool wants_store = has_scheme(cfg, AUTH_SCHEME_DIGEST) ||
+                       (has_scheme(cfg, AUTH_SCHEME_BASIC) && cfg->basic_verify == NULL);
+
+    if (cfg->delegation && cfg->ccache_dir == NULL)
+        return errf(err, err_len, "auth_delegation on needs auth_ccache_dir");
+    if (cfg->ccache_dir != NULL && cfg->ccache_dir[0] != '/')
+        return errf(err, err_len, "auth_ccache_dir must be an absolute path");
+    if (cfg->user_store_path != NULL && cfg->userdb == NULL) {
+        rc = backend->userdb->open(cfg->user_store_path, &cfg->userdb, err, err_len);
+        if (rc != GH_OK)
+            return rc;
+    }
+    if (wants_store && cfg->userdb == NULL)
+        return errf(err, err_len, "auth Digest/Basic needs auth_user_store");
+
+    GH_ACCEPTOR_AUTH_DATA data = {
+        .Version = GH_ACCEPTOR_AUTH_DATA_V2,
+        .DelegatedCcacheDir = cfg->delegation ? cfg->ccache_dir : NULL,
+        .UserStore = cfg->user_store_path,
+        .Keytab = cfg->keytab,
+        .NbDomainName = cfg->nb_domain,
+        .NbComputerName = cfg->nb_computer,
+    };
+    for (size_t i = 0; i < cfg->scheme_count; i++) {
+        enum auth_scheme s = cfg->schemes[i];
+        if (s >= AUTH_SSPI_SCHEMES || cfg->has_creds[s])
+            continue;
+        if (backend->sspi == NULL)
+            return errf(err, err_len, "auth %s: the security library is not available",
+                        auth_scheme_name(s));
+        char *principal =
+            cfg->service_name_count == 1 && s != AUTH_SCHEME_NTLM ? cfg->service_names[0] : NULL;
+        TimeStamp expiry;
+        SECURITY_STATUS st = backend->sspi->AcquireCredentialsHandleA(
+            principal, (char *)auth_scheme_name(s), SECPKG_CRED_INBOUND, NULL, &data, NULL, NULL,
+            &cfg->creds[s], &expiry);
+        if (st != SEC_E_OK)
+            return errf(err, err_len, "cannot acquire %s credentials%s%s: SECURITY_STATUS 0x%08x",
+                        auth_scheme_name(s), cfg->keytab != NULL ? " with keytab " : "",
+                        cfg->keytab != NULL ? cfg->keytab : "", (unsigned)(uint32_t)st);
+        cfg->has_creds[s] = true;
+    }
+    return GH_OK;
+}
+
+int
+auth_config_from_conf(struct auth_engine *engine, const struct conf_node *location,
+                      struct auth_config **cfg_out, char *err, size_t err_len)
+{
+    struct auth_config *cfg = NULL;
+    char reason[256];
+    int rc = auth_config_create(engine, &cfg);
+
+    *cfg_out = NULL;
+    if (rc != GH_OK)
+        return rc;
+    for (size_t i = 0; i < location->child_count; i++) {
+        const struct conf_node *d = &location->children[i];
+        reason[0] = 0;
+        if (d->is_block && strncmp(d->name, "auth", 4) == 0) {
+            rc = errf(err, err_len, "%s:%u: %s takes no block", d->file, d->line, d->name);
+            goto cleanup;
+        }
+        rc = auth_config_directive(cfg, d->name, (const char *const *)d->args, d->arg_count, reason,
+                                   sizeof(reason));
+        if (rc == GH_ENOTFOUND)
+            continue;
+        if (rc != GH_OK) {
+            if (rc == GH_EINVAL)
+                errf(err, err_len, "%s:%u: %s", d->file, d->line, reason);
+            goto cleanup;
+        }
+    }
+    rc = auth_config_activate(cfg, reason, sizeof(reason));
+    if (rc != GH_OK) {
+        errf(err, err_len, "%s:%u: %s", location->file, location->line, reason);
+        goto cleanup;
+    }
+    *cfg_out = cfg;
+    cfg = NULL;
+cleanup:
+    auth_config_destroy(cfg);
+    return rc;
+}

@@ -1,0 +1,654 @@
+// SPDX-License-Identifier: MIT
+// The auth engine's entry point: from a request's Authorization field(s) and
+// the connection's state to a decision (pass with a record, or answer 400 /
+// 401 / 403 / 429). This file is the one place where SSPI results become HTTP
+// statuses and audit lines.
+#include "auth/engine.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <gatehouse/error.h>
+
+#include "auth/audit.h"
+#include "auth/authz_header.h"
+#include "auth/b64.h"
+#include "auth/engine_private.h"
+#include "auth/handshake.h"
+
+static const char *const scheme_names[AUTH_SCHEME_COUNT] = {"Negotiate", "NTLM", "Kerberos",
+                                                            "Digest", "Basic"};
+static const enum gh_auth_type scheme_types[AUTH_SCHEME_COUNT] = {
+    GH_AUTH_TYPE_NEGOTIATE, GH_AUTH_TYPE_NTLM, GH_AUTH_TYPE_KERBEROS, GH_AUTH_TYPE_DIGEST,
+    GH_AUTH_TYPE_BASIC};
+
+const char *
+auth_scheme_name(enum auth_scheme s)
+{
+    return scheme_names[s];
+}
+
+int
+auth_scheme_parse(struct slice name, enum auth_scheme *out)
+{
+    for (size_t i = 0; i < AUTH_SCHEME_COUNT; i++) {
+        if (slice_eq_nocase(name, slice_cstr(scheme_names[i]))) {
+            *out = (enum auth_scheme)i;
+            return GH_OK;
+        }
+    }
+    return GH_ENOTFOUND;
+}
+
+int
+auth_engine_create(const struct auth_engine_params *p, struct auth_engine **out)
+{
+    struct auth_engine *e = calloc(1, sizeof(*e));
+    int err;
+
+    *out = NULL;
+    if (e == NULL)
+        return GH_ENOMEM;
+    e->backend = p->backend;
+    e->audit_log = p->audit_log;
+    err = digest_state_create(p->digest_secret, p->digest_replay_entries,
+                              p->digest_nonce_lifetime_s, &e->digest);
+    if (err == GH_OK)
+        err = limiter_create(&p->limits, &e->limiter);
+    if (err != GH_OK) {
+        auth_engine_destroy(e);
+        return err;
+    }
+    *out = e;
+    return GH_OK;
+}
+
+void
+auth_engine_set_audit_log(struct auth_engine *e, struct log *audit_log)
+{
+    e->audit_log = audit_log;
+}
+
+void
+auth_engine_set_digest_lifetime(struct auth_engine *e, unsigned lifetime_s)
+{
+    digest_state_set_lifetime(e->digest, lifetime_s);
+}
+
+void
+auth_engine_destroy(struct auth_engine *e)
+{
+    if (e == NULL)
+        return;
+    digest_state_destroy(e->digest);
+    limiter_destroy(e->limiter);
+    free(e);
+}
+
+int
+auth_conn_create(struct auth_engine *engine, struct slice peer_addr, struct auth_conn **out)
+{
+    struct auth_conn *c = calloc(1, sizeof(*c));
+
+    *out = NULL;
+    if (c == NULL)
+        return GH_ENOMEM;
+    c->engine = engine;
+    c->backend = engine->backend;
+    c->limiter = engine->limiter;
+    c->peer_addr_len = peer_addr.len < sizeof(c->peer_addr) ? peer_addr.len : sizeof(c->peer_addr);
+    memcpy(c->peer_addr, peer_addr.ptr, c->peer_addr_len);
+    SecInvalidateHandle(&c->ctx);
+    *out = c;
+    return GH_OK;
+}
+
+void
+auth_conn_destroy(struct auth_conn *conn)
+{
+    if (conn == NULL)
+        return;
+    handshake_reset(conn);
+    free(conn);
+}
+
+void
+auth_decision_clear(struct auth_decision *d)
+{
+    for (size_t i = 0; i < d->header_count; i++)
+        free(d->headers[i].value);
+    d->header_count = 0;
+    auth_record_clear(&d->record);
+    d->status = 0;
+    d->is_handshake_in_progress = false;
+}
+
+static int
+add_header(struct auth_decision *d, const char *name, const char *value, size_t len)
+{
+    if (d->header_count >= AUTH_MAX_HEADERS)
+        return GH_ELIMIT;
+    char *copy = strndup(value, len);
+    if (copy == NULL)
+        return GH_ENOMEM;
+    d->headers[d->header_count].name = name;
+    d->headers[d->header_count].value = copy;
+    d->header_count++;
+    return GH_OK;
+}
+
+static bool
+offers(const struct auth_config *cfg, enum auth_scheme s)
+{
+    for (size_t i = 0; i < cfg->scheme_count; i++) {
+        if (cfg->schemes[i] == s)
+            return true;
+    }
+    return false;
+}
+
+/* Credentials in scheme s are accepted here. */
+static bool
+accepts(const struct auth_config *cfg, const struct auth_request_view *req, enum auth_scheme s)
+{
+    if (!offers(cfg, s))
+        return false;
+    if (s < AUTH_SSPI_SCHEMES && !cfg->has_creds[s])
+        return false;
+    if (s == AUTH_SCHEME_BASIC && !req->is_tls && !cfg->basic_over_http)
+        return false; /* the password would cross the network in clear */
+    return true;
+}
+
+/* Scheme s is offered in this 401. A client that insists on Negotiate after a
+ * failure is still served (accepts), it is just not invited again. */
+static bool
+usable(const struct auth_config *cfg, const struct auth_conn *conn,
+       const struct auth_request_view *req, enum auth_scheme s)
+{
+    if (s == AUTH_SCHEME_NEGOTIATE && conn->negotiate_failed)
+        return false; /* negotiate-once: let the browser fall back */
+    return accepts(cfg, req, s);
+}
+
+static uint64_t
+monotonic_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Everything one audit line needs besides the request. */
+struct outcome_note {
+    enum auth_scheme scheme;
+    const char *package;
+    const char *principal;
+    const char *result;
+    SECURITY_STATUS sec_status;
+    bool is_persisted, is_cached, did_offer_bindings, is_delegated;
+    const char *reason;
+};
+
+static void
+audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t now,
+      const struct outcome_note *n)
+{
+    const char *cb = "n/a";
+    if (n->scheme < AUTH_SSPI_SCHEMES) {
+        if (cfg->epa == AUTH_EPA_OFF)
+            cb = "off";
+        else
+            cb = n->did_offer_bindings ? "offered" : "missing";
+    }
+    struct auth_audit_event ev = {
+        .time = now,
+        .peer = req->peer,
+        .scheme = auth_scheme_name(n->scheme),
+        .package = n->package,
+        .principal = n->principal,
+        .result = n->result,
+        .sec_status = n->sec_status,
+        .is_persisted = n->is_persisted,
+        .is_cached = n->is_cached,
+        .cb = cb,
+        .is_delegated = n->is_delegated,
+        .reason = n->reason,
+    };
+    audit_emit(cfg->engine->audit_log, &ev);
+}
+
+/* 401 with the configured challenges, in order, that this connection and
+ * transport allow; 403 when none is left (e.g. Basic only, over plain HTTP). */
+static int
+challenge(const struct auth_config *cfg, const struct auth_conn *conn,
+          const struct auth_request_view *req, time_t now, bool stale, struct auth_decision *out)
+{
+    static const enum digest_alg algs[] = {DIGEST_ALG_SHA256, DIGEST_ALG_MD5};
+    const struct auth_userdb_ops *db = cfg->engine->backend->userdb;
+    struct buf b;
+    int err = GH_OK;
+
+    buf_init(&b, 4096);
+    out->status = 401;
+    for (size_t i = 0; err == GH_OK && i < cfg->scheme_count; i++) {
+        enum auth_scheme s = cfg->schemes[i];
+        if (!usable(cfg, conn, req, s))
+            continue;
+        if (s == AUTH_SCHEME_DIGEST) {
+            for (size_t a = 0; err == GH_OK && a < sizeof(algs) / sizeof(algs[0]); a++) {
+                b.len = 0;
+                err = digest_challenge(&b, cfg->engine->digest, cfg->realm, algs[a],
+                                       db != NULL && db->find_userhash != NULL, stale, now);
+                if (err == GH_OK)
+                    err = add_header(out, "WWW-Authenticate", (const char *)b.data, b.len);
+            }
+            continue;
+        }
+        b.len = 0;
+        err = s == AUTH_SCHEME_BASIC ? basic_challenge(&b, cfg->realm)
+                                     : authz_challenge_begin(&b, auth_scheme_name(s));
+        if (err == GH_OK)
+            err = add_header(out, "WWW-Authenticate", (const char *)b.data, b.len);
+    }
+    buf_free(&b);
+    if (err == GH_OK && out->header_count == 0 && conn->negotiate_failed &&
+        accepts(cfg, req, AUTH_SCHEME_NEGOTIATE)) {
+        /* Negotiate-once leaves nothing to fall back to: offer it again rather
+         * than end in a 403 (a 401 must carry a challenge, RFC 9110 15.5.2). */
+        err = add_header(out, "WWW-Authenticate", "Negotiate", 9);
+    }
+    if (err == GH_OK && out->header_count == 0)
+        out->status = 403;
+    return err == GH_ENOMEM ? GH_ENOMEM : GH_OK;
+}
+
+/* After a successful authentication: the authorization rules decide 0 or 403. */
+static void
+authorize(const struct auth_config *cfg, struct auth_decision *out, struct outcome_note *note)
+{
+    if (authz_allows(&cfg->rules, &out->record.pub)) {
+        out->status = 0;
+        note->result = "success";
+    } else {
+        out->status = 403;
+        note->result = "denied";
+        note->reason = "not allowed by auth_require";
+    }
+}
+
+static int
+run_cached(const struct auth_config *cfg, struct auth_conn *conn,
+           const struct auth_request_view *req, time_t now, struct auth_decision *out)
+{
+    const struct auth_token_ops *ops = cfg->engine->backend->token;
+    gh_token *tok = ops->dup(conn->cached_token);
+    int err = auth_record_set_success(&out->record, scheme_types[conn->scheme], tok, NULL, NULL,
+                                      NULL, NULL, 0);
+
+    if (err != GH_OK)
+        return err;
+    out->record.pub.context_attributes = (uint32_t)conn->cached_attrs;
+    if (conn->cached_is_ntlm) /* the seed's HTTP_REQUEST_AUTH_FLAG_TOKEN_FOR_CACHED_CRED */
+        out->record.pub.flags |= GH_AUTH_FLAG_TOKEN_FOR_CACHED_CRED;
+    struct outcome_note note = {.scheme = conn->scheme,
+                                .package = out->record.pub.package_name,
+                                .principal = out->record.pub.principal,
+                                .is_persisted = true,
+                                .is_cached = true,
+                                .is_delegated = conn->cached_delegated,
+                                .reason = "identity persisted on the connection"};
+    authorize(cfg, out, &note);
+    audit(cfg, req, now, &note);
+    return GH_OK;
+}
+
+/* "<Scheme> <base64 token>" into a header or the record's mutual data. */
+static int
+token_value(enum auth_scheme s, const struct buf *tok, struct buf *out)
+{
+    int err = buf_append_str(out, auth_scheme_name(s));
+    if (err == GH_OK && tok->len > 0)
+        err = buf_append(out, " ", 1);
+    if (err == GH_OK && tok->len > 0)
+        err = b64_encode(out, buf_slice(tok));
+    return err;
+}
+
+static int
+sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *hs,
+          struct auth_decision *out, struct outcome_note *note)
+{
+    struct buf value;
+    gh_token *tok = hs->token;
+    int err;
+
+    hs->token = NULL; /* the record owns it from here, even on failure */
+    err = auth_record_set_success(&out->record, scheme_types[s], tok, NULL, NULL, NULL, NULL, 0);
+    if (err != GH_OK)
+        return err;
+    out->record.pub.context_attributes = (uint32_t)hs->attrs;
+    auth_record_take_packed(&out->record, hs->packed, hs->packed_len, 0);
+    hs->packed = NULL;
+    buf_init(&value, 2 * 65536);
+    if (hs->out_token.len > 0) {
+        err = token_value(s, &hs->out_token, &value);
+        if (err == GH_OK && value.len > 0) {
+            if (cfg->mutual_to_app) {
+                char *text = strndup((const char *)value.data, value.len);
+                err = text == NULL ? GH_ENOMEM : auth_record_set_mutual(&out->record, text);
+                free(text);
+            } else {
+                err = add_header(out, "WWW-Authenticate", (const char *)value.data, value.len);
+            }
+        }
+    }
+    buf_free(&value);
+    note->package = out->record.pub.package_name;
+    note->principal = out->record.pub.principal;
+    note->is_persisted = hs->is_persisted;
+    note->is_delegated = (hs->attrs & ASC_RET_DELEGATE) != 0;
+    note->reason = "ok";
+    return err;
+}
+
+static int
+run_sspi(const struct auth_config *cfg, struct auth_conn *conn, const struct auth_request_view *req,
+         enum auth_scheme s, const struct authz_credentials *creds, uint64_t now_ms, time_t now,
+         struct auth_decision *out)
+{
+    struct buf raw, value;
+    struct hs_outcome hs;
+    struct outcome_note note = {.scheme = s, .result = "failure"};
+    int err;
+
+    if (creds->form != AUTHZ_FORM_TOKEN68) {
+        out->status = 400;
+        return GH_OK;
+    }
+    buf_init(&raw, cfg->max_token_bytes);
+    buf_init(&value, 2 * cfg->max_token_bytes + 64);
+    err = b64_decode(&raw, creds->token68);
+    if (err == GH_EPROTO || err == GH_ELIMIT) {
+        out->status = 400;
+        err = GH_OK;
+        goto cleanup;
+    }
+    if (err != GH_OK)
+        goto cleanup;
+    err = handshake_step(cfg, conn, s, buf_slice(&raw), req, now_ms, &hs);
+    if (err == GH_EBUSY) {
+        out->status = 429;
+        err = add_header(out, "Retry-After", "1", 1);
+        goto cleanup;
+    }
+    if (err != GH_OK)
+        goto cleanup;
+    note.did_offer_bindings = hs.did_offer_bindings;
+    if (hs.result == HS_CONTINUE) {
+        out->status = 401;
+        out->is_handshake_in_progress = true;
+        err = token_value(s, &hs.out_token, &value);
+        if (err == GH_OK)
+            err = add_header(out, "WWW-Authenticate", (const char *)value.data, value.len);
+    } else if (hs.result == HS_DONE) {
+        err = sspi_done(cfg, s, &hs, out, &note);
+        if (err == GH_OK) {
+            limiter_success(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len));
+            authorize(cfg, out, &note);
+            audit(cfg, req, now, &note);
+        }
+    } else {
+        limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
+        note.sec_status = hs.sec_status;
+        note.reason = "handshake failed";
+        audit(cfg, req, now, &note);
+        err = challenge(cfg, conn, req, now, false, out);
+        if (err == GH_OK)
+            auth_record_set_failure(&out->record, scheme_types[s], hs.sec_status);
+    }
+    if (hs.token != NULL)
+        cfg->engine->backend->token->close(hs.token);
+    if (hs.packed != NULL)
+        cfg->engine->backend->sspi->FreeContextBuffer(hs.packed);
+    buf_free(&hs.out_token);
+cleanup:
+    buf_free_wipe(&raw);
+    buf_free(&value);
+    return err;
+}
+
+/* Identity from the user database (Basic, Digest): names, groups and, when the
+ * backend can make one, an access token. */
+static int
+local_success(const struct auth_config *cfg, enum auth_scheme s, const char *user,
+              struct auth_decision *out)
+{
+    const struct auth_backend *be = cfg->engine->backend;
+    const char *const *groups = NULL;
+    size_t group_count = 0;
+    gh_token *tok = NULL;
+
+    if (cfg->userdb != NULL && be->userdb->groups != NULL &&
+        be->userdb->groups(cfg->userdb, user, &groups, &group_count) != GH_OK) {
+        groups = NULL;
+        group_count = 0;
+    }
+    if (be->token->create != NULL && be->token->create(user, cfg->realm, auth_scheme_name(s),
+                                                       groups, group_count, &tok) != GH_OK)
+        tok = NULL; /* the record still names the user */
+    return auth_record_set_success(&out->record, scheme_types[s], tok, user, cfg->realm,
+                                   auth_scheme_name(s), groups, group_count);
+}
+
+static int
+run_basic(const struct auth_config *cfg, struct auth_conn *conn,
+          const struct auth_request_view *req, const struct authz_credentials *creds,
+          uint64_t now_ms, time_t now, struct auth_decision *out)
+{
+    const struct auth_userdb_ops *db = cfg->engine->backend->userdb;
+    struct outcome_note note = {.scheme = AUTH_SCHEME_BASIC, .result = "failure"};
+    struct secret password = {0};
+    char *user = NULL;
+    int err, vrc;
+
+    if (creds->form != AUTHZ_FORM_TOKEN68) {
+        out->status = 400;
+        return GH_OK;
+    }
+    err = basic_decode(creds->token68, &user, &password);
+    if (err == GH_EPROTO || err == GH_ELIMIT) {
+        out->status = 400;
+        return GH_OK;
+    }
+    if (err != GH_OK)
+        return err;
+    if (cfg->basic_verify != NULL)
+        vrc = cfg->basic_verify(cfg->basic_verify_arg, user, (const char *)password.bytes,
+                                password.len);
+    else
+        vrc = db->verify_password(cfg->userdb, user, (const char *)password.bytes, password.len);
+    secret_free(&password);
+    note.principal = user;
+    if (vrc == GH_OK) {
+        const char *canon = db->canonical_name != NULL && cfg->userdb != NULL
+                                ? db->canonical_name(cfg->userdb, user)
+                                : NULL;
+        err = local_success(cfg, AUTH_SCHEME_BASIC, canon != NULL ? canon : user, out);
+        if (err == GH_OK) {
+            limiter_success(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len));
+            note.package = "Basic";
+            note.principal = out->record.pub.user_name;
+            note.reason = "ok";
+            authorize(cfg, out, &note);
+            audit(cfg, req, now, &note);
+        }
+    } else {
+        limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
+        note.sec_status = SEC_E_LOGON_DENIED;
+        note.reason = vrc == GH_ENOTFOUND ? "unknown user" : "wrong password";
+        audit(cfg, req, now, &note);
+        err = challenge(cfg, conn, req, now, false, out);
+        auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, SEC_E_LOGON_DENIED);
+    }
+    free(user);
+    return err;
+}
+
+static int
+run_digest(const struct auth_config *cfg, struct auth_conn *conn,
+           const struct auth_request_view *req, const struct authz_credentials *creds,
+           uint64_t now_ms, time_t now, struct auth_decision *out)
+{
+    struct digest_request dreq;
+    struct digest_outcome dout;
+    struct outcome_note note = {.scheme = AUTH_SCHEME_DIGEST, .result = "failure"};
+    int err = digest_request_parse(creds, &dreq);
+
+    if (err == GH_EUNSUPPORTED) {
+        note.reason = "algorithm or qop not offered";
+        audit(cfg, req, now, &note);
+        return challenge(cfg, conn, req, now, false, out);
+    }
+    if (err != GH_OK) {
+        out->status = 400;
+        return GH_OK;
+    }
+    note.principal = dreq.userhash ? NULL : dreq.user;
+    err = digest_authenticate(cfg->engine->digest, cfg->engine->backend->userdb, cfg->userdb,
+                              cfg->realm, req->method, req->target, &dreq, now, &dout);
+    if (err != GH_OK)
+        goto cleanup;
+    note.reason = dout.reason;
+    switch (dout.result) {
+    case DIGEST_OK:
+        err = local_success(cfg, AUTH_SCHEME_DIGEST, dout.user, out);
+        if (err == GH_OK)
+            err = add_header(out, "Authentication-Info", (const char *)dout.auth_info.data,
+                             dout.auth_info.len);
+        if (err != GH_OK)
+            break;
+        limiter_success(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len));
+        note.package = "Digest";
+        note.principal = out->record.pub.user_name;
+        authorize(cfg, out, &note);
+        audit(cfg, req, now, &note);
+        break;
+    case DIGEST_STALE: /* not a failure of the user: no backoff */
+        note.result = "stale";
+        audit(cfg, req, now, &note);
+        err = challenge(cfg, conn, req, now, true, out);
+        break;
+    case DIGEST_BAD_REQUEST:
+        audit(cfg, req, now, &note);
+        out->status = 400;
+        break;
+    case DIGEST_FAILED:
+        limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
+        note.sec_status = SEC_E_LOGON_DENIED;
+        audit(cfg, req, now, &note);
+        err = challenge(cfg, conn, req, now, false, out);
+        auth_record_set_failure(&out->record, GH_AUTH_TYPE_DIGEST, SEC_E_LOGON_DENIED);
+        break;
+    }
+cleanup:
+    buf_free(&dout.auth_info);
+    return err;
+}
+
+int
+auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
+                const struct auth_request_view *req, struct auth_decision *out)
+{
+    uint64_t now_ms = req->now_ms != 0 ? req->now_ms : monotonic_ms();
+    time_t now = req->now != 0 ? req->now : time(NULL);
+    struct slice addr = slice_make(conn->peer_addr, conn->peer_addr_len);
+    struct authz_credentials creds;
+    enum auth_scheme s;
+    uint8_t *scratch = NULL;
+    uint64_t retry_ms = 0;
+    int err = GH_OK;
+
+    memset(out, 0, sizeof(*out));
+    auth_record_init(&out->record, cfg->engine->backend);
+    if (cfg->scheme_count == 0)
+        return GH_OK; /* no authentication on this location */
+    if (req->authorization_count > 1) {
+        out->status = 400; /* Authorization is a singleton field (RFC 9110 11.6.2) */
+        return GH_OK;
+    }
+    if (req->authorization_count == 0) {
+        if (conn->cached_token != NULL && conn->is_complete && offers(cfg, conn->scheme))
+            return run_cached(cfg, conn, req, now, out);
+        if (cfg->allow_anonymous)
+            return GH_OK;
+        return challenge(cfg, conn, req, now, false, out);
+    }
+    struct slice value = req->authorization[0];
+    struct authz_limits lim = {.max_token_bytes = b64_encoded_len(cfg->max_token_bytes)};
+    scratch = malloc(value.len + 1);
+    if (scratch == NULL)
+        return GH_ENOMEM;
+    err = authz_parse(value, &lim, scratch, value.len + 1, &creds);
+    if (err != GH_OK) {
+        out->status = 400;
+        err = GH_OK;
+        goto cleanup;
+    }
+    if (auth_scheme_parse(creds.scheme, &s) != GH_OK || !accepts(cfg, req, s)) {
+        /* a scheme not offered here (or Basic over plain HTTP): challenge again */
+        err = challenge(cfg, conn, req, now, false, out);
+        goto cleanup;
+    }
+    if (limiter_check(conn->limiter, addr, now_ms, &retry_ms) != GH_OK) {
+        char secs[24];
+        int n = snprintf(secs, sizeof(secs), "%llu", (unsigned long long)(retry_ms + 999) / 1000);
+        out->status = 429;
+        err = add_header(out, "Retry-After", secs, (size_t)n);
+        goto cleanup;
+    }
+    if (s < AUTH_SSPI_SCHEMES)
+        err = run_sspi(cfg, conn, req, s, &creds, now_ms, now, out);
+    else if (s == AUTH_SCHEME_BASIC)
+        err = run_basic(cfg, conn, req, &creds, now_ms, now, out);
+    else
+        err = run_digest(cfg, conn, req, &creds, now_ms, now, out);
+cleanup:
+    free(scratch);
+    if (err != GH_OK)
+        auth_decision_clear(out);
+    return err;
+}
+
+int
+auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
+                      const struct auth_request_view *req, struct auth_decision *out)
+{
+    time_t now = req->now != 0 ? req->now : time(NULL);
+    int err;
+
+    memset(out, 0, sizeof(*out));
+    auth_record_init(&out->record, cfg->engine->backend);
+    handshake_reset(conn);
+    err = challenge(cfg, conn, req, now, false, out);
+    if (err != GH_OK)
+        auth_decision_clear(out);
+    return err;
+}
+
+bool
+auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req)
+{
+    if (cfg->basic_krb5 == NULL || req->authorization_count != 1)
+        return false;
+    struct slice v = req->authorization[0];
+    while (v.len > 0 && (v.ptr[0] == ' ' || v.ptr[0] == '\t')) {
+        v.ptr++;
+        v.len--;
+    }
+    return v.len > 6 && slice_eq_nocase(slice_make(v.ptr, 6), SLICE_LIT("Basic "));
+}

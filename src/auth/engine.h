@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: MIT
+// The auth engine: what the server calls to authenticate a request. See
+// docs/internals/auth.md for the seam with the server and docs/auth.md for the
+// configuration directives.
+//
+// Objects and lifetimes:
+//   struct auth_engine  one per server (process): backend, Digest secret and
+//                       replay table, per-address limiter, audit log. Thread-safe.
+//   struct auth_config  one per location, made from the configuration; immutable
+//                       once made, so shared by every thread; holds the inbound
+//                       SSPI credentials and the user database.
+//   struct auth_conn    one per TCP connection: the handshake in progress or the
+//                       identity persisted on it. Used by one thread at a time.
+//   struct auth_decision one per request: what to answer, and the auth record.
+//
+// Lifetime rule: the engine outlives every config and conn; a conn may outlive
+// the config it authenticated with (reload): it never dereferences it later.
+#ifndef GH_AUTH_ENGINE_H
+#define GH_AUTH_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <gatehouse/sspi.h>
+
+#include "auth/authz.h"
+#include "auth/backend.h"
+#include "auth/basic.h"
+#include "auth/digest.h"
+#include "auth/limiter.h"
+#include "auth/record.h"
+#include "base/log.h"
+#include "base/slice.h"
+
+struct conf_node;
+struct basic_krb5;
+
+enum auth_scheme {
+    AUTH_SCHEME_NEGOTIATE = 0,
+    AUTH_SCHEME_NTLM = 1,
+    AUTH_SCHEME_KERBEROS = 2,
+    AUTH_SCHEME_DIGEST = 3,
+    AUTH_SCHEME_BASIC = 4,
+    AUTH_SCHEME_COUNT = 5,
+};
+#define AUTH_SSPI_SCHEMES 3 /* the first three are SSPI packages, connection-bound */
+
+/* "Negotiate", "NTLM", "Kerberos", "Digest", "Basic" (also the package names). */
+const char *auth_scheme_name(enum auth_scheme s);
+/* Case-insensitive. GH_OK or GH_ENOTFOUND. */
+int auth_scheme_parse(struct slice name, enum auth_scheme *out);
+
+enum auth_epa {
+    AUTH_EPA_OFF = 0,     /* no channel bindings passed to the packages */
+    AUTH_EPA_ALLOW = 1,   /* bindings checked when the client sent some */
+    AUTH_EPA_REQUIRE = 2, /* a client that sent none fails (see docs/internals/auth.md) */
+};
+
+struct auth_engine_params {
+    const struct auth_backend *backend; /* required: auth_backend_real() or a fake */
+    struct log *audit_log;              /* borrowed; NULL: stderr */
+    const uint8_t *digest_secret;       /* 32 bytes shared by workers, or NULL: random */
+    size_t digest_replay_entries;       /* 0: default */
+    unsigned digest_nonce_lifetime_s;   /* 0: default 300 */
+    struct limiter_params limits;       /* zeros: defaults */
+};
+
+struct auth_engine;
+
+int auth_engine_create(const struct auth_engine_params *p, struct auth_engine **out);
+void auth_engine_destroy(struct auth_engine *e); /* NULL-safe; after every config and conn */
+/* Sets the audit log (borrowed; NULL: stderr). Call before any request runs:
+ * the engine reads it without a lock. */
+void auth_engine_set_audit_log(struct auth_engine *e, struct log *audit_log);
+/* Sets the Digest nonce lifetime in seconds (0: keep); same rule. */
+void auth_engine_set_digest_lifetime(struct auth_engine *e, unsigned lifetime_s);
+
+/* Per-location configuration (public fields: read-only once made). */
+struct auth_config {
+    struct auth_engine *engine;                  /* borrowed */
+    uint64_t id;                                 /* unique per config object */
+    enum auth_scheme schemes[AUTH_SCHEME_COUNT]; /* offered, in header order */
+    size_t scheme_count;
+    bool allow_anonymous;
+    struct authz_rules rules;
+    char *realm;
+    char *keytab;
+    char **service_names; /* accepted SPNs; empty: any in the keytab */
+    size_t service_name_count;
+    bool persist_kerberos;
+    bool basic_over_http;
+    enum auth_epa epa;
+    bool mutual_to_app;
+    char *user_store_path;
+    bool delegation;
+    char *ccache_dir;
+    size_t max_token_bytes;
+    unsigned handshake_timeout_ms;
+    char *nb_domain; /* NTLM NetBIOS names (GH_ACCEPTOR_AUTH_DATA); NULL: package default */
+    char *nb_computer;
+    /* Runtime state made by auth_config_activate(). */
+    void *userdb;
+    CredHandle creds[AUTH_SSPI_SCHEMES];
+    bool has_creds[AUTH_SSPI_SCHEMES];
+    bool basic_kerberos;           /* auth_basic_kerberos on */
+    struct basic_krb5 *basic_krb5; /* owned; made by activate with basic_kerberos */
+    basic_verify_fn *basic_verify; /* NULL: the user database */
+    void *basic_verify_arg;
+};
+
+/* Makes a config from a location block's directives (the children of location;
+ * unknown directives are ignored: they belong to other modules), then activates
+ * it. On failure returns GH_EINVAL (a directive's value: err names file:line),
+ * GH_EIO / GH_EDENIED (user store, keytab: err says why), or GH_ENOMEM. */
+int auth_config_from_conf(struct auth_engine *engine, const struct conf_node *location,
+                          struct auth_config **cfg_out, char *err, size_t err_len);
+
+/* The same in steps, for the module API's per-directive callback:
+ * auth_config_create() gives defaults; auth_config_directive() takes one
+ * directive (GH_OK, GH_ENOTFOUND when not ours, GH_EINVAL with a reason);
+ * auth_config_activate() opens the user store and acquires the credentials. */
+int auth_config_create(struct auth_engine *engine, struct auth_config **cfg_out);
+int auth_config_directive(struct auth_config *cfg, const char *name, const char *const *args,
+                          size_t arg_count, char *err, size_t err_len);
+int auth_config_activate(struct auth_config *cfg, char *err, size_t err_len);
+void auth_config_destroy(struct auth_config *cfg); /* NULL-safe */
+
+/* Per-connection state. */
+struct auth_conn;
+int auth_conn_create(struct auth_engine *engine, struct slice peer_addr, struct auth_conn **out);
+/* Deletes the context in progress or persisted and returns its limiter slot. */
+void auth_conn_destroy(struct auth_conn *conn); /* NULL-safe */
+
+/* What the server knows about the request. Everything is borrowed for the call. */
+struct auth_request_view {
+    struct slice method;
+    struct slice target;               /* request-target as sent (Digest's uri) */
+    const struct slice *authorization; /* values of every Authorization field */
+    size_t authorization_count;
+    const char *peer; /* "addr:port", for the audit log */
+    bool is_tls;
+    /* tls-server-end-point (RFC 5929 4.1): hash of the server certificate; NULL when
+     * not TLS or unknown. The engine prefixes "tls-server-end-point:". */
+    const uint8_t *cb_hash;
+    size_t cb_hash_len;
+    uint64_t now_ms; /* monotonic milliseconds; 0: read CLOCK_MONOTONIC */
+    time_t now;      /* wall clock; 0: time(NULL) */
+};
+
+struct auth_header {
+    const char *name; /* static: "WWW-Authenticate", "Authentication-Info", "Retry-After" */
+    char *value;      /* owned by the decision */
+};
+
+#define AUTH_MAX_HEADERS 8
+
+struct auth_decision {
+    /* 0: pass the request on (with record); else answer with this status:
+     * 401 (challenge or continuation), 403 (authorization rules), 400 (malformed
+     * credentials), 429 (address in backoff, or too many handshakes in progress). */
+    int status;
+    /* Headers for the response: the 401's challenges in configured order or the
+     * continuation token; on pass, the final mutual token (WWW-Authenticate) or
+     * Digest's Authentication-Info, to add to whatever response the request gets. */
+    struct auth_header headers[AUTH_MAX_HEADERS];
+    size_t header_count;
+    /* After a 401 continuation the connection must stay open (keep-alive) for the
+     * next leg; false otherwise. */
+    bool is_handshake_in_progress;
+    struct auth_record record; /* the request's record; free with auth_decision_clear */
+};
+
+/* Authenticates one request. Returns GH_OK with *out filled (free it with
+ * auth_decision_clear when the request ends), or GH_ENOMEM (answer 500). Never
+ * blocks on the network except inside packages (Kerberos verifies locally with
+ * the keytab; NTLM against the user store). */
+int auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
+                    const struct auth_request_view *req, struct auth_decision *out);
+void auth_decision_clear(struct auth_decision *d);
+
+/* True when auth_engine_run() may block on the network for this request (Basic
+ * verified against the KDC with auth_basic_kerberos): run it on the server's
+ * blocking pool (gh_request_run_blocking). Cheap; never blocks itself. */
+bool auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req);
+
+/* The application answered 401 itself (re-authentication when its token expired,
+ * the seed's "regenerate the initial 401"): drops the identity persisted on conn
+ * and fills *out with the location's challenges (status 401, headers to add to
+ * the application's response). GH_OK or GH_ENOMEM. */
+int auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
+                          const struct auth_request_view *req, struct auth_decision *out);
+
+#endif

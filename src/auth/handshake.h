@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+// Connection-bound multi-leg handshakes for the SSPI schemes (Negotiate, NTLM,
+// Kerberos): one AcceptSecurityContext per leg, the context living on the
+// connection (RFC 4559 4; MS-NTHT for NTLM over HTTP).
+#ifndef GH_AUTH_HANDSHAKE_H
+#define GH_AUTH_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gatehouse/sspi.h>
+
+#include "auth/engine.h"
+#include "base/buf.h"
+
+struct auth_conn {
+    struct auth_engine *engine;         /* borrowed; outlives the conn */
+    const struct auth_backend *backend; /* borrowed from the engine */
+    struct limiter *limiter;            /* borrowed from the engine */
+    char peer_addr[64];
+    size_t peer_addr_len;
+    /* The context in progress or completed. */
+    CtxtHandle ctx;
+    bool has_ctx;
+    bool is_complete;
+    enum auth_scheme scheme;
+    uint64_t config_id; /* the config whose credentials made ctx (never dereferenced) */
+    unsigned legs;
+    uint64_t last_leg_ms;
+    bool holds_limiter_slot;
+    bool negotiate_failed; /* negotiate-once: not offered again on this connection */
+    /* The identity persisted on the connection (NTLM always; Kerberos by policy). */
+    gh_token *cached_token;
+    unsigned long cached_attrs;
+    bool cached_is_ntlm;
+    bool cached_delegated;
+};
+
+enum hs_result {
+    HS_CONTINUE = 0, /* send a 401 with out_token */
+    HS_DONE = 1,     /* authenticated; out_token may hold a final (mutual) token */
+    HS_FAILED = 2,   /* sec_status says why */
+};
+
+struct hs_outcome {
+    enum hs_result result;
+    SECURITY_STATUS sec_status;
+    struct buf out_token; /* raw bytes (the caller base64-encodes); always initialized */
+    unsigned long attrs;  /* ASC_RET_* */
+    gh_token *token;      /* HS_DONE: a new reference, owned by the caller */
+    void *packed;         /* HS_DONE: ExportSecurityContext output or NULL (FreeContextBuffer) */
+    size_t packed_len;
+    bool is_persisted; /* the context stays on the connection */
+    bool is_ntlm;      /* the identity came from NTLM (also inside Negotiate) */
+    bool did_offer_bindings;
+};
+
+/* Runs one leg for scheme with the decoded client token. Starts a new context
+ * when the connection has none, when the token is an initial token (re-auth or
+ * restart), when the previous leg is older than cfg->handshake_timeout_ms, when
+ * the scheme differs, or when cfg is not the config that started it. The caller
+ * has checked the token size. Returns GH_OK with *out filled (free out_token with
+ * buf_free and close token / packed when not kept), GH_EBUSY (too many
+ * handshakes in progress for the address: answer 429) or GH_ENOMEM. */
+int handshake_step(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme scheme,
+                   struct slice in_token, const struct auth_request_view *req, uint64_t now_ms,
+                   struct hs_outcome *out);
+
+/* Drops the context and the persisted identity (keeps negotiate_failed). */
+void handshake_reset(struct auth_conn *conn);
+
+/* Builds the SEC_CHANNEL_BINDINGS buffer for tls-server-end-point (RFC 5929 4):
+ * a 32-byte header whose application data is "tls-server-end-point:" + hash.
+ * GH_OK, GH_ELIMIT or GH_ENOMEM. */
+int handshake_channel_bindings(const uint8_t *hash, size_t hash_len, struct buf *out);
+
+/* True when tok is the first token of a handshake for scheme: an NTLM
+ * NEGOTIATE_MESSAGE (MS-NLMP 2.2.1.1), or a GSS-API InitialContextToken
+ * (RFC 2743 3.1, tag 0x60) for Negotiate and Kerberos. */
+bool handshake_is_initial_token(enum auth_scheme scheme, struct slice tok);
+
+#endif

@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: MIT
+// The auth record. Every string the public record shows is a private copy, so
+// the record stays valid for the whole request even if the connection's
+// context (and the token it came from) goes away first.
+#include "auth/record.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <gatehouse/error.h>
+
+void
+auth_record_init(struct auth_record *r, const struct auth_backend *backend)
+{
+    memset(r, 0, sizeof(*r));
+    r->backend = backend;
+    r->pub.status = GH_AUTH_NOT_AUTHENTICATED;
+}
+
+void
+auth_record_clear(struct auth_record *r)
+{
+    const struct auth_backend *backend = r->backend;
+
+    if (r->pub.access_token != NULL && backend != NULL && backend->token != NULL)
+        backend->token->close(r->pub.access_token);
+    if (r->packed != NULL && backend != NULL && backend->sspi != NULL &&
+        backend->sspi->FreeContextBuffer != NULL)
+        backend->sspi->FreeContextBuffer(r->packed);
+    free(r->user);
+    free(r->domain);
+    free(r->principal);
+    free(r->package);
+    free(r->mutual);
+    free(r->ccache);
+    for (size_t i = 0; i < r->group_count; i++)
+        free(r->groups[i]);
+    free(r->groups);
+    auth_record_init(r, backend);
+}
+
+void
+auth_record_move(struct auth_record *dst, struct auth_record *src)
+{
+    *dst = *src;
+    auth_record_init(src, src->backend);
+}
+
+void
+auth_record_set_failure(struct auth_record *r, enum gh_auth_type type, SECURITY_STATUS sec_status)
+{
+    auth_record_clear(r);
+    r->pub.status = GH_AUTH_FAILURE;
+    r->pub.type = type;
+    r->pub.sec_status = sec_status;
+}
+
+static int
+dup_str(const char *s, char **out)
+{
+    *out = NULL;
+    if (s == NULL)
+        return GH_OK;
+    *out = strdup(s);
+    return *out == NULL ? GH_ENOMEM : GH_OK;
+}
+
+int
+auth_record_set_success(struct auth_record *r, enum gh_auth_type type, gh_token *token,
+                        const char *user, const char *domain, const char *package,
+                        const char *const *groups, size_t group_count)
+{
+    const struct auth_token_ops *ops = r->backend != NULL ? r->backend->token : NULL;
+    const char *principal = NULL, *ccache = NULL;
+    int err = GH_OK;
+
+    auth_record_clear(r);
+    r->pub.access_token = token; /* owned by the record from here on */
+    if (token != NULL && ops != NULL) {
+        user = user != NULL ? user : ops->user(token);
+        domain = domain != NULL ? domain : ops->domain(token);
+        package = package != NULL ? package : ops->package(token);
+        principal = ops->principal(token);
+        ccache = ops->delegated_ccache(token);
+        if (groups == NULL) {
+            group_count = ops->group_count(token);
+        }
+    }
+    if (err == GH_OK)
+        err = dup_str(user, &r->user);
+    if (err == GH_OK)
+        err = dup_str(domain, &r->domain);
+    if (err == GH_OK)
+        err = dup_str(principal, &r->principal);
+    if (err == GH_OK)
+        err = dup_str(package, &r->package);
+    if (err == GH_OK)
+        err = dup_str(ccache, &r->ccache);
+    if (err == GH_OK && group_count > 0) {
+        r->groups = calloc(group_count, sizeof(*r->groups));
+        if (r->groups == NULL)
+            err = GH_ENOMEM;
+        for (size_t i = 0; err == GH_OK && i < group_count; i++) {
+            const char *g = groups != NULL ? groups[i] : ops->group(token, i);
+            err = dup_str(g != NULL ? g : "", &r->groups[i]);
+            if (err == GH_OK)
+                r->group_count++;
+        }
+    }
+    if (err != GH_OK) {
+        auth_record_clear(r);
+        return err;
+    }
+    r->pub.status = GH_AUTH_SUCCESS;
+    r->pub.sec_status = 0;
+    r->pub.type = type;
+    r->pub.user_name = r->user;
+    r->pub.domain = r->domain;
+    r->pub.principal = r->principal;
+    r->pub.package_name = r->package;
+    r->pub.groups = (const char *const *)r->groups;
+    r->pub.group_count = r->group_count;
+    r->pub.delegated_ccache = r->ccache;
+    return GH_OK;
+}
+
+int
+auth_record_set_mutual(struct auth_record *r, const char *value)
+{
+    char *copy = strdup(value);
+
+    if (copy == NULL)
+        return GH_ENOMEM;
+    free(r->mutual);
+    r->mutual = copy;
+    r->pub.mutual_auth_data = copy;
+    r->pub.mutual_auth_data_len = strlen(copy);
+    return GH_OK;
+}
+
+void
+auth_record_take_packed(struct auth_record *r, void *packed, size_t len, uint32_t type)
+{
+    if (r->packed != NULL && r->backend != NULL && r->backend->sspi != NULL)
+        r->backend->sspi->FreeContextBuffer(r->packed);
+    r->packed = packed;
+    r->pub.packed_context = packed;
+    r->pub.packed_context_len = packed != NULL ? len : 0;
+    r->pub.packed_context_type = packed != NULL ? type : 0;
+}
+
+static const struct {
+    const char *name;
+    enum gh_auth_type type;
+} type_names[] = {
+    {"Basic", GH_AUTH_TYPE_BASIC},
+    {"Digest", GH_AUTH_TYPE_DIGEST},
+    {"NTLM", GH_AUTH_TYPE_NTLM},
+    {"Negotiate", GH_AUTH_TYPE_NEGOTIATE},
+    {"Kerberos", GH_AUTH_TYPE_KERBEROS},
+    {"CREDSSP", GH_AUTH_TYPE_CREDSSP},
+    {"ClientCert", GH_AUTH_TYPE_CLIENT_CERT},
+};
+
+enum gh_auth_type
+auth_record_type_from_name(const char *name)
+{
+    for (size_t i = 0; name != NULL && i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+        if (strcasecmp(name, type_names[i].name) == 0)
+            return type_names[i].type;
+    }
+    return GH_AUTH_TYPE_NONE;
+}
+
+const char *
+auth_record_type_name(enum gh_auth_type type)
+{
+    for (size_t i = 0; i < sizeof(type_names) / sizeof(type_names[0]); i++) {
+        if (type_names[i].type == type)
+            return type_names[i].name;
+    }
+    return "none";
+}

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+// The per-request auth record: the public struct gh_auth_record of
+// <gatehouse/http.h> (the seed's HTTP_REQUEST_AUTH_INFO) plus the storage its
+// pointers borrow from. One record per request; the request holds exactly one
+// reference to the access token, released by auth_record_clear().
+#ifndef GH_AUTH_RECORD_H
+#define GH_AUTH_RECORD_H
+
+#include <stddef.h>
+
+#include <gatehouse/http.h>
+#include <gatehouse/sspi.h>
+
+#include "auth/backend.h"
+
+struct auth_record {
+    struct gh_auth_record pub; /* what gh_request_auth() returns; points into this object */
+    /* Owned storage behind pub's pointers. */
+    const struct auth_backend *backend; /* borrowed: releases the token and packed context */
+    char *user, *domain, *principal, *package, *mutual, *ccache;
+    char **groups;
+    size_t group_count;
+    void *packed; /* ExportSecurityContext output, freed with FreeContextBuffer */
+};
+
+/* A "not authenticated" record with every other field zero. */
+void auth_record_init(struct auth_record *r, const struct auth_backend *backend);
+/* Releases the token reference and all storage; leaves an initialized record. */
+void auth_record_clear(struct auth_record *r);
+/* Moves *src into *dst (dst must be initialized or cleared; src becomes empty). */
+void auth_record_move(struct auth_record *dst, struct auth_record *src);
+
+/* Marks a failure: status GH_AUTH_FAILURE with sec_status and the scheme tried. */
+void auth_record_set_failure(struct auth_record *r, enum gh_auth_type type,
+                             SECURITY_STATUS sec_status);
+
+/* Success with an identity. token: a reference the record takes over (may be NULL
+ * for schemes whose backend cannot make tokens); user/domain/principal/package and
+ * groups are copied; NULL names are taken from the token when there is one.
+ * GH_OK or GH_ENOMEM (then the token reference has been released). */
+int auth_record_set_success(struct auth_record *r, enum gh_auth_type type, gh_token *token,
+                            const char *user, const char *domain, const char *package,
+                            const char *const *groups, size_t group_count);
+
+/* Optional success details. GH_OK or GH_ENOMEM. */
+int auth_record_set_mutual(struct auth_record *r, const char *value); /* "Negotiate <b64>" */
+/* Takes ownership of packed (FreeContextBuffer memory) in every case. */
+void auth_record_take_packed(struct auth_record *r, void *packed, size_t len, uint32_t type);
+
+/* The gh_auth_type of a package or scheme name ("NTLM", "Negotiate"...), or NONE. */
+enum gh_auth_type auth_record_type_from_name(const char *name);
+const char *auth_record_type_name(enum gh_auth_type type);
+
+#endif

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+// Kerberos credentials, names and error mapping, through MIT GSSAPI only.
+//
+// Credentials are acquired once per AcquireCredentialsHandle and kept: the
+// acceptor's keytab is named in the credential store given to
+// gss_acquire_cred_from (never through the process environment, which other
+// threads share), and MIT's credential object serializes its own use, so one
+// credential may serve concurrent handshakes.
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_ext.h>
+#include <gssapi/gssapi_krb5.h>
+#include <krb5/krb5.h>
+
+#include <gatehouse/error.h>
+#include <gatehouse/sspi.h>
+
+#include "base/buf.h"
+#include "sspi/kerberos/krb_internal.h"
+
+/* 1.2.840.113554.1.2.2 (RFC 1964) */
+gss_OID_desc krb_mech_oid = {9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
+gss_OID_set_desc krb_mech_set = {1, &krb_mech_oid};
+
+/* ---- Errors -------------------------------------------------------------- */
+
+static void
+append_status(struct buf *out, OM_uint32 code, int type)
+{
+    OM_uint32 minor, ctx = 0, major;
+    gss_buffer_desc msg = GSS_C_EMPTY_BUFFER;
+    int rounds = 0;
+
+    do {
+        major = gss_display_status(
+            &minor, code, type, type == GSS_C_MECH_CODE ? &krb_mech_oid : GSS_C_NO_OID, &ctx, &msg);
+        if (GSS_ERROR(major))
+            break;
+        if (rounds > 0)
+            (void)buf_append_str(out, ", ");
+        (void)buf_append(out, msg.value, msg.length);
+        gss_release_buffer(&minor, &msg);
+    } while (ctx != 0 && ++rounds < 4);
+}
+
+/* The seed's codes where Windows' Kerberos package uses them; the krb5 error
+ * (the GSS minor status from the krb5 mechanism) decides first because it is
+ * the more precise of the two. */
+static SECURITY_STATUS
+map_minor(OM_uint32 minor, bool is_initiator, bool is_reply)
+{
+    switch ((krb5_error_code)minor) {
+    case KRB5KRB_AP_ERR_SKEW:
+        return SEC_E_TIME_SKEW;
+    case KRB5KRB_AP_ERR_REPEAT: /* replayed AP-REQ: the token is refused */
+        return SEC_E_INVALID_TOKEN;
+    case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN:
+    case KRB5_REALM_UNKNOWN:
+        return SEC_E_TARGET_UNKNOWN;
+    case KRB5KRB_AP_WRONG_PRINC:
+    case KRB5_KT_NOTFOUND:
+    case KRB5KRB_AP_ERR_NOKEY:
+    case KRB5KRB_AP_ERR_BADKEYVER:
+    case KRB5KRB_AP_ERR_NOT_US:
+        return SEC_E_WRONG_PRINCIPAL;
+    case KRB5_KDC_UNREACH:
+    case KRB5_REALM_CANT_RESOLVE:
+        return SEC_E_NO_AUTHENTICATING_AUTHORITY;
+    case KRB5_FCC_NOFILE:
+    case KRB5_CC_NOTFOUND:
+    case KRB5_CC_END:
+    case KRB5_CC_NOSUPP:
+    case KRB5_KT_END:
+        return SEC_E_NO_CREDENTIALS;
+    case KRB5KDC_ERR_PREAUTH_FAILED:
+    case KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN:
+    case KRB5KDC_ERR_CLIENT_REVOKED:
+    case KRB5KDC_ERR_KEY_EXP:
+    case KRB5_PREAUTH_FAILED:
+        return SEC_E_LOGON_DENIED;
+    case KRB5KRB_AP_ERR_BAD_INTEGRITY:
+        /* initiator, first leg: the AS reply did not decrypt (wrong password);
+         * initiator, reply: the AP-REP did not verify; acceptor: bad token. */
+        if (is_initiator)
+            return is_reply ? SEC_E_MUTUAL_AUTH_FAILED : SEC_E_LOGON_DENIED;
+        return SEC_E_INVALID_TOKEN;
+    case KRB5KRB_AP_ERR_MUT_FAIL:
+        return SEC_E_MUTUAL_AUTH_FAILED;
+    case KRB5KRB_AP_ERR_TKT_EXPIRED:
+    case KRB5KRB_AP_ERR_TKT_NYV:
+        return SEC_E_CONTEXT_EXPIRED;
+    case KRB5KRB_AP_ERR_MODIFIED:
+    case KRB5KRB_AP_ERR_BADVERSION:
+    case KRB5KRB_AP_ERR_MSG_TYPE:
+    case KRB5KRB_AP_ERR_INAPP_CKSUM:
+        return SEC_E_INVALID_TOKEN;
+    case ENOMEM:
+        return SEC_E_INSUFFICIENT_MEMORY;
+    default:
+        return 0; /* not decisive: look at the major status */
+    }
+}
+
+SECURITY_STATUS
+krb_map_error(OM_uint32 major, OM_uint32 minor, bool is_initiator, bool is_reply, const char *what,
+              struct buf *error_text)
+{
+    SECURITY_STATUS st;
+
+    if (error_text != NULL) {
+        error_text->len = 0;
+        (void)buf_printf(error_text, "%s: ", what);
+        append_status(error_text, major, GSS_C_GSS_CODE);
+        if (minor != 0) {
+            (void)buf_append_str(error_text, "; ");
+            append_status(error_text, minor, GSS_C_MECH_CODE);
+        }
+    }
+    switch (GSS_ROUTINE_ERROR(major)) {
+    case GSS_S_BAD_BINDINGS:
+        return SEC_E_BAD_BINDINGS;
+    case GSS_S_BAD_SIG:
+        return SEC_E_MESSAGE_ALTERED;
+    case GSS_S_CONTEXT_EXPIRED:
+        return SEC_E_CONTEXT_EXPIRED;
+    case GSS_S_NO_CONTEXT:
+        return SEC_E_NO_CONTEXT;
+    case GSS_S_BAD_NAME:
+    case GSS_S_BAD_NAMETYPE:
+        return SEC_E_TARGET_UNKNOWN;
+    default:
+        break;
+    }
+    st = minor != 0 ? map_minor(minor, is_initiator, is_reply) : 0;
+    if (st != 0)
+        return st;
+    switch (GSS_ROUTINE_ERROR(major)) {
+    case GSS_S_DEFECTIVE_TOKEN:
+    case GSS_S_BAD_MECH:
+    case GSS_S_DEFECTIVE_CREDENTIAL:
+        return is_initiator && is_reply ? SEC_E_MUTUAL_AUTH_FAILED : SEC_E_INVALID_TOKEN;
+    case GSS_S_NO_CRED:
+        return SEC_E_NO_CREDENTIALS;
+    case GSS_S_CREDENTIALS_EXPIRED:
+        return is_initiator ? SEC_E_NO_CREDENTIALS : SEC_E_CONTEXT_EXPIRED;
+    case GSS_S_UNAVAILABLE:
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    default:
+        break;
+    }
+    if (major & GSS_S_DUPLICATE_TOKEN)
+        return SEC_E_INVALID_TOKEN;
+    if (major & (GSS_S_OLD_TOKEN | GSS_S_UNSEQ_TOKEN | GSS_S_GAP_TOKEN))
+        return SEC_E_OUT_OF_SEQUENCE;
+    return SEC_E_INTERNAL_ERROR;
+}
+
+/* ---- Names --------------------------------------------------------------- */
+
+char *
+krb_name_text(gss_name_t name)
+{
+    OM_uint32 major, minor;
+    gss_buffer_desc text = GSS_C_EMPTY_BUFFER;
+    char *s;
+
+    major = gss_display_name(&minor, name, &text, NULL);
+    if (GSS_ERROR(major))
+        return NULL;
+    s = malloc(text.length + 1);
+    if (s != NULL) {
+        memcpy(s, text.value, text.length);
+        s[text.length] = '\0';
+    }
+    gss_release_buffer(&minor, &text);
+    return s;
+}
+
+/* "HTTP/host" and "HTTP@host" become the host-based service "HTTP@host";
+ * "service/host@REALM" (a full principal) and anything else with an '@'
+ * after a '/' is imported as a krb5 principal name. */
+SECURITY_STATUS
+krb_import_target(const char *target, gss_name_t *name_out, struct buf *error_text)
+{
+    OM_uint32 major, minor;
+    gss_buffer_desc in;
+    gss_OID type;
+    char *text = NULL;
+    size_t len;
+
+    *name_out = GSS_C_NO_NAME;
+    if (target == NULL || target[0] == '\0') {
+        if (error_text != NULL)
+            (void)buf_append_str(error_text, "Kerberos needs a target name (SPN)");
+        return SEC_E_TARGET_UNKNOWN;
+    }
+    len = strlen(target);
+    if (len > 1024)
+        return SEC_E_TARGET_UNKNOWN;
+    text = strdup(target);
+    if (text == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    char *slash = strchr(text, '/');
+    char *at = strchr(text, '@');
+    if (slash != NULL && at != NULL && at > slash) {
+        type = (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME;
+    } else if (slash != NULL) {
+        *slash = '@';
+        type = GSS_C_NT_HOSTBASED_SERVICE;
+    } else if (at != NULL) {
+        type = GSS_C_NT_HOSTBASED_SERVICE;
+    } else {
+        type = (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME;
+    }
+    in.value = text;
+    in.length = len;
+    major = gss_import_name(&minor, &in, type, name_out);
+    free(text);
+    if (GSS_ERROR(major))
+        return krb_map_error(major, minor, true, false, "cannot parse the target name", error_text);
+    return SEC_E_OK;
+}
+
+/* "DOMAIN\user", "user@REALM", or user + domain: one principal text. */
+static char *
+user_principal(const char *user, const char *domain)
+{
+    const char *bs = strchr(user, '\\');
+    char *out;
+    size_t n;
+
+    if (bs != NULL) {
+        n = strlen(user) + 2;
+        out = malloc(n);
+        if (out != NULL)
+            snprintf(out, n, "%s@%.*s", bs + 1, (int)(bs - user), user);
+    } else if (strchr(user, '@') != NULL || domain == NULL || domain[0] == '\0') {
+        out = strdup(user);
+    } else {
+        n = strlen(user) + strlen(domain) + 2;
+        out = malloc(n);
+        if (out != NULL)
+            snprintf(out, n, "%s@%s", user, domain);
+    }
+    if (out == NULL)
+        return NULL;
+    /* Realms are upper case by convention; Windows users type "example.com". */
+    char *at = strchr(out, '@');
+    for (char *p = at; p != NULL && *p != '\0'; p++) {
+        if (*p >= 'a' && *p <= 'z')
+            *p = (char)(*p - 'a' + 'A');
+    }
+    return out;
+}
+
+/* ---- Credentials --------------------------------------------------------- */
+
+void
+krb_free_cred(void *pkg_cred)
+{
+    struct krb_cred *cred = pkg_cred;
+    OM_uint32 minor;
+
+    if (cred == NULL)
+        return;
+    if (cred->gss != GSS_C_NO_CREDENTIAL)
+        gss_release_cred(&minor, &cred->gss);
+    free(cred->principal);
+    free(cred->ccache_dir);
+    free(cred);
+}
+
+static SECURITY_STATUS
+import_principal(const char *text, bool is_service, gss_name_t *name_out)
+{
+    OM_uint32 major, minor;
+
+    if (is_service)
+        return krb_import_target(text, name_out, NULL);
+    gss_buffer_desc in = {strlen(text), (void *)text};
+    major = gss_import_name(&minor, &in, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, name_out);
+    return GSS_ERROR(major) ? SEC_E_UNKNOWN_CREDENTIALS : SEC_E_OK;
+}
+
+SECURITY_STATUS
+krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
+{
+    struct krb_cred *cred = NULL;
+    gss_name_t name = GSS_C_NO_NAME;
+    gss_name_t actual = GSS_C_NO_NAME;
+    OM_uint32 major = GSS_S_COMPLETE, minor = 0, lifetime = 0;
+    gss_cred_usage_t usage;
+    char *principal = NULL;
+    SECURITY_STATUS st;
+
+    *pkg_cred_out = NULL;
+    cred = calloc(1, sizeof(*cred));
+    if (cred == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    cred->gss = GSS_C_NO_CREDENTIAL;
+    cred->is_initiator = (args->use & SECPKG_CRED_OUTBOUND) != 0;
+    cred->is_acceptor = (args->use & SECPKG_CRED_INBOUND) != 0;
+    usage = cred->is_initiator && cred->is_acceptor ? GSS_C_BOTH
+            : cred->is_acceptor                     ? GSS_C_ACCEPT
+                                                    : GSS_C_INITIATE;
+
+    if (cred->is_initiator && args->has_identity && args->user != NULL && args->user[0] != '\0') {
+        principal = user_principal(args->user, args->domain);
+        if (principal == NULL) {
+            st = SEC_E_INSUFFICIENT_MEMORY;
+            goto cleanup;
+        }
+        st = import_principal(principal, false, &name);
+        if (st != SEC_E_OK)
+            goto cleanup;
+    } else if (args->principal != NULL && args->principal[0] != '\0') {
+        /* pszPrincipal names the acceptor's service (or the initiator's ccache). */
+        st = import_principal(args->principal, cred->is_acceptor, &name);
+        if (st != SEC_E_OK)
+            goto cleanup;
+    }
+
+    if (cred->is_initiator && args->has_identity && args->password.len > 0) {
+        /* MIT gets the TGT into a private MEMORY ccache owned by the credential. */
+        gss_buffer_desc pw = {args->password.len, args->password.bytes};
+        major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &krb_mech_set,
+                                               GSS_C_INITIATE, &cred->gss, NULL, &lifetime);
+    } else if (cred->is_acceptor && args->acceptor != NULL && args->acceptor->Keytab != NULL &&
+               args->acceptor->Keytab[0] != '\0') {
+        gss_key_value_element_desc kv = {"keytab", args->acceptor->Keytab};
+        gss_key_value_set_desc store = {1, &kv};
+        major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
+                                      &cred->gss, NULL, &lifetime);
+    } else {
+        major = gss_acquire_cred(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &cred->gss,
+                                 NULL, &lifetime);
+    }
+    if (GSS_ERROR(major)) {
+        st = krb_map_error(major, minor, cred->is_initiator, false, "cannot acquire credentials",
+                           NULL);
+        if (st == SEC_E_INTERNAL_ERROR || st == SEC_E_INVALID_TOKEN)
+            st = SEC_E_NO_CREDENTIALS;
+        goto cleanup;
+    }
+    /* Resolve the name now (it is what QueryCredentialsAttributes reports). */
+    if (cred->is_initiator) {
+        major = gss_inquire_cred(&minor, cred->gss, &actual, &lifetime, NULL, NULL);
+        if (GSS_ERROR(major)) {
+            st = krb_map_error(major, minor, true, false, "cannot use credentials", NULL);
+            if (st == SEC_E_INTERNAL_ERROR)
+                st = SEC_E_NO_CREDENTIALS;
+            goto cleanup;
+        }
+        cred->principal = krb_name_text(actual);
+    } else if (name != GSS_C_NO_NAME) {
+        cred->principal = krb_name_text(name);
+    }
+    if (lifetime != GSS_C_INDEFINITE && lifetime != 0)
+        cred->expiry = time(NULL) + (time_t)lifetime;
+    if (cred->is_acceptor && args->acceptor != NULL && args->acceptor->DelegatedCcacheDir != NULL &&
+        args->acceptor->DelegatedCcacheDir[0] != '\0') {
+        cred->ccache_dir = strdup(args->acceptor->DelegatedCcacheDir);
+        if (cred->ccache_dir == NULL) {
+            st = SEC_E_INSUFFICIENT_MEMORY;
+            goto cleanup;
+        }
+    }
+    *pkg_cred_out = cred;
+    cred = NULL;
+    st = SEC_E_OK;
+cleanup:
+    if (name != GSS_C_NO_NAME)
+        gss_release_name(&minor, &name);
+    if (actual != GSS_C_NO_NAME)
+        gss_release_name(&minor, &actual);
+    free(principal);
+    krb_free_cred(cred);
+    return st;
+}
+
+SECURITY_STATUS
+krb_query_cred(void *pkg_cred, unsigned long attribute, void *buffer)
+{
+    struct krb_cred *cred = pkg_cred;
+
+    if (attribute != SECPKG_CRED_ATTR_NAMES)
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    SecPkgCredentials_NamesA *names = buffer;
+    names->sUserName = sspi_strdup(cred->principal != NULL ? cred->principal : "");
+    return names->sUserName == NULL ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_OK;
+}

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: MIT
+// The NTLM package descriptor and its per-context entry points: attribute
+// queries, message signing/sealing, and the helpers SPNEGO needs.
+#include "sspi/ntlm/ntlm.h"
+
+#include <string.h>
+
+#include <gatehouse/token.h>
+
+#include "sspi/ntlm/context.h"
+#include "sspi/ntlm/msg.h"
+
+static struct ntlm_ctx *
+complete(void *pkg_ctx)
+{
+    struct ntlm_ctx *ctx = pkg_ctx;
+    return (ctx != NULL && ctx->state == NTLM_STATE_DONE) ? ctx : NULL;
+}
+
+static SECURITY_STATUS
+dup_string(const char *s, SEC_CHAR **out)
+{
+    *out = sspi_strdup(s != NULL ? s : "");
+    return *out == NULL ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_OK;
+}
+
+static SECURITY_STATUS
+query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
+{
+    struct ntlm_ctx *ctx = pkg_ctx;
+    struct ntlm_ctx *done = complete(pkg_ctx);
+
+    if (ctx == NULL || buffer == NULL)
+        return SEC_E_INVALID_HANDLE;
+    switch (attribute) {
+    case SECPKG_ATTR_SIZES: {
+        SecPkgContext_Sizes *s = buffer;
+        s->cbMaxToken = NTLM_MAX_MESSAGE_LEN;
+        s->cbMaxSignature = NTLM_SIGNATURE_LEN;
+        s->cbBlockSize = 0;
+        s->cbSecurityTrailer = NTLM_SIGNATURE_LEN;
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_FLAGS:
+        ((SecPkgContext_Flags *)buffer)->Flags = ctx->attrs;
+        return SEC_E_OK;
+    case SECPKG_ATTR_LIFESPAN: {
+        SecPkgContext_Lifespan *l = buffer;
+        uint64_t start = ntlm_filetime_from_unix(ctx->start_unix);
+        l->tsStart = (TimeStamp){(uint32_t)start, (int32_t)(start >> 32)};
+        l->tsExpiry = (TimeStamp){0xFFFFFFFFu, 0x7FFFFFFF};
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_NAMES:
+        if (done == NULL)
+            return SEC_E_NO_CONTEXT;
+        return dup_string(done->client_name, &((SecPkgContext_NamesA *)buffer)->sUserName);
+    case SECPKG_ATTR_NATIVE_NAMES: {
+        SecPkgContext_NativeNamesA *n = buffer;
+        if (done == NULL)
+            return SEC_E_NO_CONTEXT;
+        SECURITY_STATUS st = dup_string(done->client_name, &n->sClientName);
+        if (st != SEC_E_OK)
+            return st;
+        return dup_string(done->server_name, &n->sServerName);
+    }
+    case SECPKG_ATTR_SESSION_KEY: {
+        SecPkgContext_SessionKey *k = buffer;
+        if (done == NULL)
+            return SEC_E_NO_CONTEXT;
+        k->SessionKey = sspi_alloc(16);
+        if (k->SessionKey == NULL)
+            return SEC_E_INSUFFICIENT_MEMORY;
+        memcpy(k->SessionKey, done->exported_key, 16);
+        k->SessionKeyLength = 16;
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_ACCESS_TOKEN: {
+        struct gh_token *token = NULL;
+        if (done == NULL)
+            return SEC_E_NO_CONTEXT;
+        SECURITY_STATUS st = ntlm_context_token(done, &token);
+        ((SecPkgContext_AccessToken *)buffer)->AccessToken = token; /* borrowed */
+        return st;
+    }
+    case SECPKG_ATTR_PACKAGE_INFO:
+        ((SecPkgContext_PackageInfoA *)buffer)->PackageInfo = sspi_package_info_dup(&ntlm_package);
+        return ((SecPkgContext_PackageInfoA *)buffer)->PackageInfo == NULL
+                   ? SEC_E_INSUFFICIENT_MEMORY
+                   : SEC_E_OK;
+    case SECPKG_ATTR_NEGOTIATION_INFO: {
+        SecPkgContext_NegotiationInfoA *n = buffer;
+        n->PackageInfo = sspi_package_info_dup(&ntlm_package);
+        n->NegotiationState =
+            done != NULL ? SECPKG_NEGOTIATION_COMPLETE : SECPKG_NEGOTIATION_IN_PROGRESS;
+        return n->PackageInfo == NULL ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_OK;
+    }
+    default:
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+}
+
+/* A new reference to the acceptor's token (the initiator has none). */
+static SECURITY_STATUS
+query_token(void *pkg_ctx, struct gh_token **token_out)
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
+    struct gh_token *token = NULL;
+
+    *token_out = NULL;
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    SECURITY_STATUS st = ntlm_context_token(ctx, &token);
+    if (st == SEC_E_OK)
+        *token_out = gh_token_dup(token);
+    return st;
+}
+
+/* Connection-oriented NTLM keeps its own sequence numbers; seq_no is ignored
+ * (Windows does the same outside datagram mode). */
+static SECURITY_STATUS
+make_signature(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg, unsigned long seq_no)
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
+    (void)seq_no;
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    if (qop != 0)
+        return SEC_E_QOP_NOT_SUPPORTED;
+    return ntlm_session_make_signature(&ctx->session, msg);
+}
+
+static SECURITY_STATUS
+verify_signature(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *qop_out)
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
+    (void)seq_no;
+    if (qop_out != NULL)
+        *qop_out = 0;
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    return ntlm_session_verify_signature(&ctx->session, msg);
+}
+
+static SECURITY_STATUS
+encrypt(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg, unsigned long seq_no)
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
+    (void)seq_no;
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    return ntlm_session_encrypt(&ctx->session, qop, msg);
+}
+
+static SECURITY_STATUS
+decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *qop_out)
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
+    (void)seq_no;
+    if (qop_out != NULL)
+        *qop_out = 0;
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    return ntlm_session_decrypt(&ctx->session, msg);
+}
+
+const struct sspi_package ntlm_package = {
+    .name = NTLMSP_NAME_A,
+    .comment = "NTLM Security Package",
+    /* Windows' NTLM capabilities (0x82B37). */
+    .capabilities = SECPKG_FLAG_INTEGRITY | SECPKG_FLAG_PRIVACY | SECPKG_FLAG_TOKEN_ONLY |
+                    SECPKG_FLAG_CONNECTION | SECPKG_FLAG_MULTI_REQUIRED |
+                    SECPKG_FLAG_IMPERSONATION | SECPKG_FLAG_ACCEPT_WIN32_NAME |
+                    SECPKG_FLAG_NEGOTIABLE | SECPKG_FLAG_LOGON | SECPKG_FLAG_RESTRICTED_TOKENS,
+    .version = 1,
+    .rpc_id = 10, /* RPC_C_AUTHN_WINNT */
+    .max_token_bytes = NTLM_MAX_MESSAGE_LEN,
+    .acquire_cred = ntlm_cred_acquire,
+    .free_cred = ntlm_cred_free,
+    .query_cred = ntlm_cred_query,
+    .init_ctx = ntlm_context_init,
+    .accept_ctx = ntlm_context_accept,
+    .complete_token = NULL,
+    .delete_ctx = ntlm_context_delete,
+    .query_ctx = query_ctx,
+    .query_token = query_token,
+    .make_signature = make_signature,
+    .verify_signature = verify_signature,
+    .encrypt = encrypt,
+    .decrypt = decrypt,
+};
+
+/* ---- Helpers for Negotiate ---------------------------------------------------- */
+
+bool
+ntlm_ctx_is_complete(const void *pkg_ctx)
+{
+    return complete((void *)pkg_ctx) != NULL;
+}
+
+bool
+ntlm_ctx_has_mic(const void *pkg_ctx)
+{
+    const struct ntlm_ctx *ctx = pkg_ctx;
+    return ctx != NULL && ctx->has_mic;
+}
+
+SECURITY_STATUS
+ntlm_ctx_session_key(const void *pkg_ctx, uint8_t key_out[16])
+{
+    const struct ntlm_ctx *ctx = complete((void *)pkg_ctx);
+
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    memcpy(key_out, ctx->exported_key, 16);
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS
+ntlm_ctx_sign(void *pkg_ctx, int dir, struct slice data, uint8_t sig_out[16])
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    if (dir != NTLM_DIR_SEND && dir != NTLM_DIR_RECV)
+        return SEC_E_INVALID_PARAMETER;
+    return ntlm_session_sign(&ctx->session, (enum ntlm_dir)dir, &data, 1, sig_out);
+}
+
+SECURITY_STATUS
+ntlm_ctx_verify(void *pkg_ctx, int dir, struct slice data, const uint8_t sig[16])
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    if (dir != NTLM_DIR_SEND && dir != NTLM_DIR_RECV)
+        return SEC_E_INVALID_PARAMETER;
+    return ntlm_session_verify(&ctx->session, (enum ntlm_dir)dir, &data, 1, sig);
+}
+
+SECURITY_STATUS
+ntlm_ctx_reset_rc4(void *pkg_ctx, bool reset_seq)
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    return ntlm_session_reset_rc4(&ctx->session, reset_seq);
+}
+
+void
+ntlm_ctx_set_fixed_inputs(void *pkg_ctx, const struct ntlm_fixed_inputs *inputs)
+{
+    struct ntlm_ctx *ctx = pkg_ctx;
+
+    if (ctx != NULL && inputs != NULL)
+        ctx->fixed = *inputs;
+}

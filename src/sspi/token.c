@@ -1,0 +1,482 @@
+// SPDX-License-Identifier: MIT
+// gh_token: an immutable identity record with an atomic reference count, and
+// per-thread impersonation.
+//
+// Impersonation changes only what the kernel checks on file access: fsuid,
+// fsgid and the supplementary groups. All three are per-thread credentials in
+// Linux, but glibc's setgroups() broadcasts to every thread of the process (it
+// implements POSIX's process-wide semantics), so the raw system call is used
+// instead; setfsuid/setfsgid are plain system calls already. The real,
+// effective and saved ids never change, so a revert cannot be refused.
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <gatehouse/token.h>
+
+#include "sspi/store/userstore.h"
+#include "sspi/token_internal.h"
+#include "sspi/wide.h"
+
+#define NSS_BUF_MAX  (1u << 20)
+#define GROUPS_MAX   4096
+#define FIELD_MAX    4096
+#define GID_TEXT_LEN 24
+
+struct gh_token {
+    atomic_long refs;
+    char *user;
+    char *domain;
+    char *principal;
+    char *package;
+    char **groups;
+    size_t group_count;
+    bool has_ids;
+    uid_t uid;
+    gid_t gid;
+    gid_t *gids; /* supplementary groups of the local account */
+    size_t gid_count;
+    time_t logon_time;
+    time_t expiry;
+    char *ccache;
+    bool owns_ccache;
+};
+
+static void
+token_free(gh_token *t)
+{
+    if (t->ccache != NULL && t->owns_ccache) {
+        const char *path = t->ccache;
+
+        if (strncmp(path, "FILE:", 5) == 0)
+            path += 5;
+        if (path[0] == '/')
+            unlink(path); /* the delegated ticket must not outlive its holder */
+    }
+    free(t->user);
+    free(t->domain);
+    free(t->principal);
+    free(t->package);
+    for (size_t i = 0; i < t->group_count; i++)
+        free(t->groups[i]);
+    free(t->groups);
+    free(t->gids);
+    free(t->ccache);
+    free(t);
+}
+
+gh_token *
+gh_token_dup(gh_token *token)
+{
+    if (token != NULL)
+        atomic_fetch_add(&token->refs, 1);
+    return token;
+}
+
+void
+gh_token_close(gh_token *token)
+{
+    if (token != NULL && atomic_fetch_sub(&token->refs, 1) == 1)
+        token_free(token);
+}
+
+const char *
+gh_token_user(const gh_token *token)
+{
+    return token != NULL ? token->user : NULL;
+}
+
+const char *
+gh_token_domain(const gh_token *token)
+{
+    return token != NULL ? token->domain : NULL;
+}
+
+const char *
+gh_token_principal(const gh_token *token)
+{
+    return token != NULL ? token->principal : NULL;
+}
+
+const char *
+gh_token_package(const gh_token *token)
+{
+    return token != NULL ? token->package : NULL;
+}
+
+size_t
+gh_token_group_count(const gh_token *token)
+{
+    return token != NULL ? token->group_count : 0;
+}
+
+const char *
+gh_token_group(const gh_token *token, size_t index)
+{
+    if (token == NULL || index >= token->group_count)
+        return NULL;
+    return token->groups[index];
+}
+
+int
+gh_token_unix_ids(const gh_token *token, uid_t *uid_out, gid_t *gid_out)
+{
+    if (token == NULL || !token->has_ids)
+        return GH_ENOTFOUND;
+    if (uid_out != NULL)
+        *uid_out = token->uid;
+    if (gid_out != NULL)
+        *gid_out = token->gid;
+    return GH_OK;
+}
+
+time_t
+gh_token_logon_time(const gh_token *token)
+{
+    return token != NULL ? token->logon_time : 0;
+}
+
+time_t
+gh_token_expiry(const gh_token *token)
+{
+    return token != NULL ? token->expiry : 0;
+}
+
+const char *
+gh_token_delegated_ccache(const gh_token *token)
+{
+    return token != NULL ? token->ccache : NULL;
+}
+
+/* ---- Construction --------------------------------------------------------- */
+static bool
+field_ok(const char *s)
+{
+    size_t len;
+
+    if (s == NULL)
+        return true;
+    len = strnlen(s, FIELD_MAX + 1);
+    return len <= FIELD_MAX && wide_utf8_valid(s, len);
+}
+
+static SECURITY_STATUS
+add_group(gh_token *t, const char *name)
+{
+    char *copy;
+
+    if (t->group_count >= GROUPS_MAX)
+        return SEC_E_OK; /* a bounded record: further groups are dropped */
+    copy = strdup(name);
+    if (copy == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    t->groups[t->group_count++] = copy;
+    return SEC_E_OK;
+}
+
+/* Looks the local account up and fills uid, gid and the supplementary gids.
+ * Not finding it is not an error. */
+static SECURITY_STATUS
+map_local(gh_token *t, const char *account)
+{
+    struct passwd pw, *found = NULL;
+    size_t len = 16384;
+    char *nss = NULL;
+    int n, rc;
+
+    for (;;) {
+        char *p = realloc(nss, len);
+
+        if (p == NULL) {
+            free(nss);
+            return SEC_E_INSUFFICIENT_MEMORY;
+        }
+        nss = p;
+        rc = getpwnam_r(account, &pw, nss, len, &found);
+        if (rc != ERANGE || len >= NSS_BUF_MAX)
+            break;
+        len *= 2;
+    }
+    if (rc != 0 || found == NULL) {
+        free(nss);
+        return SEC_E_OK;
+    }
+    t->has_ids = true;
+    t->uid = pw.pw_uid;
+    t->gid = pw.pw_gid;
+    n = 64;
+    for (;;) {
+        gid_t *g = realloc(t->gids, (size_t)n * sizeof(*g));
+        int want = n;
+
+        if (g == NULL) {
+            free(nss);
+            return SEC_E_INSUFFICIENT_MEMORY;
+        }
+        t->gids = g;
+        if (getgrouplist(pw.pw_name, pw.pw_gid, t->gids, &want) >= 0) {
+            t->gid_count = (size_t)want;
+            break;
+        }
+        if (want <= n || want > GROUPS_MAX) { /* cannot grow usefully: keep the primary */
+            t->gids[0] = pw.pw_gid;
+            t->gid_count = 1;
+            break;
+        }
+        n = want;
+    }
+    free(nss);
+    return SEC_E_OK;
+}
+
+/* Names of the local account's groups (numbers when NSS has no name). */
+static SECURITY_STATUS
+groups_from_nss(gh_token *t)
+{
+    size_t len = 16384;
+    char *nss = malloc(len);
+    SECURITY_STATUS status = SEC_E_OK;
+
+    if (nss == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    for (size_t i = 0; i < t->gid_count && status == SEC_E_OK; i++) {
+        struct group gr, *found = NULL;
+        char number[GID_TEXT_LEN];
+        int rc;
+
+        for (;;) {
+            rc = getgrgid_r(t->gids[i], &gr, nss, len, &found);
+            if (rc != ERANGE || len >= NSS_BUF_MAX)
+                break;
+            char *p = realloc(nss, len * 2);
+
+            if (p == NULL) {
+                free(nss);
+                return SEC_E_INSUFFICIENT_MEMORY;
+            }
+            nss = p;
+            len *= 2;
+        }
+        if (rc == 0 && found != NULL) {
+            status = add_group(t, gr.gr_name);
+        } else {
+            snprintf(number, sizeof(number), "%lu", (unsigned long)t->gids[i]);
+            status = add_group(t, number);
+        }
+    }
+    free(nss);
+    return status;
+}
+
+static SECURITY_STATUS
+dup_field(const char *s, char **out)
+{
+    *out = NULL;
+    if (s == NULL)
+        return SEC_E_OK;
+    *out = strdup(s);
+    return *out != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
+}
+
+SECURITY_STATUS
+sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
+{
+    const char *const *store_groups = NULL;
+    size_t store_count = 0, want_groups = 0;
+    SECURITY_STATUS status;
+    gh_token *t;
+
+    if (info == NULL || info->user == NULL || info->package == NULL || info->user[0] == '\0' ||
+        !field_ok(info->user) || !field_ok(info->domain) || !field_ok(info->principal) ||
+        !field_ok(info->package) || !field_ok(info->delegated_ccache))
+        return SEC_E_INVALID_PARAMETER;
+    for (size_t i = 0; info->groups != NULL && i < info->group_count; i++) {
+        if (info->groups[i] == NULL || !field_ok(info->groups[i]))
+            return SEC_E_INVALID_PARAMETER;
+    }
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    atomic_init(&t->refs, 1);
+    t->logon_time = info->logon_time != 0 ? info->logon_time : time(NULL);
+    t->expiry = info->expiry;
+    t->owns_ccache = info->owns_ccache;
+    status = dup_field(info->user, &t->user);
+    if (status == SEC_E_OK)
+        status = dup_field(info->domain != NULL ? info->domain : "", &t->domain);
+    if (status == SEC_E_OK)
+        status = dup_field(info->package, &t->package);
+    if (status == SEC_E_OK)
+        status = dup_field(info->delegated_ccache, &t->ccache);
+    if (status == SEC_E_OK && info->principal != NULL) {
+        status = dup_field(info->principal, &t->principal);
+    } else if (status == SEC_E_OK) {
+        size_t n = strlen(t->user) + strlen(t->domain) + 2;
+
+        t->principal = malloc(n);
+        if (t->principal == NULL)
+            status = SEC_E_INSUFFICIENT_MEMORY;
+        else if (t->domain[0] != '\0')
+            snprintf(t->principal, n, "%s@%s", t->user, t->domain);
+        else
+            snprintf(t->principal, n, "%s", t->user);
+    }
+    if (status == SEC_E_OK && info->local_account != NULL)
+        status = map_local(t, info->local_account);
+    if (status != SEC_E_OK)
+        goto fail;
+
+    if (info->groups != NULL)
+        want_groups = info->group_count;
+    else if (info->store != NULL &&
+             userstore_groups(info->store, info->user, &store_groups, &store_count) == GH_OK)
+        want_groups = store_count;
+    else if (t->has_ids)
+        want_groups = t->gid_count;
+    if (want_groups > GROUPS_MAX)
+        want_groups = GROUPS_MAX;
+    t->groups = calloc(want_groups > 0 ? want_groups : 1, sizeof(*t->groups));
+    if (t->groups == NULL) {
+        status = SEC_E_INSUFFICIENT_MEMORY;
+        goto fail;
+    }
+    if (info->groups != NULL) {
+        for (size_t i = 0; i < want_groups && status == SEC_E_OK; i++)
+            status = add_group(t, info->groups[i]);
+    } else if (store_groups != NULL) {
+        for (size_t i = 0; i < want_groups && status == SEC_E_OK; i++)
+            status = add_group(t, store_groups[i]);
+    } else if (t->has_ids) {
+        status = groups_from_nss(t);
+    }
+    if (status != SEC_E_OK)
+        goto fail;
+    *token_out = t;
+    return SEC_E_OK;
+fail:
+    t->owns_ccache = false; /* the caller still owns the file */
+    token_free(t);
+    return status;
+}
+
+/* ---- Impersonation ---------------------------------------------------------- */
+struct saved_identity {
+    bool active;
+    uid_t fsuid;
+    gid_t fsgid;
+    gid_t *groups; /* owned */
+    size_t group_count;
+};
+
+/* A thread must revert before it exits, or its saved group list leaks. */
+static _Thread_local struct saved_identity saved;
+
+static uid_t
+current_fsuid(void)
+{
+    return (uid_t)setfsuid((uid_t)-1); /* an invalid id changes nothing, returns the current */
+}
+
+static gid_t
+current_fsgid(void)
+{
+    return (gid_t)setfsgid((gid_t)-1);
+}
+
+static int
+thread_setgroups(size_t count, const gid_t *groups)
+{
+    return (int)syscall(SYS_setgroups, count, groups);
+}
+
+static SECURITY_STATUS
+save_identity(void)
+{
+    int n = getgroups(0, NULL);
+
+    if (n < 0)
+        return SEC_E_INTERNAL_ERROR;
+    saved.groups = malloc((size_t)(n > 0 ? n : 1) * sizeof(gid_t));
+    if (saved.groups == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    n = getgroups(n, saved.groups);
+    if (n < 0) {
+        free(saved.groups);
+        saved.groups = NULL;
+        return SEC_E_INTERNAL_ERROR;
+    }
+    saved.group_count = (size_t)n;
+    saved.fsuid = current_fsuid();
+    saved.fsgid = current_fsgid();
+    return SEC_E_OK;
+}
+
+static bool
+restore_identity(void)
+{
+    bool ok = true;
+
+    setfsuid(saved.fsuid);
+    setfsgid(saved.fsgid);
+    if (thread_setgroups(saved.group_count, saved.groups) != 0)
+        ok = false;
+    return ok && current_fsuid() == saved.fsuid && current_fsgid() == saved.fsgid;
+}
+
+SECURITY_STATUS
+sspi_token_impersonate(const gh_token *token)
+{
+    bool was_active = saved.active;
+    SECURITY_STATUS status;
+
+    if (token == NULL || !token->has_ids)
+        return SEC_E_NO_IMPERSONATION;
+    if (!was_active) {
+        status = save_identity();
+        if (status != SEC_E_OK)
+            return status;
+    }
+    /* Groups first: setgroups needs CAP_SETGID, which the thread keeps, but
+     * the order makes every failure below restorable from `saved`. */
+    if (thread_setgroups(token->gid_count, token->gids) != 0)
+        goto refused;
+    setfsgid(token->gid);
+    if (current_fsgid() != token->gid)
+        goto refused;
+    setfsuid(token->uid);
+    if (current_fsuid() != token->uid)
+        goto refused;
+    saved.active = true;
+    return SEC_E_OK;
+refused:
+    restore_identity();
+    free(saved.groups);
+    saved = (struct saved_identity){0};
+    return SEC_E_NO_IMPERSONATION;
+}
+
+SECURITY_STATUS
+sspi_token_revert(void)
+{
+    bool ok;
+
+    if (!saved.active)
+        return SEC_E_OK;
+    ok = restore_identity();
+    free(saved.groups);
+    saved = (struct saved_identity){0};
+    return ok ? SEC_E_OK : SEC_E_INTERNAL_ERROR;
+}
+
+bool
+sspi_token_is_impersonating(void)
+{
+    return saved.active;
+}
