@@ -136,7 +136,7 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (c->is_tls) {
         c->ssl = tls_server_ssl_new(cfg->tls);
-        if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1)
+        if (c->ssl == NULL || tls_ssl_attach_fd(c->ssl, fd, &c->tls_drained) != GH_OK)
             goto fail;
         SSL_set_accept_state(c->ssl);
         c->state = CONN_HANDSHAKE;
@@ -254,7 +254,12 @@ conn_fill(struct conn *c)
         int n = SSL_read(c->ssl, c->in + c->in_len, room > INT32_MAX ? INT32_MAX : (int)room);
         if (n > 0) {
             c->in_len += (uint32_t)n;
-            return n;
+            /* As for plain sockets below: when OpenSSL's last read drained the
+             * socket and nothing is left in its buffer, the next SSL_read could
+             * only say WANT_READ; edge-triggered epoll reports new bytes. */
+            if (c->tls_drained && !c->saw_hup && !SSL_has_pending(c->ssl))
+                c->read_ready = false;
+            return GH_OK;
         }
         switch (SSL_get_error(c->ssl, n)) {
         case SSL_ERROR_WANT_READ:
@@ -265,11 +270,11 @@ conn_fill(struct conn *c)
             return GH_AGAIN;
         case SSL_ERROR_ZERO_RETURN:
             c->is_peer_closed = true;
-            return 0;
+            return GH_ECLOSED;
         default:
             ERR_clear_error();
             c->is_peer_closed = true;
-            return 0; /* unclean close or error: either way the peer is gone */
+            return GH_ECLOSED; /* unclean close or error: either way the peer is gone */
         }
     }
     for (;;) {
@@ -281,11 +286,11 @@ conn_fill(struct conn *c)
              * say it twice, so read on to the EOF. */
             if ((size_t)n < room && !c->saw_hup)
                 c->read_ready = false;
-            return (int)n;
+            return GH_OK;
         }
         if (n == 0) {
             c->is_peer_closed = true;
-            return 0;
+            return GH_ECLOSED;
         }
         if (errno == EINTR)
             continue;
@@ -298,18 +303,60 @@ conn_fill(struct conn *c)
     }
 }
 
+/* The unsent part of a large buffered body that rides behind c->out (see
+ * response_head_write): NULL when none. */
+static const uint8_t *
+tail_left(const struct conn *c, size_t *len_out)
+{
+    const struct gh_request *req = c->req;
+
+    if (req == NULL || req->tail_off >= req->tail_len) {
+        *len_out = 0;
+        return NULL;
+    }
+    *len_out = req->tail_len - req->tail_off;
+    return req->body.data + req->tail_off;
+}
+
+bool
+conn_out_pending(const struct conn *c)
+{
+    size_t tail_len;
+
+    return c->out_off < c->out.len || tail_left(c, &tail_len) != NULL;
+}
+
+/* Counts n sent bytes against out, then against the tail. */
+static void
+advance(struct conn *c, size_t n)
+{
+    size_t left = c->out.len - c->out_off;
+
+    if (n <= left) {
+        c->out_off += n;
+        return;
+    }
+    c->out_off = c->out.len;
+    c->req->tail_off += n - left;
+}
+
 int
 conn_flush(struct conn *c)
 {
-    while (c->out_off < c->out.len) {
+    for (;;) {
         size_t left = c->out.len - c->out_off;
+        size_t tail_len;
+        const uint8_t *tail = tail_left(c, &tail_len);
+        if (left == 0 && tail == NULL)
+            break;
         if (!c->write_ready)
             return GH_AGAIN;
         if (c->ssl != NULL) {
-            int n = SSL_write(c->ssl, c->out.data + c->out_off,
-                              left > INT32_MAX ? INT32_MAX : (int)left);
+            const uint8_t *p = left > 0 ? c->out.data + c->out_off : tail;
+            size_t len = left > 0 ? left : tail_len;
+            int n = SSL_write(c->ssl, p, len > INT32_MAX ? INT32_MAX : (int)len);
             if (n > 0) {
-                c->out_off += (size_t)n;
+                advance(c, (size_t)n);
                 continue;
             }
             int e = SSL_get_error(c->ssl, n);
@@ -320,9 +367,17 @@ conn_flush(struct conn *c)
             ERR_clear_error();
             return GH_EIO;
         }
-        ssize_t n = send(c->fd, c->out.data + c->out_off, left, MSG_NOSIGNAL);
+        /* Head and body in one syscall, without copying a large body. */
+        struct iovec iov[2];
+        int iov_count = 0;
+        if (left > 0)
+            iov[iov_count++] = (struct iovec){c->out.data + c->out_off, left};
+        if (tail != NULL)
+            iov[iov_count++] = (struct iovec){(void *)tail, tail_len};
+        struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)iov_count};
+        ssize_t n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
         if (n >= 0) {
-            c->out_off += (size_t)n;
+            advance(c, (size_t)n);
             continue;
         }
         if (errno == EINTR)
@@ -354,19 +409,11 @@ conn_send_error(struct conn *c, int status)
     c->must_close = true;
     if (c->config->access_log != NULL) {
         char peer[64] = "-";
-        char line[256];
-        struct timespec ts;
-        struct tm tm;
         if (c->peer.sa.sa_family == AF_INET)
             inet_ntop(AF_INET, &c->peer.in4.sin_addr, peer, sizeof(peer));
         else if (c->peer.sa.sa_family == AF_INET6)
             inet_ntop(AF_INET6, &c->peer.in6.sin6_addr, peer, sizeof(peer));
-        clock_gettime(CLOCK_REALTIME, &ts);
-        gmtime_r(&ts.tv_sec, &tm);
-        size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
-        int m = snprintf(line + n, sizeof(line) - n, " %s \"-\" %d 0 0 \"-\"\n", peer, status);
-        if (m > 0 && (size_t)m < sizeof(line) - n)
-            log_raw(c->config->access_log, line, n + (size_t)m);
+        access_log_line(w, c->config, peer, NULL, NULL, 0, status, 0, 0, NULL, w->now_real.tv_sec);
     }
 }
 
@@ -478,12 +525,12 @@ linger(struct conn *c)
     for (size_t total = 0; total < LINGER_MAX_BYTES;) {
         if (!c->read_ready)
             return false;
-        int n = conn_fill(c);
-        if (n == GH_AGAIN)
+        int rc = conn_fill(c);
+        if (rc == GH_AGAIN)
             return false;
-        if (n <= 0)
+        if (rc != GH_OK)
             return true;
-        total += (size_t)n;
+        total += c->in_len;
         c->in_off = c->in_len = 0;
     }
     return true;
@@ -544,7 +591,7 @@ conn_run(struct conn *c)
             c->state = CONN_IDLE;
             continue;
         }
-        if (c->out_off < c->out.len) {
+        if (conn_out_pending(c)) {
             rc = conn_flush(c);
             if (rc == GH_AGAIN) {
                 timer(c, TIMER_WRITE, c->config->write_timeout_ms, true);
@@ -585,7 +632,8 @@ conn_run(struct conn *c)
                 rc = conn_fill(c);
                 if (rc == GH_AGAIN)
                     continue;
-                if (rc < 0)
+                /* At EOF the hook still gets the bytes already buffered. */
+                if (rc != GH_OK && rc != GH_ECLOSED)
                     req->body_error = rc == GH_ELIMIT ? GH_ELIMIT : GH_ECLOSED;
                 timer(c, TIMER_BODY, c->config->body_timeout_ms, true);
                 pipeline_body_ready(req);
@@ -598,7 +646,7 @@ conn_run(struct conn *c)
                     continue;
                 }
                 if (rc == GH_AGAIN) {
-                    if (c->out_off < c->out.len)
+                    if (conn_out_pending(c))
                         continue;
                     if (!req->stream_waiting)
                         timer(c, TIMER_WRITE, c->config->write_timeout_ms, false);
@@ -655,12 +703,17 @@ conn_run(struct conn *c)
                 in_release(c);
                 if (c->out.len == 0)
                     buf_free(&c->out);
+                /* The SSL_read that said WANT_READ allocated a fresh record
+                 * buffer (RELEASE_BUFFERS frees only after a record): give it
+                 * back too. Refused, harmlessly, while bytes are buffered. */
+                if (c->ssl != NULL)
+                    SSL_free_buffers(c->ssl);
                 timer(c, TIMER_KEEPALIVE, c->config->keepalive_timeout_ms, false);
             }
             break;
         }
         rc = conn_fill(c);
-        if (rc > 0) {
+        if (rc == GH_OK) {
             if (c->state == CONN_IDLE) {
                 c->state = CONN_HEAD;
                 timer(c, TIMER_HEAD, c->config->header_timeout_ms, true);
@@ -669,7 +722,7 @@ conn_run(struct conn *c)
         }
         if (rc == GH_AGAIN)
             continue;
-        if (rc == 0 && c->in_len > c->in_off) {
+        if (rc == GH_ECLOSED && c->in_len > c->in_off) {
             conn_send_error(c, 400); /* the head was cut short */
             continue;
         }

@@ -36,7 +36,8 @@ monotonic_ms(void)
 void
 worker_date_update(struct worker *w)
 {
-    time_t now = time(NULL);
+    clock_gettime(CLOCK_REALTIME, &w->now_real);
+    time_t now = w->now_real.tv_sec;
 
     if (now != w->date_sec) {
         w->date_sec = now;
@@ -323,7 +324,10 @@ worker_main(void *arg)
                 run_posted(w);
         }
         run_timers(w);
+        worker_access_flush(w);
     }
+    worker_access_flush(w);
+    buf_free(&w->access_buf);
     atomic_fetch_sub(&w->server->live_workers, 1);
     return NULL;
 }

@@ -15,12 +15,14 @@
 extern const struct gh_module whoami_module;
 extern const struct gh_module static_module;
 extern const struct gh_module proxy_module;
+extern const struct gh_module return_module;
 
 /* Load order: the order in which notifications reach the modules. */
 static const struct gh_module *const builtin_modules[] = {
     &whoami_module,
     &static_module,
     &proxy_module,
+    &return_module,
 };
 
 size_t

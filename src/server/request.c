@@ -22,10 +22,17 @@
 #define REQUEST_ARENA_BYTES 4096
 #define FREE_REQUESTS_MAX   256
 
+/* Copies s and a NUL to *p, advancing it; returns the copy. */
 static char *
-dup_slice(struct arena *a, struct slice s)
+put_str(char **p, struct slice s)
 {
-    return arena_strndup(a, (const char *)s.ptr, s.len);
+    char *dst = *p;
+
+    if (s.len > 0)
+        memcpy(dst, s.ptr, s.len);
+    dst[s.len] = '\0';
+    *p = dst + s.len + 1;
+    return dst;
 }
 
 int
@@ -56,38 +63,39 @@ request_start(struct conn *c, const struct h1_request *h, struct gh_request **re
     req->body.max = c->config->max_response_buffer_bytes;
     req->conn = c;
     req->worker = w;
-    req->config = c->config;
-    config_ref(c->config);
+    req->config = c->config; /* borrowed: see struct gh_request */
     req->start_ms = w->now_ms;
-    clock_gettime(CLOCK_REALTIME, &req->start_time);
+    req->start_time = w->now_real;
     req->file_fd = -1;
     atomic_init(&req->pend, PEND_NONE);
     atomic_init(&req->wake_queued, false);
 
-    req->method = dup_slice(a, h->method);
-    req->target = dup_slice(a, h->target);
-    req->path = dup_slice(a, h->path);
-    req->query = dup_slice(a, h->query);
-    req->host = dup_slice(a, h->host);
-    req->header_count = h->header_count;
-    req->hdr_names = arena_alloc(a, (h->header_count + 1) * sizeof(struct gh_str));
-    req->hdr_values = arena_alloc(a, (h->header_count + 1) * sizeof(struct gh_str));
+    /* The head's strings, NUL-terminated, in one arena block (the parser's
+     * limits bound the sum), and the header tables in another. */
+    size_t text_bytes =
+        h->method.len + h->target.len + h->path.len + h->query.len + h->host.len + 5;
+    for (size_t i = 0; i < h->header_count; i++)
+        text_bytes += h->headers[i].name.len + h->headers[i].value.len + 2;
+    char *text = arena_alloc(a, text_bytes);
+    struct gh_str *tables = arena_alloc(a, 2 * (h->header_count + 1) * sizeof(struct gh_str));
     req->slots = arena_alloc(a, (c->config->module_count + 1) * sizeof(struct req_slot));
-    if (req->method == NULL || req->target == NULL || req->path == NULL || req->query == NULL ||
-        req->host == NULL || req->hdr_names == NULL || req->hdr_values == NULL ||
-        req->slots == NULL)
+    if (text == NULL || tables == NULL || req->slots == NULL)
         goto nomem;
+    req->method = put_str(&text, h->method);
+    req->target = put_str(&text, h->target);
+    req->path = put_str(&text, h->path);
+    req->query = put_str(&text, h->query);
+    req->host = put_str(&text, h->host);
+    req->header_count = h->header_count;
+    req->hdr_names = tables;
+    req->hdr_values = tables + h->header_count + 1;
     for (size_t i = 0; i < h->header_count; i++) {
         const struct h1_header *hd = &h->headers[i];
-        char *name = dup_slice(a, hd->name);
-        char *value = dup_slice(a, hd->value);
-        if (name == NULL || value == NULL)
-            goto nomem;
-        req->hdr_names[i] = (struct gh_str){name, hd->name.len};
-        req->hdr_values[i] = (struct gh_str){value, hd->value.len};
+        req->hdr_names[i] = (struct gh_str){put_str(&text, hd->name), hd->name.len};
+        req->hdr_values[i] = (struct gh_str){put_str(&text, hd->value), hd->value.len};
     }
     req->minor_version = h->minor_version;
-    req->is_head = strcmp(req->method, "HEAD") == 0;
+    req->is_head = h->method.len == 4 && memcmp(h->method.ptr, "HEAD", 4) == 0;
     req->keep_alive = h->keep_alive;
     req->expect_continue = h->expect_continue;
     req->body_kind = h->body_kind;
@@ -100,11 +108,11 @@ request_start(struct conn *c, const struct h1_request *h, struct gh_request **re
     } else {
         req->body_done = true;
     }
-    req->loc = config_location_match(c->config, req->path, strlen(req->path));
+    req->loc = config_location_match(c->config, req->path, h->path.len);
     *req_out = req;
     return GH_OK;
 nomem:
-    config_unref(req->config);
+    req->config = NULL;
     arena_reset(a);
     req->next_free = w->free_requests;
     w->free_requests = req;
@@ -152,7 +160,6 @@ request_finish(struct gh_request *req)
      * it queued before must not run on this request once it is recycled. */
     if (atomic_exchange(&req->wake_queued, false))
         worker_cancel(w, &req->wake_task);
-    config_unref(req->config);
     req->config = NULL;
     arena_reset(req->arena);
     if (req->body.cap > 65536)
@@ -246,9 +253,7 @@ gh_request_body_read(gh_request *req, void *buf, size_t cap, size_t *len_out)
             req->wants_body = true;
             return GH_AGAIN;
         }
-        if (rc == 0)
-            return body_fail(req, GH_ECLOSED);
-        if (rc < 0)
+        if (rc != GH_OK)
             return body_fail(req, rc == GH_ELIMIT ? GH_EPROTO : GH_ECLOSED);
     }
 }
@@ -613,40 +618,107 @@ gh_request_log(const gh_request *req, enum gh_log_level level, const char *fmt, 
 
 /* ------------------------------------------------------- access log */
 
+/* Access log lines are buffered per worker and written once per loop turn (or
+ * when the buffer fills): one write(2) for a whole batch of requests instead of
+ * one per request. The worker holds a reference on the configuration whose log
+ * the buffered lines belong to, so a reload cannot close that log under them. */
+#define ACCESS_BUF_BYTES (64 * 1024)
+#define ACCESS_LINE_MAX  2048
+
+void
+worker_access_flush(struct worker *w)
+{
+    if (w->access_cfg == NULL)
+        return;
+    if (w->access_buf.len > 0)
+        log_raw(w->access_cfg->access_log, (const char *)w->access_buf.data, w->access_buf.len);
+    w->access_buf.len = 0;
+    config_unref(w->access_cfg);
+    w->access_cfg = NULL;
+}
+
+/* "2026-01-02T03:04:05Z", cached per second. */
+static const char *
+access_time(struct worker *w, time_t sec)
+{
+    if (sec != w->access_time_sec || w->access_time[0] == '\0') {
+        struct tm tm;
+        gmtime_r(&sec, &tm);
+        if (strftime(w->access_time, sizeof(w->access_time), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+            w->access_time[0] = '\0';
+        w->access_time_sec = sec;
+    }
+    return w->access_time;
+}
+
+/* Room for one line in the worker's buffer for cfg's access log: flushes what
+ * belongs to another configuration or would not leave room. NULL when the
+ * line cannot be buffered (then it is written at once by the caller). */
+static char *
+access_reserve(struct worker *w, struct config *cfg)
+{
+    if (w->access_cfg != cfg || w->access_buf.len + ACCESS_LINE_MAX > ACCESS_BUF_BYTES)
+        worker_access_flush(w);
+    if (w->access_buf.max == 0)
+        buf_init(&w->access_buf, ACCESS_BUF_BYTES);
+    if (buf_reserve(&w->access_buf, ACCESS_LINE_MAX) != GH_OK)
+        return NULL;
+    if (w->access_cfg == NULL) {
+        config_ref(cfg);
+        w->access_cfg = cfg;
+    }
+    return (char *)w->access_buf.data + w->access_buf.len;
+}
+
+void
+access_log_line(struct worker *w, struct config *cfg, const char *peer, const char *method,
+                const char *target, int minor_version, int status, uint64_t bytes,
+                uint64_t duration_ms, const char *user, time_t when)
+{
+    char fallback[ACCESS_LINE_MAX];
+    char *line = access_reserve(w, cfg);
+    char *out = line != NULL ? line : fallback;
+    /* The target is client input: cut it, and keep quotes and controls out. */
+    char safe[512];
+    size_t t = 0;
+
+    for (const char *p = target != NULL ? target : ""; *p != '\0' && t < sizeof(safe) - 1; p++)
+        safe[t++] = (*p == '"' || (unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
+    safe[t] = '\0';
+    int m;
+    if (method != NULL)
+        m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"\n",
+                     access_time(w, when), peer, method, safe, minor_version, status,
+                     (unsigned long long)bytes, (unsigned long long)duration_ms, user);
+    else
+        m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"-\" %d 0 0 \"-\"\n", access_time(w, when), peer,
+                     status);
+    if (m <= 0)
+        return;
+    size_t n = (size_t)m < ACCESS_LINE_MAX ? (size_t)m : ACCESS_LINE_MAX - 1;
+    out[n - 1] = '\n'; /* a cut line still ends its line */
+    if (line != NULL)
+        w->access_buf.len += n;
+    else
+        log_raw(cfg->access_log, out, n);
+}
+
 void
 access_log_write(struct gh_request *req)
 {
-    struct log *log = req->config->access_log;
-    char line[2048];
-    struct tm tm;
+    const char *user;
 
-    if (log == NULL)
+    if (req->config->access_log == NULL)
         return;
-    gmtime_r(&req->start_time.tv_sec, &tm);
-    size_t n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
     const struct gh_auth_record *auth = &req->auth.record.pub;
-    const char *user =
-        auth->status == GH_AUTH_SUCCESS && auth->user_name != NULL ? auth->user_name : "-";
-    /* The target is client input: cut it, and keep quotes and controls out. */
-    char target[512];
-    size_t t = 0;
-    for (const char *p = req->target; *p != '\0' && t < sizeof(target) - 1; p++)
-        target[t++] = (*p == '"' || (unsigned char)*p < 0x20) ? '?' : *p;
-    target[t] = '\0';
+    user = auth->status == GH_AUTH_SUCCESS && auth->user_name != NULL ? auth->user_name : "-";
     /* So is the user name (Basic and Digest users are what the client typed). */
     char user_text[256];
     size_t u = 0;
     for (const char *p = user; *p != '\0' && u < sizeof(user_text) - 1; p++)
         user_text[u++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p;
     user_text[u] = '\0';
-    int m = snprintf(line + n, sizeof(line) - n, " %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"\n",
-                     gh_request_peer_text(req), req->method, target, req->minor_version,
-                     req->status, (unsigned long long)req->bytes_sent,
-                     (unsigned long long)(req->worker->now_ms - req->start_ms), user_text);
-    if (m < 0)
-        return;
-    n += (size_t)m < sizeof(line) - n ? (size_t)m : sizeof(line) - n - 1;
-    if (line[n - 1] != '\n')
-        line[n - 1] = '\n';
-    log_raw(log, line, n);
+    access_log_line(req->worker, req->config, gh_request_peer_text(req), req->method, req->target,
+                    req->minor_version, req->status, req->bytes_sent,
+                    req->worker->now_ms - req->start_ms, user_text, req->start_time.tv_sec);
 }

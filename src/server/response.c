@@ -13,42 +13,63 @@
 
 #include "server/server.h"
 
-#define PUMP_BYTES (16 * 1024)
+#define PUMP_BYTES       (16 * 1024)
+#define INLINE_BODY_MAX  (16 * 1024) /* larger buffered bodies are sent, not copied */
+#define HEADER_MAX_BYTES (64 * 1024) /* one response header's name or value */
 
-static bool
-is_tchar(unsigned char ch)
-{
-    /* RFC 9110 5.6.2 token characters. */
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           (ch != 0 && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
-}
+/* RFC 9110 5.6.2 token characters. */
+static const bool tchar[256] = {
+    ['0' ... '9'] = true, ['a' ... 'z'] = true, ['A' ... 'Z'] = true, ['!'] = true,  ['#'] = true,
+    ['$'] = true,         ['%'] = true,         ['&'] = true,         ['\''] = true, ['*'] = true,
+    ['+'] = true,         ['-'] = true,         ['.'] = true,         ['^'] = true,  ['_'] = true,
+    ['`'] = true,         ['|'] = true,         ['~'] = true,
+};
 
+/* Framing and Date are the server's (RFC 9112 6). */
 static bool
-server_owned(const char *name)
+server_owned(const char *name, size_t len)
 {
-    static const char *const owned[] = {"content-length", "transfer-encoding", "connection",
-                                        "date"};
-    for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++) {
-        if (strcasecmp(name, owned[i]) == 0)
-            return true;
+    switch (len) {
+    case 4:
+        return strcasecmp(name, "date") == 0;
+    case 10:
+        return strcasecmp(name, "connection") == 0;
+    case 14:
+        return strcasecmp(name, "content-length") == 0;
+    case 17:
+        return strcasecmp(name, "transfer-encoding") == 0;
+    default:
+        return false;
     }
-    return false;
 }
 
+/* Validates a module's header once, here: the head writer copies it as is.
+ * Stores the lengths on success. */
 static int
-check_header(const char *name, const char *value)
+check_header(const char *name, const char *value, size_t *name_len_out, size_t *value_len_out)
 {
+    const char *p;
+
     if (name == NULL || value == NULL || name[0] == '\0')
         return GH_EINVAL;
-    for (const char *p = name; *p != '\0'; p++) {
-        if (!is_tchar((unsigned char)*p))
+    for (p = name; *p != '\0'; p++) {
+        if (!tchar[(unsigned char)*p])
             return GH_EINVAL;
     }
-    for (const char *p = value; *p != '\0'; p++) {
-        if (*p == '\r' || *p == '\n')
+    size_t name_len = (size_t)(p - name);
+    for (p = value; *p != '\0'; p++) {
+        /* field-vchar / SP / HTAB (RFC 9110 5.5): no CR, LF or other controls */
+        unsigned char ch = (unsigned char)*p;
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
             return GH_EINVAL;
     }
-    return server_owned(name) ? GH_EINVAL : GH_OK;
+    if (server_owned(name, name_len))
+        return GH_EINVAL;
+    if (name_len > HEADER_MAX_BYTES || (size_t)(p - value) > HEADER_MAX_BYTES)
+        return GH_ELIMIT;
+    *name_len_out = name_len;
+    *value_len_out = (size_t)(p - value);
+    return GH_OK;
 }
 
 int
@@ -68,17 +89,13 @@ gh_response_get_status(const gh_request *req)
     return req->status;
 }
 
-int
-gh_response_header_add(gh_request *req, const char *name, const char *value)
+static int
+header_add(gh_request *req, const char *name, size_t name_len, const char *value, size_t value_len)
 {
-    int rc = check_header(name, value);
-
-    if (rc != GH_OK)
-        return rc;
     if (req->head_sent)
         return GH_ESTATE;
     if (req->resp_header_count == req->resp_header_cap) {
-        size_t cap = req->resp_header_cap ? req->resp_header_cap * 2 : 8;
+        size_t cap = req->resp_header_cap ? req->resp_header_cap * 2 : 4;
         if (cap > 1024)
             return GH_ELIMIT;
         struct resp_header *grown = arena_alloc(req->arena, cap * sizeof(*grown));
@@ -89,18 +106,35 @@ gh_response_header_add(gh_request *req, const char *name, const char *value)
         req->resp_headers = grown;
         req->resp_header_cap = cap;
     }
-    char *n = arena_strndup(req->arena, name, strlen(name));
-    char *v = arena_strndup(req->arena, value, strlen(value));
-    if (n == NULL || v == NULL)
+    char *n = arena_alloc(req->arena, name_len + value_len + 2); /* both, NUL-terminated */
+    if (n == NULL)
         return GH_ENOMEM;
-    req->resp_headers[req->resp_header_count++] = (struct resp_header){n, v};
+    char *v = n + name_len + 1;
+    memcpy(n, name, name_len + 1);
+    memcpy(v, value, value_len + 1);
+    req->resp_headers[req->resp_header_count++] =
+        (struct resp_header){n, v, (uint32_t)name_len, (uint32_t)value_len};
     return GH_OK;
+}
+
+int
+gh_response_header_add(gh_request *req, const char *name, const char *value)
+{
+    size_t name_len, value_len;
+    int rc = check_header(name, value, &name_len, &value_len);
+
+    if (rc != GH_OK)
+        return rc;
+    if (req->head_sent)
+        return GH_ESTATE;
+    return header_add(req, name, name_len, value, value_len);
 }
 
 int
 gh_response_header_set(gh_request *req, const char *name, const char *value)
 {
-    int rc = check_header(name, value);
+    size_t name_len, value_len;
+    int rc = check_header(name, value, &name_len, &value_len);
 
     if (rc != GH_OK)
         return rc;
@@ -108,11 +142,12 @@ gh_response_header_set(gh_request *req, const char *name, const char *value)
         return GH_ESTATE;
     size_t kept = 0;
     for (size_t i = 0; i < req->resp_header_count; i++) {
-        if (strcasecmp(req->resp_headers[i].name, name) != 0)
-            req->resp_headers[kept++] = req->resp_headers[i];
+        const struct resp_header *h = &req->resp_headers[i];
+        if (h->name_len != name_len || strcasecmp(h->name, name) != 0)
+            req->resp_headers[kept++] = *h;
     }
     req->resp_header_count = kept;
-    return gh_response_header_add(req, name, value);
+    return header_add(req, name, name_len, value, value_len);
 }
 
 void
@@ -128,6 +163,7 @@ response_release(struct gh_request *req)
     }
     req->pull = NULL;
     req->body.len = 0;
+    req->tail_len = req->tail_off = 0;
     req->body_form = BODY_NONE;
 }
 
@@ -238,17 +274,47 @@ status_has_body(int status)
     return status >= 200 && status != 204 && status != 304;
 }
 
+static char *
+put(char *p, const void *src, size_t len)
+{
+    memcpy(p, src, len);
+    return p + len;
+}
+
+#define PUT_LIT(p, lit) put((p), (lit), sizeof(lit) - 1)
+
+/* Decimal digits of v into p; returns the end. */
+static char *
+put_u64(char *p, uint64_t v)
+{
+    char tmp[20];
+    size_t n = 0;
+
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v > 0);
+    while (n > 0)
+        *p++ = tmp[--n];
+    return p;
+}
+
+/* The response head (RFC 9112 4, 6). Module headers were validated when they
+ * were added, so the head is sized once and copied, with no second pass over
+ * the bytes: this runs for every response. */
 int
 response_head_write(struct gh_request *req)
 {
     struct conn *c = req->conn;
     struct buf *out = &c->out;
+    struct worker *w = req->worker;
     int status = req->status != 0 ? req->status : 200;
     bool has_body = status_has_body(status);
     int64_t length = -1;
-    char num[32];
     int rc;
 
+    if (status < 100 || status > 599)
+        return GH_EINVAL;
     req->status = status;
     switch (req->body_form) {
     case BODY_NONE:
@@ -273,43 +339,70 @@ response_head_write(struct gh_request *req)
     if (!req->keep_alive)
         c->must_close = true;
 
-    size_t before = out->len;
-    rc = h1_write_status_line(out, status);
-    if (rc == GH_OK)
-        rc = h1_write_header(out, SLICE_LIT("Date"),
-                             slice_make(req->worker->date, req->worker->date_len));
-    for (size_t i = 0; rc == GH_OK && i < req->resp_header_count; i++)
-        rc = h1_write_header(out, slice_cstr(req->resp_headers[i].name),
-                             slice_cstr(req->resp_headers[i].value));
-    if (rc == GH_OK && has_body) {
+    const char *reason = h1_status_reason(status);
+    size_t reason_len = strlen(reason);
+    /* status line + Date + framing + Connection + blank line, then the modules' */
+    size_t size = 15 + reason_len + 8 + w->date_len + 28 + 30 + 24 + 2;
+    for (size_t i = 0; i < req->resp_header_count; i++)
+        size += (size_t)req->resp_headers[i].name_len + req->resp_headers[i].value_len + 4;
+    bool body_inline =
+        req->body_form == BODY_BUF && has_body && !req->is_head && req->body.len <= INLINE_BODY_MAX;
+    rc = buf_reserve(out, size + (body_inline ? req->body.len : 0));
+    if (rc != GH_OK)
+        return rc;
+
+    char *start = (char *)out->data + out->len;
+    char *p = PUT_LIT(start, "HTTP/1.1 ");
+    *p++ = (char)('0' + status / 100);
+    *p++ = (char)('0' + status / 10 % 10);
+    *p++ = (char)('0' + status % 10);
+    *p++ = ' ';
+    p = put(p, reason, reason_len);
+    p = PUT_LIT(p, "\r\nDate: ");
+    p = put(p, w->date, w->date_len);
+    p = PUT_LIT(p, "\r\n");
+    for (size_t i = 0; i < req->resp_header_count; i++) {
+        const struct resp_header *h = &req->resp_headers[i];
+        p = put(p, h->name, h->name_len);
+        p = PUT_LIT(p, ": ");
+        p = put(p, h->value, h->value_len);
+        p = PUT_LIT(p, "\r\n");
+    }
+    if (has_body) {
         if (req->is_chunked_out) {
-            rc = h1_write_header(out, SLICE_LIT("Transfer-Encoding"), SLICE_LIT("chunked"));
+            p = PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
         } else if (length >= 0) {
-            int m = snprintf(num, sizeof(num), "%lld", (long long)length);
-            rc = h1_write_header(out, SLICE_LIT("Content-Length"), slice_make(num, (size_t)m));
+            p = PUT_LIT(p, "Content-Length: ");
+            p = put_u64(p, (uint64_t)length);
+            p = PUT_LIT(p, "\r\n");
         }
     }
-    if (rc == GH_OK && !req->keep_alive)
-        rc = h1_write_header(out, SLICE_LIT("Connection"), SLICE_LIT("close"));
-    else if (rc == GH_OK && req->minor_version == 0)
-        rc = h1_write_header(out, SLICE_LIT("Connection"), SLICE_LIT("keep-alive"));
-    if (rc == GH_OK)
-        rc = buf_append(out, "\r\n", 2);
-    if (rc != GH_OK) {
-        out->len = before;
-        return rc;
-    }
+    if (!req->keep_alive)
+        p = PUT_LIT(p, "Connection: close\r\n");
+    else if (req->minor_version == 0)
+        p = PUT_LIT(p, "Connection: keep-alive\r\n");
+    p = PUT_LIT(p, "\r\n");
+    size_t head_len = (size_t)(p - start);
+    out->len += head_len;
     req->head_sent = true;
-    req->bytes_sent += out->len - before;
+    req->bytes_sent += head_len;
     if (!has_body || req->is_head) {
         response_release(req);
         req->response_done = true;
         return GH_OK;
     }
-    if (req->body_form == BODY_BUF) {
-        rc = buf_append(out, req->body.data, req->body.len);
-        if (rc != GH_OK)
-            return rc;
+    if (body_inline) {
+        /* Small bodies ride in the same buffer, so head and body leave in one
+         * send (one TLS record). */
+        if (req->body.len > 0)
+            memcpy(out->data + out->len, req->body.data, req->body.len);
+        out->len += req->body.len;
+        req->bytes_sent += req->body.len;
+        req->response_done = true;
+    } else if (req->body_form == BODY_BUF) {
+        /* A large body leaves from where it is, behind the head (writev). */
+        req->tail_len = req->body.len;
+        req->tail_off = 0;
         req->bytes_sent += req->body.len;
         req->response_done = true;
     } else if (req->body_form == BODY_NONE) {

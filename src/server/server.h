@@ -181,7 +181,8 @@ struct worker {
     bool is_stopping;
     bool is_forcing; /* the shutdown deadline passed */
     uint64_t stop_deadline_ms;
-    uint64_t now_ms; /* CLOCK_MONOTONIC, refreshed each loop turn */
+    uint64_t now_ms;          /* CLOCK_MONOTONIC, refreshed each loop turn */
+    struct timespec now_real; /* CLOCK_REALTIME, refreshed each loop turn */
     time_t date_sec;
     char date[30];
     size_t date_len;
@@ -200,6 +201,10 @@ struct worker {
     size_t scratch_capacity;
     struct task listeners_task;
     atomic_bool listeners_task_queued;
+    struct buf access_buf;     /* access log lines not yet written */
+    struct config *access_cfg; /* reference: the log access_buf belongs to */
+    time_t access_time_sec;
+    char access_time[24]; /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
 };
 
 struct gh_server {
@@ -229,7 +234,7 @@ void worker_discard_posted(struct worker *w);
 void worker_timer_set(struct worker *w, struct conn *c, uint64_t deadline_ms);
 void worker_timer_remove(struct worker *w, struct conn *c);
 void *worker_main(void *arg);
-/* Refreshes w->date if the second changed. */
+/* Refreshes now_real, and w->date if the second changed. */
 void worker_date_update(struct worker *w);
 uint64_t monotonic_ms(void);
 
@@ -296,6 +301,7 @@ struct conn {
     bool saw_hup;       /* the peer shut its side: read to EOF, never trust a short read */
     bool must_close;    /* close once the output is flushed */
     bool in_run;        /* conn_run is on the stack */
+    bool tls_drained;   /* OpenSSL's last socket read drained the socket */
     uint8_t timer_kind; /* enum timer_kind of deadline_ms */
     int fd;
     uint32_t requests_served;
@@ -334,10 +340,16 @@ void conn_on_timeout(struct conn *c);
 void conn_run(struct conn *c);
 /* Closes the socket at once (the request, if pending, finishes later). */
 void conn_abort(struct conn *c);
-/* Reads from the socket into the input buffer: > 0 bytes, 0 EOF, GH_AGAIN, < 0. */
+/* Reads from the socket into the input buffer (acquiring one): GH_OK when bytes
+ * arrived (in_len grew), GH_AGAIN when none are there now (read_ready is then
+ * false), GH_ECLOSED at EOF or when the peer is gone (is_peer_closed is set),
+ * GH_ELIMIT when the buffer is full of unparsed bytes, GH_ENOMEM, GH_EIO. */
 int conn_fill(struct conn *c);
-/* Writes out[out_off..] (and nothing else): GH_OK when empty, GH_AGAIN, < 0. */
+/* Writes out[out_off..], then the request's body tail if any: GH_OK when all is
+ * sent, GH_AGAIN, < 0. */
 int conn_flush(struct conn *c);
+/* True while conn_flush has bytes to send. */
+bool conn_out_pending(const struct conn *c);
 /* Queues a complete error response and closes after it. */
 void conn_send_error(struct conn *c, int status);
 void conn_in_compact(struct conn *c);
@@ -360,8 +372,10 @@ enum pend_state {
 };
 
 struct resp_header {
-    const char *name; /* arena */
+    const char *name; /* arena; validated when added */
     const char *value;
+    uint32_t name_len;
+    uint32_t value_len;
 };
 
 struct req_slot {
@@ -373,7 +387,10 @@ struct gh_request {
     struct gh_request *next_free;
     struct conn *conn;
     struct worker *worker;
-    struct config *config; /* reference */
+    /* Borrowed from the connection, which changes its configuration only
+     * between requests and outlives its request (a closed connection waits for
+     * its pending request before it is freed): no reference count per request. */
+    struct config *config;
     const struct config_location *loc;
     struct arena *arena;
     uint64_t start_ms;
@@ -440,6 +457,10 @@ struct gh_request {
     void (*pull_release)(void *arg);
     void *pull_arg;
     int64_t stream_length;
+    /* A buffered body larger than RESPONSE_INLINE_BYTES is not copied behind the
+     * head: conn_flush sends body.data[tail_off, tail_len) after conn->out. */
+    size_t tail_len;
+    size_t tail_off;
     bool is_chunked_out;
     bool head_sent;
     bool response_done; /* everything queued in conn->out or sent */
@@ -485,5 +506,12 @@ int response_body_pump(struct gh_request *req);
 void response_release(struct gh_request *req);
 
 void access_log_write(struct gh_request *req);
+/* Buffers one access log line for cfg's log (method NULL: a request the server
+ * refused before it had one: "-" as request line). */
+void access_log_line(struct worker *w, struct config *cfg, const char *peer, const char *method,
+                     const char *target, int minor_version, int status, uint64_t bytes,
+                     uint64_t duration_ms, const char *user, time_t when);
+/* Writes the worker's buffered access log lines (end of each loop turn, exit). */
+void worker_access_flush(struct worker *w);
 
 #endif

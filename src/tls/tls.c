@@ -108,7 +108,12 @@ ctx_make(const struct tls_server_opts *opts, const struct tls_cert_spec *spec, S
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (!opts->session_tickets)
         SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-    /* Idle keep-alive connections give their record buffers back. */
+    /* Record buffers go back as soon as they are empty (handshakes, idle
+     * connections); the server also calls SSL_free_buffers() when a connection
+     * goes idle, for the buffer a WANT_READ read allocated. On the keep-alive hot
+     * path this costs no more than keeping them: the connection goes idle after
+     * every response anyway. The output buffer may move between retries of a
+     * partial write (it is a growable struct buf). */
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_ENABLE_PARTIAL_WRITE);
     /* Stateless tickets carry the sessions; a server-side cache would only cost
@@ -210,6 +215,36 @@ SSL *
 tls_server_ssl_new(struct tls_server *ts)
 {
     return SSL_new(ts->ctxs[0]);
+}
+
+/* Watches the socket BIO's reads (BIO_set_callback_ex runs after each one). */
+static long
+watch_read(BIO *b, int oper, const char *argp, size_t len, int argi, long argl, int ret,
+           size_t *processed)
+{
+    (void)argp;
+    (void)argi;
+    (void)argl;
+    if (oper == (BIO_CB_READ | BIO_CB_RETURN)) {
+        bool *drained = (bool *)BIO_get_callback_arg(b);
+        *drained = ret <= 0 || processed == NULL || *processed < len;
+    }
+    return ret;
+}
+
+int
+tls_ssl_attach_fd(SSL *ssl, int fd, bool *drained_out)
+{
+    BIO *bio = BIO_new_socket(fd, BIO_NOCLOSE);
+
+    if (bio == NULL)
+        return GH_ENOMEM;
+    *drained_out = false;
+    BIO_set_callback_arg(bio, (char *)drained_out);
+    BIO_set_callback_ex(bio, watch_read);
+    SSL_set_bio(ssl, bio, bio); /* ssl owns bio now */
+    SSL_set_read_ahead(ssl, 1);
+    return GH_OK;
 }
 
 size_t

@@ -44,6 +44,14 @@ void tls_server_destroy(struct tls_server *ts); /* NULL-safe; live SSLs keep the
  * The caller frees it with SSL_free. */
 SSL *tls_server_ssl_new(struct tls_server *ts);
 
+/* Attaches the socket fd to ssl (not closed by SSL_free). OpenSSL reads ahead
+ * (a whole socket's worth into its record buffer), and after every read of the
+ * socket *drained_out tells whether that read drained it: it returned fewer
+ * bytes than asked for, EOF, or would block. With SSL_has_pending() false this
+ * lets an edge-triggered caller skip the read that would only say EAGAIN.
+ * drained_out must outlive ssl. GH_OK or GH_ENOMEM. */
+int tls_ssl_attach_fd(SSL *ssl, int fd, bool *drained_out);
+
 /* How many certificates (SNI choices) the server holds. */
 size_t tls_server_cert_count(const struct tls_server *ts);
 
