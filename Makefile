@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
-.PHONY: all run test deps build test-build format bench clean
+.PHONY: all run test deps build test-build format bench bench-auth bench-sspi clean
 
 all: build
 
@@ -34,6 +34,12 @@ format:
 
 bench: build
 	bench/vs-nginx $(BUILD)/src/cli/gatehouse
+
+bench-auth: build
+	bench/vs-apache $(BUILD)/src/cli/gatehouse
+
+bench-sspi: deps
+	bench/sspi-handshakes
 
 clean:
 	rm -rf build

@@ -43,7 +43,6 @@ PW = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 SPNEGO = "1.3.6.1.5.5.2"
 NTLMSSP = "1.3.6.1.4.1.311.2.2.10"
 KRB5 = "1.2.840.113554.1.2.2"
-EPA_XFAIL = "waiting for NTLM EPA enforcement (branch sspifin)"
 
 
 def audit_lines(path):
@@ -104,8 +103,7 @@ def test_ntlm_epa(srv, audit, seen):
     check(st == 200, f"requests-ntlm again: 200 ({st})")
     st, _, _ = last_response(curl(None, "--cacert", srv.ca, "--ntlm", "-u",
                                   "alice:" + PW["alice"], url))
-    check(st == 401, f"curl --ntlm (no channel bindings), EPA require: refused ({st})",
-          xfail=EPA_XFAIL)
+    check(st == 401, f"curl --ntlm (no channel bindings), EPA require: refused ({st})")
     st, a = requests_ntlm_get(url.replace("ntlm-epa", "ntlm-allow"), "alice", PW["alice"],
                               srv.ca)
     check(st == 200, f"requests-ntlm, EPA allow: 200 ({st})")
