@@ -36,6 +36,7 @@
 
 struct conf_node;
 struct basic_krb5;
+struct basic_cache;
 
 enum auth_scheme {
     AUTH_SCHEME_NEGOTIATE = 0,
@@ -108,6 +109,8 @@ struct auth_config {
     struct basic_krb5 *basic_krb5; /* owned; made by activate with basic_kerberos */
     basic_verify_fn *basic_verify; /* NULL: the user database */
     void *basic_verify_arg;
+    unsigned basic_cache_ttl_s;      /* auth_basic_cache_ttl; 0: no cache */
+    struct basic_cache *basic_cache; /* owned; made by activate when Basic is offered */
 };
 
 /* Makes a config from a location block's directives (the children of location;
@@ -180,9 +183,11 @@ int auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
                     const struct auth_request_view *req, struct auth_decision *out);
 void auth_decision_clear(struct auth_decision *d);
 
-/* True when auth_engine_run() may block on the network for this request (Basic
- * verified against the KDC with auth_basic_kerberos): run it on the server's
- * blocking pool (gh_request_run_blocking). Cheap; never blocks itself. */
+/* True when auth_engine_run() may block or burn CPU for long on this request:
+ * Basic credentials that are not in the verified-credentials cache (a PBKDF2
+ * over the user store, or a KDC exchange with auth_basic_kerberos). Run it on
+ * the server's blocking pool (gh_request_run_blocking) so that the worker keeps
+ * serving its other connections. Cheap (one HMAC); never blocks itself. */
 bool auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req);
 
 /* The application answered 401 itself (re-authentication when its token expired,
