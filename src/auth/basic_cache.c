@@ -10,9 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
 #include <gatehouse/error.h>
@@ -25,12 +26,37 @@ struct entry {
 };
 
 struct basic_cache {
-    pthread_mutex_t lock; /* guards entries */
-    uint8_t hmac_key[32];
+    pthread_mutex_t lock; /* guards entries and the use of keyed */
+    /* HMAC-SHA256 keyed once with a random key (never kept elsewhere): each
+     * key computation duplicates it, which costs far less than keying anew. */
+    EVP_MAC_CTX *keyed;
     uint64_t ttl_ms;
     size_t bucket_count;
     struct entry *entries; /* bucket_count * BASIC_CACHE_WAYS */
 };
+
+/* A fresh random key for HMAC-SHA256 into *out. */
+static bool
+keyed_mac(EVP_MAC_CTX **out)
+{
+    uint8_t key[32];
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac != NULL ? EVP_MAC_CTX_new(mac) : NULL;
+    bool ok = ctx != NULL && RAND_bytes(key, sizeof(key)) == 1 &&
+              EVP_MAC_init(ctx, key, sizeof(key), params) == 1;
+
+    secret_wipe(key, sizeof(key));
+    EVP_MAC_free(mac); /* the context keeps its own reference */
+    if (!ok) {
+        EVP_MAC_CTX_free(ctx);
+        return false;
+    }
+    *out = ctx;
+    return true;
+}
 
 int
 basic_cache_create(size_t max_entries, uint64_t ttl_ms, struct basic_cache **out)
@@ -47,7 +73,7 @@ basic_cache_create(size_t max_entries, uint64_t ttl_ms, struct basic_cache **out
         return GH_ENOMEM;
     c->bucket_count = (max_entries + BASIC_CACHE_WAYS - 1) / BASIC_CACHE_WAYS;
     c->entries = calloc(c->bucket_count * BASIC_CACHE_WAYS, sizeof(*c->entries));
-    if (c->entries == NULL || RAND_bytes(c->hmac_key, sizeof(c->hmac_key)) != 1) {
+    if (c->entries == NULL || !keyed_mac(&c->keyed)) {
         free(c->entries);
         free(c);
         return GH_ENOMEM;
@@ -65,30 +91,30 @@ basic_cache_destroy(struct basic_cache *c)
         return;
     pthread_mutex_destroy(&c->lock);
     secret_wipe(c->entries, c->bucket_count * BASIC_CACHE_WAYS * sizeof(*c->entries));
-    secret_wipe(c->hmac_key, sizeof(c->hmac_key));
+    EVP_MAC_CTX_free(c->keyed); /* OpenSSL cleanses the key state */
     free(c->entries);
     free(c);
 }
 
 bool
-basic_cache_key(const struct basic_cache *c, const char *user, const uint8_t *password,
+basic_cache_key(struct basic_cache *c, const char *user, const uint8_t *password,
                 size_t password_len, uint8_t key_out[BASIC_CACHE_KEY_BYTES])
 {
-    size_t user_len = strlen(user), n = user_len + 1 + password_len;
-    unsigned len = BASIC_CACHE_KEY_BYTES;
-    uint8_t *msg = malloc(n > 0 ? n : 1);
-    bool ok = msg != NULL;
+    static const uint8_t zero = 0;
+    size_t len = 0;
+    EVP_MAC_CTX *h;
+    bool ok;
 
+    pthread_mutex_lock(&c->lock);
+    h = EVP_MAC_CTX_dup(c->keyed);
+    pthread_mutex_unlock(&c->lock);
     /* The 0 separator keeps ("ab", "c") apart from ("a", "bc"): user names
      * never contain NUL (basic_decode refuses controls). */
-    if (ok) {
-        memcpy(msg, user, user_len);
-        msg[user_len] = 0;
-        memcpy(msg + user_len + 1, password, password_len);
-        ok = HMAC(EVP_sha256(), c->hmac_key, sizeof(c->hmac_key), msg, n, key_out, &len) != NULL;
-        secret_wipe(msg, n);
-        free(msg);
-    }
+    ok = h != NULL && EVP_MAC_update(h, (const uint8_t *)user, strlen(user)) == 1 &&
+         EVP_MAC_update(h, &zero, 1) == 1 && EVP_MAC_update(h, password, password_len) == 1 &&
+         EVP_MAC_final(h, key_out, &len, BASIC_CACHE_KEY_BYTES) == 1 &&
+         len == BASIC_CACHE_KEY_BYTES;
+    EVP_MAC_CTX_free(h);
     return ok;
 }
 

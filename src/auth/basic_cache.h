@@ -32,7 +32,7 @@ void basic_cache_destroy(struct basic_cache *c); /* NULL-safe; wipes the key and
 /* The lookup key of a user and password (the password is len bytes; user
  * is NUL-terminated). False when it cannot be computed (out of memory): then
  * do not use the cache for this request. */
-bool basic_cache_key(const struct basic_cache *c, const char *user, const uint8_t *password,
+bool basic_cache_key(struct basic_cache *c, const char *user, const uint8_t *password,
                      size_t password_len, uint8_t key_out[BASIC_CACHE_KEY_BYTES]);
 /* True when key was added less than the TTL ago (now_ms: monotonic ms).
  * Compares every entry of the bucket in constant time. */

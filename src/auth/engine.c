@@ -208,7 +208,8 @@ audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t
     }
     struct auth_audit_event ev = {
         .time = now,
-        .peer = req->peer,
+        .peer = req->peer != NULL || req->peer_text == NULL ? req->peer
+                                                            : req->peer_text(req->peer_text_arg),
         .scheme = auth_scheme_name(n->scheme),
         .package = n->package,
         .principal = n->principal,

@@ -142,7 +142,11 @@ struct auth_request_view {
     struct slice target;               /* request-target as sent (Digest's uri) */
     const struct slice *authorization; /* values of every Authorization field */
     size_t authorization_count;
-    const char *peer; /* "addr:port", for the audit log */
+    const char *peer; /* "addr:port", for the audit log; NULL: ask peer_text */
+    /* Called only when an audit line is written and peer is NULL (formatting
+     * the address costs more than serving a persisted identity). May be NULL. */
+    const char *(*peer_text)(void *arg);
+    void *peer_text_arg;
     bool is_tls;
     /* tls-server-end-point (RFC 5929 4.1): hash of the server certificate; NULL when
      * not TLS or unknown. The engine prefixes "tls-server-end-point:". */
