@@ -32,6 +32,9 @@ struct sspi_acquire {
     /* Inbound configuration (GH_ACCEPTOR_AUTH_DATA), defaults already applied
      * except where noted as NULL. */
     const GH_ACCEPTOR_AUTH_DATA *acceptor; /* NULL when not given */
+    /* Output: the reason of a failure (e.g. the KDC's answer to a wrong
+     * password), for EXTENDED_ERROR; may be NULL (no text wanted). */
+    struct buf *error_text;
 };
 
 /* One InitializeSecurityContext / AcceptSecurityContext call. */

@@ -251,6 +251,7 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
     struct sspi_acquire args = {.principal = principal, .use = use & SECPKG_CRED_BOTH};
     struct sspi_cred *cred = NULL;
     void *pkg_cred = NULL;
+    struct buf error_text;
     SECURITY_STATUS status;
     bool is_acceptor_data;
 
@@ -260,6 +261,8 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
         return SEC_E_INVALID_PARAMETER;
     if (pkg->acquire_cred == NULL)
         return SEC_E_UNSUPPORTED_FUNCTION;
+    buf_init(&error_text, ERROR_TEXT_MAX);
+    args.error_text = &error_text;
     /* pAuthData is an acceptor configuration for INBOUND, an identity for
      * OUTBOUND; for BOTH the acceptor form is recognized by its Version word. */
     is_acceptor_data =
@@ -310,7 +313,7 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
     }
     status = pkg->acquire_cred(&args, &pkg_cred);
     if (status != SEC_E_OK) {
-        record_failure(NULL, pkg, status, NULL);
+        record_failure(NULL, pkg, status, &error_text);
         pkg_cred = NULL;
         goto cleanup;
     }
@@ -334,6 +337,7 @@ cleanup:
         free(cred);
     }
     identity_free(&id);
+    buf_free(&error_text);
     return status;
 }
 

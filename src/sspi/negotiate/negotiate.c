@@ -30,6 +30,7 @@
 #include "sspi/negotiate/spnego_der.h"
 #include "sspi/ntlm/ntlm.h"
 #include "sspi/ntlm/session.h"
+#include "sspi/status.h"
 
 enum mech {
     MECH_NONE = 0,
@@ -194,6 +195,28 @@ ctx_begin(void **pkg_ctx, bool is_acceptor, struct nego_ctx **ctx_out)
     return SEC_E_OK;
 }
 
+/* The failure text of an inner leg, named after its package so that the
+ * caller of Negotiate learns which mechanism failed and why:
+ * "Kerberos: cannot verify the server's reply: ...", or the status name when
+ * the package gave no text. */
+static void
+name_inner_failure(const struct sspi_package *pkg, SECURITY_STATUS st, struct buf *text)
+{
+    struct buf named;
+
+    buf_init(&named, text->max);
+    if (text->len > 0)
+        (void)buf_printf(&named, "%s: %.*s", pkg->name, (int)text->len, (const char *)text->data);
+    else
+        (void)buf_printf(&named, "%s: %s", pkg->name, sspi_status_name(st));
+    if (named.len == 0) { /* out of memory: keep what there is */
+        buf_free(&named);
+        return;
+    }
+    buf_free(text);
+    *text = named;
+}
+
 /* Runs one leg of the inner package with in as its token; its output token
  * goes to *tok (initialized here). */
 static SECURITY_STATUS
@@ -226,6 +249,7 @@ inner_step(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step 
     buf_free(tok);
     if (st > 0) /* COMPLETE_NEEDED and friends: neither inner package uses them */
         return SEC_E_INTERNAL_ERROR;
+    name_inner_failure(ctx->pkg, st, &outer->error_text);
     return st;
 }
 
@@ -326,8 +350,11 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
     SECURITY_STATUS st;
     bool offered = false;
 
-    if (spnego_der_decode(step->in_token, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_RESP)
+    if (spnego_der_decode(step->in_token, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_RESP) {
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the server's token is not a well-formed NegTokenResp");
         return SEC_E_INVALID_TOKEN;
+    }
     const struct spnego_resp *r = &t.resp;
     if (r->neg_state == SPNEGO_REJECT) {
         (void)buf_append_str(&step->error_text, "the server rejected SPNEGO negotiation");
@@ -338,13 +365,22 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
         enum mech m = r->has_supported_mech ? mech_of(r->supported_mech) : MECH_NONE;
         for (size_t i = 0; i < ctx->offered_count; i++)
             offered = offered || ctx->offered[i] == m;
-        if (!offered)
+        if (!offered) {
+            (void)buf_append_str(&step->error_text,
+                                 r->has_supported_mech
+                                     ? "SPNEGO: the server chose a mechanism we did not offer"
+                                     : "SPNEGO: the server's first reply names no mechanism "
+                                       "(supportedMech)");
             return SEC_E_INVALID_TOKEN;
+        }
         if (m != ctx->mech) {
             /* The acceptor chose a later mechanism: start it from scratch, and
              * protect the list, which an attacker might have trimmed. */
-            if (r->has_response_token)
+            if (r->has_response_token) {
+                (void)buf_append_str(&step->error_text,
+                                     "SPNEGO: a token for a mechanism not yet started");
                 return SEC_E_INVALID_TOKEN;
+            }
             drop_inner(ctx);
             ctx->mech = m;
             ctx->pkg = pkg_of(m);
@@ -358,11 +394,15 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
             return st == SEC_E_OK ? SEC_I_CONTINUE_NEEDED : st;
         }
     } else if (r->has_supported_mech && mech_of(r->supported_mech) != ctx->mech) {
+        (void)buf_append_str(&step->error_text, "SPNEGO: the server changed mechanisms");
         return SEC_E_INVALID_TOKEN;
     }
     if (r->has_response_token) {
-        if (ctx->inner_complete)
+        if (ctx->inner_complete) {
+            (void)buf_append_str(&step->error_text,
+                                 "SPNEGO: a mechanism token after the mechanism completed");
             return SEC_E_INVALID_TOKEN;
+        }
         st = inner_step(ctx, cred, step, r->response_token, &tok);
         if (st != SEC_E_OK && st != SEC_I_CONTINUE_NEEDED)
             return st;
@@ -371,7 +411,13 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
     if (r->neg_state == SPNEGO_REQUEST_MIC)
         ctx->mic_required = true;
     if (r->has_mic) {
-        st = ctx->inner_complete ? mic_check(ctx, r->mech_list_mic, step) : SEC_E_INVALID_TOKEN;
+        if (!ctx->inner_complete) {
+            (void)buf_append_str(&step->error_text,
+                                 "SPNEGO: a mechListMIC before the mechanism completed");
+            st = SEC_E_INVALID_TOKEN;
+            goto cleanup;
+        }
+        st = mic_check(ctx, r->mech_list_mic, step);
         if (st != SEC_E_OK)
             goto cleanup;
     }
@@ -395,7 +441,11 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
         ctx->mic_sent = true;
     }
     if (tok.len == 0 && mic.len == 0) {
-        st = SEC_E_INVALID_TOKEN; /* the acceptor waits for something we do not have */
+        /* The acceptor waits for something we do not have. */
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the server wants another leg but the mechanism has "
+                             "nothing to send");
+        st = SEC_E_INVALID_TOKEN;
         goto cleanup;
     }
     struct slice tk = buf_slice(&tok), mk = buf_slice(&mic);
@@ -509,8 +559,12 @@ accept_first(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_ste
         ctx->pkg = pkg_of(ctx->mech);
         return raw_step(ctx, cred, step);
     }
-    if (spnego_der_decode(in, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_INIT)
+    if (spnego_der_decode(in, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_INIT) {
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the client's token is neither a NegTokenInit nor a raw "
+                             "NTLM or Kerberos token");
         return SEC_E_INVALID_TOKEN;
+    }
     for (i = 0; i < t.init.mech_count; i++) {
         enum mech m = mech_of(t.init.mechs[i]);
         if (m != MECH_NONE && cred_for(cred, m) != NULL)
@@ -549,20 +603,31 @@ accept_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step
 
     if (ctx->is_raw)
         return raw_step(ctx, cred, step);
-    if (spnego_der_decode(step->in_token, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_RESP)
+    if (spnego_der_decode(step->in_token, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_RESP) {
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the client's token is not a well-formed NegTokenResp");
         return SEC_E_INVALID_TOKEN;
+    }
     const struct spnego_resp *r = &t.resp;
-    if (r->neg_state == SPNEGO_REJECT)
+    if (r->neg_state == SPNEGO_REJECT) {
+        (void)buf_append_str(&step->error_text, "SPNEGO: the client rejected the negotiation");
         return SEC_E_LOGON_DENIED;
-    if (r->has_supported_mech && mech_of(r->supported_mech) != ctx->mech)
+    }
+    if (r->has_supported_mech && mech_of(r->supported_mech) != ctx->mech) {
+        (void)buf_append_str(&step->error_text, "SPNEGO: the client changed mechanisms");
         return SEC_E_INVALID_TOKEN;
+    }
     if (r->has_response_token) {
-        if (ctx->inner_complete)
+        if (ctx->inner_complete) {
+            (void)buf_append_str(&step->error_text,
+                                 "SPNEGO: a mechanism token after the mechanism completed");
             return SEC_E_INVALID_TOKEN;
+        }
         st = inner_step(ctx, cred, step, r->response_token, &tok);
         if (st != SEC_E_OK && st != SEC_I_CONTINUE_NEEDED)
             return reject(step, st);
     } else if (!ctx->inner_complete) {
+        (void)buf_append_str(&step->error_text, "SPNEGO: no mechanism token from the client");
         return SEC_E_INVALID_TOKEN;
     } else {
         st = SEC_E_OK;
