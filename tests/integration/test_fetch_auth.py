@@ -153,6 +153,8 @@ location /epa-ntlm {{ handler whoami; auth NTLM; auth_extended_protection requir
             check("mutual authentication verified" in err and "Negotiate (Kerberos)" in err,
                   "negotiate: fetch verified the server's mutual-authentication token")
             check(a.get("mutual_auth") is True, "whoami: ASC_RET_MUTUAL_AUTH")
+            check((a.get("packed_context_length") or 0) > 100,
+                  f"Kerberos record carries a packed context ({a.get('packed_context_length')})")
 
             # Negotiate without a ticket: NTLM inside SPNEGO (NTLM_USER_FILE).
             rc, out, err = fetch(ntlm_env, "--auth", "negotiate", "-v", http + "/neg")
@@ -171,6 +173,8 @@ location /epa-ntlm {{ handler whoami; auth NTLM; auth_extended_protection requir
                   f"ntlm: 200 as alice ({rc}, {err.splitlines()[-1:]})")
             check(err.count("> GET /ntlm") == 3 and err.count("* connected") == 1,
                   "ntlm: three legs on one connection")
+            check((a.get("packed_context_length") or 0) > 40,
+                  f"NTLM record carries a packed context ({a.get('packed_context_length')})")
 
             # Kerberos scheme: from the ccache, and with a password.
             rc, out, err = fetch(env, "--auth", "kerberos", "-v", http + "/krb")

@@ -26,10 +26,12 @@
 #include <gatehouse/sspi.h>
 
 #include "base/buf.h"
+#include "base/reader.h"
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/negotiate/spnego_der.h"
 #include "sspi/ntlm/ntlm.h"
 #include "sspi/ntlm/session.h"
+#include "sspi/packed.h"
 #include "sspi/status.h"
 
 enum mech {
@@ -52,6 +54,7 @@ struct nego_ctx {
     bool mic_required;
     bool mic_sent;
     bool mic_verified;
+    bool mic_requested; /* acceptor: request-mic sent, the client's MIC is due */
     enum mech mech;
     const struct sspi_package *pkg; /* borrowed: the inner package */
     void *inner;                    /* owned: the inner package's context */
@@ -476,7 +479,15 @@ nego_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
 
 /* ---- Acceptor ------------------------------------------------------------ */
 
-/* The acceptor's NegTokenResp after an inner leg that returned inner_st. */
+/* The acceptor's NegTokenResp after an inner leg that returned inner_st.
+ *
+ * request-mic (RFC 4178 4.2.2 and 5; MS-SPNG 3.2.5.1): the first reply says
+ * request-mic when the chosen mechanism was not the initiator's first choice.
+ * When the mechanism completes and a mechListMIC is required (that case, or
+ * an NTLM AUTHENTICATE carrying a MIC) but the client sent none, the acceptor
+ * does not fail: it answers request-mic with its own mechListMIC and waits for
+ * the client's in one more leg (what MIT's acceptor does too); only a client
+ * that still sends none then fails. */
 static SECURITY_STATUS
 respond(struct nego_ctx *ctx, SECURITY_STATUS inner_st, struct buf *tok, bool is_first,
         struct sspi_step *step)
@@ -485,29 +496,40 @@ respond(struct nego_ctx *ctx, SECURITY_STATUS inner_st, struct buf *tok, bool is
     struct slice tk = buf_slice(tok), oid = ctx->chosen_oid, mk;
     SECURITY_STATUS st;
 
-    buf_init(&mic, 256);
     if (inner_st == SEC_I_CONTINUE_NEEDED) {
-        st = spnego_der_encode_resp(SPNEGO_ACCEPT_INCOMPLETE, is_first ? &oid : NULL,
-                                    tok->len > 0 ? &tk : NULL, NULL, &step->out_token);
+        enum spnego_neg_state ns =
+            is_first && ctx->mic_required ? SPNEGO_REQUEST_MIC : SPNEGO_ACCEPT_INCOMPLETE;
+        st = spnego_der_encode_resp(ns, is_first ? &oid : NULL, tok->len > 0 ? &tk : NULL, NULL,
+                                    &step->out_token);
         return st == SEC_E_OK ? SEC_I_CONTINUE_NEEDED : st;
     }
     note_ntlm_mic(ctx);
-    if (ctx->mic_required && !ctx->mic_verified) {
-        (void)buf_append_str(&step->error_text, "SPNEGO: the client sent no mechListMIC");
+    bool ask_mic = ctx->mic_required && !ctx->mic_verified;
+    if (ask_mic && ctx->mic_requested) {
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the client sent no mechListMIC, even when asked for it");
         return SEC_E_INVALID_TOKEN;
     }
-    if (ctx->mic_verified) {
+    buf_init(&mic, 256);
+    if ((ctx->mic_verified || ask_mic) && !ctx->mic_sent) {
         st = mic_make(ctx, &mic);
-        if (st != SEC_E_OK)
+        if (st != SEC_E_OK) {
+            buf_free(&mic);
             return st;
+        }
+        ctx->mic_sent = true;
     }
     mk = buf_slice(&mic);
-    st = spnego_der_encode_resp(SPNEGO_ACCEPT_COMPLETED, is_first ? &oid : NULL,
-                                tok->len > 0 ? &tk : NULL, mic.len > 0 ? &mk : NULL,
-                                &step->out_token);
+    st = spnego_der_encode_resp(ask_mic ? SPNEGO_REQUEST_MIC : SPNEGO_ACCEPT_COMPLETED,
+                                is_first ? &oid : NULL, tok->len > 0 ? &tk : NULL,
+                                mic.len > 0 ? &mk : NULL, &step->out_token);
     buf_free(&mic);
     if (st != SEC_E_OK)
         return st;
+    if (ask_mic) {
+        ctx->mic_requested = true;
+        return SEC_I_CONTINUE_NEEDED;
+    }
     ctx->is_complete = true;
     return SEC_E_OK;
 }
@@ -749,6 +771,76 @@ nego_decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned l
     return ctx->pkg->decrypt(ctx->inner, msg, seq_no, qop_out);
 }
 
+/* ---- Packed contexts: the inner package's, with a tag ------------------------
+ * Version 1: u8 version  u8 mech (1 Kerberos, 2 NTLM)  u8 is_acceptor
+ * u8 is_raw  u32 attrs  bytes inner_state (the inner package's export). */
+#define PACKED_NEGO_VERSION 1
+
+static SECURITY_STATUS
+nego_export_ctx(void *pkg_ctx, struct buf *out)
+{
+    struct nego_ctx *ctx = pkg_ctx;
+    struct buf inner;
+    SECURITY_STATUS st;
+
+    INNER_OR_FAIL(ctx);
+    if (ctx->pkg->export_ctx == NULL)
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    buf_init(&inner, out->max);
+    st = ctx->pkg->export_ctx(ctx->inner, &inner);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, PACKED_NEGO_VERSION);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, (uint8_t)ctx->mech);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, ctx->is_acceptor ? 1 : 0);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, ctx->is_raw ? 1 : 0);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, (uint32_t)ctx->attrs);
+    if (st == SEC_E_OK)
+        st = packed_put_bytes(out, inner.data, inner.len);
+    buf_free_wipe(&inner);
+    return st;
+}
+
+static SECURITY_STATUS
+nego_import_ctx(struct slice in, void **pkg_ctx_out)
+{
+    struct reader rd = reader_make(in);
+    struct nego_ctx *ctx;
+    struct slice inner;
+    SECURITY_STATUS st;
+
+    *pkg_ctx_out = NULL;
+    uint8_t version = reader_u8(&rd), mech = reader_u8(&rd), is_acceptor = reader_u8(&rd),
+            is_raw = reader_u8(&rd);
+    uint32_t attrs = reader_u32le(&rd);
+    if (rd.failed || version != PACKED_NEGO_VERSION || (mech != MECH_KRB5 && mech != MECH_NTLM) ||
+        !packed_get_bytes(&rd, in.len, &inner) || rd.left != 0)
+        return SEC_E_INVALID_TOKEN;
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    buf_init(&ctx->mech_types, 1024);
+    ctx->is_acceptor = is_acceptor != 0;
+    ctx->is_raw = is_raw != 0;
+    ctx->mech = (enum mech)mech;
+    ctx->pkg = pkg_of(ctx->mech);
+    ctx->chosen_oid = mech == MECH_KRB5 ? spnego_oid_krb5 : spnego_oid_ntlm;
+    ctx->attrs = attrs;
+    st = ctx->pkg->import_ctx(inner, &ctx->inner);
+    if (st != SEC_E_OK) {
+        ctx->inner = NULL;
+        nego_delete_ctx(ctx);
+        return st;
+    }
+    ctx->inner_complete = true;
+    ctx->is_complete = true;
+    *pkg_ctx_out = ctx;
+    return SEC_E_OK;
+}
+
 const struct sspi_package negotiate_package = {
     .name = NEGOSSP_NAME_A,
     .comment = "SPNEGO: Kerberos, then NTLM",
@@ -770,6 +862,8 @@ const struct sspi_package negotiate_package = {
     .delete_ctx = nego_delete_ctx,
     .query_ctx = nego_query_ctx,
     .query_token = nego_query_token,
+    .export_ctx = nego_export_ctx,
+    .import_ctx = nego_import_ctx,
     .make_signature = nego_make_signature,
     .verify_signature = nego_verify_signature,
     .encrypt = nego_encrypt,
