@@ -30,7 +30,9 @@ int limiter_check(struct limiter *l, struct slice addr, uint64_t now_ms, uint64_
 int limiter_begin(struct limiter *l, struct slice addr, uint64_t now_ms);
 /* Returns a slot taken by limiter_begin. */
 void limiter_end(struct limiter *l, struct slice addr);
-/* Records a failed attempt / a success (which clears the failure count). */
+/* Records a failed attempt / a success (a success does not clear the failures:
+ * they age out with fail_window_ms, so one valid account cannot reset the count
+ * between guesses at others). */
 void limiter_fail(struct limiter *l, struct slice addr, uint64_t now_ms);
 void limiter_success(struct limiter *l, struct slice addr);
 
