@@ -9,6 +9,8 @@
 //   SEC-2  one successful login from an address does not erase the failures
 //          of password guesses against other accounts from it (backoff bypass)
 //   SEC-3  an audit line is never dropped because a client-chosen field is long
+//   SEC-5  clients holding handshakes open from as many addresses as the
+//          limiter tracks do not lock every other address out (global 429)
 #include <string.h>
 
 #include <gatehouse/error.h>
@@ -236,6 +238,55 @@ test_audit_line_survives_long_principal(void)
     buf_free(&b);
 }
 
+/* SEC-5: the limiter tracks max_addresses addresses; an attacker with that
+ * many addresses (an IPv6 /64 is plenty) keeps one NTLM handshake open from
+ * each. A client from any other address must still be served. */
+static void
+test_full_limiter_does_not_lock_out_others(void)
+{
+    static const char *const lines[] = {"auth NTLM"};
+    struct auth_engine *engine = NULL;
+    struct auth_engine_params p = {
+        .backend = &fake_backend,
+        .limits = {.fail_threshold = 100, .max_in_progress = 4, .max_addresses = 4}};
+    struct log *lg = NULL;
+    struct auth_conn *held[4] = {0}, *victim = NULL;
+    struct auth_decision d;
+    char addr[64];
+
+    CHECK_EQ(log_create("/dev/null", LOG_INFO, &lg), GH_OK);
+    p.audit_log = lg;
+    CHECK_EQ(auth_engine_create(&p, &engine), GH_OK);
+    struct auth_config *cfg = make_config(engine, lines, 1);
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(addr, sizeof(addr), "2001:db8::%zu", i + 1);
+        CHECK_EQ(auth_conn_create(engine, slice_cstr(addr), &held[i]), GH_OK);
+        CHECK_EQ(run(cfg, held[i], ntlm1(), false, &d), GH_OK);
+        CHECK_EQ(d.status, 401);
+        auth_decision_clear(&d);
+    }
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("198.51.100.9"), &victim), GH_OK);
+    CHECK_EQ(run(cfg, victim, ntlm1(), false, &d), GH_OK);
+    CHECK_EQ(d.status, 401); /* a challenge, not 429 */
+    CHECK(d.is_handshake_in_progress);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, victim, ntlm3("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    auth_decision_clear(&d);
+    auth_conn_destroy(victim);
+    for (size_t i = 0; i < 4; i++)
+        auth_conn_destroy(held[i]);
+    /* every slot came back: the attacker's addresses can start again */
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("2001:db8::1"), &victim), GH_OK);
+    CHECK_EQ(run(cfg, victim, ntlm1(), false, &d), GH_OK);
+    CHECK_EQ(d.status, 401);
+    auth_decision_clear(&d);
+    auth_conn_destroy(victim);
+    auth_config_destroy(cfg);
+    auth_engine_destroy(engine);
+    log_destroy(lg);
+}
+
 int
 main(void)
 {
@@ -250,6 +301,7 @@ main(void)
     test_cached_identity_not_reused_across_configs(engine);
     test_success_does_not_reset_backoff();
     test_audit_line_survives_long_principal();
+    test_full_limiter_does_not_lock_out_others();
     auth_engine_destroy(engine);
     log_destroy(audit_log);
     CHECK_EQ(atomic_load(&fake_live_tokens), 0);
