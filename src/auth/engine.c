@@ -582,7 +582,11 @@ auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
         return GH_OK;
     }
     if (req->authorization_count == 0) {
-        if (conn->cached_token != NULL && conn->is_complete && offers(cfg, conn->scheme))
+        /* Only the config that made the identity may reuse it: another
+         * location may require channel bindings, not persist Kerberos, or
+         * read another user store. */
+        if (conn->cached_token != NULL && conn->is_complete && conn->config_id == cfg->id &&
+            offers(cfg, conn->scheme))
             return run_cached(cfg, conn, req, now, out);
         if (cfg->allow_anonymous)
             return GH_OK;
