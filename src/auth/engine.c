@@ -80,6 +80,13 @@ auth_engine_set_digest_lifetime(struct auth_engine *e, unsigned lifetime_s)
 }
 
 void
+auth_engine_set_backoff(struct auth_engine *e, unsigned fail_threshold, unsigned max_backoff_ms,
+                        unsigned fail_window_ms)
+{
+    limiter_set_backoff(e->limiter, fail_threshold, max_backoff_ms, fail_window_ms);
+}
+
+void
 auth_engine_destroy(struct auth_engine *e)
 {
     if (e == NULL)

@@ -59,6 +59,17 @@ limiter_create(const struct limiter_params *p, struct limiter **out)
 }
 
 void
+limiter_set_backoff(struct limiter *l, unsigned fail_threshold, unsigned max_backoff_ms,
+                    unsigned fail_window_ms)
+{
+    pthread_mutex_lock(&l->lock);
+    l->p.fail_threshold = fail_threshold ? fail_threshold : 5;
+    l->p.max_backoff_ms = max_backoff_ms ? max_backoff_ms : 60000;
+    l->p.fail_window_ms = fail_window_ms ? fail_window_ms : 300000;
+    pthread_mutex_unlock(&l->lock);
+}
+
+void
 limiter_destroy(struct limiter *l)
 {
     if (l == NULL)

@@ -22,6 +22,10 @@ struct limiter;
 
 int limiter_create(const struct limiter_params *p, struct limiter **out);
 void limiter_destroy(struct limiter *l); /* NULL-safe */
+/* Changes the backoff policy of a live limiter (configuration reload); a 0
+ * argument restores that parameter's default. Failures already counted stay. */
+void limiter_set_backoff(struct limiter *l, unsigned fail_threshold, unsigned max_backoff_ms,
+                         unsigned fail_window_ms);
 
 /* Before running a credential check for addr (an address without port):
  * GH_OK, or GH_EBUSY with *retry_ms_out when addr is in backoff. */

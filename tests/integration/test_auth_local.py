@@ -241,6 +241,28 @@ location /digest {{ handler whoami; auth Digest; }}
             sock.close()
 
 
+def test_backoff(store):
+    """auth_backoff_threshold: after N failures from one address, 429 with
+    Retry-After, even for the right password; a success does not reset it."""
+    srv = GhServer(f"""
+auth_backoff_threshold 2;
+auth_backoff_max 30s;
+auth_user_store {store};
+location /basic {{ handler whoami; auth Basic; auth_basic_over_http on; }}
+""")
+    with srv:
+        url = srv.url("/basic")
+        st, _, _ = last_response(curl("-u", "alice:" + PW["alice"], url))
+        check(st == 200, f"backoff server: right password first: 200 ({st})")
+        codes = [last_response(curl("-u", "alice:wrong", url))[0] for _ in range(2)]
+        check(codes == [401, 401], f"two wrong passwords: 401, 401 ({codes})")
+        st, h, _ = last_response(curl("-u", "alice:" + PW["alice"], url))
+        retry = dict((k.lower(), v) for k, v in h).get("retry-after", "")
+        check(st == 429 and retry.isdigit() and 1 <= int(retry) <= 30,
+              f"after the threshold, even the right password: 429 with Retry-After ({st}, "
+              f"{retry!r})")
+
+
 def test_basic(srv):
     tls = srv.url("/", tls=True)[:-1].replace("127.0.0.1", "localhost")
     http = srv.url("/")[:-1]
@@ -304,6 +326,9 @@ def main():
             subprocess.run(argv, input=(PW[user] + "\n").encode(), check=True,
                            capture_output=True)
         conf = f"""
+# Many deliberate failures from 127.0.0.1 here; test_backoff checks the
+# backoff on a server of its own.
+auth_backoff_threshold 1000;
 auth_user_store {store};
 location /ntlm {{ handler whoami; auth NTLM; }}
 location /digest {{ handler whoami; auth Digest; }}
@@ -323,6 +348,7 @@ location /app/ {{
             test_ntlm(srv, echo.server_address[1])
             test_digest(srv)
             test_digest_stale(store)
+            test_backoff(store)
             test_basic(srv)
             test_proxy_identity(srv)
             access = srv.access_log()
