@@ -620,7 +620,19 @@ GH_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(SEC_WCHAR *pszPackage
                                                            PSecPkgInfoW *ppPackageInfo);
 
 /* Packed contexts (http.sys PackedContext): serialize a complete context so
- * another holder can query it. */
+ * another holder can import it, query it (LIFESPAN, NAMES, PACKAGE_INFO...) and
+ * use it (message functions), for NTLM, Kerberos and Negotiate. The packed
+ * bytes are opaque and versioned (docs/sspi.md) and hold the session keys:
+ * treat them as a secret. ExportSecurityContext: pPackedContext->pvBuffer gets
+ * memory for FreeContextBuffer; with pToken, *pToken gets a new reference to
+ * the identity token (gh_token_close), or NULL when the context has none.
+ * SEC_E_NO_CONTEXT for a context that is not complete. ImportSecurityContextA:
+ * pszPackage names the package that exported (NULL: the one recorded);
+ * Token is ignored; SEC_E_INVALID_TOKEN for bytes that are not a packed
+ * context of this version. */
+#define SECPKG_CONTEXT_EXPORT_RESET_NEW  0x00000001 /* accepted, nothing to reset */
+#define SECPKG_CONTEXT_EXPORT_DELETE_OLD 0x00000002 /* the exported handle is deleted */
+#define SECPKG_CONTEXT_EXPORT_TO_KERNEL  0x00000004 /* refused: no kernel here */
 GH_API SECURITY_STATUS SEC_ENTRY ExportSecurityContext(PCtxtHandle phContext, unsigned long fFlags,
                                                        PSecBuffer pPackedContext, void **pToken);
 GH_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(SEC_CHAR *pszPackage,

@@ -32,6 +32,9 @@ struct sspi_acquire {
     /* Inbound configuration (GH_ACCEPTOR_AUTH_DATA), defaults already applied
      * except where noted as NULL. */
     const GH_ACCEPTOR_AUTH_DATA *acceptor; /* NULL when not given */
+    /* Output: the reason of a failure (e.g. the KDC's answer to a wrong
+     * password), for EXTENDED_ERROR; may be NULL (no text wanted). */
+    struct buf *error_text;
 };
 
 /* One InitializeSecurityContext / AcceptSecurityContext call. */
@@ -79,6 +82,15 @@ struct sspi_package {
     SECURITY_STATUS (*query_ctx)(void *pkg_ctx, unsigned long attribute, void *buffer);
     /* A new reference to the authenticated identity (acceptor side, complete contexts). */
     SECURITY_STATUS (*query_token)(void *pkg_ctx, struct gh_token **token_out);
+    /* ExportSecurityContext: appends the state of a complete context to out
+     * (with the helpers of sspi/packed.h); the context stays usable. SEC_E_OK,
+     * SEC_E_NO_CONTEXT (not complete), SEC_E_UNSUPPORTED_FUNCTION,
+     * SEC_E_INSUFFICIENT_MEMORY. */
+    SECURITY_STATUS (*export_ctx)(void *pkg_ctx, struct buf *out);
+    /* ImportSecurityContext: a complete context from what export_ctx wrote.
+     * SEC_E_OK, SEC_E_INVALID_TOKEN (malformed: nothing made),
+     * SEC_E_INSUFFICIENT_MEMORY, or the underlying library's refusal. */
+    SECURITY_STATUS (*import_ctx)(struct slice in, void **pkg_ctx_out);
 
     SECURITY_STATUS(*make_signature)
     (void *pkg_ctx, unsigned long qop, PSecBufferDesc msg, unsigned long seq_no);

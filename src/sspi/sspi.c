@@ -13,8 +13,10 @@
 #include <gatehouse/sspi.h>
 #include <gatehouse/token.h>
 
+#include "base/reader.h"
 #include "base/secret.h"
 #include "sspi/internal.h"
+#include "sspi/packed.h"
 #include "sspi/status.h"
 #include "sspi/token_internal.h"
 #include "sspi/wide.h"
@@ -251,6 +253,7 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
     struct sspi_acquire args = {.principal = principal, .use = use & SECPKG_CRED_BOTH};
     struct sspi_cred *cred = NULL;
     void *pkg_cred = NULL;
+    struct buf error_text;
     SECURITY_STATUS status;
     bool is_acceptor_data;
 
@@ -260,6 +263,8 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
         return SEC_E_INVALID_PARAMETER;
     if (pkg->acquire_cred == NULL)
         return SEC_E_UNSUPPORTED_FUNCTION;
+    buf_init(&error_text, ERROR_TEXT_MAX);
+    args.error_text = &error_text;
     /* pAuthData is an acceptor configuration for INBOUND, an identity for
      * OUTBOUND; for BOTH the acceptor form is recognized by its Version word. */
     is_acceptor_data =
@@ -310,7 +315,7 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
     }
     status = pkg->acquire_cred(&args, &pkg_cred);
     if (status != SEC_E_OK) {
-        record_failure(NULL, pkg, status, NULL);
+        record_failure(NULL, pkg, status, &error_text);
         pkg_cred = NULL;
         goto cleanup;
     }
@@ -334,6 +339,7 @@ cleanup:
         free(cred);
     }
     identity_free(&id);
+    buf_free(&error_text);
     return status;
 }
 
@@ -597,6 +603,8 @@ context_step(const struct ctx_call *c)
 
     if (c->is_acceptor ? ctx->pkg->accept_ctx == NULL : ctx->pkg->init_ctx == NULL)
         status = SEC_E_UNSUPPORTED_FUNCTION;
+    else if (ctx->cred == NULL) /* an imported context, re-authenticated without credentials */
+        status = SEC_E_NO_CREDENTIALS;
     else if (c->is_acceptor)
         status = ctx->pkg->accept_ctx(ctx->cred->pkg_cred, &ctx->pkg_ctx, &step);
     else
@@ -1096,31 +1104,168 @@ QuerySecurityPackageInfoW(SEC_WCHAR *pszPackageName, PSecPkgInfoW *ppPackageInfo
     return *ppPackageInfo != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
 }
 
-/* ---- Packed contexts: not provided yet ------------------------------------- */
+/* ---- Packed contexts ----------------------------------------------------------
+ * Envelope (all integers little-endian, see sspi/packed.h):
+ *   "GHPC"  u8 version (1)  str package  u8 is_acceptor  u32 req_flags
+ *   u32 attrs  u64 expiry (TimeStamp)  bytes package_state
+ * and nothing after it. The package writes and reads its own state. */
+#define PACKED_MAGIC       "GHPC"
+#define PACKED_VERSION     1
+#define PACKED_MAX_BYTES   (1u << 20)
+#define PACKED_MAX_PKGNAME 64
+
 SECURITY_STATUS SEC_ENTRY
 ExportSecurityContext(PCtxtHandle phContext, unsigned long fFlags, PSecBuffer pPackedContext,
                       void **pToken)
 {
     struct sspi_ctx *ctx = NULL;
-    SECURITY_STATUS status = ctx_get(phContext, &ctx);
+    gh_token *token = NULL;
+    struct buf out, state;
+    SECURITY_STATUS status;
+    void *mem;
 
-    (void)fFlags;
-    (void)pPackedContext;
-    (void)pToken;
+    if (pPackedContext == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    if (fFlags &
+        ~(unsigned long)(SECPKG_CONTEXT_EXPORT_RESET_NEW | SECPKG_CONTEXT_EXPORT_DELETE_OLD))
+        return SEC_E_INVALID_PARAMETER;
+    pPackedContext->cbBuffer = 0;
+    pPackedContext->pvBuffer = NULL;
+    if (pToken != NULL)
+        *pToken = NULL;
+    status = ctx_get(phContext, &ctx);
     if (status != SEC_E_OK)
         return status;
+    buf_init(&out, PACKED_MAX_BYTES);
+    buf_init(&state, PACKED_MAX_BYTES);
+    if (ctx->state != CTX_COMPLETE || ctx->pkg_ctx == NULL) {
+        status = SEC_E_NO_CONTEXT;
+        goto cleanup;
+    }
+    if (ctx->pkg->export_ctx == NULL) {
+        status = SEC_E_UNSUPPORTED_FUNCTION;
+        goto cleanup;
+    }
+    status = ctx->pkg->export_ctx(ctx->pkg_ctx, &state);
+    if (status != SEC_E_OK)
+        goto cleanup;
+    uint64_t expiry =
+        (uint64_t)(uint32_t)ctx->expiry.LowPart | ((uint64_t)(uint32_t)ctx->expiry.HighPart << 32);
+    if (buf_append(&out, PACKED_MAGIC, 4) != GH_OK)
+        status = SEC_E_INSUFFICIENT_MEMORY;
+    if (status == SEC_E_OK)
+        status = packed_put_u8(&out, PACKED_VERSION);
+    if (status == SEC_E_OK)
+        status = packed_put_str(&out, ctx->pkg->name);
+    if (status == SEC_E_OK)
+        status = packed_put_u8(&out, ctx->is_acceptor ? 1 : 0);
+    if (status == SEC_E_OK)
+        status = packed_put_u32(&out, (uint32_t)ctx->req_flags);
+    if (status == SEC_E_OK)
+        status = packed_put_u32(&out, (uint32_t)ctx->attrs);
+    if (status == SEC_E_OK)
+        status = packed_put_u64(&out, expiry);
+    if (status == SEC_E_OK)
+        status = packed_put_bytes(&out, state.data, state.len);
+    if (status != SEC_E_OK)
+        goto cleanup;
+    if (pToken != NULL && ctx->pkg->query_token != NULL &&
+        ctx->pkg->query_token(ctx->pkg_ctx, &token) != SEC_E_OK)
+        token = NULL; /* an initiator has no token: the packed context is still good */
+    mem = sspi_alloc(out.len);
+    if (mem == NULL) {
+        status = SEC_E_INSUFFICIENT_MEMORY;
+        goto cleanup;
+    }
+    memcpy(mem, out.data, out.len);
+    pPackedContext->pvBuffer = mem;
+    pPackedContext->cbBuffer = (unsigned long)out.len;
+    pPackedContext->BufferType = SECBUFFER_EMPTY;
+    if (pToken != NULL) {
+        *pToken = token;
+        token = NULL;
+    }
+cleanup:
+    gh_token_close(token);
+    buf_free_wipe(&out); /* session keys */
+    buf_free_wipe(&state);
     sspi_ctx_release(ctx);
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    if (status == SEC_E_OK && (fFlags & SECPKG_CONTEXT_EXPORT_DELETE_OLD))
+        (void)DeleteSecurityContext(phContext);
+    return status;
 }
 
 SECURITY_STATUS SEC_ENTRY
 ImportSecurityContextA(SEC_CHAR *pszPackage, PSecBuffer pPackedContext, void *Token,
                        PCtxtHandle phContext)
 {
-    (void)pPackedContext;
-    (void)Token;
-    (void)phContext;
-    if (sspi_registry_find(pszPackage) == NULL)
+    const struct sspi_package *pkg = NULL;
+    struct sspi_ctx *ctx = NULL;
+    struct reader rd;
+    struct slice state;
+    char *name = NULL;
+    bool oom = false;
+    SecHandle handle = {0};
+    SECURITY_STATUS status;
+
+    (void)Token; /* tokens are made from the imported identity */
+    if (pszPackage != NULL && sspi_registry_find(pszPackage) == NULL)
         return SEC_E_SECPKG_NOT_FOUND;
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    if (pPackedContext == NULL || phContext == NULL ||
+        (pPackedContext->pvBuffer == NULL && pPackedContext->cbBuffer != 0))
+        return SEC_E_INVALID_PARAMETER;
+    if (pPackedContext->cbBuffer > PACKED_MAX_BYTES)
+        return SEC_E_INVALID_TOKEN;
+    rd = reader_make(slice_make(pPackedContext->pvBuffer, pPackedContext->cbBuffer));
+    const uint8_t *magic = reader_take(&rd, 4);
+    if (magic == NULL || memcmp(magic, PACKED_MAGIC, 4) != 0 || reader_u8(&rd) != PACKED_VERSION ||
+        !packed_get_str(&rd, &name, &oom) || name == NULL || strlen(name) > PACKED_MAX_PKGNAME) {
+        status = oom ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_INVALID_TOKEN;
+        sspi_set_error(NULL, "SSPI: not a packed context of this version");
+        goto cleanup;
+    }
+    pkg = sspi_registry_find(name);
+    if (pkg == NULL || (pszPackage != NULL && sspi_registry_find(pszPackage) != pkg)) {
+        status = SEC_E_INVALID_TOKEN;
+        sspi_set_error(NULL, "SSPI: the packed context belongs to another package");
+        goto cleanup;
+    }
+    if (pkg->import_ctx == NULL) {
+        status = SEC_E_UNSUPPORTED_FUNCTION;
+        goto cleanup;
+    }
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL) {
+        status = SEC_E_INSUFFICIENT_MEMORY;
+        goto cleanup;
+    }
+    atomic_init(&ctx->busy, false);
+    ctx->pkg = pkg;
+    ctx->state = CTX_COMPLETE;
+    ctx->is_acceptor = reader_u8(&rd) != 0;
+    ctx->req_flags = reader_u32le(&rd);
+    ctx->attrs = reader_u32le(&rd);
+    uint64_t expiry = reader_u64le(&rd);
+    ctx->expiry.LowPart = (uint32_t)expiry;
+    ctx->expiry.HighPart = (int32_t)(uint32_t)(expiry >> 32);
+    if (!packed_get_bytes(&rd, PACKED_MAX_BYTES, &state) || rd.left != 0) {
+        status = SEC_E_INVALID_TOKEN;
+        sspi_set_error(NULL, "SSPI: malformed packed context");
+        goto cleanup;
+    }
+    status = pkg->import_ctx(state, &ctx->pkg_ctx);
+    if (status != SEC_E_OK) {
+        ctx->pkg_ctx = NULL;
+        record_failure(NULL, pkg, status, NULL);
+        goto cleanup;
+    }
+    status = handles_add(HANDLE_CTX, ctx, &handle);
+    if (status != SEC_E_OK)
+        goto cleanup;
+    ctx = NULL; /* the table holds it */
+    *phContext = handle;
+cleanup:
+    ctx_destroy(ctx);
+    free(name);
+    return status;
 }

@@ -4,9 +4,9 @@ backend) over HTTP and HTTPS, and against raw sockets for the failure paths:
 GET/POST (-d, --data-file), chunked responses, -i/-o, HTTPS with --cacert,
 verification failures (unknown CA, wrong host) -> exit 3, --insecure, 404 -> 1,
 usage -> 2, refused connection / read timeout / oversized head / body limit ->
-3. Authentication against our server waits for the auth engine (src/auth): until
-it is on the branch those cases print SKIPPED; Apache covers every scheme in
-test_fetch_apache.py meanwhile."""
+3. Authentication against our server (every scheme, Extended Protection,
+delegation, wrong passwords) is in test_fetch_auth.py; against Apache httpd in
+test_fetch_apache.py."""
 import hashlib
 import http.server
 import json
@@ -259,20 +259,10 @@ location / { handler proxy; proxy_pass http://127.0.0.1:%d; }
         bt.join(5)
 
 
-def auth_cases():
-    src = os.environ.get("GH_SRC", os.getcwd())
-    if not os.path.exists(os.path.join(src, "src", "auth", "CMakeLists.txt")):
-        print("SKIPPED: authentication against our server: the auth engine (src/auth) is not "
-              "on this branch yet; test_fetch_apache.py covers every scheme against Apache")
-        return
-    print("SKIPPED: authentication against our server: cases not written yet for the engine's "
-          "configuration (see the fetch report)")
-
-
 def main():
     failure_cases()
     server_cases()
-    auth_cases()
+    # Authentication against our server, every scheme: test_fetch_auth.py.
     print("ok")
 
 

@@ -54,6 +54,13 @@ def test_basic(realm):
         mic = ini.command("SIGN " + msg)
         check(mic.startswith("DATA "), "MakeSignature")
         check(acc.command(f"VERIFY {msg} {mic[5:]}") == "OK", "VerifySignature accepts")
+        # Packed context: the acceptor exports, imports into a new context
+        # (gss_export/import_sec_context) and carries on with it below.
+        r = acc.command("REIMPORT eA==")
+        check(r.startswith(f"OK alice@{realm.realm} "), f"acceptor export/import ({r})")
+        mic = ini.command("SIGN " + msg)
+        r = acc.command(f"VERIFY {msg} {mic[5:]}")
+        check(r == "OK", f"the imported context verifies the next MIC in sequence ({r})")
         bad = base64.b64encode(b"hello kerberoz").decode()
         mic2 = ini.command("SIGN " + msg)[5:]
         r = acc.command(f"VERIFY {bad} {mic2}")

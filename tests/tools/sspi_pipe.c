@@ -17,7 +17,9 @@
 // per line. After OK: "SIGN <b64>" -> "DATA <b64 mic>"; "VERIFY <b64 data> <b64
 // mic>" -> "OK" | "ERR ..."; "WRAP <b64>" -> "DATA <b64 header||data>" (the GSS
 // wrap token); "UNWRAP <b64 header||data> [header len]" -> "DATA <b64>" (the
-// header length defaults to the package's security trailer, 16 for NTLM).
+// header length defaults to the package's security trailer, 16 for NTLM);
+// "REIMPORT x" -> "OK <client> <bytes>": the context is exported, imported
+// into a new one and replaced by it (packed contexts).
 // Flags: mutual, delegate, replay, sequence, conf, integ, connection; the
 // default is "conf,integ,connection" for NTLM and none for the others.
 // Acceptor users: --user-store names a `gatehouse passwd` store; --users names
@@ -144,8 +146,9 @@ fail(SECURITY_STATUS st, const struct buf *text)
 }
 
 static void
-serve_commands(const struct sspi_package *pkg, void *ctx)
+serve_commands(const struct sspi_package *pkg, void **ctx_io)
 {
+    void *ctx = *ctx_io;
     char *line;
 
     while ((line = read_line()) != NULL) {
@@ -161,7 +164,31 @@ serve_commands(const struct sspi_package *pkg, void *ctx)
         long len = get_b64(arg, &data);
         if (len < 0)
             break;
-        if (strcmp(line, "SIGN") == 0) {
+        if (strcmp(line, "REIMPORT") == 0) {
+            /* Export the context, import it into a new one, carry on with
+             * that: "OK <client name> <packed bytes>" or "ERR 0x<status>". */
+            struct buf packed;
+            void *fresh = NULL;
+            SecPkgContext_NamesA names = {0};
+            buf_init(&packed, 1 << 20);
+            st = pkg->export_ctx != NULL ? pkg->export_ctx(ctx, &packed)
+                                         : SEC_E_UNSUPPORTED_FUNCTION;
+            if (st == SEC_E_OK)
+                st = pkg->import_ctx(buf_slice(&packed), &fresh);
+            if (st == SEC_E_OK) {
+                pkg->delete_ctx(ctx);
+                ctx = fresh;
+                *ctx_io = ctx;
+                st = pkg->query_ctx(ctx, SECPKG_ATTR_NAMES, &names);
+            }
+            if (st == SEC_E_OK)
+                printf("OK %s %zu\n", names.sUserName, packed.len);
+            else
+                printf("ERR 0x%08x\n", (unsigned)st);
+            fflush(stdout);
+            FreeContextBuffer(names.sUserName);
+            buf_free_wipe(&packed);
+        } else if (strcmp(line, "SIGN") == 0) {
             uint8_t mic[256];
             SecBuffer b[2] = {{(unsigned long)len, SECBUFFER_DATA, data},
                               {sizeof(mic), SECBUFFER_TOKEN, mic}};
@@ -411,7 +438,7 @@ main(int argc, char **argv)
                 }
             }
             report_ok(pkg, ctx, step.attrs_out);
-            serve_commands(pkg, ctx);
+            serve_commands(pkg, &ctx);
             rc = 0;
             goto cleanup;
         }

@@ -22,9 +22,12 @@
 #include <gatehouse/error.h>
 #include <gatehouse/sspi.h>
 
+#include "base/reader.h"
+#include "base/secret.h"
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/kerberos/keytab.h"
 #include "sspi/kerberos/krb_internal.h"
+#include "sspi/packed.h"
 
 /* ISC_REQ_* / ASC_REQ_* bits 0x1..0x10 equal GSS_C_*_FLAG bits 1..16 and the
  * RET bits; integrity differs between the two sides. */
@@ -115,6 +118,10 @@ reset_ctx(struct krb_ctx *ctx)
     free(ctx->server_name);
     free(ctx->delegated_ccache);
     gh_token_close(ctx->token);
+    if (ctx->exported != NULL) {
+        secret_wipe(ctx->exported, ctx->exported_len);
+        free(ctx->exported);
+    }
     bool is_acceptor = ctx->is_acceptor;
     *ctx = (struct krb_ctx){.gss = GSS_C_NO_CONTEXT,
                             .target = GSS_C_NO_NAME,
@@ -193,7 +200,7 @@ peer_name_text(struct krb_ctx *ctx, bool is_source)
 const char *
 krb_ctx_server_name(struct krb_ctx *ctx)
 {
-    if (ctx->server_name == NULL && ctx->gss != GSS_C_NO_CONTEXT)
+    if (ctx->server_name == NULL && krb_ctx_live(ctx) == SEC_E_OK && ctx->gss != GSS_C_NO_CONTEXT)
         ctx->server_name = peer_name_text(ctx, false);
     return ctx->server_name;
 }
@@ -410,7 +417,7 @@ kerberos_ctx_get_mic(void *pkg_ctx, struct slice data, struct buf *mic_out)
     OM_uint32 major, minor;
     int err;
 
-    if (ctx == NULL || ctx->gss == GSS_C_NO_CONTEXT)
+    if (ctx == NULL || krb_ctx_live(ctx) != SEC_E_OK || ctx->gss == GSS_C_NO_CONTEXT)
         return SEC_E_NO_CONTEXT;
     major = gss_get_mic(&minor, ctx->gss, GSS_C_QOP_DEFAULT, &msg, &mic);
     if (GSS_ERROR(major))
@@ -427,7 +434,7 @@ kerberos_ctx_verify_mic(void *pkg_ctx, struct slice data, struct slice mic)
     gss_buffer_desc msg = {data.len, (void *)data.ptr}, tok = {mic.len, (void *)mic.ptr};
     OM_uint32 major, minor;
 
-    if (ctx == NULL || ctx->gss == GSS_C_NO_CONTEXT)
+    if (ctx == NULL || krb_ctx_live(ctx) != SEC_E_OK || ctx->gss == GSS_C_NO_CONTEXT)
         return SEC_E_NO_CONTEXT;
     major = gss_verify_mic(&minor, ctx->gss, &msg, &tok, NULL);
     if (GSS_ERROR(major)) {
@@ -488,4 +495,147 @@ kerberos_ctx_store_delegated(void *pkg_ctx, const char *path, bool owns_file,
     gh_token_close(ctx->token);
     ctx->token = NULL;
     return SEC_E_OK;
+}
+
+/* ---- Packed contexts --------------------------------------------------------
+ * Version 1 (sspi/packed.h encodings):
+ *   u8 version  u8 is_acceptor  u32 req_flags  u32 attrs  u32 gss_flags
+ *   u64 start  u64 expiry (Unix seconds; 0: none)
+ *   str client_name  str server_name (NULL when not looked up)  str delegated_ccache
+ *   bytes gss_export_sec_context token
+ * MIT's export token carries the keys and sequence state; the delegated
+ * ccache is only named (its file stays owned by the exporter's token). */
+#define PACKED_KRB_VERSION 1
+#define PACKED_KRB_MAX_GSS (256u * 1024u)
+
+SECURITY_STATUS
+krb_ctx_live(struct krb_ctx *ctx)
+{
+    OM_uint32 major, minor;
+
+    if (ctx->gss != GSS_C_NO_CONTEXT || ctx->exported == NULL)
+        return SEC_E_OK;
+    gss_buffer_desc tok = {ctx->exported_len, ctx->exported};
+    major = gss_import_sec_context(&minor, &tok, &ctx->gss);
+    if (GSS_ERROR(major)) {
+        ctx->gss = GSS_C_NO_CONTEXT;
+        return krb_map_error(major, minor, !ctx->is_acceptor, false, "gss_import_sec_context",
+                             NULL);
+    }
+    secret_wipe(ctx->exported, ctx->exported_len);
+    free(ctx->exported);
+    ctx->exported = NULL;
+    ctx->exported_len = 0;
+    return SEC_E_OK;
+}
+
+/* gss_export_sec_context deactivates the context it exports (RFC 2743
+ * 2.2.8): the token is kept, and the context comes back from it only when it
+ * is used again. The server exports every completed context for its auth
+ * record and rarely uses it afterwards, so this costs one export per
+ * handshake and no import (an import builds a krb5 context: krb5.conf again). */
+SECURITY_STATUS
+krb_export_ctx(void *pkg_ctx, struct buf *out)
+{
+    struct krb_ctx *ctx = pkg_ctx;
+    OM_uint32 major, minor;
+    SECURITY_STATUS st;
+
+    if (ctx == NULL || !ctx->is_complete)
+        return SEC_E_NO_CONTEXT;
+    if (ctx->exported == NULL) {
+        gss_buffer_desc tok = GSS_C_EMPTY_BUFFER;
+
+        if (ctx->gss == GSS_C_NO_CONTEXT)
+            return SEC_E_NO_CONTEXT;
+        major = gss_export_sec_context(&minor, &ctx->gss, &tok);
+        if (GSS_ERROR(major)) {
+            gss_release_buffer(&minor, &tok);
+            st = krb_map_error(major, minor, !ctx->is_acceptor, false, "gss_export_sec_context",
+                               NULL);
+            return st == SEC_E_INTERNAL_ERROR ? SEC_E_UNSUPPORTED_FUNCTION : st;
+        }
+        ctx->gss = GSS_C_NO_CONTEXT; /* MIT released it */
+        ctx->exported = malloc(tok.length > 0 ? tok.length : 1);
+        if (ctx->exported != NULL) {
+            memcpy(ctx->exported, tok.value, tok.length);
+            ctx->exported_len = tok.length;
+        }
+        secret_wipe(tok.value, tok.length);
+        gss_release_buffer(&minor, &tok);
+        if (ctx->exported == NULL)
+            return SEC_E_INSUFFICIENT_MEMORY; /* the context is lost with it */
+    }
+    st = packed_put_u8(out, PACKED_KRB_VERSION);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, ctx->is_acceptor ? 1 : 0);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, (uint32_t)ctx->req_flags);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, (uint32_t)ctx->attrs);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, ctx->gss_flags);
+    if (st == SEC_E_OK)
+        st = packed_put_u64(out, (uint64_t)ctx->start);
+    if (st == SEC_E_OK)
+        st = packed_put_u64(out, (uint64_t)ctx->expiry);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->client_name);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->server_name);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->delegated_ccache);
+    if (st == SEC_E_OK)
+        st = packed_put_bytes(out, ctx->exported, ctx->exported_len);
+    return st;
+}
+
+SECURITY_STATUS
+krb_import_ctx(struct slice in, void **pkg_ctx_out)
+{
+    struct reader rd = reader_make(in);
+    struct krb_ctx *ctx;
+    struct slice tok;
+    bool oom = false;
+    SECURITY_STATUS st = SEC_E_INVALID_TOKEN;
+
+    *pkg_ctx_out = NULL;
+    if (reader_u8(&rd) != PACKED_KRB_VERSION || rd.failed)
+        return SEC_E_INVALID_TOKEN;
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    ctx->gss = GSS_C_NO_CONTEXT;
+    ctx->target = GSS_C_NO_NAME;
+    ctx->delegated = GSS_C_NO_CREDENTIAL;
+    ctx->is_acceptor = reader_u8(&rd) != 0;
+    ctx->req_flags = reader_u32le(&rd);
+    ctx->attrs = reader_u32le(&rd);
+    ctx->gss_flags = reader_u32le(&rd);
+    ctx->start = (time_t)reader_u64le(&rd);
+    ctx->expiry = (time_t)reader_u64le(&rd);
+    if (!packed_get_str(&rd, &ctx->client_name, &oom) || ctx->client_name == NULL ||
+        !packed_get_str(&rd, &ctx->server_name, &oom) ||
+        !packed_get_str(&rd, &ctx->delegated_ccache, &oom) ||
+        !packed_get_bytes(&rd, PACKED_KRB_MAX_GSS, &tok) || tok.len == 0 || rd.left != 0)
+        goto cleanup;
+    ctx->exported = malloc(tok.len);
+    if (ctx->exported == NULL) {
+        oom = true;
+        goto cleanup;
+    }
+    memcpy(ctx->exported, tok.ptr, tok.len);
+    ctx->exported_len = tok.len;
+    ctx->is_complete = true;
+    /* Imported now rather than on first use: a bad token fails the import. */
+    st = krb_ctx_live(ctx);
+    if (st != SEC_E_OK)
+        goto cleanup;
+    *pkg_ctx_out = ctx;
+    ctx = NULL;
+cleanup:
+    if (oom)
+        st = SEC_E_INSUFFICIENT_MEMORY;
+    krb_delete_ctx(ctx);
+    return st;
 }

@@ -48,6 +48,38 @@ append_status(struct buf *out, OM_uint32 code, int type)
     } while (ctx != 0 && ++rounds < 4);
 }
 
+/* "what: major text; minor text". The minor part is left out when it says
+ * nothing: a zero minor status, or one whose text is "Success" (the mechglue
+ * maps the krb5 mechanism's minor 0 to a code of its own, which displays as
+ * that). When the minor text is there, the generic major texts of
+ * GSS_S_FAILURE ("Unspecified GSS failure. Minor code may provide more
+ * information") and GSS_S_NO_CRED are left out: the minor one is the reason
+ * (e.g. the KDC's "Preauthentication failed" for a wrong password). */
+static void
+gss_error_text(OM_uint32 major, OM_uint32 minor, const char *what, struct buf *out)
+{
+    OM_uint32 routine = GSS_ROUTINE_ERROR(major);
+    struct buf mech;
+    bool has_minor, show_major;
+
+    buf_init(&mech, 512);
+    if (minor != 0)
+        append_status(&mech, minor, GSS_C_MECH_CODE);
+    has_minor = mech.len > 0 && !(mech.len == 7 && memcmp(mech.data, "Success", 7) == 0);
+    show_major = !has_minor || (routine != GSS_S_FAILURE && routine != GSS_S_NO_CRED) ||
+                 GSS_SUPPLEMENTARY_INFO(major) != 0;
+    out->len = 0;
+    (void)buf_printf(out, "%s: ", what);
+    if (show_major)
+        append_status(out, major, GSS_C_GSS_CODE);
+    if (has_minor) {
+        if (show_major)
+            (void)buf_append_str(out, "; ");
+        (void)buf_append(out, mech.data, mech.len);
+    }
+    buf_free(&mech);
+}
+
 /* The seed's codes where Windows' Kerberos package uses them; the krb5 error
  * (the GSS minor status from the krb5 mechanism) decides first because it is
  * the more precise of the two. */
@@ -112,15 +144,8 @@ krb_map_error(OM_uint32 major, OM_uint32 minor, bool is_initiator, bool is_reply
 {
     SECURITY_STATUS st;
 
-    if (error_text != NULL) {
-        error_text->len = 0;
-        (void)buf_printf(error_text, "%s: ", what);
-        append_status(error_text, major, GSS_C_GSS_CODE);
-        if (minor != 0) {
-            (void)buf_append_str(error_text, "; ");
-            append_status(error_text, minor, GSS_C_MECH_CODE);
-        }
-    }
+    if (error_text != NULL)
+        gss_error_text(major, minor, what, error_text);
     switch (GSS_ROUTINE_ERROR(major)) {
     case GSS_S_BAD_BINDINGS:
         return SEC_E_BAD_BINDINGS;
@@ -352,7 +377,12 @@ krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
     }
     if (GSS_ERROR(major)) {
         st = krb_map_error(major, minor, cred->is_initiator, false, "cannot acquire credentials",
-                           NULL);
+                           args->error_text);
+        /* Without pre-authentication the KDC answers anyway, and the reply
+         * only fails to decrypt: say what that means. */
+        if (args->error_text != NULL && principal != NULL &&
+            (krb5_error_code)minor == KRB5KRB_AP_ERR_BAD_INTEGRITY)
+            (void)buf_printf(args->error_text, " (wrong password for %s?)", principal);
         if (st == SEC_E_INTERNAL_ERROR || st == SEC_E_INVALID_TOKEN)
             st = SEC_E_NO_CREDENTIALS;
         goto cleanup;
@@ -361,7 +391,8 @@ krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
     if (cred->is_initiator) {
         major = gss_inquire_cred(&minor, cred->gss, &actual, &lifetime, NULL, NULL);
         if (GSS_ERROR(major)) {
-            st = krb_map_error(major, minor, true, false, "cannot use credentials", NULL);
+            st = krb_map_error(major, minor, true, false, "cannot use credentials",
+                               args->error_text);
             if (st == SEC_E_INTERNAL_ERROR)
                 st = SEC_E_NO_CREDENTIALS;
             goto cleanup;

@@ -49,6 +49,11 @@ struct krb_ctx {
     char *delegated_ccache;  /* owned "FILE:/path" after kerberos_ctx_store_delegated */
     bool owns_delegated_ccache;
     gh_token *token; /* owned reference, made on the first query */
+    /* After ExportSecurityContext: MIT's export took the GSS context away
+     * (gss == GSS_C_NO_CONTEXT) and its interprocess token waits here (owned,
+     * wiped on free) until the context is used again (krb_ctx_live). */
+    uint8_t *exported;
+    size_t exported_len;
 };
 
 /* gss.c */
@@ -75,6 +80,12 @@ void krb_delete_ctx(void *pkg_ctx);
 /* The acceptor's name of a context ("HTTP/host@REALM"), looked up on first use
  * and kept; NULL when unknown or out of memory. Borrowed from ctx. */
 const char *krb_ctx_server_name(struct krb_ctx *ctx);
+
+/* Makes sure ctx->gss is there, importing it back after an export.
+ * SEC_E_OK, SEC_E_NO_CONTEXT, or MIT's refusal mapped. */
+SECURITY_STATUS krb_ctx_live(struct krb_ctx *ctx);
+SECURITY_STATUS krb_export_ctx(void *pkg_ctx, struct buf *out);
+SECURITY_STATUS krb_import_ctx(struct slice in, void **pkg_ctx_out);
 
 /* message.c */
 SECURITY_STATUS krb_make_signature(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg,

@@ -21,9 +21,9 @@
 static SECURITY_STATUS
 ready(struct krb_ctx *ctx)
 {
-    if (ctx == NULL || ctx->gss == GSS_C_NO_CONTEXT || !ctx->is_complete)
+    if (ctx == NULL || !ctx->is_complete)
         return SEC_E_NO_CONTEXT;
-    return SEC_E_OK;
+    return krb_ctx_live(ctx);
 }
 
 /* Builds the IOV array from msg: token_type is what SECBUFFER_TOKEN becomes.

@@ -23,8 +23,10 @@ session_key(struct krb_ctx *ctx, SecPkgContext_SessionKey *out)
 {
     OM_uint32 major, minor;
     gss_buffer_set_t set = GSS_C_NO_BUFFER_SET;
-    SECURITY_STATUS st = SEC_E_OK;
+    SECURITY_STATUS st = krb_ctx_live(ctx);
 
+    if (st != SEC_E_OK)
+        return st;
     major = gss_inquire_sec_context_by_oid(&minor, ctx->gss, GSS_C_INQ_SSPI_SESSION_KEY, &set);
     if (GSS_ERROR(major) || set == GSS_C_NO_BUFFER_SET || set->count < 1)
         st = SEC_E_UNSUPPORTED_FUNCTION;

@@ -26,10 +26,13 @@
 #include <gatehouse/sspi.h>
 
 #include "base/buf.h"
+#include "base/reader.h"
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/negotiate/spnego_der.h"
 #include "sspi/ntlm/ntlm.h"
 #include "sspi/ntlm/session.h"
+#include "sspi/packed.h"
+#include "sspi/status.h"
 
 enum mech {
     MECH_NONE = 0,
@@ -51,6 +54,7 @@ struct nego_ctx {
     bool mic_required;
     bool mic_sent;
     bool mic_verified;
+    bool mic_requested; /* acceptor: request-mic sent, the client's MIC is due */
     enum mech mech;
     const struct sspi_package *pkg; /* borrowed: the inner package */
     void *inner;                    /* owned: the inner package's context */
@@ -194,6 +198,28 @@ ctx_begin(void **pkg_ctx, bool is_acceptor, struct nego_ctx **ctx_out)
     return SEC_E_OK;
 }
 
+/* The failure text of an inner leg, named after its package so that the
+ * caller of Negotiate learns which mechanism failed and why:
+ * "Kerberos: cannot verify the server's reply: ...", or the status name when
+ * the package gave no text. */
+static void
+name_inner_failure(const struct sspi_package *pkg, SECURITY_STATUS st, struct buf *text)
+{
+    struct buf named;
+
+    buf_init(&named, text->max);
+    if (text->len > 0)
+        (void)buf_printf(&named, "%s: %.*s", pkg->name, (int)text->len, (const char *)text->data);
+    else
+        (void)buf_printf(&named, "%s: %s", pkg->name, sspi_status_name(st));
+    if (named.len == 0) { /* out of memory: keep what there is */
+        buf_free(&named);
+        return;
+    }
+    buf_free(text);
+    *text = named;
+}
+
 /* Runs one leg of the inner package with in as its token; its output token
  * goes to *tok (initialized here). */
 static SECURITY_STATUS
@@ -226,6 +252,7 @@ inner_step(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step 
     buf_free(tok);
     if (st > 0) /* COMPLETE_NEEDED and friends: neither inner package uses them */
         return SEC_E_INTERNAL_ERROR;
+    name_inner_failure(ctx->pkg, st, &outer->error_text);
     return st;
 }
 
@@ -326,8 +353,11 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
     SECURITY_STATUS st;
     bool offered = false;
 
-    if (spnego_der_decode(step->in_token, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_RESP)
+    if (spnego_der_decode(step->in_token, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_RESP) {
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the server's token is not a well-formed NegTokenResp");
         return SEC_E_INVALID_TOKEN;
+    }
     const struct spnego_resp *r = &t.resp;
     if (r->neg_state == SPNEGO_REJECT) {
         (void)buf_append_str(&step->error_text, "the server rejected SPNEGO negotiation");
@@ -338,13 +368,22 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
         enum mech m = r->has_supported_mech ? mech_of(r->supported_mech) : MECH_NONE;
         for (size_t i = 0; i < ctx->offered_count; i++)
             offered = offered || ctx->offered[i] == m;
-        if (!offered)
+        if (!offered) {
+            (void)buf_append_str(&step->error_text,
+                                 r->has_supported_mech
+                                     ? "SPNEGO: the server chose a mechanism we did not offer"
+                                     : "SPNEGO: the server's first reply names no mechanism "
+                                       "(supportedMech)");
             return SEC_E_INVALID_TOKEN;
+        }
         if (m != ctx->mech) {
             /* The acceptor chose a later mechanism: start it from scratch, and
              * protect the list, which an attacker might have trimmed. */
-            if (r->has_response_token)
+            if (r->has_response_token) {
+                (void)buf_append_str(&step->error_text,
+                                     "SPNEGO: a token for a mechanism not yet started");
                 return SEC_E_INVALID_TOKEN;
+            }
             drop_inner(ctx);
             ctx->mech = m;
             ctx->pkg = pkg_of(m);
@@ -358,11 +397,15 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
             return st == SEC_E_OK ? SEC_I_CONTINUE_NEEDED : st;
         }
     } else if (r->has_supported_mech && mech_of(r->supported_mech) != ctx->mech) {
+        (void)buf_append_str(&step->error_text, "SPNEGO: the server changed mechanisms");
         return SEC_E_INVALID_TOKEN;
     }
     if (r->has_response_token) {
-        if (ctx->inner_complete)
+        if (ctx->inner_complete) {
+            (void)buf_append_str(&step->error_text,
+                                 "SPNEGO: a mechanism token after the mechanism completed");
             return SEC_E_INVALID_TOKEN;
+        }
         st = inner_step(ctx, cred, step, r->response_token, &tok);
         if (st != SEC_E_OK && st != SEC_I_CONTINUE_NEEDED)
             return st;
@@ -371,7 +414,13 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
     if (r->neg_state == SPNEGO_REQUEST_MIC)
         ctx->mic_required = true;
     if (r->has_mic) {
-        st = ctx->inner_complete ? mic_check(ctx, r->mech_list_mic, step) : SEC_E_INVALID_TOKEN;
+        if (!ctx->inner_complete) {
+            (void)buf_append_str(&step->error_text,
+                                 "SPNEGO: a mechListMIC before the mechanism completed");
+            st = SEC_E_INVALID_TOKEN;
+            goto cleanup;
+        }
+        st = mic_check(ctx, r->mech_list_mic, step);
         if (st != SEC_E_OK)
             goto cleanup;
     }
@@ -395,7 +444,11 @@ init_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step *
         ctx->mic_sent = true;
     }
     if (tok.len == 0 && mic.len == 0) {
-        st = SEC_E_INVALID_TOKEN; /* the acceptor waits for something we do not have */
+        /* The acceptor waits for something we do not have. */
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the server wants another leg but the mechanism has "
+                             "nothing to send");
+        st = SEC_E_INVALID_TOKEN;
         goto cleanup;
     }
     struct slice tk = buf_slice(&tok), mk = buf_slice(&mic);
@@ -426,7 +479,15 @@ nego_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
 
 /* ---- Acceptor ------------------------------------------------------------ */
 
-/* The acceptor's NegTokenResp after an inner leg that returned inner_st. */
+/* The acceptor's NegTokenResp after an inner leg that returned inner_st.
+ *
+ * request-mic (RFC 4178 4.2.2 and 5; MS-SPNG 3.2.5.1): the first reply says
+ * request-mic when the chosen mechanism was not the initiator's first choice.
+ * When the mechanism completes and a mechListMIC is required (that case, or
+ * an NTLM AUTHENTICATE carrying a MIC) but the client sent none, the acceptor
+ * does not fail: it answers request-mic with its own mechListMIC and waits for
+ * the client's in one more leg (what MIT's acceptor does too); only a client
+ * that still sends none then fails. */
 static SECURITY_STATUS
 respond(struct nego_ctx *ctx, SECURITY_STATUS inner_st, struct buf *tok, bool is_first,
         struct sspi_step *step)
@@ -435,29 +496,40 @@ respond(struct nego_ctx *ctx, SECURITY_STATUS inner_st, struct buf *tok, bool is
     struct slice tk = buf_slice(tok), oid = ctx->chosen_oid, mk;
     SECURITY_STATUS st;
 
-    buf_init(&mic, 256);
     if (inner_st == SEC_I_CONTINUE_NEEDED) {
-        st = spnego_der_encode_resp(SPNEGO_ACCEPT_INCOMPLETE, is_first ? &oid : NULL,
-                                    tok->len > 0 ? &tk : NULL, NULL, &step->out_token);
+        enum spnego_neg_state ns =
+            is_first && ctx->mic_required ? SPNEGO_REQUEST_MIC : SPNEGO_ACCEPT_INCOMPLETE;
+        st = spnego_der_encode_resp(ns, is_first ? &oid : NULL, tok->len > 0 ? &tk : NULL, NULL,
+                                    &step->out_token);
         return st == SEC_E_OK ? SEC_I_CONTINUE_NEEDED : st;
     }
     note_ntlm_mic(ctx);
-    if (ctx->mic_required && !ctx->mic_verified) {
-        (void)buf_append_str(&step->error_text, "SPNEGO: the client sent no mechListMIC");
+    bool ask_mic = ctx->mic_required && !ctx->mic_verified;
+    if (ask_mic && ctx->mic_requested) {
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the client sent no mechListMIC, even when asked for it");
         return SEC_E_INVALID_TOKEN;
     }
-    if (ctx->mic_verified) {
+    buf_init(&mic, 256);
+    if ((ctx->mic_verified || ask_mic) && !ctx->mic_sent) {
         st = mic_make(ctx, &mic);
-        if (st != SEC_E_OK)
+        if (st != SEC_E_OK) {
+            buf_free(&mic);
             return st;
+        }
+        ctx->mic_sent = true;
     }
     mk = buf_slice(&mic);
-    st = spnego_der_encode_resp(SPNEGO_ACCEPT_COMPLETED, is_first ? &oid : NULL,
-                                tok->len > 0 ? &tk : NULL, mic.len > 0 ? &mk : NULL,
-                                &step->out_token);
+    st = spnego_der_encode_resp(ask_mic ? SPNEGO_REQUEST_MIC : SPNEGO_ACCEPT_COMPLETED,
+                                is_first ? &oid : NULL, tok->len > 0 ? &tk : NULL,
+                                mic.len > 0 ? &mk : NULL, &step->out_token);
     buf_free(&mic);
     if (st != SEC_E_OK)
         return st;
+    if (ask_mic) {
+        ctx->mic_requested = true;
+        return SEC_I_CONTINUE_NEEDED;
+    }
     ctx->is_complete = true;
     return SEC_E_OK;
 }
@@ -509,8 +581,12 @@ accept_first(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_ste
         ctx->pkg = pkg_of(ctx->mech);
         return raw_step(ctx, cred, step);
     }
-    if (spnego_der_decode(in, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_INIT)
+    if (spnego_der_decode(in, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_INIT) {
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the client's token is neither a NegTokenInit nor a raw "
+                             "NTLM or Kerberos token");
         return SEC_E_INVALID_TOKEN;
+    }
     for (i = 0; i < t.init.mech_count; i++) {
         enum mech m = mech_of(t.init.mechs[i]);
         if (m != MECH_NONE && cred_for(cred, m) != NULL)
@@ -549,20 +625,31 @@ accept_next(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step
 
     if (ctx->is_raw)
         return raw_step(ctx, cred, step);
-    if (spnego_der_decode(step->in_token, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_RESP)
+    if (spnego_der_decode(step->in_token, &t) != SEC_E_OK || t.kind != SPNEGO_KIND_RESP) {
+        (void)buf_append_str(&step->error_text,
+                             "SPNEGO: the client's token is not a well-formed NegTokenResp");
         return SEC_E_INVALID_TOKEN;
+    }
     const struct spnego_resp *r = &t.resp;
-    if (r->neg_state == SPNEGO_REJECT)
+    if (r->neg_state == SPNEGO_REJECT) {
+        (void)buf_append_str(&step->error_text, "SPNEGO: the client rejected the negotiation");
         return SEC_E_LOGON_DENIED;
-    if (r->has_supported_mech && mech_of(r->supported_mech) != ctx->mech)
+    }
+    if (r->has_supported_mech && mech_of(r->supported_mech) != ctx->mech) {
+        (void)buf_append_str(&step->error_text, "SPNEGO: the client changed mechanisms");
         return SEC_E_INVALID_TOKEN;
+    }
     if (r->has_response_token) {
-        if (ctx->inner_complete)
+        if (ctx->inner_complete) {
+            (void)buf_append_str(&step->error_text,
+                                 "SPNEGO: a mechanism token after the mechanism completed");
             return SEC_E_INVALID_TOKEN;
+        }
         st = inner_step(ctx, cred, step, r->response_token, &tok);
         if (st != SEC_E_OK && st != SEC_I_CONTINUE_NEEDED)
             return reject(step, st);
     } else if (!ctx->inner_complete) {
+        (void)buf_append_str(&step->error_text, "SPNEGO: no mechanism token from the client");
         return SEC_E_INVALID_TOKEN;
     } else {
         st = SEC_E_OK;
@@ -684,6 +771,76 @@ nego_decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned l
     return ctx->pkg->decrypt(ctx->inner, msg, seq_no, qop_out);
 }
 
+/* ---- Packed contexts: the inner package's, with a tag ------------------------
+ * Version 1: u8 version  u8 mech (1 Kerberos, 2 NTLM)  u8 is_acceptor
+ * u8 is_raw  u32 attrs  bytes inner_state (the inner package's export). */
+#define PACKED_NEGO_VERSION 1
+
+static SECURITY_STATUS
+nego_export_ctx(void *pkg_ctx, struct buf *out)
+{
+    struct nego_ctx *ctx = pkg_ctx;
+    struct buf inner;
+    SECURITY_STATUS st;
+
+    INNER_OR_FAIL(ctx);
+    if (ctx->pkg->export_ctx == NULL)
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    buf_init(&inner, out->max);
+    st = ctx->pkg->export_ctx(ctx->inner, &inner);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, PACKED_NEGO_VERSION);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, (uint8_t)ctx->mech);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, ctx->is_acceptor ? 1 : 0);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, ctx->is_raw ? 1 : 0);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, (uint32_t)ctx->attrs);
+    if (st == SEC_E_OK)
+        st = packed_put_bytes(out, inner.data, inner.len);
+    buf_free_wipe(&inner);
+    return st;
+}
+
+static SECURITY_STATUS
+nego_import_ctx(struct slice in, void **pkg_ctx_out)
+{
+    struct reader rd = reader_make(in);
+    struct nego_ctx *ctx;
+    struct slice inner;
+    SECURITY_STATUS st;
+
+    *pkg_ctx_out = NULL;
+    uint8_t version = reader_u8(&rd), mech = reader_u8(&rd), is_acceptor = reader_u8(&rd),
+            is_raw = reader_u8(&rd);
+    uint32_t attrs = reader_u32le(&rd);
+    if (rd.failed || version != PACKED_NEGO_VERSION || (mech != MECH_KRB5 && mech != MECH_NTLM) ||
+        !packed_get_bytes(&rd, in.len, &inner) || rd.left != 0)
+        return SEC_E_INVALID_TOKEN;
+    ctx = calloc(1, sizeof(*ctx));
+    if (ctx == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    buf_init(&ctx->mech_types, 1024);
+    ctx->is_acceptor = is_acceptor != 0;
+    ctx->is_raw = is_raw != 0;
+    ctx->mech = (enum mech)mech;
+    ctx->pkg = pkg_of(ctx->mech);
+    ctx->chosen_oid = mech == MECH_KRB5 ? spnego_oid_krb5 : spnego_oid_ntlm;
+    ctx->attrs = attrs;
+    st = ctx->pkg->import_ctx(inner, &ctx->inner);
+    if (st != SEC_E_OK) {
+        ctx->inner = NULL;
+        nego_delete_ctx(ctx);
+        return st;
+    }
+    ctx->inner_complete = true;
+    ctx->is_complete = true;
+    *pkg_ctx_out = ctx;
+    return SEC_E_OK;
+}
+
 const struct sspi_package negotiate_package = {
     .name = NEGOSSP_NAME_A,
     .comment = "SPNEGO: Kerberos, then NTLM",
@@ -705,6 +862,8 @@ const struct sspi_package negotiate_package = {
     .delete_ctx = nego_delete_ctx,
     .query_ctx = nego_query_ctx,
     .query_token = nego_query_token,
+    .export_ctx = nego_export_ctx,
+    .import_ctx = nego_import_ctx,
     .make_signature = nego_make_signature,
     .verify_signature = nego_verify_signature,
     .encrypt = nego_encrypt,

@@ -3,12 +3,16 @@
 // queries, message signing/sealing, and the helpers SPNEGO needs.
 #include "sspi/ntlm/ntlm.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <gatehouse/token.h>
 
+#include "base/reader.h"
+#include "base/secret.h"
 #include "sspi/ntlm/context.h"
 #include "sspi/ntlm/msg.h"
+#include "sspi/packed.h"
 
 static struct ntlm_ctx *
 complete(void *pkg_ctx)
@@ -169,6 +173,130 @@ decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *
     return ntlm_session_decrypt(&ctx->session, msg);
 }
 
+/* ---- Packed contexts ------------------------------------------------------
+ * Our own state, version 1 (sspi/packed.h encodings):
+ *   u8 version  u8 is_client  u32 flags  u32 attrs  u8 has_mic
+ *   16 bytes exported session key  u64 start (Unix seconds)
+ *   u8 has_session  u32 seq[SEND]  u32 seq[RECV]  u64 rc4_bytes[SEND]  u64 rc4_bytes[RECV]
+ *   str client_name  str user  str domain  str server_name
+ *   u32 group_count  str group...
+ * The four signing/sealing keys are derived again from the session key; the
+ * RC4 handles are run forward to where they were (ntlm_session_restore). */
+#define PACKED_NTLM_VERSION 1
+#define PACKED_MAX_GROUPS   4096
+
+static SECURITY_STATUS
+export_ctx(void *pkg_ctx, struct buf *out)
+{
+    struct ntlm_ctx *ctx = complete(pkg_ctx);
+    SECURITY_STATUS st;
+
+    if (ctx == NULL)
+        return SEC_E_NO_CONTEXT;
+    const struct ntlm_session *s = &ctx->session;
+    if (s->is_ready && (s->dir[0].rc4_bytes > NTLM_SESSION_MAX_SKIP ||
+                        s->dir[1].rc4_bytes > NTLM_SESSION_MAX_SKIP))
+        return SEC_E_UNSUPPORTED_FUNCTION; /* too far along to be replayed on import */
+    st = packed_put_u8(out, PACKED_NTLM_VERSION);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, ctx->is_client ? 1 : 0);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, ctx->flags);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, (uint32_t)ctx->attrs);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, ctx->has_mic ? 1 : 0);
+    if (st == SEC_E_OK && buf_append(out, ctx->exported_key, 16) != GH_OK)
+        st = SEC_E_INSUFFICIENT_MEMORY;
+    if (st == SEC_E_OK)
+        st = packed_put_u64(out, (uint64_t)ctx->start_unix);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, s->is_ready ? 1 : 0);
+    for (int d = 0; d < 2 && st == SEC_E_OK; d++)
+        st = packed_put_u32(out, s->dir[d].seq);
+    for (int d = 0; d < 2 && st == SEC_E_OK; d++)
+        st = packed_put_u64(out, s->dir[d].rc4_bytes);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->client_name);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->user);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->domain);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->server_name);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, (uint32_t)ctx->group_count);
+    for (size_t i = 0; i < ctx->group_count && st == SEC_E_OK; i++)
+        st = packed_put_str(out, ctx->groups[i]);
+    return st;
+}
+
+static SECURITY_STATUS
+import_ctx(struct slice in, void **pkg_ctx_out)
+{
+    struct reader rd = reader_make(in);
+    struct ntlm_ctx *ctx = NULL;
+    uint32_t seq[2];
+    uint64_t rc4_bytes[2];
+    bool has_session, oom = false, ok;
+    SECURITY_STATUS st = SEC_E_INVALID_TOKEN;
+
+    *pkg_ctx_out = NULL;
+    if (reader_u8(&rd) != PACKED_NTLM_VERSION)
+        return SEC_E_INVALID_TOKEN;
+    uint8_t is_client = reader_u8(&rd);
+    if (rd.failed || is_client > 1)
+        return SEC_E_INVALID_TOKEN;
+    ctx = ntlm_context_new(is_client == 1);
+    if (ctx == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    ctx->flags = reader_u32le(&rd);
+    ctx->attrs = reader_u32le(&rd);
+    ctx->has_mic = reader_u8(&rd) != 0;
+    reader_copy(&rd, ctx->exported_key, 16);
+    ctx->start_unix = (int64_t)reader_u64le(&rd);
+    has_session = reader_u8(&rd) != 0;
+    for (int d = 0; d < 2; d++)
+        seq[d] = reader_u32le(&rd);
+    for (int d = 0; d < 2; d++)
+        rc4_bytes[d] = reader_u64le(&rd);
+    ok = packed_get_str(&rd, &ctx->client_name, &oom) && packed_get_str(&rd, &ctx->user, &oom) &&
+         packed_get_str(&rd, &ctx->domain, &oom) && packed_get_str(&rd, &ctx->server_name, &oom);
+    uint32_t n = ok ? reader_u32le(&rd) : 0;
+    if (!ok || rd.failed || n > PACKED_MAX_GROUPS)
+        goto cleanup;
+    if (n > 0) {
+        ctx->groups = calloc(n, sizeof(*ctx->groups));
+        if (ctx->groups == NULL) {
+            oom = true;
+            goto cleanup;
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (!packed_get_str(&rd, &ctx->groups[i], &oom) || ctx->groups[i] == NULL)
+            goto cleanup;
+        ctx->group_count = i + 1;
+    }
+    if (rd.left != 0 || (!ctx->is_client && ctx->user == NULL))
+        goto cleanup;
+    if (has_session) {
+        st = ntlm_session_init(&ctx->session, ctx->exported_key, ctx->flags, ctx->is_client);
+        if (st == SEC_E_OK)
+            st = ntlm_session_restore(&ctx->session, rc4_bytes, seq);
+        if (st != SEC_E_OK)
+            goto cleanup;
+    }
+    ctx->state = NTLM_STATE_DONE;
+    *pkg_ctx_out = ctx;
+    ctx = NULL;
+    st = SEC_E_OK;
+cleanup:
+    if (oom)
+        st = SEC_E_INSUFFICIENT_MEMORY;
+    ntlm_context_delete(ctx);
+    return st;
+}
+
 const struct sspi_package ntlm_package = {
     .name = NTLMSP_NAME_A,
     .comment = "NTLM Security Package",
@@ -189,6 +317,8 @@ const struct sspi_package ntlm_package = {
     .delete_ctx = ntlm_context_delete,
     .query_ctx = query_ctx,
     .query_token = query_token,
+    .export_ctx = export_ctx,
+    .import_ctx = import_ctx,
     .make_signature = make_signature,
     .verify_signature = verify_signature,
     .encrypt = encrypt,

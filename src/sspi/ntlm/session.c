@@ -34,6 +34,16 @@ rc4_open(EVP_CIPHER_CTX **ctx, const uint8_t key[16])
     return SEC_E_OK;
 }
 
+static SECURITY_STATUS
+rc4_rekey(struct ntlm_session_dir *d)
+{
+    SECURITY_STATUS st = rc4_open(&d->rc4, d->seal_key);
+
+    if (st == SEC_E_OK)
+        d->rc4_bytes = 0;
+    return st;
+}
+
 SECURITY_STATUS
 ntlm_session_init(struct ntlm_session *s, const uint8_t exported_key[16], uint32_t flags,
                   bool is_client)
@@ -49,7 +59,7 @@ ntlm_session_init(struct ntlm_session *s, const uint8_t exported_key[16], uint32
         if (st == SEC_E_OK)
             st = ntlm_crypto_sealkey(exported_key, flags, c2s, s->dir[d].seal_key);
         if (st == SEC_E_OK)
-            st = rc4_open(&s->dir[d].rc4, s->dir[d].seal_key);
+            st = rc4_rekey(&s->dir[d]);
         if (st != SEC_E_OK) {
             ntlm_session_free(s);
             return st;
@@ -77,7 +87,7 @@ ntlm_session_reset_rc4(struct ntlm_session *s, bool reset_seq)
     if (!s->is_ready)
         return SEC_E_NO_CONTEXT;
     for (int d = 0; d < 2; d++) {
-        SECURITY_STATUS st = rc4_open(&s->dir[d].rc4, s->dir[d].seal_key);
+        SECURITY_STATUS st = rc4_rekey(&s->dir[d]);
         if (st != SEC_E_OK)
             return st;
         if (reset_seq)
@@ -95,9 +105,35 @@ ntlm_session_crypt(struct ntlm_session *s, enum ntlm_dir dir, uint8_t *data, siz
         int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
         if (EVP_EncryptUpdate(s->dir[dir].rc4, data, &n, data, chunk) != 1)
             return SEC_E_INTERNAL_ERROR;
+        s->dir[dir].rc4_bytes += (uint64_t)chunk;
         data += chunk;
         len -= (size_t)chunk;
     }
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS
+ntlm_session_restore(struct ntlm_session *s, const uint64_t rc4_bytes[2], const uint32_t seq[2])
+{
+    uint8_t zeros[4096];
+
+    if (!s->is_ready)
+        return SEC_E_NO_CONTEXT;
+    for (int d = 0; d < 2; d++) {
+        if (rc4_bytes[d] > NTLM_SESSION_MAX_SKIP)
+            return SEC_E_INVALID_TOKEN;
+        /* RC4 has no seek: run the key stream forward over scratch bytes. */
+        for (uint64_t left = rc4_bytes[d]; left > 0;) {
+            size_t n = left < sizeof(zeros) ? (size_t)left : sizeof(zeros);
+            memset(zeros, 0, n);
+            SECURITY_STATUS st = ntlm_session_crypt(s, (enum ntlm_dir)d, zeros, n);
+            if (st != SEC_E_OK)
+                return st;
+            left -= n;
+        }
+        s->dir[d].seq = seq[d];
+    }
+    secret_wipe(zeros, sizeof(zeros)); /* key stream */
     return SEC_E_OK;
 }
 

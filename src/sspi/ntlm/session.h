@@ -26,6 +26,7 @@ struct ntlm_session_dir {
     uint8_t sign_key[16];
     uint8_t seal_key[16];
     EVP_CIPHER_CTX *rc4; /* the RC4 handle of this direction (MS-NLMP 3.4.4) */
+    uint64_t rc4_bytes;  /* key stream used since the handle was keyed (packed contexts) */
     uint32_t seq;
 };
 
@@ -60,6 +61,13 @@ SECURITY_STATUS ntlm_session_sign(struct ntlm_session *s, enum ntlm_dir dir,
 SECURITY_STATUS ntlm_session_verify(struct ntlm_session *s, enum ntlm_dir dir,
                                     const struct slice *parts, size_t count,
                                     const uint8_t sig[NTLM_SIGNATURE_LEN]);
+/* Puts a freshly initialized session into the state of one that has used
+ * rc4_bytes of each direction's key stream and reached sequence numbers seq
+ * (ImportSecurityContext). rc4_bytes beyond NTLM_SESSION_MAX_SKIP are refused
+ * (SEC_E_INVALID_TOKEN): skipping costs time. */
+#define NTLM_SESSION_MAX_SKIP (64u << 20)
+SECURITY_STATUS ntlm_session_restore(struct ntlm_session *s, const uint64_t rc4_bytes[2],
+                                     const uint32_t seq[2]);
 /* RC4 with direction dir's handle, in place. */
 SECURITY_STATUS ntlm_session_crypt(struct ntlm_session *s, enum ntlm_dir dir, uint8_t *data,
                                    size_t len);
