@@ -25,6 +25,7 @@
 
 #include "base/b64.h"
 #include "base/secret.h"
+#include "http/auth_syntax.h"
 
 #define NONCE_BYTES      54
 #define NONCE_TIME_BYTES 8
@@ -344,7 +345,7 @@ decode_ext_value(struct slice v, char *out, size_t out_len)
                 return GH_EPROTO;
             c = (uint8_t)(hi << 4 | lo);
             i += 2;
-        } else if (!authz_is_tchar(c) || c == '*' || c == '\'' || c == '%') {
+        } else if (!auth_syntax_is_tchar(c) || c == '*' || c == '\'' || c == '%') {
             return GH_EPROTO; /* attr-char only */
         }
         if (c == 0 || n + 1 >= out_len)
