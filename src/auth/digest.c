@@ -187,7 +187,7 @@ digest_nonce_make(const struct digest_state *st, const char *realm, time_t now,
 static bool
 nonce_decode(struct slice nonce, uint8_t raw[NONCE_BYTES])
 {
-    uint8_t storage[NONCE_BYTES + 3];
+    uint8_t storage[NONCE_BYTES + 3] = {0};
     struct buf b = {.data = storage, .len = 0, .cap = sizeof(storage), .max = sizeof(storage)};
 
     if (nonce.len != DIGEST_NONCE_CHARS || b64_decode(&b, nonce) != GH_OK || b.len != NONCE_BYTES)

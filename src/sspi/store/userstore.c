@@ -899,7 +899,9 @@ rewrite(const char *path, const char *user, const struct buf *new_line, char *er
     if (data == NULL)
         status = buf_append_str(&out, "# gatehouse user store (docs/userstore.md). Keep it mode "
                                       "0600: it holds password equivalents.\n");
-    for (const char *s = data, *end = data + len; s != NULL && s < end && status == GH_OK;) {
+    /* No file yet: data is NULL, and NULL + 0 is undefined (C17 6.5.6). */
+    const char *end = data != NULL ? data + len : NULL;
+    for (const char *s = data; s != NULL && s < end && status == GH_OK;) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         size_t n = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
         bool is_entry = n > 0 && s[0] != '#' && strspn(s, " \t\r") < n;
