@@ -7,6 +7,10 @@
 
 #include <gatehouse/error.h>
 
+/* Longest value written as is; 4 escaped bytes each, the fields of one line
+ * stay well within audit_emit's 4096-byte buffer. */
+#define AUDIT_MAX_VALUE_BYTES 256
+
 static bool
 is_plain(const char *s)
 {
@@ -31,10 +35,19 @@ field(struct buf *out, const char *key, const char *value)
         return err;
     if (value == NULL)
         return buf_append_str(out, "-");
-    if (is_plain(value))
+    if (is_plain(value) && strlen(value) <= AUDIT_MAX_VALUE_BYTES)
         return buf_append_str(out, value);
+    /* Client-chosen values are cut (at a UTF-8 boundary) so that the line
+     * always fits its buffer: a line that did not fit would not be written. */
+    size_t len = strlen(value), cut = len;
+    if (cut > AUDIT_MAX_VALUE_BYTES) {
+        cut = AUDIT_MAX_VALUE_BYTES;
+        while (cut > 0 && ((unsigned char)value[cut] & 0xC0) == 0x80)
+            cut--;
+    }
     err = buf_append(out, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)value; err == GH_OK && *p != 0; p++) {
+    const unsigned char *end = (const unsigned char *)value + cut;
+    for (const unsigned char *p = (const unsigned char *)value; err == GH_OK && p < end; p++) {
         if (*p == '"' || *p == '\\')
             err = buf_printf(out, "\\%c", *p);
         else if (*p < 0x20 || *p == 0x7F)
@@ -42,6 +55,8 @@ field(struct buf *out, const char *key, const char *value)
         else
             err = buf_append(out, p, 1);
     }
+    if (err == GH_OK && cut < len)
+        err = buf_append_str(out, "...");
     if (err == GH_OK)
         err = buf_append(out, "\"", 1);
     return err;

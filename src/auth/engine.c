@@ -80,6 +80,13 @@ auth_engine_set_digest_lifetime(struct auth_engine *e, unsigned lifetime_s)
 }
 
 void
+auth_engine_set_backoff(struct auth_engine *e, unsigned fail_threshold, unsigned max_backoff_ms,
+                        unsigned fail_window_ms)
+{
+    limiter_set_backoff(e->limiter, fail_threshold, max_backoff_ms, fail_window_ms);
+}
+
+void
 auth_engine_destroy(struct auth_engine *e)
 {
     if (e == NULL)
@@ -582,7 +589,11 @@ auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
         return GH_OK;
     }
     if (req->authorization_count == 0) {
-        if (conn->cached_token != NULL && conn->is_complete && offers(cfg, conn->scheme))
+        /* Only the config that made the identity may reuse it: another
+         * location may require channel bindings, not persist Kerberos, or
+         * read another user store. */
+        if (conn->cached_token != NULL && conn->is_complete && conn->config_id == cfg->id &&
+            offers(cfg, conn->scheme))
             return run_cached(cfg, conn, req, now, out);
         if (cfg->allow_anonymous)
             return GH_OK;

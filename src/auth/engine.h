@@ -76,6 +76,9 @@ void auth_engine_destroy(struct auth_engine *e); /* NULL-safe; after every confi
 void auth_engine_set_audit_log(struct auth_engine *e, struct log *audit_log);
 /* Sets the Digest nonce lifetime in seconds (0: keep); same rule. */
 void auth_engine_set_digest_lifetime(struct auth_engine *e, unsigned lifetime_s);
+/* The per-address failure backoff (auth_backoff_* directives); 0 = default. */
+void auth_engine_set_backoff(struct auth_engine *e, unsigned fail_threshold,
+                             unsigned max_backoff_ms, unsigned fail_window_ms);
 
 /* Per-location configuration (public fields: read-only once made). */
 struct auth_config {

@@ -205,10 +205,11 @@ handshake_step(const struct auth_config *cfg, struct auth_conn *conn, enum auth_
     }
     if (needs_restart(cfg, conn, scheme, in_token, now_ms)) {
         handshake_reset(conn);
-        if (limiter_begin(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len),
-                          now_ms) != GH_OK)
+        int lrc =
+            limiter_begin(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
+        if (lrc == GH_EBUSY)
             return GH_EBUSY;
-        conn->holds_limiter_slot = true;
+        conn->holds_limiter_slot = lrc == GH_OK; /* GH_ENOTFOUND: table full, untracked */
         conn->scheme = scheme;
         conn->config_id = cfg->id;
     }

@@ -59,6 +59,17 @@ limiter_create(const struct limiter_params *p, struct limiter **out)
 }
 
 void
+limiter_set_backoff(struct limiter *l, unsigned fail_threshold, unsigned max_backoff_ms,
+                    unsigned fail_window_ms)
+{
+    pthread_mutex_lock(&l->lock);
+    l->p.fail_threshold = fail_threshold ? fail_threshold : 5;
+    l->p.max_backoff_ms = max_backoff_ms ? max_backoff_ms : 60000;
+    l->p.fail_window_ms = fail_window_ms ? fail_window_ms : 300000;
+    pthread_mutex_unlock(&l->lock);
+}
+
+void
 limiter_destroy(struct limiter *l)
 {
     if (l == NULL)
@@ -127,8 +138,12 @@ limiter_begin(struct limiter *l, struct slice addr, uint64_t now_ms)
 
     pthread_mutex_lock(&l->lock);
     struct limiter_entry *e = find(l, addr, true, now_ms);
-    if (e == NULL || e->in_progress >= l->p.max_in_progress)
-        rc = GH_EBUSY; /* e == NULL: every slot has handshakes in progress */
+    if (e == NULL)
+        rc = GH_ENOTFOUND; /* every slot has handshakes in progress: untracked,
+                            * or an attacker with that many addresses (an IPv6
+                            * /64) would lock every other client out */
+    else if (e->in_progress >= l->p.max_in_progress)
+        rc = GH_EBUSY;
     else
         e->in_progress++;
     pthread_mutex_unlock(&l->lock);
@@ -168,14 +183,12 @@ limiter_fail(struct limiter *l, struct slice addr, uint64_t now_ms)
     pthread_mutex_unlock(&l->lock);
 }
 
+/* A success does not erase the address's failures: they may be guesses at
+ * other accounts, and one valid account would otherwise reset the count
+ * between guesses forever. Failures age out with fail_window_ms instead. */
 void
 limiter_success(struct limiter *l, struct slice addr)
 {
-    pthread_mutex_lock(&l->lock);
-    struct limiter_entry *e = find(l, addr, false, 0);
-    if (e != NULL) {
-        e->failures = 0;
-        e->blocked_until_ms = 0;
-    }
-    pthread_mutex_unlock(&l->lock);
+    (void)l;
+    (void)addr;
 }

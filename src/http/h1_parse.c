@@ -194,6 +194,55 @@ split_path_query(struct slice t, struct h1_request *req)
     req->query = slice_make(q + 1, t.len - req->path.len - 1);
 }
 
+static int
+hex_value(uint8_t c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+/* Whether a path is already in the form every backend resolves it to, so that
+ * a prefix match on it (locations, and with them authentication) sees what the
+ * application will see. Refused: dot segments, also before a ';' parameter
+ * ("..;", Tomcat), empty segments ("//", merged by most servers), and
+ * percent-encoded octets that a normalizer decodes into a different path:
+ * unreserved characters (RFC 3986 6.2.2.2), '/', '\' and NUL. Otherwise
+ * "/pub/../admin/x", "/%61dmin/x" or "//admin/x" would match location "/" here
+ * and reach /admin/x in the application, past /admin/'s authentication. */
+static bool
+path_is_normal(struct slice path)
+{
+    size_t i = 0;
+
+    while (i < path.len) {
+        if (path.ptr[i] != '/')
+            return false; /* path-abempty: segments start with '/' */
+        size_t start = ++i, name_end = 0;
+        while (i < path.len && path.ptr[i] != '/') {
+            uint8_t c = path.ptr[i];
+            if (c == '\\')
+                return false;
+            if (c == ';' && name_end == 0)
+                name_end = i;
+            if (c == '%' && i + 2 < path.len) {
+                uint8_t d = (uint8_t)(hex_value(path.ptr[i + 1]) << 4 | hex_value(path.ptr[i + 2]));
+                bool is_unreserved = ((d | 0x20) >= 'a' && (d | 0x20) <= 'z') ||
+                                     (d >= '0' && d <= '9') || d == '-' || d == '.' || d == '_' ||
+                                     d == '~';
+                if (is_unreserved || d == '/' || d == '\\' || d == 0)
+                    return false;
+            }
+            i++;
+        }
+        size_t name_len = (name_end != 0 ? name_end : i) - start;
+        if (i == start && i < path.len)
+            return false; /* "//" */
+        if ((name_len == 1 && path.ptr[start] == '.') ||
+            (name_len == 2 && path.ptr[start] == '.' && path.ptr[start + 1] == '.'))
+            return false;
+    }
+    return true;
+}
+
 /* absolute-form (RFC 9112 3.2.2): scheme "://" authority path-abempty ["?" query].
  * userinfo is refused (RFC 9110 4.2.4). */
 static bool
@@ -218,7 +267,7 @@ parse_absolute_form(struct slice t, struct h1_request *req)
         return false;
     req->authority = auth;
     split_path_query(slice_make(t.ptr + i, t.len - i), req);
-    return true;
+    return path_is_normal(req->path);
 }
 
 /* RFC 9112 3.2: the four forms of request-target, each tied to its methods. */
@@ -240,7 +289,7 @@ classify_target(struct h1_request *req)
     if (t.ptr[0] == '/') {
         req->target_form = H1_TARGET_ORIGIN;
         split_path_query(t, req);
-        return true;
+        return path_is_normal(req->path);
     }
     if (t.len == 1 && t.ptr[0] == '*') {
         /* asterisk-form, OPTIONS only (RFC 9112 3.2.4) */

@@ -26,6 +26,7 @@
 #include "modules/proxy.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -419,6 +420,26 @@ name_is(struct gh_str name, const char *want)
     return slice_eq_nocase(slice_make(name.ptr, name.len), slice_cstr(want));
 }
 
+/* name_is, with '_' and '-' the same: CGI, WSGI, PHP and Rack map both to one
+ * variable (HTTP_X_REMOTE_USER), so a client's "X-Remote_User" would pass for
+ * the identity header the backend trusts. */
+static bool
+name_is_loose(struct gh_str name, const char *want)
+{
+    size_t n = strlen(want);
+
+    if (name.len != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char a = (unsigned char)name.ptr[i], b = (unsigned char)want[i];
+        a = a == '_' ? '-' : (unsigned char)tolower(a);
+        b = b == '_' ? '-' : (unsigned char)tolower(b);
+        if (a != b)
+            return false;
+    }
+    return true;
+}
+
 /* Whether name appears as a token in any Connection header (RFC 9110 7.6.1). */
 static bool
 listed_in_connection(const gh_request *req, struct gh_str name)
@@ -462,18 +483,19 @@ is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req,
         "X-Forwarded-Proto",
         "X-Forwarded-Host",
         "Forwarded",
+        "Proxy", /* httpoxy: a CGI backend would read it as HTTP_PROXY */
         "X-Remote-User",
         "X-Remote-Groups",
         "X-Remote-Auth-Type",
     };
     for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
-        if (name_is(n, dropped[i]))
+        if (name_is_loose(n, dropped[i]))
             return true;
     }
     if (n.len >= 6 && strncasecmp(n.ptr, "Proxy-", 6) == 0)
         return true;
     for (size_t f = 0; f < ID_COUNT; f++) {
-        if (cfg->identity[f][0] != '\0' && name_is(n, cfg->identity[f]))
+        if (cfg->identity[f][0] != '\0' && name_is_loose(n, cfg->identity[f]))
             return true; /* never let a client speak for the auth engine */
     }
     return listed_in_connection(req, n);

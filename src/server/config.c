@@ -664,6 +664,17 @@ server_directive(struct interp *in, const struct conf_node *n)
         rc = arg_duration(in, n, &cfg->auth_digest_nonce_ms);
         if (rc == GH_OK && cfg->auth_digest_nonce_ms < 1000)
             return fail(in, n, "auth_digest_nonce_lifetime: at least 1s");
+    } else if (strcmp(n->name, "auth_backoff_threshold") == 0) {
+        if (n->arg_count == 1 && strcmp(n->args[0], "off") == 0) {
+            cfg->auth_backoff_threshold = UINT32_MAX;
+        } else {
+            rc = arg_uint(in, n, 1, 1000000, &v);
+            cfg->auth_backoff_threshold = (uint32_t)v;
+        }
+    } else if (strcmp(n->name, "auth_backoff_max") == 0) {
+        rc = arg_duration(in, n, &cfg->auth_backoff_max_ms);
+    } else if (strcmp(n->name, "auth_backoff_window") == 0) {
+        rc = arg_duration(in, n, &cfg->auth_backoff_window_ms);
     } else if (strcmp(n->name, "auth_discard_body") == 0) {
         rc = arg_uint(in, n, 0, 1ull << 30, &v);
         cfg->auth_discard_bytes = v;

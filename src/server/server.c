@@ -176,6 +176,8 @@ gh_server_create(const char *config_path, gh_server **server_out, char *err, siz
         auth_engine_set_audit_log(engine, s->audit_log);
     }
     auth_engine_set_digest_lifetime(engine, cfg->auth_digest_nonce_ms / 1000);
+    auth_engine_set_backoff(engine, cfg->auth_backoff_threshold, cfg->auth_backoff_max_ms,
+                            cfg->auth_backoff_window_ms);
     s->control_fd = -1;
     s->config_path = strdup(config_path);
     s->control_fd = eventfd(0, EFD_CLOEXEC);
@@ -256,6 +258,9 @@ do_reload(struct gh_server *s)
         config_unref(old);
         return;
     }
+    auth_engine_set_digest_lifetime(s->auth_engine, cfg->auth_digest_nonce_ms / 1000);
+    auth_engine_set_backoff(s->auth_engine, cfg->auth_backoff_threshold, cfg->auth_backoff_max_ms,
+                            cfg->auth_backoff_window_ms);
     log_msg(cfg->error_log, LOG_INFO, "configuration reloaded from %s", s->config_path);
     config_unref(old);
     workers_sync_listeners(s);

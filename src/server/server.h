@@ -102,9 +102,12 @@ struct config {
      * server (serve --check, tests) makes and owns a private one. */
     struct auth_engine *auth_engine;
     bool owns_auth_engine;
-    char *auth_audit_log_path;     /* auth_audit_log; NULL: the error log's stream */
-    uint64_t auth_discard_bytes;   /* body bytes read and dropped after an auth answer */
-    uint32_t auth_digest_nonce_ms; /* auth_digest_nonce_lifetime; 0: the engine's default */
+    char *auth_audit_log_path;       /* auth_audit_log; NULL: the error log's stream */
+    uint64_t auth_discard_bytes;     /* body bytes read and dropped after an auth answer */
+    uint32_t auth_digest_nonce_ms;   /* auth_digest_nonce_lifetime; 0: the engine's default */
+    uint32_t auth_backoff_threshold; /* failures before backoff; UINT32_MAX: off; 0: default */
+    uint32_t auth_backoff_max_ms;    /* 0: default */
+    uint32_t auth_backoff_window_ms; /* 0: default */
     /* Per notification, the module indices subscribed to it, in load order. */
     uint8_t *hooks[NOTIFY_COUNT];
     size_t hook_count[NOTIFY_COUNT];

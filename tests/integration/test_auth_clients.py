@@ -303,6 +303,9 @@ def main():
                            capture_output=True)
         srv.write_conf(f"""
 auth_audit_log {audit};
+# This test makes many deliberate failures from 127.0.0.1 to check other
+# things; the backoff itself is checked in tests/unit/auth.
+auth_backoff_threshold 1000;
 auth_keytab {realm.keytab};
 auth_user_store {store};
 location /ntlm-epa {{ handler whoami; auth NTLM; auth_extended_protection require; }}

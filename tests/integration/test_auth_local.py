@@ -9,6 +9,7 @@ a mid-handshake token sent on another connection, and forged identity headers
 stripped by the proxy."""
 import base64
 import hashlib
+import http.client
 import http.server
 import json
 import os
@@ -241,6 +242,39 @@ location /digest {{ handler whoami; auth Digest; }}
             sock.close()
 
 
+def test_backoff(store):
+    """auth_backoff_threshold: after N failures from one address, 429 with
+    Retry-After, even for the right password; a success does not reset it."""
+    srv = GhServer(f"""
+auth_backoff_threshold 2;
+auth_backoff_max 30s;
+auth_user_store {store};
+location /basic {{ handler whoami; auth Basic; auth_basic_over_http on; }}
+""")
+    def basic(password):
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port(), timeout=10)
+        try:
+            cred = base64.b64encode(("alice:" + password).encode()).decode()
+            conn.request("GET", "/basic", headers={"Authorization": "Basic " + cred})
+            r = conn.getresponse()
+            r.read()
+            return r.status, r.getheader("Retry-After", "")
+        finally:
+            conn.close()
+
+    with srv:
+        st, _ = basic(PW["alice"])
+        check(st == 200, f"backoff server: right password first: 200 ({st})")
+        # The backoff doubles per failure past the threshold (1 s, 2 s, 4 s...):
+        # after six failures it lasts long enough for a loaded machine.
+        codes = [basic("wrong")[0] for _ in range(6)]
+        check(codes[:2] == [401, 401] and 429 in codes[2:],
+              f"wrong passwords: 401 up to the threshold, then 429 ({codes})")
+        st, retry = basic(PW["alice"])
+        check(st == 429 and retry.isdigit() and 1 <= int(retry) <= 30,
+              f"in backoff, even the right password: 429 with Retry-After ({st}, {retry!r})")
+
+
 def test_basic(srv):
     tls = srv.url("/", tls=True)[:-1].replace("127.0.0.1", "localhost")
     http = srv.url("/")[:-1]
@@ -304,6 +338,9 @@ def main():
             subprocess.run(argv, input=(PW[user] + "\n").encode(), check=True,
                            capture_output=True)
         conf = f"""
+# Many deliberate failures from 127.0.0.1 here; test_backoff checks the
+# backoff on a server of its own.
+auth_backoff_threshold 1000;
 auth_user_store {store};
 location /ntlm {{ handler whoami; auth NTLM; }}
 location /digest {{ handler whoami; auth Digest; }}
@@ -323,6 +360,7 @@ location /app/ {{
             test_ntlm(srv, echo.server_address[1])
             test_digest(srv)
             test_digest_stale(store)
+            test_backoff(store)
             test_basic(srv)
             test_proxy_identity(srv)
             access = srv.access_log()
