@@ -691,6 +691,8 @@ server_directive(struct interp *in, const struct conf_node *n)
         in->module_directives[in->module_directive_count++] = n;
         return GH_OK;
     }
+    /* Every branch above sets rc or returns; the compiler checks it (-Wmaybe-uninitialized). */
+    // cppcheck-suppress legacyUninitvar
     return rc;
 }
 
