@@ -56,6 +56,7 @@ auth_config_create(struct auth_engine *engine, struct auth_config **cfg_out)
         return GH_ENOMEM;
     }
     cfg->persist_kerberos = true; /* IIS's authPersistNonNTLM default */
+    cfg->packed_context = true;   /* http.sys always gives it (docs/auth.md) */
     cfg->max_token_bytes = DEFAULT_MAX_TOKEN_BYTES;
     cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
     cfg->basic_cache_ttl_s = BASIC_CACHE_DEFAULT_TTL_S;
@@ -225,6 +226,8 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
         return set_spns(cfg, args, n, err, err_len);
     if (strcmp(name, "auth_persist_kerberos") == 0)
         return parse_bool(name, args, n, &cfg->persist_kerberos, err, err_len);
+    if (strcmp(name, "auth_packed_context") == 0)
+        return parse_bool(name, args, n, &cfg->packed_context, err, err_len);
     if (strcmp(name, "auth_basic_over_http") == 0)
         return parse_bool(name, args, n, &cfg->basic_over_http, err, err_len);
     if (strcmp(name, "auth_extended_protection") == 0) {

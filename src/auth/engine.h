@@ -94,6 +94,7 @@ struct auth_config {
     char **service_names; /* accepted SPNs; empty: any in the keytab */
     size_t service_name_count;
     bool persist_kerberos;
+    bool packed_context; /* export the context into the record (auth_packed_context) */
     bool basic_over_http;
     enum auth_epa epa;
     bool mutual_to_app;

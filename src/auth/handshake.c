@@ -156,7 +156,7 @@ finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme s
     }
     const char *pkg = tok_ops->package(token);
     out->is_ntlm = scheme == AUTH_SCHEME_NTLM || (pkg != NULL && strcmp(pkg, "NTLM") == 0);
-    if (sspi->ExportSecurityContext != NULL) {
+    if (cfg->packed_context && sspi->ExportSecurityContext != NULL) {
         SecBuffer packed = {0, SECBUFFER_EMPTY, NULL};
         if (sspi->ExportSecurityContext(&conn->ctx, 0, &packed, NULL) == SEC_E_OK) {
             out->packed = packed.pvBuffer;

@@ -519,7 +519,7 @@ server_directive(struct interp *in, const struct conf_node *n)
 {
     struct config *cfg = in->cfg;
     uint64_t v = 0; /* read below even when arg_uint failed */
-    int rc;
+    int rc = GH_OK;
 
     if (strcmp(n->name, "worker_threads") == 0) {
         rc = want_args(in, n, 1, 1);

@@ -277,6 +277,42 @@ test_ntlm_keepalive(void)
     CHECK_EQ(fake_live_contexts, 0);
 }
 
+/* auth_packed_context: on by default (the record carries the exported
+ * context), off skips ExportSecurityContext; only on|off are accepted. */
+static void
+test_packed_context(void)
+{
+    static const char *const on[] = {"auth Negotiate", "auth_persist_kerberos off"};
+    static const char *const off[] = {"auth Negotiate", "auth_persist_kerberos off",
+                                      "auth_packed_context off"};
+    struct auth_config *cfg_on = make_config(on, 2), *cfg_off = make_config(off, 3);
+    struct auth_conn *c = make_conn();
+    struct auth_decision d;
+    char err[256];
+    const char *bad[] = {"maybe"};
+
+    CHECK_EQ(run(cfg_on, c, (struct req){.authorization = krb("Negotiate", "alice:pw")}, &d),
+             GH_OK);
+    CHECK_EQ(d.status, 0);
+    CHECK(d.record.pub.packed_context != NULL);
+    CHECK(d.record.pub.packed_context_len == 6);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg_off, c, (struct req){.authorization = krb("Negotiate", "alice:pw")}, &d),
+             GH_OK);
+    CHECK_EQ(d.status, 0);
+    CHECK_EQ(d.record.pub.status, GH_AUTH_SUCCESS);
+    CHECK_STR_EQ(d.record.pub.user_name, "alice");
+    CHECK(d.record.pub.packed_context == NULL);
+    CHECK(d.record.pub.packed_context_len == 0);
+    CHECK(d.record.pub.access_token != NULL);
+    auth_decision_clear(&d);
+    CHECK(auth_config_directive(cfg_off, "auth_packed_context", bad, 1, err, sizeof(err)) != GH_OK);
+    auth_conn_destroy(c);
+    auth_config_destroy(cfg_on);
+    auth_config_destroy(cfg_off);
+    CHECK_EQ(fake_live_contexts, 0);
+}
+
 static void
 test_negotiate(void)
 {
@@ -448,6 +484,7 @@ main(void)
     test_challenges();
     test_ntlm_keepalive();
     test_negotiate();
+    test_packed_context();
     test_mutual_to_app_and_epa();
     test_channel_bindings_layout();
     auth_engine_destroy(engine);

@@ -394,6 +394,19 @@ test_audit(void)
                        "reason=\"wrong password\"\n";
     CHECK_EQ(b.len, strlen(want));
     CHECK_MEM_EQ(b.data, want, b.len);
+    /* the time string is cached per second: the next second, then back */
+    static const char *const times[] = {"time=2023-11-14T22:13:21Z event=auth ",
+                                        "time=2023-11-14T22:13:20Z event=auth "};
+    for (int i = 0; i < 2; i++) {
+        b.len = 0;
+        ev.time = 1700000001 - i;
+        ev.sec_status = i == 0 ? SEC_E_OK : (SECURITY_STATUS)0xFEDCBA98;
+        CHECK_EQ(audit_format(&b, &ev), GH_OK);
+        CHECK(b.len > strlen(times[i]));
+        CHECK_MEM_EQ(b.data, times[i], strlen(times[i]));
+        CHECK(memmem(b.data, b.len, i == 0 ? " sec_status=0x00000000 " : " sec_status=0xfedcba98 ",
+                     23) != NULL);
+    }
     buf_free(&b);
 }
 
