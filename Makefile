@@ -24,7 +24,9 @@ test-build: deps
 	cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 
-test: test-build
+# The optimised build first: -O2 finds warnings (-Werror) that the Debug
+# build cannot, and `make run` / `make bench` use it.
+test: build test-build
 	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
