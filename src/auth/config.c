@@ -248,6 +248,8 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
         return set_string(name, args, n, &cfg->nb_domain, err, err_len);
     if (strcmp(name, "auth_ntlm_computer") == 0)
         return set_string(name, args, n, &cfg->nb_computer, err, err_len);
+    if (strcmp(name, "auth_ntlm_require_target_name") == 0)
+        return parse_bool(name, args, n, &cfg->ntlm_require_target_name, err, err_len);
     if (strcmp(name, "auth_max_token_bytes") == 0) {
         rc = parse_uint(name, args, n, MIN_TOKEN_BYTES, MAX_TOKEN_BYTES, &v, err, err_len);
         if (rc == GH_OK)
@@ -305,13 +307,20 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
     if (wants_store && cfg->userdb == NULL)
         return errf(err, err_len, "auth Digest/Basic needs auth_user_store");
 
+    if (cfg->ntlm_require_target_name && cfg->service_name_count == 0)
+        return errf(err, err_len, "auth_ntlm_require_target_name on needs auth_service_name");
+    /* The service names also bind NTLM to this service (MsvAvTargetName):
+     * an exchange relayed from another service fails. */
     GH_ACCEPTOR_AUTH_DATA data = {
-        .Version = GH_ACCEPTOR_AUTH_DATA_V2,
+        .Version = GH_ACCEPTOR_AUTH_DATA_V3,
         .DelegatedCcacheDir = cfg->delegation ? cfg->ccache_dir : NULL,
         .UserStore = cfg->user_store_path,
         .Keytab = cfg->keytab,
         .NbDomainName = cfg->nb_domain,
         .NbComputerName = cfg->nb_computer,
+        .Flags = cfg->ntlm_require_target_name ? GH_ACCEPTOR_REQUIRE_TARGET_NAME : 0,
+        .AcceptedTargetNames = (const char *const *)cfg->service_names,
+        .AcceptedTargetNameCount = cfg->service_name_count,
     };
     for (size_t i = 0; i < cfg->scheme_count; i++) {
         enum auth_scheme s = cfg->schemes[i];

@@ -103,6 +103,7 @@ struct auth_config {
     unsigned handshake_timeout_ms;
     char *nb_domain; /* NTLM NetBIOS names (GH_ACCEPTOR_AUTH_DATA); NULL: package default */
     char *nb_computer;
+    bool ntlm_require_target_name; /* auth_ntlm_require_target_name on */
     /* Runtime state made by auth_config_activate(). */
     void *userdb;
     CredHandle creds[AUTH_SSPI_SCHEMES];

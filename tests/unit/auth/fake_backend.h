@@ -39,6 +39,7 @@ static atomic_int fake_live_tokens;
 static int fake_live_contexts;
 static unsigned long fake_last_flags;
 static int fake_last_had_bindings;
+static GH_ACCEPTOR_AUTH_DATA fake_last_acceptor; /* of the last AcquireCredentialsHandle */
 
 static gh_token *
 fake_token_new(const char *user, const char *package)
@@ -143,8 +144,10 @@ fake_acquire(SEC_CHAR *principal, SEC_CHAR *package, unsigned long use, void *lo
     (void)principal, (void)logon, (void)fn, (void)arg, (void)expiry;
     const GH_ACCEPTOR_AUTH_DATA *ad = auth_data;
     if (use != SECPKG_CRED_INBOUND || ad == NULL ||
-        (ad->Version != GH_ACCEPTOR_AUTH_DATA_V1 && ad->Version != GH_ACCEPTOR_AUTH_DATA_V2))
+        (ad->Version != GH_ACCEPTOR_AUTH_DATA_V1 && ad->Version != GH_ACCEPTOR_AUTH_DATA_V2 &&
+         ad->Version != GH_ACCEPTOR_AUTH_DATA_V3))
         return SEC_E_INVALID_PARAMETER;
+    fake_last_acceptor = *ad;
     for (int i = 0; i < 3; i++) {
         if (strcmp(package, names[i]) == 0) {
             cred->dwLower = (ULONG_PTR_SSPI)(i + 1);

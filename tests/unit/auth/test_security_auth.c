@@ -11,6 +11,9 @@
 //   SEC-3  an audit line is never dropped because a client-chosen field is long
 //   SEC-5  clients holding handshakes open from as many addresses as the
 //          limiter tracks do not lock every other address out (global 429)
+//   SEC-7  NTLM relay across services: auth_service_name reaches the NTLM
+//          acceptor as AcceptedTargetNames (the package test is
+//          tests/unit/sspi/ntlm/test_ntlm_target_name.c)
 #include <string.h>
 
 #include <gatehouse/error.h>
@@ -287,6 +290,40 @@ test_full_limiter_does_not_lock_out_others(void)
     log_destroy(lg);
 }
 
+/* SEC-7: the location's service names and auth_ntlm_require_target_name go
+ * to every SSPI acceptor (NTLM, and NTLM inside Negotiate). */
+static void
+test_service_names_bind_ntlm(struct auth_engine *engine)
+{
+    static const char *const lines[] = {"auth Negotiate NTLM",
+                                        "auth_service_name HTTP/www.example.org HTTP/web",
+                                        "auth_ntlm_require_target_name on"};
+    static const char *const plain[] = {"auth NTLM"};
+    struct auth_config *cfg = make_config(engine, lines, 3);
+    char err[256] = "";
+
+    CHECK_EQ(fake_last_acceptor.Version, GH_ACCEPTOR_AUTH_DATA_V3);
+    CHECK_EQ(fake_last_acceptor.AcceptedTargetNameCount, 2);
+    CHECK_STR_EQ(fake_last_acceptor.AcceptedTargetNames[0], "HTTP/www.example.org");
+    CHECK_STR_EQ(fake_last_acceptor.AcceptedTargetNames[1], "HTTP/web");
+    CHECK_EQ(fake_last_acceptor.Flags & GH_ACCEPTOR_REQUIRE_TARGET_NAME,
+             GH_ACCEPTOR_REQUIRE_TARGET_NAME);
+    auth_config_destroy(cfg);
+    cfg = make_config(engine, plain, 1);
+    CHECK_EQ(fake_last_acceptor.AcceptedTargetNameCount, 0);
+    CHECK_EQ(fake_last_acceptor.Flags & GH_ACCEPTOR_REQUIRE_TARGET_NAME, 0);
+    auth_config_destroy(cfg);
+    /* requiring a target name without naming the service is a config error */
+    CHECK_EQ(auth_config_create(engine, &cfg), GH_OK);
+    const char *on[] = {"on"}, *ntlm[] = {"NTLM"};
+    CHECK_EQ(auth_config_directive(cfg, "auth", ntlm, 1, err, sizeof(err)), GH_OK);
+    CHECK_EQ(auth_config_directive(cfg, "auth_ntlm_require_target_name", on, 1, err, sizeof(err)),
+             GH_OK);
+    CHECK_EQ(auth_config_activate(cfg, err, sizeof(err)), GH_EINVAL);
+    CHECK(strstr(err, "auth_service_name") != NULL);
+    auth_config_destroy(cfg);
+}
+
 int
 main(void)
 {
@@ -302,6 +339,7 @@ main(void)
     test_success_does_not_reset_backoff();
     test_audit_line_survives_long_principal();
     test_full_limiter_does_not_lock_out_others();
+    test_service_names_bind_ntlm(engine);
     auth_engine_destroy(engine);
     log_destroy(audit_log);
     CHECK_EQ(atomic_load(&fake_live_tokens), 0);
