@@ -48,7 +48,6 @@ location /strict {{ handler whoami; auth NTLM; auth_service_name HTTP/localhost;
                    auth_ntlm_require_target_name on; }}
 """)
     with tmp as srv:
-        srv.start()
         port = srv.port()
         local = "http://localhost:%d" % port
         numeric = "http://127.0.0.1:%d" % port
