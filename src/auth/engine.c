@@ -293,6 +293,14 @@ run_cached(const struct auth_config *cfg, struct auth_conn *conn,
            const struct auth_request_view *req, time_t now, struct auth_decision *out)
 {
     const struct auth_token_ops *ops = cfg->engine->backend->token;
+    time_t expiry = ops->expiry != NULL ? ops->expiry(conn->cached_token) : 0;
+
+    /* A persisted Kerberos identity lives no longer than its ticket: past
+     * the end time the client must show a fresh one (a new 401). */
+    if (expiry != 0 && expiry <= now) {
+        handshake_reset(conn);
+        return challenge(cfg, conn, req, now, false, out);
+    }
     gh_token *tok = ops->dup(conn->cached_token);
     int err = auth_record_set_success(&out->record, scheme_types[conn->scheme], tok, NULL, NULL,
                                       NULL, NULL, 0);

@@ -124,9 +124,19 @@ fake_token_create(const char *user, const char *domain, const char *package,
     return GH_OK;
 }
 
+/* Expiry of every fake token (0: none), for the persisted-identity tests. */
+static time_t fake_token_expiry_at;
+
+static time_t
+fake_expiry(const gh_token *t)
+{
+    (void)t;
+    return fake_token_expiry_at;
+}
+
 static const struct auth_token_ops fake_token_ops = {
-    fake_dup,     fake_close,       fake_user,  fake_domain, fake_principal,
-    fake_package, fake_group_count, fake_group, fake_ccache, fake_token_create,
+    fake_dup,         fake_close, fake_user,   fake_domain,       fake_principal, fake_package,
+    fake_group_count, fake_group, fake_ccache, fake_token_create, fake_expiry,
 };
 
 /* ---- contexts ---- */

@@ -14,6 +14,8 @@
 //   SEC-7  NTLM relay across services: auth_service_name reaches the NTLM
 //          acceptor as AcceptedTargetNames (the package test is
 //          tests/unit/sspi/ntlm/test_ntlm_target_name.c)
+//   SEC-8  a Kerberos identity persisted on a keep-alive connection is dropped
+//          once its ticket has expired (fresh 401), not served on
 #include <string.h>
 
 #include <gatehouse/error.h>
@@ -290,6 +292,42 @@ test_full_limiter_does_not_lock_out_others(void)
     log_destroy(lg);
 }
 
+/* SEC-8: auth_persist_kerberos on keeps the identity for later requests
+ * without Authorization, but only until the token's expiry (the ticket's end
+ * time); then the connection forgets it and the client is challenged. */
+static void
+test_persisted_identity_expires(struct auth_engine *engine)
+{
+    static const char *const lines[] = {"auth Kerberos", "auth_persist_kerberos on"};
+    struct auth_config *cfg = make_config(engine, lines, 2);
+    struct auth_conn *c = NULL;
+    struct auth_decision d;
+
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("127.0.0.1"), &c), GH_OK);
+    fake_token_expiry_at = wall + 60;
+    CHECK_EQ(run(cfg, c, krb("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, NULL, false, &d), GH_OK);
+    CHECK_EQ(d.status, 0); /* before the end time: the persisted identity */
+    CHECK_STR_EQ(d.record.pub.user_name, "alice");
+    auth_decision_clear(&d);
+    fake_token_expiry_at = wall; /* the ticket ends now */
+    CHECK_EQ(run(cfg, c, NULL, false, &d), GH_OK);
+    CHECK_EQ(d.status, 401);
+    CHECK_EQ(d.record.pub.status, GH_AUTH_NOT_AUTHENTICATED);
+    auth_decision_clear(&d);
+    fake_token_expiry_at = 0; /* dropped, not merely hidden */
+    CHECK_EQ(run(cfg, c, NULL, false, &d), GH_OK);
+    CHECK_EQ(d.status, 401);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, krb("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0); /* a fresh ticket passes again */
+    auth_decision_clear(&d);
+    auth_conn_destroy(c);
+    auth_config_destroy(cfg);
+}
+
 /* SEC-7: the location's service names and auth_ntlm_require_target_name go
  * to every SSPI acceptor (NTLM, and NTLM inside Negotiate). */
 static void
@@ -340,6 +378,7 @@ main(void)
     test_audit_line_survives_long_principal();
     test_full_limiter_does_not_lock_out_others();
     test_service_names_bind_ntlm(engine);
+    test_persisted_identity_expires(engine);
     auth_engine_destroy(engine);
     log_destroy(audit_log);
     CHECK_EQ(atomic_load(&fake_live_tokens), 0);
