@@ -15,6 +15,7 @@
 #include "auth/basic_krb5.h"
 #include "auth/engine.h"
 #include "auth/engine_private.h"
+#include "auth/realm.h"
 #include "base/conf_parse.h"
 
 #define DEFAULT_MAX_TOKEN_BYTES      (64 * 1024)
@@ -86,6 +87,9 @@ auth_config_destroy(struct auth_config *cfg)
     free(cfg->ccache_dir);
     free(cfg->nb_domain);
     free(cfg->nb_computer);
+    for (size_t i = 0; i < cfg->local_realm_count; i++)
+        free(cfg->local_realms[i]);
+    free(cfg->local_realms);
     free(cfg);
 }
 
@@ -248,6 +252,18 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
         return set_string(name, args, n, &cfg->nb_domain, err, err_len);
     if (strcmp(name, "auth_ntlm_computer") == 0)
         return set_string(name, args, n, &cfg->nb_computer, err, err_len);
+    if (strcmp(name, "auth_local_realm") == 0) {
+        if (n == 0)
+            return errf(err, err_len, "auth_local_realm takes one or more realms");
+        for (size_t i = 0; i < n; i++) {
+            rc = auth_realm_add(args[i], strlen(args[i]), &cfg->local_realms,
+                                &cfg->local_realm_count);
+            if (rc != GH_OK)
+                return rc;
+        }
+        cfg->has_local_realm_directive = true;
+        return GH_OK;
+    }
     if (strcmp(name, "auth_ntlm_require_target_name") == 0)
         return parse_bool(name, args, n, &cfg->ntlm_require_target_name, err, err_len);
     if (strcmp(name, "auth_max_token_bytes") == 0) {
@@ -307,6 +323,15 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
     if (wants_store && cfg->userdb == NULL)
         return errf(err, err_len, "auth Digest/Basic needs auth_user_store");
 
+    /* Whose users a bare name means: read once here, compared per request. */
+    if (!cfg->has_local_realm_directive && cfg->local_realm_count == 0 &&
+        (has_scheme(cfg, AUTH_SCHEME_NEGOTIATE) || has_scheme(cfg, AUTH_SCHEME_KERBEROS) ||
+         cfg->basic_kerberos)) {
+        rc = auth_realm_collect(cfg->keytab, cfg->service_names, cfg->service_name_count,
+                                &cfg->local_realms, &cfg->local_realm_count);
+        if (rc != GH_OK)
+            return rc;
+    }
     if (cfg->ntlm_require_target_name && cfg->service_name_count == 0)
         return errf(err, err_len, "auth_ntlm_require_target_name on needs auth_service_name");
     /* The service names also bind NTLM to this service (MsvAvTargetName):

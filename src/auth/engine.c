@@ -305,6 +305,8 @@ run_cached(const struct auth_config *cfg, struct auth_conn *conn,
     int err = auth_record_set_success(&out->record, scheme_types[conn->scheme], tok, NULL, NULL,
                                       NULL, NULL, 0);
 
+    if (err == GH_OK)
+        err = auth_record_qualify_foreign(&out->record, cfg->local_realms, cfg->local_realm_count);
     if (err != GH_OK)
         return err;
     out->record.pub.context_attributes = (uint32_t)conn->cached_attrs;
@@ -344,6 +346,8 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
 
     hs->token = NULL; /* the record owns it from here, even on failure */
     err = auth_record_set_success(&out->record, scheme_types[s], tok, NULL, NULL, NULL, NULL, 0);
+    if (err == GH_OK)
+        err = auth_record_qualify_foreign(&out->record, cfg->local_realms, cfg->local_realm_count);
     if (err != GH_OK)
         return err;
     out->record.pub.context_attributes = (uint32_t)hs->attrs;

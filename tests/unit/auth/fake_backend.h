@@ -33,6 +33,8 @@ struct gh_token {
     atomic_int refs;
     char user[64];
     char package[16];
+    char principal[64]; /* "" unless the name given had "@REALM" */
+    char domain[64];
 };
 
 static atomic_int fake_live_tokens;
@@ -46,8 +48,11 @@ fake_token_new(const char *user, const char *package)
 {
     gh_token *t = calloc(1, sizeof(*t));
     atomic_init(&t->refs, 1);
-    snprintf(t->user, sizeof(t->user), "%s", user);
+    const char *at = strchr(user, '@');
+    snprintf(t->user, sizeof(t->user), "%.*s", (int)(at != NULL ? at - user : 63), user);
     snprintf(t->package, sizeof(t->package), "%s", package);
+    snprintf(t->principal, sizeof(t->principal), "%s", at != NULL ? user : "");
+    snprintf(t->domain, sizeof(t->domain), "%s", at != NULL ? at + 1 : "FAKE");
     atomic_fetch_add(&fake_live_tokens, 1);
     return t;
 }
@@ -78,15 +83,13 @@ fake_user(const gh_token *t)
 static const char *
 fake_domain(const gh_token *t)
 {
-    (void)t;
-    return "FAKE";
+    return t->domain;
 }
 
 static const char *
 fake_principal(const gh_token *t)
 {
-    (void)t;
-    return NULL;
+    return t->principal[0] != '\0' ? t->principal : NULL;
 }
 
 static const char *

@@ -16,6 +16,9 @@
 //          tests/unit/sspi/ntlm/test_ntlm_target_name.c)
 //   SEC-8  a Kerberos identity persisted on a keep-alive connection is dropped
 //          once its ticket has expired (fresh 401), not served on
+//   SEC-9  realm confusion: a bare `auth_require user alice` matches only
+//          alice of the acceptor's own realm, not alice@PARTNER.ORG of a
+//          trusted realm, whose record names the full principal
 #include <string.h>
 
 #include <gatehouse/error.h>
@@ -328,6 +331,54 @@ test_persisted_identity_expires(struct auth_engine *engine)
     auth_config_destroy(cfg);
 }
 
+/* SEC-9: the fake Kerberos names "alice@PARTNER.ORG:pw" as principal
+ * alice@PARTNER.ORG (user alice, domain PARTNER.ORG). */
+static void
+test_bare_user_matches_local_realm_only(struct auth_engine *engine)
+{
+    static const char *const bare[] = {"auth Negotiate Kerberos", "auth_local_realm EXAMPLE.ORG",
+                                       "auth_require user alice", "auth_persist_kerberos on"};
+    static const char *const full[] = {"auth Kerberos", "auth_local_realm EXAMPLE.ORG",
+                                       "auth_require user alice@PARTNER.ORG"};
+    struct auth_config *cfg = make_config(engine, bare, 4);
+    struct auth_config *partner = make_config(engine, full, 3);
+    struct auth_conn *c = NULL;
+    struct auth_decision d;
+
+    CHECK_EQ(cfg->local_realm_count, 1);
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("127.0.0.1"), &c), GH_OK);
+    CHECK_EQ(run(cfg, c, krb("alice@EXAMPLE.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0); /* our realm: the bare name is hers */
+    CHECK_STR_EQ(d.record.pub.user_name, "alice");
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, krb("alice@PARTNER.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 403); /* another realm's alice is not our alice */
+    CHECK_STR_EQ(d.record.pub.user_name, "alice@PARTNER.ORG");
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c,
+                 tok("Negotiate",
+                     "\x60"
+                     "alice@PARTNER.ORG:pw",
+                     21),
+                 false, &d),
+             GH_OK);
+    CHECK_EQ(d.status, 403); /* the same through Negotiate */
+    auth_decision_clear(&d);
+    CHECK_EQ(run(partner, c, krb("alice@PARTNER.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0); /* written in full, she may pass */
+    CHECK_STR_EQ(d.record.pub.user_name, "alice@PARTNER.ORG");
+    CHECK_STR_EQ(d.record.pub.principal, "alice@PARTNER.ORG");
+    auth_decision_clear(&d);
+    /* persisted on the connection: the cached record is qualified too */
+    CHECK_EQ(run(partner, c, NULL, false, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    CHECK_STR_EQ(d.record.pub.user_name, "alice@PARTNER.ORG");
+    auth_decision_clear(&d);
+    auth_conn_destroy(c);
+    auth_config_destroy(cfg);
+    auth_config_destroy(partner);
+}
+
 /* SEC-7: the location's service names and auth_ntlm_require_target_name go
  * to every SSPI acceptor (NTLM, and NTLM inside Negotiate). */
 static void
@@ -379,6 +430,7 @@ main(void)
     test_full_limiter_does_not_lock_out_others();
     test_service_names_bind_ntlm(engine);
     test_persisted_identity_expires(engine);
+    test_bare_user_matches_local_realm_only(engine);
     auth_engine_destroy(engine);
     log_destroy(audit_log);
     CHECK_EQ(atomic_load(&fake_live_tokens), 0);
