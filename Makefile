@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
-.PHONY: all run test deps build test-build format bench bench-auth bench-sspi clean
+.PHONY: all run test deps build test-build format bench bench-auth bench-sspi lint clean
 
 all: build
 
@@ -28,6 +28,11 @@ test: test-build
 	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
+
+lint: test-build
+	run-clang-tidy -p $(TEST_BUILD) -j $(JOBS) -quiet "$$PWD/src/"
+	cppcheck --enable=warning,performance,portability --inline-suppr -q --error-exitcode=1 \
+	  --std=c11 -D_GNU_SOURCE -I include -I src -j $(JOBS) src/
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

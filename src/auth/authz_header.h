@@ -77,7 +77,4 @@ int authz_challenge_begin(struct buf *out, const char *scheme);
 int authz_challenge_param(struct buf *out, const char *name, struct slice value, bool quote);
 int authz_challenge_token68(struct buf *out, struct slice token);
 
-/* RFC 9110 5.6.2 tchar. */
-bool authz_is_tchar(uint8_t c);
-
 #endif

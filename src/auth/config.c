@@ -12,6 +12,7 @@
 
 #include <gatehouse/error.h>
 
+#include "auth/basic_cache.h"
 #include "auth/basic_krb5.h"
 #include "auth/engine.h"
 #include "auth/engine_private.h"
@@ -58,6 +59,7 @@ auth_config_create(struct auth_engine *engine, struct auth_config **cfg_out)
     cfg->persist_kerberos = true; /* IIS's authPersistNonNTLM default */
     cfg->max_token_bytes = DEFAULT_MAX_TOKEN_BYTES;
     cfg->handshake_timeout_ms = DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    cfg->basic_cache_ttl_s = BASIC_CACHE_DEFAULT_TTL_S;
     for (size_t i = 0; i < AUTH_SSPI_SCHEMES; i++)
         SecInvalidateHandle(&cfg->creds[i]);
     *cfg_out = cfg;
@@ -75,6 +77,7 @@ auth_config_destroy(struct auth_config *cfg)
             backend->sspi->FreeCredentialsHandle(&cfg->creds[i]);
     }
     basic_krb5_destroy(cfg->basic_krb5);
+    basic_cache_destroy(cfg->basic_cache);
     if (cfg->userdb != NULL && backend != NULL)
         backend->userdb->close(cfg->userdb);
     authz_rules_free(&cfg->rules);
@@ -278,6 +281,12 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
             cfg->handshake_timeout_ms = (unsigned)v * 1000;
         return rc;
     }
+    if (strcmp(name, "auth_basic_cache_ttl") == 0) {
+        rc = parse_uint(name, args, n, 0, 3600, &v, err, err_len);
+        if (rc == GH_OK)
+            cfg->basic_cache_ttl_s = (unsigned)v;
+        return rc;
+    }
     if (strncmp(name, "auth_", 5) == 0)
         return errf(err, err_len, "unknown directive %s", name);
     return GH_ENOTFOUND;
@@ -322,6 +331,12 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
     }
     if (wants_store && cfg->userdb == NULL)
         return errf(err, err_len, "auth Digest/Basic needs auth_user_store");
+    if (has_scheme(cfg, AUTH_SCHEME_BASIC) && cfg->basic_cache_ttl_s > 0 &&
+        cfg->basic_cache == NULL) {
+        rc = basic_cache_create(0, (uint64_t)cfg->basic_cache_ttl_s * 1000, &cfg->basic_cache);
+        if (rc != GH_OK)
+            return rc;
+    }
 
     /* Whose users a bare name means: read once here, compared per request. */
     if (!cfg->has_local_realm_directive && cfg->local_realm_count == 0 &&

@@ -24,7 +24,9 @@
 #include <gatehouse/error.h>
 
 #include "base/b64.h"
+#include "base/hex.h"
 #include "base/secret.h"
+#include "http/auth_syntax.h"
 
 #define NONCE_BYTES      54
 #define NONCE_TIME_BYTES 8
@@ -185,7 +187,7 @@ digest_nonce_make(const struct digest_state *st, const char *realm, time_t now,
 static bool
 nonce_decode(struct slice nonce, uint8_t raw[NONCE_BYTES])
 {
-    uint8_t storage[NONCE_BYTES + 3];
+    uint8_t storage[NONCE_BYTES + 3] = {0};
     struct buf b = {.data = storage, .len = 0, .cap = sizeof(storage), .max = sizeof(storage)};
 
     if (nonce.len != DIGEST_NONCE_CHARS || b64_decode(&b, nonce) != GH_OK || b.len != NONCE_BYTES)
@@ -252,21 +254,9 @@ digest_challenge(struct buf *out, const struct digest_state *st, const char *rea
     return err;
 }
 
-static void
-to_hex(const uint8_t *bytes, size_t len, char *hex_out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        hex_out[2 * i] = digits[bytes[i] >> 4];
-        hex_out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    hex_out[2 * len] = 0;
-}
-
-/* H over the concatenation of parts joined by ':' (RFC 7616 3.4.1 KD and H). */
-static int
-hash_parts(enum digest_alg alg, const struct slice *parts, size_t count,
-           char hex_out[DIGEST_MAX_HEX + 1])
+int
+digest_hash_parts(enum digest_alg alg, const struct slice *parts, size_t count,
+                  char hex_out[DIGEST_MAX_HEX + 1])
 {
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int md_len = 0;
@@ -281,16 +271,16 @@ hash_parts(enum digest_alg alg, const struct slice *parts, size_t count,
     }
     ok = ok && EVP_DigestFinal_ex(ctx, md, &md_len) == 1 && md_len * 2 <= DIGEST_MAX_HEX;
     EVP_MD_CTX_free(ctx);
-    if (!ok)
-        return GH_ENOMEM;
-    to_hex(md, md_len, hex_out);
-    return GH_OK;
+    if (ok)
+        hex_encode(md, md_len, hex_out);
+    secret_wipe(md, sizeof(md)); /* H(A1) is as good as the password */
+    return ok ? GH_OK : GH_ENOMEM;
 }
 
 int
 digest_hash_hex(enum digest_alg alg, struct slice data, char hex_out[DIGEST_MAX_HEX + 1])
 {
-    return hash_parts(alg, &data, 1, hex_out);
+    return digest_hash_parts(alg, &data, 1, hex_out);
 }
 
 int
@@ -300,24 +290,12 @@ digest_compute(enum digest_alg alg, const char *ha1_hex, struct slice nonce, str
 {
     char ha2[DIGEST_MAX_HEX + 1];
     struct slice a2[2] = {method, uri};
-    int err = hash_parts(alg, a2, 2, ha2);
+    int err = digest_hash_parts(alg, a2, 2, ha2);
 
     if (err != GH_OK)
         return err;
     struct slice kd[6] = {slice_cstr(ha1_hex), nonce, nc, cnonce, qop, slice_cstr(ha2)};
-    return hash_parts(alg, kd, 6, hex_out);
-}
-
-static int
-hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    return digest_hash_parts(alg, kd, 6, hex_out);
 }
 
 /* username* (RFC 7616 3.4.4, RFC 8187 3.2): UTF-8'[lang]'pct-encoded. */
@@ -339,12 +317,12 @@ decode_ext_value(struct slice v, char *out, size_t out_len)
         if (c == '%') {
             if (i + 2 >= v.len)
                 return GH_EPROTO;
-            int hi = hexval(v.ptr[i + 1]), lo = hexval(v.ptr[i + 2]);
+            int hi = hex_digit_value(v.ptr[i + 1]), lo = hex_digit_value(v.ptr[i + 2]);
             if (hi < 0 || lo < 0)
                 return GH_EPROTO;
             c = (uint8_t)(hi << 4 | lo);
             i += 2;
-        } else if (!authz_is_tchar(c) || c == '*' || c == '\'' || c == '%') {
+        } else if (!auth_syntax_is_tchar(c) || c == '*' || c == '\'' || c == '%') {
             return GH_EPROTO; /* attr-char only */
         }
         if (c == 0 || n + 1 >= out_len)
@@ -369,7 +347,7 @@ static bool
 is_lhex(struct slice s)
 {
     for (size_t i = 0; i < s.len; i++) {
-        if (hexval(s.ptr[i]) < 0)
+        if (hex_digit_value(s.ptr[i]) < 0)
             return false;
     }
     return s.len > 0;
@@ -428,7 +406,7 @@ digest_request_parse(const struct authz_credentials *creds, struct digest_reques
     if (nc->value.len != 8 || !is_lhex(nc->value) || !is_lhex(response->value))
         return GH_EPROTO;
     for (size_t i = 0; i < 8; i++)
-        r.nc = (r.nc << 4) | (uint32_t)hexval(nc->value.ptr[i]);
+        r.nc = (r.nc << 4) | (uint32_t)hex_digit_value(nc->value.ptr[i]);
     if (r.nc == 0)
         return GH_EPROTO;
     r.realm = realm->value;

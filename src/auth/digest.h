@@ -73,6 +73,10 @@ int digest_compute(enum digest_alg alg, const char *ha1_hex, struct slice nonce,
                    char hex_out[DIGEST_MAX_HEX + 1]);
 /* Lowercase hex H(data) into hex_out. GH_OK or GH_ENOMEM. */
 int digest_hash_hex(enum digest_alg alg, struct slice data, char hex_out[DIGEST_MAX_HEX + 1]);
+/* Lowercase hex H(parts joined by ':') into hex_out: the H and KD of RFC 7616
+ * 3.4.1 (A1, -sess A1, the response without qop). GH_OK or GH_ENOMEM. */
+int digest_hash_parts(enum digest_alg alg, const struct slice *parts, size_t count,
+                      char hex_out[DIGEST_MAX_HEX + 1]);
 
 /* Credentials of an Authorization: Digest header, checked for syntax. */
 struct digest_request {

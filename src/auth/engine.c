@@ -16,6 +16,7 @@
 
 #include "auth/audit.h"
 #include "auth/authz_header.h"
+#include "auth/basic_cache.h"
 #include "auth/engine_private.h"
 #include "auth/handshake.h"
 #include "base/b64.h"
@@ -214,7 +215,8 @@ audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t
     }
     struct auth_audit_event ev = {
         .time = now,
-        .peer = req->peer,
+        .peer = req->peer != NULL || req->peer_text == NULL ? req->peer
+                                                            : req->peer_text(req->peer_text_arg),
         .scheme = auth_scheme_name(n->scheme),
         .package = n->package,
         .principal = n->principal,
@@ -318,9 +320,13 @@ run_cached(const struct auth_config *cfg, struct auth_conn *conn,
                                 .is_persisted = true,
                                 .is_cached = true,
                                 .is_delegated = conn->cached_delegated,
-                                .reason = "identity persisted on the connection"};
+                                .reason = "not allowed by auth_require"};
+    /* A request served from the identity persisted on the connection is not a
+     * new authentication: the handshake that made it was audited. Only a
+     * refusal (the rules changed with a reload) gets a line. */
     authorize(cfg, out, &note);
-    audit(cfg, req, now, &note);
+    if (out->status != 0)
+        audit(cfg, req, now, &note);
     return GH_OK;
 }
 
@@ -472,6 +478,7 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
     const struct auth_userdb_ops *db = cfg->engine->backend->userdb;
     struct outcome_note note = {.scheme = AUTH_SCHEME_BASIC, .result = "failure"};
     struct secret password = {0};
+    uint8_t key[BASIC_CACHE_KEY_BYTES];
     char *user = NULL;
     int err, vrc;
 
@@ -486,12 +493,22 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
     }
     if (err != GH_OK)
         return err;
-    if (cfg->basic_verify != NULL)
-        vrc = cfg->basic_verify(cfg->basic_verify_arg, user, (const char *)password.bytes,
-                                password.len);
-    else
-        vrc = db->verify_password(cfg->userdb, user, (const char *)password.bytes, password.len);
+    bool has_key = cfg->basic_cache != NULL &&
+                   basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key);
+    if (has_key && basic_cache_check(cfg->basic_cache, key, now_ms)) {
+        vrc = GH_OK; /* verified less than auth_basic_cache_ttl ago; not extended */
+    } else {
+        if (cfg->basic_verify != NULL)
+            vrc = cfg->basic_verify(cfg->basic_verify_arg, user, (const char *)password.bytes,
+                                    password.len);
+        else
+            vrc =
+                db->verify_password(cfg->userdb, user, (const char *)password.bytes, password.len);
+        if (vrc == GH_OK && has_key)
+            basic_cache_add(cfg->basic_cache, key, now_ms);
+    }
     secret_free(&password);
+    secret_wipe(key, sizeof(key));
     note.principal = user;
     if (vrc == GH_OK) {
         const char *canon = db->canonical_name != NULL && cfg->userdb != NULL
@@ -666,12 +683,33 @@ auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
 bool
 auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req)
 {
-    if (cfg->basic_krb5 == NULL || req->authorization_count != 1)
+    struct authz_credentials creds;
+    struct secret password = {0};
+    uint8_t key[BASIC_CACHE_KEY_BYTES];
+    char *user = NULL;
+    enum auth_scheme s;
+    bool slow = true;
+
+    if (req->authorization_count != 1 || !offers(cfg, AUTH_SCHEME_BASIC))
         return false;
-    struct slice v = req->authorization[0];
-    while (v.len > 0 && (v.ptr[0] == ' ' || v.ptr[0] == '\t')) {
-        v.ptr++;
-        v.len--;
+    struct slice value = req->authorization[0];
+    struct authz_limits lim = {.max_token_bytes = b64_encoded_len(cfg->max_token_bytes)};
+    uint8_t *scratch = malloc(value.len + 1);
+    if (scratch == NULL)
+        return false; /* run inline: it fails the same way there */
+    if (authz_parse(value, &lim, scratch, value.len + 1, &creds) != GH_OK ||
+        auth_scheme_parse(creds.scheme, &s) != GH_OK || s != AUTH_SCHEME_BASIC ||
+        !accepts(cfg, req, s) || creds.form != AUTHZ_FORM_TOKEN68 ||
+        basic_decode(creds.token68, &user, &password) != GH_OK) {
+        slow = false; /* answered without verifying a password */
+    } else if (cfg->basic_cache != NULL &&
+               basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key)) {
+        uint64_t now_ms = req->now_ms != 0 ? req->now_ms : monotonic_ms();
+        slow = !basic_cache_check(cfg->basic_cache, key, now_ms);
+        secret_wipe(key, sizeof(key));
     }
-    return v.len > 6 && slice_eq_nocase(slice_make(v.ptr, 6), SLICE_LIT("Basic "));
+    secret_free(&password);
+    free(user);
+    free(scratch);
+    return slow;
 }

@@ -36,6 +36,7 @@
 
 struct conf_node;
 struct basic_krb5;
+struct basic_cache;
 
 enum auth_scheme {
     AUTH_SCHEME_NEGOTIATE = 0,
@@ -117,6 +118,8 @@ struct auth_config {
     struct basic_krb5 *basic_krb5; /* owned; made by activate with basic_kerberos */
     basic_verify_fn *basic_verify; /* NULL: the user database */
     void *basic_verify_arg;
+    unsigned basic_cache_ttl_s;      /* auth_basic_cache_ttl; 0: no cache */
+    struct basic_cache *basic_cache; /* owned; made by activate when Basic is offered */
 };
 
 /* Makes a config from a location block's directives (the children of location;
@@ -148,7 +151,11 @@ struct auth_request_view {
     struct slice target;               /* request-target as sent (Digest's uri) */
     const struct slice *authorization; /* values of every Authorization field */
     size_t authorization_count;
-    const char *peer; /* "addr:port", for the audit log */
+    const char *peer; /* "addr:port", for the audit log; NULL: ask peer_text */
+    /* Called only when an audit line is written and peer is NULL (formatting
+     * the address costs more than serving a persisted identity). May be NULL. */
+    const char *(*peer_text)(void *arg);
+    void *peer_text_arg;
     bool is_tls;
     /* tls-server-end-point (RFC 5929 4.1): hash of the server certificate; NULL when
      * not TLS or unknown. The engine prefixes "tls-server-end-point:". */
@@ -189,9 +196,11 @@ int auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
                     const struct auth_request_view *req, struct auth_decision *out);
 void auth_decision_clear(struct auth_decision *d);
 
-/* True when auth_engine_run() may block on the network for this request (Basic
- * verified against the KDC with auth_basic_kerberos): run it on the server's
- * blocking pool (gh_request_run_blocking). Cheap; never blocks itself. */
+/* True when auth_engine_run() may block or burn CPU for long on this request:
+ * Basic credentials that are not in the verified-credentials cache (a PBKDF2
+ * over the user store, or a KDC exchange with auth_basic_kerberos). Run it on
+ * the server's blocking pool (gh_request_run_blocking) so that the worker keeps
+ * serving its other connections. Cheap (one HMAC); never blocks itself. */
 bool auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req);
 
 /* The application answered 401 itself (re-authentication when its token expired,

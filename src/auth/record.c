@@ -88,6 +88,8 @@ auth_record_set_success(struct auth_record *r, enum gh_auth_type type, gh_token 
         if (groups == NULL) {
             group_count = ops->group_count(token);
         }
+    } else if (groups == NULL) {
+        group_count = 0; /* no list and no token to ask */
     }
     if (err == GH_OK)
         err = dup_str(user, &r->user);

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <gatehouse/error.h>
@@ -27,6 +26,7 @@
 #include "base/banned.h"
 #include "base/secret.h"
 #include "cli/cli.h"
+#include "cli/prompt.h"
 
 #define MAX_USER_HEADERS 64
 #define MAX_BODY_UPLOAD  (256 * 1024 * 1024)
@@ -199,51 +199,16 @@ parse_args(int argc, char **argv, struct fetch_opts *o)
     return o->method[0] == '\0' ? GH_EINVAL : GH_OK;
 }
 
-/* One line from fd without the newline; -1 on error or overflow. */
-static int
-read_line(int fd, char *buf, size_t cap, size_t *len_out)
-{
-    size_t len = 0;
-    for (;;) {
-        char c;
-        ssize_t n = read(fd, &c, 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0 || c == '\n')
-            break;
-        if (len + 1 >= cap)
-            return -1;
-        buf[len++] = c;
-    }
-    if (len > 0 && buf[len - 1] == '\r')
-        len--;
-    buf[len] = '\0';
-    *len_out = len;
-    return 0;
-}
-
 /* The password for -u user: from the terminal without echo, or one line of
  * standard input when it is not a terminal. */
 static int
-prompt_password(const char *user, char *buf, size_t cap)
+read_password(const char *user, char *buf, size_t cap)
 {
+    char prompt[320];
     size_t len = 0;
-    if (!isatty(STDIN_FILENO))
-        return read_line(STDIN_FILENO, buf, cap, &len);
-    struct termios saved, quiet;
-    if (tcgetattr(STDIN_FILENO, &saved) != 0)
-        return -1;
-    quiet = saved;
-    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-    quiet.c_lflag |= ICANON;
-    fprintf(stderr, "Password for %s: ", user);
-    fflush(stderr);
-    if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0)
-        return -1;
-    int err = read_line(STDIN_FILENO, buf, cap, &len);
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
-    fputc('\n', stderr);
-    return err;
+
+    snprintf(prompt, sizeof(prompt), "Password for %s: ", user);
+    return prompt_password(prompt, true, buf, cap, &len);
 }
 
 static int
@@ -644,7 +609,7 @@ cli_fetch(int argc, char **argv)
                 return FETCH_EXIT_USAGE;
             }
             memcpy(password, colon + 1, strlen(colon + 1) + 1);
-        } else if (prompt_password(user, password, sizeof(password)) != 0) {
+        } else if (read_password(user, password, sizeof(password)) != 0) {
             fprintf(stderr, "gatehouse fetch: cannot read the password\n");
             free(user);
             return FETCH_EXIT_USAGE;

@@ -170,12 +170,6 @@ const struct fetch_challenge *fetch_challenge_find(const struct fetch_challenges
 const struct fetch_param *fetch_challenge_param(const struct fetch_challenge *ch, const char *name);
 
 /* ---- fetch_digest.c --------------------------------------------------------- */
-enum fetch_digest_alg {
-    FETCH_DIGEST_MD5 = 0,
-    FETCH_DIGEST_SHA256 = 1,
-    FETCH_DIGEST_SHA512_256 = 2,
-};
-
 struct fetch_digest_input {
     const char *user;     /* UTF-8 */
     const char *password; /* UTF-8 */

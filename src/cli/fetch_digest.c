@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Client side of Digest (RFC 7616) and Basic (RFC 7617) for the
-// auth headers. The server's auth engine has its own Digest code on its
-// branch; once it is on main this file's hash helpers can move onto it (the
-// client adds only the Authorization builder and the challenge ranking).
+// auth headers. The hash math (H, KD, the algorithm names) is the server's,
+// src/auth/digest.c; the client adds the -sess A1, the answer without qop,
+// the Authorization builder and the challenge ranking.
 //
 // RFC 7616 3.4.1, qop=auth:
 //   A1       = username ":" realm ":" passwd          (-sess: H(A1) ":" nonce ":" cnonce)
@@ -16,43 +16,42 @@
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <gatehouse/error.h>
 
+#include "auth/digest.h"
 #include "base/b64.h"
+#include "base/hex.h"
 #include "base/secret.h"
 #include "cli/fetch.h"
 
-#define HEX_MAX 129 /* 64-byte digests would need 128 hex digits; ours are at most 32 bytes */
+#define HEX_MAX (DIGEST_MAX_HEX + 1)
 
 struct alg_info {
-    const char *name;
-    enum fetch_digest_alg alg;
+    enum digest_alg alg;
     bool sess;
 };
 
-static const struct alg_info algs[] = {
-    {"MD5", FETCH_DIGEST_MD5, false},
-    {"MD5-sess", FETCH_DIGEST_MD5, true},
-    {"SHA-256", FETCH_DIGEST_SHA256, false},
-    {"SHA-256-sess", FETCH_DIGEST_SHA256, true},
-    {"SHA-512-256", FETCH_DIGEST_SHA512_256, false},
-    {"SHA-512-256-sess", FETCH_DIGEST_SHA512_256, true},
-};
-
-static const struct alg_info *
-find_alg(const struct fetch_challenge *ch)
+/* RFC 7616 3.3: the algorithm parameter, absent meaning MD5; a -sess suffix
+ * changes only how A1 is formed. False for an algorithm we do not know. */
+static bool
+find_alg(const struct fetch_challenge *ch, struct alg_info *out)
 {
+    static const char sess[] = "-sess";
+    const size_t sess_len = sizeof(sess) - 1;
     const struct fetch_param *p = fetch_challenge_param(ch, "algorithm");
+
+    *out = (struct alg_info){DIGEST_ALG_MD5, false};
     if (p == NULL)
-        return &algs[0]; /* RFC 7616 3.3: absent means MD5 */
-    for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++) {
-        if (slice_eq_nocase(p->value, slice_cstr(algs[i].name)))
-            return &algs[i];
+        return true;
+    struct slice name = p->value;
+    if (name.len > sess_len &&
+        slice_eq_nocase(slice_make(name.ptr + name.len - sess_len, sess_len), SLICE_LIT(sess))) {
+        out->sess = true;
+        name.len -= sess_len;
     }
-    return NULL;
+    return digest_alg_parse(name, &out->alg) == GH_OK;
 }
 
 /* True when the comma-separated list holds the token item. */
@@ -76,61 +75,16 @@ list_has(struct slice list, const char *item)
 int
 fetch_digest_rank(const struct fetch_challenge *ch)
 {
-    const struct alg_info *a = find_alg(ch);
-    if (a == NULL || fetch_challenge_param(ch, "nonce") == NULL ||
+    struct alg_info a;
+    if (!find_alg(ch, &a) || fetch_challenge_param(ch, "nonce") == NULL ||
         fetch_challenge_param(ch, "realm") == NULL)
         return -1;
     const struct fetch_param *qop = fetch_challenge_param(ch, "qop");
     if (qop != NULL && !list_has(qop->value, "auth"))
         return -1; /* auth-int only: we do not hash bodies */
     static const int base[] = {
-        [FETCH_DIGEST_MD5] = 10, [FETCH_DIGEST_SHA256] = 30, [FETCH_DIGEST_SHA512_256] = 20};
-    return base[a->alg] + (a->sess ? 0 : 1);
-}
-
-static const EVP_MD *
-alg_md(enum fetch_digest_alg alg)
-{
-    switch (alg) {
-    case FETCH_DIGEST_SHA256:
-        return EVP_sha256();
-    case FETCH_DIGEST_SHA512_256:
-        return EVP_sha512_256();
-    case FETCH_DIGEST_MD5:
-    default:
-        return EVP_md5();
-    }
-}
-
-/* Lowercase hex of H(parts joined by ':'). */
-static int
-hash_hex(enum fetch_digest_alg alg, const struct slice *parts, size_t n, char hex[HEX_MAX])
-{
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int dlen = 0;
-    int err = GH_ENOMEM;
-
-    if (md == NULL)
-        goto cleanup;
-    if (EVP_DigestInit_ex(md, alg_md(alg), NULL) != 1)
-        goto cleanup;
-    for (size_t i = 0; i < n; i++) {
-        if (i > 0 && EVP_DigestUpdate(md, ":", 1) != 1)
-            goto cleanup;
-        if (parts[i].len > 0 && EVP_DigestUpdate(md, parts[i].ptr, parts[i].len) != 1)
-            goto cleanup;
-    }
-    if (EVP_DigestFinal_ex(md, digest, &dlen) != 1 || dlen * 2 >= HEX_MAX)
-        goto cleanup;
-    for (unsigned i = 0; i < dlen; i++)
-        snprintf(hex + 2 * i, 3, "%02x", digest[i]);
-    hex[2 * dlen] = '\0';
-    err = GH_OK;
-cleanup:
-    EVP_MD_CTX_free(md);
-    secret_wipe(digest, sizeof(digest));
-    return err;
+        [DIGEST_ALG_MD5] = 10, [DIGEST_ALG_SHA256] = 30, [DIGEST_ALG_SHA512_256] = 20};
+    return base[a.alg] + (a.sess ? 0 : 1);
 }
 
 /* Appends `, name="value"` with '"' and '\' escaped (RFC 9110 5.6.4). */
@@ -188,7 +142,8 @@ fetch_digest_authorization(const struct fetch_challenge *ch, const struct fetch_
     rspauth_expected_out[0] = '\0';
     if (fetch_digest_rank(ch) < 0)
         return GH_EUNSUPPORTED;
-    const struct alg_info *a = find_alg(ch);
+    struct alg_info a;
+    (void)find_alg(ch, &a); /* known: fetch_digest_rank checked it */
     struct slice realm = fetch_challenge_param(ch, "realm")->value;
     struct slice nonce = fetch_challenge_param(ch, "nonce")->value;
     const struct fetch_param *opaque = fetch_challenge_param(ch, "opaque");
@@ -201,8 +156,7 @@ fetch_digest_authorization(const struct fetch_challenge *ch, const struct fetch_
         uint8_t rnd[16];
         if (RAND_bytes(rnd, sizeof(rnd)) != 1)
             return GH_ENOMEM;
-        for (size_t i = 0; i < sizeof(rnd); i++)
-            snprintf(cnonce_buf + 2 * i, 3, "%02x", rnd[i]);
+        hex_encode(rnd, sizeof(rnd), cnonce_buf);
         cnonce = cnonce_buf;
     }
     snprintf(nc, sizeof(nc), "%08x", (unsigned)in->nc);
@@ -212,25 +166,24 @@ fetch_digest_authorization(const struct fetch_challenge *ch, const struct fetch_
     struct slice qop = SLICE_LIT("auth");
 
     struct slice a1[] = {user, realm, slice_cstr(in->password)};
-    err = hash_hex(a->alg, a1, 3, ha1);
+    err = digest_hash_parts(a.alg, a1, 3, ha1);
     if (err != GH_OK)
         goto cleanup;
-    if (a->sess) {
+    if (a.sess) {
         struct slice s1[] = {slice_cstr(ha1), nonce, cn};
-        err = hash_hex(a->alg, s1, 3, ha1);
+        err = digest_hash_parts(a.alg, s1, 3, ha1);
         if (err != GH_OK)
             goto cleanup;
     }
-    struct slice a2[] = {slice_cstr(in->method), slice_cstr(in->uri)};
-    err = hash_hex(a->alg, a2, 2, ha2);
-    if (err != GH_OK)
-        goto cleanup;
+    struct slice method = slice_cstr(in->method), uri = slice_cstr(in->uri);
     if (has_qop) {
-        struct slice r[] = {slice_cstr(ha1), nonce, ncs, cn, qop, slice_cstr(ha2)};
-        err = hash_hex(a->alg, r, 6, resp);
+        err = digest_compute(a.alg, ha1, nonce, ncs, cn, qop, method, uri, resp);
     } else {
+        struct slice a2[] = {method, uri};
+        err = digest_hash_parts(a.alg, a2, 2, ha2);
         struct slice r[] = {slice_cstr(ha1), nonce, slice_cstr(ha2)};
-        err = hash_hex(a->alg, r, 3, resp);
+        if (err == GH_OK)
+            err = digest_hash_parts(a.alg, r, 3, resp);
     }
     if (err != GH_OK)
         goto cleanup;
@@ -242,7 +195,7 @@ fetch_digest_authorization(const struct fetch_challenge *ch, const struct fetch_
     size_t mark = out->len;
     if (userhash) {
         struct slice u[] = {user, realm};
-        err = hash_hex(a->alg, u, 2, uhash);
+        err = digest_hash_parts(a.alg, u, 2, uhash);
         if (err == GH_OK)
             err = append_quoted(out, "username", slice_cstr(uhash));
     } else if (needs_ext(in->user)) {
@@ -258,7 +211,7 @@ fetch_digest_authorization(const struct fetch_challenge *ch, const struct fetch_
     if (err == GH_OK)
         err = append_quoted(out, "uri", slice_cstr(in->uri));
     if (err == GH_OK)
-        err = buf_printf(out, ", algorithm=%s", a->name);
+        err = buf_printf(out, ", algorithm=%s%s", digest_alg_name(a.alg), a.sess ? "-sess" : "");
     if (err == GH_OK)
         err = append_quoted(out, "nonce", nonce);
     if (err == GH_OK && has_qop)
@@ -273,12 +226,9 @@ fetch_digest_authorization(const struct fetch_challenge *ch, const struct fetch_
         goto cleanup;
 
     if (has_qop) {
-        struct slice r2[] = {SLICE_LIT(""), slice_cstr(in->uri)};
-        err = hash_hex(a->alg, r2, 2, ha2);
-        if (err != GH_OK)
-            goto cleanup;
-        struct slice r[] = {slice_cstr(ha1), nonce, ncs, cn, qop, slice_cstr(ha2)};
-        err = hash_hex(a->alg, r, 6, rspauth_expected_out);
+        /* rspauth (RFC 7616 3.5): A2 = ":" request-uri */
+        err = digest_compute(a.alg, ha1, nonce, ncs, cn, qop, SLICE_LIT(""), uri,
+                             rspauth_expected_out);
         if (err != GH_OK)
             rspauth_expected_out[0] = '\0';
     }

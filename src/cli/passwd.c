@@ -8,13 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <gatehouse/error.h>
 
 #include "base/secret.h"
 #include "cli/cli.h"
+#include "cli/prompt.h"
 #include "sspi/store/userstore.h"
 
 #define MAX_LIST       64
@@ -32,56 +32,6 @@ usage(void)
     return 2;
 }
 
-/* Reads one line from fd into buf (without the newline). -1 on error or EOF
- * before any byte, or when the line does not fit. */
-static int
-read_line(int fd, char *buf, size_t cap, size_t *len_out)
-{
-    size_t len = 0;
-
-    for (;;) {
-        char c;
-        ssize_t n = read(fd, &c, 1);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        if (c == '\n')
-            break;
-        if (len + 1 >= cap)
-            return -1;
-        buf[len++] = c;
-    }
-    if (len > 0 && buf[len - 1] == '\r')
-        len--;
-    buf[len] = '\0';
-    *len_out = len;
-    return 0;
-}
-
-/* Prompts on the terminal with echo off; restores the terminal whatever happens. */
-static int
-read_password_tty(const char *prompt, char *buf, size_t cap, size_t *len_out)
-{
-    struct termios saved, quiet;
-    int fd = STDIN_FILENO, err;
-
-    if (tcgetattr(fd, &saved) != 0)
-        return -1;
-    quiet = saved;
-    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-    quiet.c_lflag |= ICANON;
-    fputs(prompt, stderr);
-    fflush(stderr);
-    if (tcsetattr(fd, TCSAFLUSH, &quiet) != 0)
-        return -1;
-    err = read_line(fd, buf, cap, len_out);
-    tcsetattr(fd, TCSAFLUSH, &saved);
-    fputc('\n', stderr);
-    return err;
-}
-
 static int
 read_password(bool from_stdin, bool confirm, char *buf, size_t cap, size_t *len_out)
 {
@@ -89,12 +39,10 @@ read_password(bool from_stdin, bool confirm, char *buf, size_t cap, size_t *len_
     size_t again_len = 0;
     int err;
 
-    if (from_stdin || !isatty(STDIN_FILENO))
-        return read_line(STDIN_FILENO, buf, cap, len_out);
-    err = read_password_tty("Password: ", buf, cap, len_out);
-    if (err != 0 || !confirm)
+    err = prompt_password("Password: ", !from_stdin, buf, cap, len_out);
+    if (err != 0 || !confirm || from_stdin || !isatty(STDIN_FILENO))
         return err;
-    err = read_password_tty("Again: ", again, sizeof(again), &again_len);
+    err = prompt_password("Again: ", true, again, sizeof(again), &again_len);
     if (err == 0 && (again_len != *len_out || !secret_memeq(again, buf, again_len))) {
         fputs("gatehouse passwd: the passwords differ\n", stderr);
         err = -1;

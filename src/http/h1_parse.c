@@ -194,12 +194,6 @@ split_path_query(struct slice t, struct h1_request *req)
     req->query = slice_make(q + 1, t.len - req->path.len - 1);
 }
 
-static int
-hex_value(uint8_t c)
-{
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
 /* Whether a path is already in the form every backend resolves it to, so that
  * a prefix match on it (locations, and with them authentication) sees what the
  * application will see. Refused: dot segments, also before a ';' parameter
@@ -224,7 +218,9 @@ path_is_normal(struct slice path)
             if (c == ';' && name_end == 0)
                 name_end = i;
             if (c == '%' && i + 2 < path.len) {
-                uint8_t d = (uint8_t)(hex_value(path.ptr[i + 1]) << 4 | hex_value(path.ptr[i + 2]));
+                /* parse_request_line let only %HEXDIG HEXDIG through. */
+                uint8_t d =
+                    (uint8_t)(h1_hex_value(path.ptr[i + 1]) << 4 | h1_hex_value(path.ptr[i + 2]));
                 bool is_unreserved = ((d | 0x20) >= 'a' && (d | 0x20) <= 'z') ||
                                      (d >= '0' && d <= '9') || d == '-' || d == '.' || d == '_' ||
                                      d == '~';

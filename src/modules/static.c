@@ -329,6 +329,8 @@ set_validators(gh_request *req, const char *etag, const char *last_modified)
 }
 
 /* Answers for an open regular file (fd is ours until handed to the response). */
+#define SMALL_FILE_BYTES 4096 /* files up to this size are copied into the response */
+
 static enum gh_rq_status
 serve_file(gh_request *req, int fd, const struct stat *st, const char *rel)
 {
@@ -376,6 +378,19 @@ serve_file(gh_request *req, int fd, const struct stat *st, const char *rel)
     }
     gh_response_status(req, status);
     uint64_t len = size == 0 ? 0 : range.last - range.first + 1;
+    if (len <= SMALL_FILE_BYTES && !gh_request_is_head(req)) {
+        /* A small file goes behind the head in the same send (one TCP segment,
+         * like nginx's default read + writev): sendfile after the head would
+         * make a second segment, which costs more than this copy. */
+        char small[SMALL_FILE_BYTES];
+        ssize_t got = len > 0 ? pread(fd, small, (size_t)len, (off_t)range.first) : 0;
+        if (got == (ssize_t)len) {
+            close(fd);
+            return gh_response_body(req, small, (size_t)len) == GH_OK ? GH_RQ_FINISH
+                                                                      : answer(req, 500);
+        }
+        /* changed under us: sendfile sends what is there (or fails the response) */
+    }
     if (gh_response_file(req, fd, (off_t)range.first, len) != GH_OK)
         return answer(req, 500); /* fd was taken and closed */
     return GH_RQ_FINISH;

@@ -12,20 +12,10 @@
 
 #include <gatehouse/error.h>
 
+#include "base/hex.h"
+
 /* A deeper path is refused: it bounds the segment stack below. */
 #define MAX_SEGMENTS 64
-
-static int
-hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decodes one raw segment (no '/') into out[0, cap); GH_OK, GH_EPROTO, GH_ELIMIT. */
 static int
@@ -38,8 +28,8 @@ decode_segment(const char *seg, size_t len, char *out, size_t cap, size_t *out_l
         if (c == '%') {
             if (i + 2 >= len)
                 return GH_EPROTO;
-            int hi = hex_value((unsigned char)seg[i + 1]);
-            int lo = hex_value((unsigned char)seg[i + 2]);
+            int hi = hex_digit_value((uint8_t)seg[i + 1]);
+            int lo = hex_digit_value((uint8_t)seg[i + 2]);
             if (hi < 0 || lo < 0)
                 return GH_EPROTO;
             c = (unsigned char)(hi * 16 + lo);

@@ -518,7 +518,7 @@ static int
 server_directive(struct interp *in, const struct conf_node *n)
 {
     struct config *cfg = in->cfg;
-    uint64_t v;
+    uint64_t v = 0; /* read below even when arg_uint failed */
     int rc;
 
     if (strcmp(n->name, "worker_threads") == 0) {
@@ -691,6 +691,8 @@ server_directive(struct interp *in, const struct conf_node *n)
         in->module_directives[in->module_directive_count++] = n;
         return GH_OK;
     }
+    /* Every branch above sets rc or returns; the compiler checks it (-Wmaybe-uninitialized). */
+    // cppcheck-suppress legacyUninitvar
     return rc;
 }
 
@@ -803,13 +805,15 @@ interpret(struct interp *in, const struct conf_doc *doc)
         cfg->hooks[s] = calloc(cfg->module_count ? cfg->module_count : 1, 1);
         if (cfg->hooks[s] == NULL)
             return GH_ENOMEM;
-        for (size_t i = 0; i < cfg->module_count; i++) {
-            const struct gh_module *m = cfg->modules[i].module;
-            gh_hook_fn *h[NOTIFY_COUNT] = {
-                m->on_begin_request,   m->on_authenticate_request, m->on_authorize_request,
-                m->on_execute_handler, m->on_send_response,        m->on_log_request,
-                m->on_end_request,
-            };
+    }
+    for (size_t i = 0; i < cfg->module_count; i++) {
+        const struct gh_module *m = cfg->modules[i].module;
+        gh_hook_fn *const h[NOTIFY_COUNT] = {
+            m->on_begin_request,   m->on_authenticate_request, m->on_authorize_request,
+            m->on_execute_handler, m->on_send_response,        m->on_log_request,
+            m->on_end_request,
+        };
+        for (int s = 0; s < NOTIFY_COUNT; s++) {
             if (h[s] != NULL && s != NOTIFY_EXECUTE)
                 cfg->hooks[s][cfg->hook_count[s]++] = (uint8_t)i;
         }

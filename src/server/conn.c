@@ -424,7 +424,7 @@ static int
 next_request(struct conn *c)
 {
     struct worker *w = c->worker;
-    struct config *cfg = c->config;
+    struct config *cfg = NULL;
     size_t consumed = 0;
     int status = 0;
 

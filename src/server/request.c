@@ -683,7 +683,7 @@ access_log_line(struct worker *w, struct config *cfg, const char *peer, const ch
     size_t t = 0;
 
     for (const char *p = target != NULL ? target : ""; *p != '\0' && t < sizeof(safe) - 1; p++)
-        safe[t++] = (*p == '"' || (unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
+        safe[t++] = (char)((*p == '"' || (unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p);
     safe[t] = '\0';
     int m;
     if (method != NULL)
@@ -716,7 +716,7 @@ access_log_write(struct gh_request *req)
     char user_text[256];
     size_t u = 0;
     for (const char *p = user; *p != '\0' && u < sizeof(user_text) - 1; p++)
-        user_text[u++] = (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p;
+        user_text[u++] = (char)((*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) ? '?' : *p);
     user_text[u] = '\0';
     access_log_line(req->worker, req->config, gh_request_peer_text(req), req->method, req->target,
                     req->minor_version, req->status, req->bytes_sent,

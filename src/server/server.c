@@ -30,7 +30,7 @@ server_config_get(struct gh_server *s)
 static void
 bound_text(const struct listener *l, char *out, size_t out_len)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0}; /* AF_UNSPEC when getsockname fails */
     socklen_t len = sizeof(ss);
     char host[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;

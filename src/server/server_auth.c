@@ -36,6 +36,12 @@ peer_addr(const struct conn *c, char *buf, size_t len)
     return slice_cstr(buf);
 }
 
+static const char *
+peer_text(void *arg)
+{
+    return gh_request_peer_text(arg);
+}
+
 static int
 view_build(struct gh_request *req, const struct auth_config *ac, struct auth_job *job)
 {
@@ -61,7 +67,8 @@ view_build(struct gh_request *req, const struct auth_config *ac, struct auth_job
         .target = slice_cstr(req->target),
         .authorization = job->values,
         .authorization_count = n,
-        .peer = gh_request_peer_text(req),
+        .peer_text = peer_text, /* formatted only for an audit line */
+        .peer_text_arg = req,
         .is_tls = c->is_tls,
     };
     /* tls-server-end-point (RFC 5929 4.1): only when the location binds. */
@@ -180,6 +187,8 @@ server_auth_run(struct gh_request *req)
         return decision_apply(req, rc);
     if (auth_engine_may_block(ac, &job->view)) {
         struct pool_arg *pa = arena_alloc(req->arena, sizeof(*pa));
+        /* The pool thread must not allocate in the request's arena. */
+        job->view.peer = gh_request_peer_text(req);
         if (pa != NULL) {
             *pa = (struct pool_arg){req, job};
             atomic_store(&req->pend, PEND_ARMED);

@@ -9,8 +9,6 @@
 // instead; setfsuid/setfsgid are plain system calls already. The real,
 // effective and saved ids never change, so a revert cannot be refused.
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +19,13 @@
 
 #include <gatehouse/token.h>
 
+#include "sspi/nss_cache.h"
 #include "sspi/store/userstore.h"
 #include "sspi/token_internal.h"
 #include "sspi/wide.h"
 
-#define NSS_BUF_MAX  (1u << 20)
-#define GROUPS_MAX   4096
-#define FIELD_MAX    4096
-#define GID_TEXT_LEN 24
+#define GROUPS_MAX 4096
+#define FIELD_MAX  4096
 
 struct gh_token {
     atomic_long refs;
@@ -181,100 +178,6 @@ add_group(gh_token *t, const char *name)
     return SEC_E_OK;
 }
 
-/* Looks the local account up and fills uid, gid and the supplementary gids.
- * Not finding it is not an error. */
-static SECURITY_STATUS
-map_local(gh_token *t, const char *account)
-{
-    struct passwd pw, *found = NULL;
-    size_t len = 16384;
-    char *nss = NULL;
-    int n, rc;
-
-    for (;;) {
-        char *p = realloc(nss, len);
-
-        if (p == NULL) {
-            free(nss);
-            return SEC_E_INSUFFICIENT_MEMORY;
-        }
-        nss = p;
-        rc = getpwnam_r(account, &pw, nss, len, &found);
-        if (rc != ERANGE || len >= NSS_BUF_MAX)
-            break;
-        len *= 2;
-    }
-    if (rc != 0 || found == NULL) {
-        free(nss);
-        return SEC_E_OK;
-    }
-    t->has_ids = true;
-    t->uid = pw.pw_uid;
-    t->gid = pw.pw_gid;
-    n = 64;
-    for (;;) {
-        gid_t *g = realloc(t->gids, (size_t)n * sizeof(*g));
-        int want = n;
-
-        if (g == NULL) {
-            free(nss);
-            return SEC_E_INSUFFICIENT_MEMORY;
-        }
-        t->gids = g;
-        if (getgrouplist(pw.pw_name, pw.pw_gid, t->gids, &want) >= 0) {
-            t->gid_count = (size_t)want;
-            break;
-        }
-        if (want <= n || want > GROUPS_MAX) { /* cannot grow usefully: keep the primary */
-            t->gids[0] = pw.pw_gid;
-            t->gid_count = 1;
-            break;
-        }
-        n = want;
-    }
-    free(nss);
-    return SEC_E_OK;
-}
-
-/* Names of the local account's groups (numbers when NSS has no name). */
-static SECURITY_STATUS
-groups_from_nss(gh_token *t)
-{
-    size_t len = 16384;
-    char *nss = malloc(len);
-    SECURITY_STATUS status = SEC_E_OK;
-
-    if (nss == NULL)
-        return SEC_E_INSUFFICIENT_MEMORY;
-    for (size_t i = 0; i < t->gid_count && status == SEC_E_OK; i++) {
-        struct group gr, *found = NULL;
-        char number[GID_TEXT_LEN];
-        int rc;
-
-        for (;;) {
-            rc = getgrgid_r(t->gids[i], &gr, nss, len, &found);
-            if (rc != ERANGE || len >= NSS_BUF_MAX)
-                break;
-            char *p = realloc(nss, len * 2);
-
-            if (p == NULL) {
-                free(nss);
-                return SEC_E_INSUFFICIENT_MEMORY;
-            }
-            nss = p;
-            len *= 2;
-        }
-        if (rc == 0 && found != NULL) {
-            status = add_group(t, gr.gr_name);
-        } else {
-            snprintf(number, sizeof(number), "%lu", (unsigned long)t->gids[i]);
-            status = add_group(t, number);
-        }
-    }
-    free(nss);
-    return status;
-}
-
 static SECURITY_STATUS
 dup_field(const char *s, char **out)
 {
@@ -290,6 +193,7 @@ sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
 {
     const char *const *store_groups = NULL;
     size_t store_count = 0, want_groups = 0;
+    struct nss_account acct = {0};
     SECURITY_STATUS status;
     gh_token *t;
 
@@ -328,10 +232,20 @@ sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
         else
             snprintf(t->principal, n, "%s", t->user);
     }
+    /* The local account through the NSS cache (nss_cache.h): a lookup per
+     * handshake would cost more than the handshake. */
     if (status == SEC_E_OK && info->local_account != NULL)
-        status = map_local(t, info->local_account);
+        status = nss_cache_lookup(info->local_account, &acct);
     if (status != SEC_E_OK)
         goto fail;
+    if (acct.found) {
+        t->has_ids = true;
+        t->uid = acct.uid;
+        t->gid = acct.gid;
+        t->gids = acct.gids;
+        t->gid_count = acct.gid_count;
+        acct.gids = NULL; /* moved to the token */
+    }
 
     if (info->groups != NULL)
         want_groups = info->group_count;
@@ -354,13 +268,16 @@ sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
         for (size_t i = 0; i < want_groups && status == SEC_E_OK; i++)
             status = add_group(t, store_groups[i]);
     } else if (t->has_ids) {
-        status = groups_from_nss(t);
+        for (size_t i = 0; i < want_groups && status == SEC_E_OK; i++)
+            status = add_group(t, acct.group_names[i]);
     }
     if (status != SEC_E_OK)
         goto fail;
+    nss_account_clear(&acct);
     *token_out = t;
     return SEC_E_OK;
 fail:
+    nss_account_clear(&acct);
     t->owns_ccache = false; /* the caller still owns the file */
     token_free(t);
     return status;

@@ -25,6 +25,7 @@
 #include "base/reader.h"
 #include "base/secret.h"
 #include "sspi/kerberos/kerberos.h"
+#include "sspi/kerberos/keytab.h"
 #include "sspi/kerberos/krb_internal.h"
 #include "sspi/packed.h"
 
@@ -358,6 +359,8 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     }
     in.value = (void *)step->in_token.ptr;
     in.length = step->in_token.len;
+    if (cred->keytab != NULL)
+        krb_keytab_refresh(cred->keytab, 0); /* a rotated key in the file */
     major = gss_accept_sec_context(&minor, &ctx->gss, cred->gss, &in, cb, &src, NULL, &out,
                                    &ret_flags, &time_rec, &delegated);
     if (GSS_ERROR(major)) {

@@ -20,6 +20,7 @@
 #include <gatehouse/sspi.h>
 
 #include "base/buf.h"
+#include "sspi/kerberos/keytab.h"
 #include "sspi/kerberos/krb_internal.h"
 
 /* 1.2.840.113554.1.2.2 (RFC 1964) */
@@ -294,6 +295,7 @@ krb_free_cred(void *pkg_cred)
         return;
     if (cred->gss != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&minor, &cred->gss);
+    krb_keytab_free(cred->keytab); /* after the GSSAPI credential that uses it */
     free(cred->principal);
     free(cred->ccache_dir);
     free(cred);
@@ -356,7 +358,16 @@ krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
                                                GSS_C_INITIATE, &cred->gss, NULL, &lifetime);
     } else if (cred->is_acceptor && args->acceptor != NULL && args->acceptor->Keytab != NULL &&
                args->acceptor->Keytab[0] != '\0') {
-        gss_key_value_element_desc kv = {"keytab", args->acceptor->Keytab};
+        /* A private MEMORY copy of a FILE keytab (keytab.h): MIT would read
+         * the file on every handshake. Unreadable: MIT says why below. */
+        if (krb_keytab_load(args->acceptor->Keytab, &cred->keytab, NULL) ==
+            SEC_E_INSUFFICIENT_MEMORY) {
+            st = SEC_E_INSUFFICIENT_MEMORY;
+            goto cleanup;
+        }
+        gss_key_value_element_desc kv = {"keytab", cred->keytab != NULL
+                                                       ? krb_keytab_name(cred->keytab)
+                                                       : args->acceptor->Keytab};
         gss_key_value_set_desc store = {1, &kv};
         major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
                                       &cred->gss, NULL, &lifetime);

@@ -19,15 +19,18 @@
 #include "base/slice.h"
 #include "sspi/package.h"
 
+struct krb_keytab;
+
 /* A credential: acquired once per AcquireCredentialsHandle, so the keytab is
  * opened and the ccache read once, not per handshake. */
 struct krb_cred {
     gss_cred_id_t gss; /* owned; GSS_C_NO_CREDENTIAL never (acquire fails instead) */
     bool is_initiator;
     bool is_acceptor;
-    char *principal;  /* owned: the credential's name as text, or NULL (any keytab key) */
-    char *ccache_dir; /* owned: where delegated credentials are stored, or NULL */
-    time_t expiry;    /* 0 when unknown / indefinite */
+    char *principal;           /* owned: the credential's name as text, or NULL (any keytab key) */
+    char *ccache_dir;          /* owned: where delegated credentials are stored, or NULL */
+    struct krb_keytab *keytab; /* owned: the acceptor's MEMORY keytab copy, or NULL */
+    time_t expiry;             /* 0 when unknown / indefinite */
 };
 
 struct krb_ctx {

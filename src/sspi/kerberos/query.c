@@ -11,6 +11,7 @@
 
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/kerberos/krb_internal.h"
+#include "sspi/kerberos/localname.h"
 #if __has_include("sspi/token_internal.h")
 #include "sspi/token_internal.h"
 #define HAVE_TOKEN_INTERNAL 1
@@ -143,23 +144,11 @@ krb_query_token(void *pkg_ctx, gh_token **token_out)
     }
     if (realm != NULL)
         *realm++ = '\0';
-    /* Map to a local account only through krb5's auth_to_local rules (by
-     * default: principals of the default realm), never by the bare name. */
-    {
-        OM_uint32 major, minor;
-        gss_buffer_desc in = {strlen(ctx->client_name), ctx->client_name};
-        gss_buffer_desc lname = GSS_C_EMPTY_BUFFER;
-        gss_name_t name = GSS_C_NO_NAME;
-
-        major = gss_import_name(&minor, &in, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, &name);
-        if (!GSS_ERROR(major))
-            major = gss_localname(&minor, name, &krb_mech_oid, &lname);
-        if (!GSS_ERROR(major) && lname.length > 0) {
-            local = strndup(lname.value, lname.length);
-        }
-        gss_release_buffer(&minor, &lname);
-        if (name != GSS_C_NO_NAME)
-            gss_release_name(&minor, &name);
+    /* The local account by krb5's auth_to_local rules (localname.h). */
+    st = krb_localname(ctx->client_name, &local);
+    if (st != SEC_E_OK) {
+        free(user);
+        return st;
     }
     info.user = user;
     info.domain = realm;

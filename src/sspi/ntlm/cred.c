@@ -164,7 +164,7 @@ set_acceptor_names(struct ntlm_cred *c, const GH_ACCEPTOR_AUTH_DATA *cfg)
     if (nb_len > 15)
         nb_len = 15; /* NetBIOS names have at most 15 characters */
     for (size_t i = 0; i < nb_len; i++)
-        nb_default[i] = (host[i] >= 'a' && host[i] <= 'z') ? (char)(host[i] - 32) : host[i];
+        nb_default[i] = (char)((host[i] >= 'a' && host[i] <= 'z') ? host[i] - 32 : host[i]);
     nb_default[nb_len] = '\0';
 
     c->nb_domain = dup_or(cfg != NULL ? cfg->NbDomainName : NULL, "GATEHOUSE");

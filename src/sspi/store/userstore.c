@@ -30,6 +30,7 @@
 #include <gatehouse/error.h>
 
 #include "base/arena.h"
+#include "base/hex.h"
 #include "base/secret.h"
 #include "sspi/md4.h"
 #include "sspi/wide.h"
@@ -97,45 +98,6 @@ name_cmp(const char *a, const char *b)
     }
 }
 
-static int
-hex_value(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-static bool
-hex_decode(const char *s, size_t len, uint8_t *out, size_t out_len)
-{
-    if (len != out_len * 2)
-        return false;
-    for (size_t i = 0; i < out_len; i++) {
-        int hi = hex_value((unsigned char)s[2 * i]), lo = hex_value((unsigned char)s[2 * i + 1]);
-
-        if (hi < 0 || lo < 0)
-            return false;
-        out[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return true;
-}
-
-static void
-hex_encode(const uint8_t *in, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
 static bool
 is_lower_hex(const char *s, size_t len)
 {
@@ -192,8 +154,8 @@ pct_decode(struct arena *a, const char *s, size_t len, size_t max_bytes, bool al
 
             if (i + 2 >= len)
                 return NULL;
-            hi = hex_value((unsigned char)s[i + 1]);
-            lo = hex_value((unsigned char)s[i + 2]);
+            hi = hex_digit_value((uint8_t)s[i + 1]);
+            lo = hex_digit_value((uint8_t)s[i + 2]);
             if (hi < 0 || lo < 0)
                 return NULL;
             out[n++] = (char)(hi << 4 | lo);
@@ -937,7 +899,9 @@ rewrite(const char *path, const char *user, const struct buf *new_line, char *er
     if (data == NULL)
         status = buf_append_str(&out, "# gatehouse user store (docs/userstore.md). Keep it mode "
                                       "0600: it holds password equivalents.\n");
-    for (const char *s = data, *end = data + len; s != NULL && s < end && status == GH_OK;) {
+    /* No file yet: data is NULL, and NULL + 0 is undefined (C17 6.5.6). */
+    const char *end = data != NULL ? data + len : NULL;
+    for (const char *s = data; s != NULL && s < end && status == GH_OK;) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         size_t n = nl != NULL ? (size_t)(nl - s) : (size_t)(end - s);
         bool is_entry = n > 0 && s[0] != '#' && strspn(s, " \t\r") < n;

@@ -333,10 +333,13 @@ fake_db_close(void *db)
     (void)db;
 }
 
+static atomic_int fake_verify_calls; /* password verifications (Basic) */
+
 static int
 fake_db_verify(void *db, const char *user, const char *pw, size_t len)
 {
     (void)db;
+    atomic_fetch_add(&fake_verify_calls, 1);
     if (strcasecmp(user, "alice") != 0 && strcasecmp(user, "bob") != 0)
         return GH_ENOTFOUND;
     return len == 2 && memcmp(pw, "pw", 2) == 0 ? GH_OK : GH_EAUTH;

@@ -6,6 +6,8 @@
 // persistence, mutual authentication, channel bindings, Basic, Digest,
 // authorization rules and the per-address limits.
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <gatehouse/error.h>
 
@@ -208,13 +210,30 @@ test_ntlm_keepalive(void)
     CHECK_EQ(d.record.pub.group_count, 1);
     auth_decision_clear(&d);
 
-    /* keep-alive: the next request needs no header and carries the cached flag */
-    CHECK_EQ(run(cfg, c, (struct req){0}, &d), GH_OK);
-    CHECK_EQ(d.status, 0);
-    CHECK_EQ(d.record.pub.status, GH_AUTH_SUCCESS);
-    CHECK_EQ(d.record.pub.flags, GH_AUTH_FLAG_TOKEN_FOR_CACHED_CRED);
-    CHECK_STR_EQ(d.record.pub.user_name, "alice");
-    auth_decision_clear(&d);
+    /* keep-alive: the next request needs no header and carries the cached flag;
+     * it is not a new authentication, so it writes no audit line */
+    char audit_path[] = "/tmp/gh-audit-XXXXXX";
+    int audit_fd = mkstemp(audit_path);
+    struct log *ka_log = NULL;
+    struct stat st;
+    CHECK(audit_fd >= 0);
+    CHECK_EQ(log_create(audit_path, LOG_INFO, &ka_log), GH_OK);
+    auth_engine_set_audit_log(engine, ka_log);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ(run(cfg, c, (struct req){0}, &d), GH_OK);
+        CHECK_EQ(d.status, 0);
+        CHECK_EQ(d.record.pub.status, GH_AUTH_SUCCESS);
+        CHECK_EQ(d.record.pub.flags, GH_AUTH_FLAG_TOKEN_FOR_CACHED_CRED);
+        CHECK_STR_EQ(d.record.pub.user_name, "alice");
+        CHECK_EQ(d.record.pub.group_count, 1);
+        auth_decision_clear(&d);
+    }
+    CHECK_EQ(fstat(audit_fd, &st), 0);
+    CHECK_EQ((long)st.st_size, 0L);
+    auth_engine_set_audit_log(engine, audit_log);
+    log_destroy(ka_log);
+    close(audit_fd);
+    unlink(audit_path);
 
     /* the application answers a fresh 401: the persisted identity is dropped */
     struct auth_request_view none = {.peer = "p", .now_ms = clock_ms, .now = wall};

@@ -150,6 +150,96 @@ test_basic(void)
     auth_config_destroy(cfg);
 }
 
+static bool
+may_block(const struct auth_config *cfg, const char *authz, uint64_t now_ms)
+{
+    struct slice az = slice_cstr(authz);
+    struct auth_request_view v = {.method = SLICE_LIT("GET"),
+                                  .target = SLICE_LIT("/"),
+                                  .authorization = &az,
+                                  .authorization_count = 1,
+                                  .peer = "192.0.2.9:1",
+                                  .is_tls = true,
+                                  .now_ms = now_ms};
+    return auth_engine_may_block(cfg, &v);
+}
+
+/* The verified-credentials cache: a hit skips the password verification (and
+ * the blocking pool), a different password never hits, entries expire after
+ * auth_basic_cache_ttl, a new config (reload) starts empty, 0 turns it off. */
+static void
+test_basic_cache(void)
+{
+    struct auth_config *cfg = config("Basic", false, NULL);
+    struct auth_conn *c = NULL;
+    struct auth_decision d;
+    int calls = atomic_load(&fake_verify_calls);
+
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("192.0.2.9"), &c), GH_OK);
+    CHECK(may_block(cfg, basic("alice:pw"), 10000)); /* not verified yet: the pool */
+    CHECK(!may_block(cfg, "Basic !!", 10000));       /* 400 without verifying */
+    CHECK(!may_block(cfg, "Digest x=1", 10000));
+    CHECK_EQ(run(cfg, c, basic("alice:pw"), true, 10000, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    auth_decision_clear(&d);
+    CHECK_EQ(atomic_load(&fake_verify_calls), calls + 1);
+    CHECK(!may_block(cfg, basic("alice:pw"), 10001)); /* cached: inline */
+    CHECK(may_block(cfg, basic("alice:px"), 10001));
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(run(cfg, c, basic("alice:pw"), true, 10001 + (uint64_t)i, &d), GH_OK);
+        CHECK_EQ(d.status, 0);
+        CHECK_STR_EQ(d.record.pub.user_name, "alice");
+        CHECK_EQ(d.record.pub.group_count, 1);
+        auth_decision_clear(&d);
+    }
+    CHECK_EQ(atomic_load(&fake_verify_calls), calls + 1); /* no verification on a hit */
+    /* a wrong password after a right one is verified, and fails */
+    CHECK_EQ(run(cfg, c, basic("alice:pX"), true, 10010, &d), GH_OK);
+    CHECK_EQ(d.status, 401);
+    auth_decision_clear(&d);
+    CHECK_EQ(atomic_load(&fake_verify_calls), calls + 2);
+    /* the default TTL is 300 s: verified again after it */
+    CHECK(may_block(cfg, basic("alice:pw"), 10000 + 300000));
+    CHECK_EQ(run(cfg, c, basic("alice:pw"), true, 10000 + 300000, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    auth_decision_clear(&d);
+    CHECK_EQ(atomic_load(&fake_verify_calls), calls + 3);
+    auth_conn_destroy(c);
+    auth_config_destroy(cfg);
+
+    /* a reload makes a new config: its cache is empty */
+    cfg = config("Basic", false, NULL);
+    CHECK(may_block(cfg, basic("alice:pw"), 10000 + 300001));
+    auth_config_destroy(cfg);
+
+    /* auth_basic_cache_ttl 0: every request verifies */
+    char *a_auth[] = {"Basic"}, *a_store[] = {"/fake"}, *a_ttl[] = {"0"};
+    struct conf_node kids[] = {node("auth", a_auth, 1, 2), node("auth_user_store", a_store, 1, 3),
+                               node("auth_basic_cache_ttl", a_ttl, 1, 4)};
+    struct conf_node loc = {.name = "location",
+                            .file = "t.conf",
+                            .line = 1,
+                            .is_block = true,
+                            .children = kids,
+                            .child_count = 3};
+    char err[256] = "";
+    CHECK_EQ(auth_config_from_conf(engine, &loc, &cfg, err, sizeof(err)), GH_OK);
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("192.0.2.10"), &c), GH_OK);
+    calls = atomic_load(&fake_verify_calls);
+    for (int i = 0; i < 2; i++) {
+        CHECK(may_block(cfg, basic("alice:pw"), 20000));
+        CHECK_EQ(run(cfg, c, basic("alice:pw"), true, 20000, &d), GH_OK);
+        CHECK_EQ(d.status, 0);
+        auth_decision_clear(&d);
+    }
+    CHECK_EQ(atomic_load(&fake_verify_calls), calls + 2);
+    auth_conn_destroy(c);
+    auth_config_destroy(cfg);
+    a_ttl[0] = "3601";
+    CHECK_EQ(auth_config_from_conf(engine, &loc, &cfg, err, sizeof(err)), GH_EINVAL);
+    CHECK(strstr(err, "auth_basic_cache_ttl") != NULL);
+}
+
 /* The nonce of the SHA-256 challenge in d. */
 static void
 nonce_of(const struct auth_decision *d, char *nonce, size_t len)
@@ -315,6 +405,7 @@ main(void)
     p.audit_log = audit_log;
     CHECK_EQ(auth_engine_create(&p, &engine), GH_OK);
     test_basic();
+    test_basic_cache();
     test_digest();
     test_config_errors();
     test_limits();

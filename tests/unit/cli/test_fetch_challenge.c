@@ -223,6 +223,64 @@ test_digest(void)
     buf_free(&out);
 }
 
+/* -sess algorithms (RFC 7616 3.4.2: A1 = H(user:realm:password) ":" nonce ":"
+ * cnonce). Expected values computed independently (Python hashlib). */
+static void
+test_digest_sess(void)
+{
+    static const struct fetch_digest_input sin = {.user = "Mufasa",
+                                                  .password = "Circle of Life",
+                                                  .method = "GET",
+                                                  .uri = "/dir/index.html",
+                                                  .nc = 1,
+                                                  .cnonce = "c"};
+    static const struct {
+        const char *challenge, *alg_out, *response, *rspauth;
+    } cases[] = {
+        {"Digest realm=\"r\", nonce=\"n\", qop=auth, algorithm=md5-SESS", "algorithm=MD5-sess",
+         "2008d6d1fdf4ec35555cf8426b3eb39d", "55a1868aed2d5d97aab651604a3111ed"},
+        {"Digest realm=\"r\", nonce=\"n\", qop=auth, algorithm=SHA-256-sess",
+         "algorithm=SHA-256-sess",
+         "8906551ea818faf361bbf67e28fb85e4b2a9551ad6aaac4b46067fd12e9c5f7a", NULL},
+    };
+    struct fetch_challenges cs;
+    uint8_t scratch[1024];
+    struct buf out;
+    char rspauth[129];
+
+    buf_init(&out, 4096);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char want[128];
+        CHECK_EQ(parse(cases[i].challenge, &cs, scratch, sizeof(scratch)), GH_OK);
+        out.len = 0;
+        CHECK_EQ(fetch_digest_authorization(&cs.items[0], &sin, &out, rspauth), GH_OK);
+        CHECK_EQ(buf_append(&out, "", 1), GH_OK);
+        CHECK(strstr((char *)out.data, cases[i].alg_out) != NULL);
+        snprintf(want, sizeof(want), "response=\"%s\"", cases[i].response);
+        CHECK(strstr((char *)out.data, want) != NULL);
+        if (cases[i].rspauth != NULL)
+            CHECK_STR_EQ(rspauth, cases[i].rspauth);
+    }
+    /* Ranking: SHA-256 > SHA-512-256 > MD5, plain before -sess; unknown names refused. */
+    static const struct {
+        const char *alg;
+        int rank;
+    } ranks[] = {
+        {"SHA-256", 31}, {"SHA-256-sess", 30},  {"SHA-512-256", 21}, {"sha-512-256-sess", 20},
+        {"MD5", 11},     {"MD5-sess", 10},      {"-sess", -1},       {"MD5-sessx", -1},
+        {"MD5sess", -1}, {"SHA-256--sess", -1},
+    };
+    for (size_t i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++) {
+        char ch[128];
+        snprintf(ch, sizeof(ch), "Digest realm=r, nonce=n, algorithm=%s", ranks[i].alg);
+        CHECK_EQ(parse(ch, &cs, scratch, sizeof(scratch)), GH_OK);
+        if (fetch_digest_rank(&cs.items[0]) != ranks[i].rank)
+            fprintf(stderr, "algorithm %s\n", ranks[i].alg);
+        CHECK_EQ(fetch_digest_rank(&cs.items[0]), ranks[i].rank);
+    }
+    buf_free(&out);
+}
+
 static void
 test_basic_b64(void)
 {
@@ -299,6 +357,7 @@ main(void)
 {
     test_challenges();
     test_digest();
+    test_digest_sess();
     test_basic_b64();
     test_url();
     return check_done("cli/fetch_challenge");
