@@ -243,8 +243,9 @@ typedef struct _SEC_WINNT_AUTH_IDENTITY_W {
  * Every member may be NULL/0 for the default given with it. */
 #define GH_ACCEPTOR_AUTH_DATA_V1 0x47480001UL
 #define GH_ACCEPTOR_AUTH_DATA_V2 0x47480002UL /* adds DelegatedCcacheDir */
+#define GH_ACCEPTOR_AUTH_DATA_V3 0x47480003UL /* adds AcceptedTargetNames */
 typedef struct _GH_ACCEPTOR_AUTH_DATA {
-    unsigned long Version;      /* GH_ACCEPTOR_AUTH_DATA_V1 or _V2 */
+    unsigned long Version;      /* GH_ACCEPTOR_AUTH_DATA_V1, _V2 or _V3 */
     const char *UserStore;      /* built-in user store file (NTLM); default: $GH_USER_STORE */
     const char *Keytab;         /* Kerberos keytab; default: $KRB5_KTNAME, then the system's */
     const char *NbDomainName;   /* NTLM: NetBIOS domain announced; default "GATEHOUSE" */
@@ -256,10 +257,24 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
      * named by gh_token_delegated_ccache() and removed when the last token naming
      * it is closed. NULL: delegated credentials stay in memory only. */
     const char *DelegatedCcacheDir;
+    /* V3 only. NTLM service binding (Windows' "SPN target name validation"):
+     * the service principal names this acceptor answers to ("HTTP/www.example.org",
+     * copied at acquisition; a "@REALM" suffix is ignored). When the count is
+     * not 0, a client whose AUTHENTICATE_MESSAGE names another target in
+     * MsvAvTargetName (MS-NLMP 2.2.2.1) fails with SEC_E_BAD_BINDINGS: the
+     * exchange was started with another service and relayed to us. Names
+     * compare case-insensitively; a client's ":port" after the host is ignored
+     * unless the configured name has one. A client that sent no target name
+     * passes unless Flags has GH_ACCEPTOR_REQUIRE_TARGET_NAME. */
+    const char *const *AcceptedTargetNames;
+    unsigned long AcceptedTargetNameCount;
 } GH_ACCEPTOR_AUTH_DATA, *PGH_ACCEPTOR_AUTH_DATA;
 
-#define GH_ACCEPTOR_ALLOW_NTLMV1  0x00000001UL /* accept NTLMv1/LM responses (insecure) */
-#define GH_INITIATOR_ALLOW_NTLMV1 0x00000001UL
+#define GH_ACCEPTOR_ALLOW_NTLMV1 0x00000001UL /* accept NTLMv1/LM responses (insecure) */
+/* With AcceptedTargetNames: an NTLM client that sent no MsvAvTargetName fails
+ * (SEC_E_BAD_BINDINGS) instead of passing. */
+#define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
+#define GH_INITIATOR_ALLOW_NTLMV1       0x00000001UL
 
 typedef void(SEC_ENTRY *SEC_GET_KEY_FN)(void *Arg, void *Principal, unsigned long KeyVer,
                                         void **Key, SECURITY_STATUS *Status);

@@ -11,6 +11,7 @@
 #define GH_AUTH_BACKEND_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include <gatehouse/sspi.h>
 #include <gatehouse/token.h>
@@ -52,6 +53,9 @@ struct auth_token_ops {
     /* May be NULL: Basic/Digest records then carry no access token, only names. */
     int (*create)(const char *user, const char *domain, const char *package,
                   const char *const *groups, size_t group_count, gh_token **token_out);
+    /* End of the identity's validity (Kerberos: the ticket's end time), 0 when
+     * unknown or unlimited. May be NULL: nothing expires. */
+    time_t (*expiry)(const gh_token *token);
 };
 
 struct auth_backend {

@@ -76,6 +76,7 @@ static const struct auth_token_ops token_ops = {
     .group = gh_token_group,
     .delegated_ccache = gh_token_delegated_ccache,
     .create = NULL, /* TODO(#4): needs a token constructor from the security library */
+    .expiry = gh_token_expiry,
 };
 
 static struct auth_backend real_backend = {

@@ -132,6 +132,27 @@ map_error(krb5_error_code kerr)
     }
 }
 
+/* Only our own realms: the service's, the configured one, the default one. A
+ * user name "x@ANY.REALM" must not make us look up and wait for any realm's
+ * KDC (DNS SRV, timeouts on the blocking pool); such users log on through
+ * their realm's trust with Negotiate instead. */
+static bool
+realm_allowed(krb5_context ctx, const struct basic_krb5 *bk, krb5_const_principal client,
+              krb5_const_principal server)
+{
+    const krb5_data *r = krb5_princ_realm(ctx, client);
+    char *def = NULL;
+    bool ok = krb5_realm_compare(ctx, client, server) != 0;
+
+    if (!ok && bk->realm != NULL)
+        ok = strlen(bk->realm) == r->length && memcmp(bk->realm, r->data, r->length) == 0;
+    if (!ok && krb5_get_default_realm(ctx, &def) == 0) {
+        ok = strlen(def) == r->length && memcmp(def, r->data, r->length) == 0;
+        krb5_free_default_realm(ctx, def);
+    }
+    return ok;
+}
+
 int
 basic_krb5_verify(void *arg, const char *user, const char *password, size_t password_len)
 {
@@ -163,6 +184,8 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
         rc = krb5_parse_name(ctx, name, &client) == 0 ? GH_OK : GH_EAUTH;
     if (rc == GH_OK)
         rc = krb5_parse_name(ctx, bk->service, &server) == 0 ? GH_OK : GH_EIO;
+    if (rc == GH_OK && !realm_allowed(ctx, bk, client, server))
+        rc = GH_EAUTH;
     if (rc == GH_OK)
         rc = kt_open(ctx, bk->keytab, &kt);
     if (rc == GH_OK) {

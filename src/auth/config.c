@@ -16,6 +16,7 @@
 #include "auth/basic_krb5.h"
 #include "auth/engine.h"
 #include "auth/engine_private.h"
+#include "auth/realm.h"
 #include "base/conf_parse.h"
 
 #define DEFAULT_MAX_TOKEN_BYTES      (64 * 1024)
@@ -90,6 +91,9 @@ auth_config_destroy(struct auth_config *cfg)
     free(cfg->ccache_dir);
     free(cfg->nb_domain);
     free(cfg->nb_computer);
+    for (size_t i = 0; i < cfg->local_realm_count; i++)
+        free(cfg->local_realms[i]);
+    free(cfg->local_realms);
     free(cfg);
 }
 
@@ -254,6 +258,20 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
         return set_string(name, args, n, &cfg->nb_domain, err, err_len);
     if (strcmp(name, "auth_ntlm_computer") == 0)
         return set_string(name, args, n, &cfg->nb_computer, err, err_len);
+    if (strcmp(name, "auth_local_realm") == 0) {
+        if (n == 0)
+            return errf(err, err_len, "auth_local_realm takes one or more realms");
+        for (size_t i = 0; i < n; i++) {
+            rc = auth_realm_add(args[i], strlen(args[i]), &cfg->local_realms,
+                                &cfg->local_realm_count);
+            if (rc != GH_OK)
+                return rc;
+        }
+        cfg->has_local_realm_directive = true;
+        return GH_OK;
+    }
+    if (strcmp(name, "auth_ntlm_require_target_name") == 0)
+        return parse_bool(name, args, n, &cfg->ntlm_require_target_name, err, err_len);
     if (strcmp(name, "auth_max_token_bytes") == 0) {
         rc = parse_uint(name, args, n, MIN_TOKEN_BYTES, MAX_TOKEN_BYTES, &v, err, err_len);
         if (rc == GH_OK)
@@ -323,13 +341,29 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
             return rc;
     }
 
+    /* Whose users a bare name means: read once here, compared per request. */
+    if (!cfg->has_local_realm_directive && cfg->local_realm_count == 0 &&
+        (has_scheme(cfg, AUTH_SCHEME_NEGOTIATE) || has_scheme(cfg, AUTH_SCHEME_KERBEROS) ||
+         cfg->basic_kerberos)) {
+        rc = auth_realm_collect(cfg->keytab, cfg->service_names, cfg->service_name_count,
+                                &cfg->local_realms, &cfg->local_realm_count);
+        if (rc != GH_OK)
+            return rc;
+    }
+    if (cfg->ntlm_require_target_name && cfg->service_name_count == 0)
+        return errf(err, err_len, "auth_ntlm_require_target_name on needs auth_service_name");
+    /* The service names also bind NTLM to this service (MsvAvTargetName):
+     * an exchange relayed from another service fails. */
     GH_ACCEPTOR_AUTH_DATA data = {
-        .Version = GH_ACCEPTOR_AUTH_DATA_V2,
+        .Version = GH_ACCEPTOR_AUTH_DATA_V3,
         .DelegatedCcacheDir = cfg->delegation ? cfg->ccache_dir : NULL,
         .UserStore = cfg->user_store_path,
         .Keytab = cfg->keytab,
         .NbDomainName = cfg->nb_domain,
         .NbComputerName = cfg->nb_computer,
+        .Flags = cfg->ntlm_require_target_name ? GH_ACCEPTOR_REQUIRE_TARGET_NAME : 0,
+        .AcceptedTargetNames = (const char *const *)cfg->service_names,
+        .AcceptedTargetNameCount = cfg->service_name_count,
     };
     for (size_t i = 0; i < cfg->scheme_count; i++) {
         enum auth_scheme s = cfg->schemes[i];

@@ -295,10 +295,20 @@ run_cached(const struct auth_config *cfg, struct auth_conn *conn,
            const struct auth_request_view *req, time_t now, struct auth_decision *out)
 {
     const struct auth_token_ops *ops = cfg->engine->backend->token;
+    time_t expiry = ops->expiry != NULL ? ops->expiry(conn->cached_token) : 0;
+
+    /* A persisted Kerberos identity lives no longer than its ticket: past
+     * the end time the client must show a fresh one (a new 401). */
+    if (expiry != 0 && expiry <= now) {
+        handshake_reset(conn);
+        return challenge(cfg, conn, req, now, false, out);
+    }
     gh_token *tok = ops->dup(conn->cached_token);
     int err = auth_record_set_success(&out->record, scheme_types[conn->scheme], tok, NULL, NULL,
                                       NULL, NULL, 0);
 
+    if (err == GH_OK)
+        err = auth_record_qualify_foreign(&out->record, cfg->local_realms, cfg->local_realm_count);
     if (err != GH_OK)
         return err;
     out->record.pub.context_attributes = (uint32_t)conn->cached_attrs;
@@ -342,6 +352,8 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
 
     hs->token = NULL; /* the record owns it from here, even on failure */
     err = auth_record_set_success(&out->record, scheme_types[s], tok, NULL, NULL, NULL, NULL, 0);
+    if (err == GH_OK)
+        err = auth_record_qualify_foreign(&out->record, cfg->local_realms, cfg->local_realm_count);
     if (err != GH_OK)
         return err;
     out->record.pub.context_attributes = (uint32_t)hs->attrs;

@@ -105,6 +105,12 @@ struct auth_config {
     unsigned handshake_timeout_ms;
     char *nb_domain; /* NTLM NetBIOS names (GH_ACCEPTOR_AUTH_DATA); NULL: package default */
     char *nb_computer;
+    bool ntlm_require_target_name; /* auth_ntlm_require_target_name on */
+    /* Kerberos realms whose users are named by bare user name (auth_local_realm,
+     * else collected at activation: realm.h); others by their full principal. */
+    char **local_realms;
+    size_t local_realm_count;
+    bool has_local_realm_directive;
     /* Runtime state made by auth_config_activate(). */
     void *userdb;
     CredHandle creds[AUTH_SSPI_SCHEMES];

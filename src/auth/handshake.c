@@ -105,15 +105,17 @@ needs_restart(const struct auth_config *cfg, const struct auth_conn *conn, enum 
 
 /* With several accepted service names the credentials accept any key in the
  * keytab, so the name the client asked for is checked once the context is
- * complete. NTLM has no service name; a package without NATIVE_NAMES passes. */
+ * complete. NTLM checks its MsvAvTargetName itself (AcceptedTargetNames; its
+ * NATIVE_NAMES server name is our NetBIOS name, no SPN); a package without
+ * NATIVE_NAMES passes. */
 static bool
-spn_accepted(const struct auth_config *cfg, struct auth_conn *conn)
+spn_accepted(const struct auth_config *cfg, struct auth_conn *conn, bool is_ntlm)
 {
     const SecurityFunctionTableA *sspi = conn->backend->sspi;
     SecPkgContext_NativeNamesA names = {0};
     bool ok = false;
 
-    if (cfg->service_name_count < 2 || sspi->QueryContextAttributesA == NULL)
+    if (cfg->service_name_count < 2 || is_ntlm || sspi->QueryContextAttributesA == NULL)
         return true;
     if (sspi->QueryContextAttributesA(&conn->ctx, SECPKG_ATTR_NATIVE_NAMES, &names) != SEC_E_OK)
         return true;
@@ -148,14 +150,14 @@ finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme s
         return;
     }
     out->token = token;
-    if (!spn_accepted(cfg, conn)) {
+    const char *pkg = tok_ops->package(token);
+    out->is_ntlm = scheme == AUTH_SCHEME_NTLM || (pkg != NULL && strcmp(pkg, "NTLM") == 0);
+    if (!spn_accepted(cfg, conn, out->is_ntlm)) {
         tok_ops->close(token);
         out->token = NULL;
         fail(conn, scheme, SEC_E_WRONG_PRINCIPAL, out);
         return;
     }
-    const char *pkg = tok_ops->package(token);
-    out->is_ntlm = scheme == AUTH_SCHEME_NTLM || (pkg != NULL && strcmp(pkg, "NTLM") == 0);
     if (cfg->packed_context && sspi->ExportSecurityContext != NULL) {
         SecBuffer packed = {0, SECBUFFER_EMPTY, NULL};
         if (sspi->ExportSecurityContext(&conn->ctx, 0, &packed, NULL) == SEC_E_OK) {

@@ -10,6 +10,8 @@
 
 #include <gatehouse/error.h>
 
+#include "auth/realm.h"
+
 void
 auth_record_init(struct auth_record *r, const struct auth_backend *backend)
 {
@@ -183,4 +185,26 @@ auth_record_type_name(enum gh_auth_type type)
             return type_names[i].name;
     }
     return "none";
+}
+
+int
+auth_record_qualify_foreign(struct auth_record *r, char *const *local_realms,
+                            size_t local_realm_count)
+{
+    const char *realm = auth_realm_of(r->principal);
+
+    if (r->pub.status != GH_AUTH_SUCCESS || realm == NULL || r->package == NULL ||
+        strcasecmp(r->package, "Kerberos") != 0)
+        return GH_OK;
+    for (size_t i = 0; i < local_realm_count; i++) {
+        if (strcmp(local_realms[i], realm) == 0)
+            return GH_OK;
+    }
+    char *full = strdup(r->principal);
+    if (full == NULL)
+        return GH_ENOMEM;
+    free(r->user);
+    r->user = full;
+    r->pub.user_name = full;
+    return GH_OK;
 }

@@ -42,6 +42,13 @@ int auth_record_set_success(struct auth_record *r, enum gh_auth_type type, gh_to
                             const char *user, const char *domain, const char *package,
                             const char *const *groups, size_t group_count);
 
+/* A Kerberos identity of a realm not in local_realms (a trusted foreign realm)
+ * is named by its full principal: user_name becomes "alice@PARTNER.ORG", so a
+ * bare `auth_require user alice` and the proxy's identity header never mistake
+ * it for the local alice. Other identities are left alone. GH_OK or GH_ENOMEM. */
+int auth_record_qualify_foreign(struct auth_record *r, char *const *local_realms,
+                                size_t local_realm_count);
+
 /* Optional success details. GH_OK or GH_ENOMEM. */
 int auth_record_set_mutual(struct auth_record *r, const char *value); /* "Negotiate <b64>" */
 /* Takes ownership of packed (FreeContextBuffer memory) in every case. */

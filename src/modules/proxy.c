@@ -71,6 +71,7 @@ struct proxy_config {
     int read_timeout_ms;
     unsigned keepalive;
     char identity[ID_COUNT][NAME_BYTES]; /* "" when off */
+    bool pass_authorization;             /* proxy_pass_authorization on */
 };
 
 extern const struct gh_module proxy_module;
@@ -221,6 +222,15 @@ proxy_config_directive(void *config, const struct gh_directive *d, char *err, si
             return GH_EINVAL;
         }
         cfg->keepalive = (unsigned)v;
+        return GH_OK;
+    }
+    if (strcmp(d->name, "proxy_pass_authorization") == 0) {
+        if (d->arg_count != 1 ||
+            (strcmp(d->args[0], "on") != 0 && strcmp(d->args[0], "off") != 0)) {
+            snprintf(err, err_len, "proxy_pass_authorization takes on or off");
+            return GH_EINVAL;
+        }
+        cfg->pass_authorization = strcmp(d->args[0], "on") == 0;
         return GH_OK;
     }
     if (strcmp(d->name, "proxy_identity_header") == 0) {
@@ -498,6 +508,13 @@ is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req,
         if (cfg->identity[f][0] != '\0' && name_is_loose(n, cfg->identity[f]))
             return true; /* never let a client speak for the auth engine */
     }
+    /* Credentials the server consumed (the location authenticated the request,
+     * whatever the outcome) stay here: a Basic password must not travel on to
+     * the backend, over plain HTTP, where auth_basic_over_http refused it from
+     * the client. Backends doing their own authentication opt in. */
+    if (!cfg->pass_authorization && name_is_loose(n, "Authorization") &&
+        gh_request_auth(req)->status != GH_AUTH_NOT_AUTHENTICATED)
+        return true;
     return listed_in_connection(req, n);
 }
 

@@ -210,7 +210,13 @@ acceptor_fill(const void *auth_data, struct acceptor_defaults *d)
             d->data = (GH_ACCEPTOR_AUTH_DATA){0};
             memcpy(&d->data, given, offsetof(GH_ACCEPTOR_AUTH_DATA, DelegatedCcacheDir));
         } else if (given->Version == GH_ACCEPTOR_AUTH_DATA_V2) {
+            /* A V2 caller's struct ends before AcceptedTargetNames. */
+            d->data = (GH_ACCEPTOR_AUTH_DATA){0};
+            memcpy(&d->data, given, offsetof(GH_ACCEPTOR_AUTH_DATA, AcceptedTargetNames));
+        } else if (given->Version == GH_ACCEPTOR_AUTH_DATA_V3) {
             d->data = *given;
+            if (d->data.AcceptedTargetNameCount > 0 && d->data.AcceptedTargetNames == NULL)
+                return SEC_E_INVALID_PARAMETER;
         } else {
             return SEC_E_UNKNOWN_CREDENTIALS;
         }
@@ -272,7 +278,8 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
         (args.use == SECPKG_CRED_INBOUND ||
          (args.use == SECPKG_CRED_BOTH &&
           (((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V1 ||
-           ((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V2)));
+           ((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V2 ||
+           ((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V3)));
     if (args.use & SECPKG_CRED_INBOUND) {
         status = acceptor_fill(is_acceptor_data ? auth_data : NULL, &defaults);
         if (status != SEC_E_OK)

@@ -94,7 +94,6 @@ location / {{ handler proxy; proxy_pass http://127.0.0.1:{backend.port}; }}
 """)
         failures = []
         with tmp as srv:
-            srv.start()
             # sanity: the protected location challenges, the open one proxies
             for target, want in (("/admin/x", 401), ("/pub/x", 200)):
                 s = srv.connect()

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <gatehouse/error.h>
@@ -611,6 +612,60 @@ ntlm_context_token(struct ntlm_ctx *ctx, struct gh_token **token_out)
     return SEC_E_OK;
 }
 
+/* One accepted SPN against the client's MsvAvTargetName ("class/host", as the
+ * client built it from the URL). ASCII case-insensitive, as Windows compares
+ * SPNs; browsers add ":port" for a non-default port (Chromium), which we
+ * ignore when the configured name has no port: the port does not change which
+ * service the client meant to reach. */
+static bool
+target_name_matches(const char *client, const char *want)
+{
+    size_t n = strlen(want);
+    const char *host = strchr(want, '/');
+
+    if (strncasecmp(client, want, n) != 0)
+        return false;
+    if (client[n] == '\0')
+        return true;
+    if (client[n] != ':' || (host != NULL && strchr(host, ':') != NULL))
+        return false;
+    size_t digits = strspn(client + n + 1, "0123456789");
+    return digits >= 1 && digits <= 5 && client[n + 1 + digits] == '\0';
+}
+
+/* Service binding (MS-NLMP 2.2.2.1 MsvAvTargetName; Windows' "SPN target name
+ * validation"): without channel bindings, this is what tells an exchange meant
+ * for us from one a victim started with another service and that was relayed
+ * here. The name sits inside the NTLMv2 client challenge, so NTProofStr
+ * already protects it: call this only for an authenticated client. */
+static SECURITY_STATUS
+check_target_name(const struct ntlm_cred *cred, struct slice target16, const char **why_out)
+{
+    char *client = NULL;
+    bool ok = false;
+
+    *why_out = NULL;
+    if (cred->target_name_count == 0)
+        return SEC_E_OK;
+    if (target16.len == 0) {
+        if (!(cred->acceptor_flags & GH_ACCEPTOR_REQUIRE_TARGET_NAME))
+            return SEC_E_OK;
+        *why_out = "the client named no target service (MsvAvTargetName required)";
+        return SEC_E_BAD_BINDINGS;
+    }
+    int err = ntlm_text_from_utf16(target16, &client);
+    if (err == GH_ENOMEM)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    for (size_t i = 0; err == GH_OK && i < cred->target_name_count && !ok; i++)
+        ok = target_name_matches(client, cred->target_names[i]);
+    free(client);
+    if (!ok) {
+        *why_out = "the client's target name (MsvAvTargetName) is not one of our service names";
+        return SEC_E_BAD_BINDINGS;
+    }
+    return SEC_E_OK;
+}
+
 static SECURITY_STATUS
 server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_step *step)
 {
@@ -732,6 +787,12 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
             fail(ctx, step, st, "channel bindings do not match");
             goto cleanup;
         }
+    }
+    const char *why = NULL;
+    st = check_target_name(cred, info.target_name, &why);
+    if (st != SEC_E_OK) {
+        fail(ctx, step, st, why != NULL ? why : "out of memory");
+        goto cleanup;
     }
     uint64_t ts = 0;
     for (size_t i = 0; i < 8; i++)

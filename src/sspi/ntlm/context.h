@@ -28,6 +28,9 @@ struct ntlm_cred {
     void *lookup_arg;                                          /* borrowed */
     char *nb_domain, *nb_computer, *dns_domain, *dns_computer; /* owned */
     unsigned long acceptor_flags;                              /* GH_ACCEPTOR_* */
+    /* Inbound: accepted service names (AcceptedTargetNames), "@REALM" cut off. */
+    char **target_names; /* owned */
+    size_t target_name_count;
 };
 
 enum ntlm_state {

@@ -49,6 +49,9 @@ ntlm_cred_free(void *pkg_cred)
     free(c->nb_computer);
     free(c->dns_domain);
     free(c->dns_computer);
+    for (size_t i = 0; i < c->target_name_count; i++)
+        free(c->target_names[i]);
+    free(c->target_names);
     userstore_destroy(c->store);
     secret_wipe(c, sizeof(*c));
     free(c);
@@ -120,6 +123,32 @@ from_user_file(struct ntlm_cred *c, const char *want)
     return st;
 }
 
+/* Copies the accepted SPNs; "HTTP/host@REALM" (the Kerberos form of
+ * auth_service_name) is kept as "HTTP/host", what NTLM clients send. */
+static SECURITY_STATUS
+set_target_names(struct ntlm_cred *c, const GH_ACCEPTOR_AUTH_DATA *cfg)
+{
+    if (cfg == NULL || cfg->Version != GH_ACCEPTOR_AUTH_DATA_V3 ||
+        cfg->AcceptedTargetNameCount == 0)
+        return SEC_E_OK;
+    if (cfg->AcceptedTargetNames == NULL)
+        return SEC_E_INVALID_PARAMETER;
+    c->target_names = calloc(cfg->AcceptedTargetNameCount, sizeof(*c->target_names));
+    if (c->target_names == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    for (size_t i = 0; i < cfg->AcceptedTargetNameCount; i++) {
+        const char *name = cfg->AcceptedTargetNames[i];
+        if (name == NULL || name[0] == '\0')
+            return SEC_E_INVALID_PARAMETER; /* the caller frees what was copied */
+        const char *at = strrchr(name, '@');
+        c->target_names[i] = strndup(name, at != NULL ? (size_t)(at - name) : strlen(name));
+        if (c->target_names[i] == NULL)
+            return SEC_E_INSUFFICIENT_MEMORY;
+        c->target_name_count = i + 1;
+    }
+    return SEC_E_OK;
+}
+
 static SECURITY_STATUS
 set_acceptor_names(struct ntlm_cred *c, const GH_ACCEPTOR_AUTH_DATA *cfg)
 {
@@ -146,7 +175,7 @@ set_acceptor_names(struct ntlm_cred *c, const GH_ACCEPTOR_AUTH_DATA *cfg)
     if (c->nb_domain == NULL || c->nb_computer == NULL || c->dns_domain == NULL ||
         c->dns_computer == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
-    return SEC_E_OK;
+    return set_target_names(c, cfg);
 }
 
 SECURITY_STATUS

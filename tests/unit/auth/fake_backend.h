@@ -33,20 +33,26 @@ struct gh_token {
     atomic_int refs;
     char user[64];
     char package[16];
+    char principal[64]; /* "" unless the name given had "@REALM" */
+    char domain[64];
 };
 
 static atomic_int fake_live_tokens;
 static int fake_live_contexts;
 static unsigned long fake_last_flags;
 static int fake_last_had_bindings;
+static GH_ACCEPTOR_AUTH_DATA fake_last_acceptor; /* of the last AcquireCredentialsHandle */
 
 static gh_token *
 fake_token_new(const char *user, const char *package)
 {
     gh_token *t = calloc(1, sizeof(*t));
     atomic_init(&t->refs, 1);
-    snprintf(t->user, sizeof(t->user), "%s", user);
+    const char *at = strchr(user, '@');
+    snprintf(t->user, sizeof(t->user), "%.*s", (int)(at != NULL ? at - user : 63), user);
     snprintf(t->package, sizeof(t->package), "%s", package);
+    snprintf(t->principal, sizeof(t->principal), "%s", at != NULL ? user : "");
+    snprintf(t->domain, sizeof(t->domain), "%s", at != NULL ? at + 1 : "FAKE");
     atomic_fetch_add(&fake_live_tokens, 1);
     return t;
 }
@@ -77,15 +83,13 @@ fake_user(const gh_token *t)
 static const char *
 fake_domain(const gh_token *t)
 {
-    (void)t;
-    return "FAKE";
+    return t->domain;
 }
 
 static const char *
 fake_principal(const gh_token *t)
 {
-    (void)t;
-    return NULL;
+    return t->principal[0] != '\0' ? t->principal : NULL;
 }
 
 static const char *
@@ -123,9 +127,19 @@ fake_token_create(const char *user, const char *domain, const char *package,
     return GH_OK;
 }
 
+/* Expiry of every fake token (0: none), for the persisted-identity tests. */
+static time_t fake_token_expiry_at;
+
+static time_t
+fake_expiry(const gh_token *t)
+{
+    (void)t;
+    return fake_token_expiry_at;
+}
+
 static const struct auth_token_ops fake_token_ops = {
-    fake_dup,     fake_close,       fake_user,  fake_domain, fake_principal,
-    fake_package, fake_group_count, fake_group, fake_ccache, fake_token_create,
+    fake_dup,         fake_close, fake_user,   fake_domain,       fake_principal, fake_package,
+    fake_group_count, fake_group, fake_ccache, fake_token_create, fake_expiry,
 };
 
 /* ---- contexts ---- */
@@ -143,8 +157,10 @@ fake_acquire(SEC_CHAR *principal, SEC_CHAR *package, unsigned long use, void *lo
     (void)principal, (void)logon, (void)fn, (void)arg, (void)expiry;
     const GH_ACCEPTOR_AUTH_DATA *ad = auth_data;
     if (use != SECPKG_CRED_INBOUND || ad == NULL ||
-        (ad->Version != GH_ACCEPTOR_AUTH_DATA_V1 && ad->Version != GH_ACCEPTOR_AUTH_DATA_V2))
+        (ad->Version != GH_ACCEPTOR_AUTH_DATA_V1 && ad->Version != GH_ACCEPTOR_AUTH_DATA_V2 &&
+         ad->Version != GH_ACCEPTOR_AUTH_DATA_V3))
         return SEC_E_INVALID_PARAMETER;
+    fake_last_acceptor = *ad;
     for (int i = 0; i < 3; i++) {
         if (strcmp(package, names[i]) == 0) {
             cred->dwLower = (ULONG_PTR_SSPI)(i + 1);

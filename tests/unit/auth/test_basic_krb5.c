@@ -143,6 +143,10 @@ test_verify(void)
     CHECK_EQ(basic_krb5_verify(bk, "alice", "wrong", 5), GH_EAUTH);
     CHECK_EQ(basic_krb5_verify(bk, "nobody", "secret", 6), GH_ENOTFOUND);
     CHECK_EQ(basic_krb5_verify(bk, "alice", "sec\0ret", 7), GH_EAUTH);
+    /* security review: another realm's KDC is never asked (unknown to
+     * krb5.conf, it was looked up and failed with GH_EIO) */
+    CHECK_EQ(basic_krb5_verify(bk, "alice@OTHER.TEST", "secret", 6), GH_EAUTH);
+    CHECK_EQ(basic_krb5_verify(bk, "alice@gh.test", "secret", 6), GH_EAUTH); /* realms: case */
     basic_krb5_destroy(bk);
 
     /* a keytab whose key the KDC does not have: the TGT is fine, verification is not */

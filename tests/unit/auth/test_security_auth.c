@@ -11,6 +11,14 @@
 //   SEC-3  an audit line is never dropped because a client-chosen field is long
 //   SEC-5  clients holding handshakes open from as many addresses as the
 //          limiter tracks do not lock every other address out (global 429)
+//   SEC-7  NTLM relay across services: auth_service_name reaches the NTLM
+//          acceptor as AcceptedTargetNames (the package test is
+//          tests/unit/sspi/ntlm/test_ntlm_target_name.c)
+//   SEC-8  a Kerberos identity persisted on a keep-alive connection is dropped
+//          once its ticket has expired (fresh 401), not served on
+//   SEC-9  realm confusion: a bare `auth_require user alice` matches only
+//          alice of the acceptor's own realm, not alice@PARTNER.ORG of a
+//          trusted realm, whose record names the full principal
 #include <string.h>
 
 #include <gatehouse/error.h>
@@ -287,6 +295,124 @@ test_full_limiter_does_not_lock_out_others(void)
     log_destroy(lg);
 }
 
+/* SEC-8: auth_persist_kerberos on keeps the identity for later requests
+ * without Authorization, but only until the token's expiry (the ticket's end
+ * time); then the connection forgets it and the client is challenged. */
+static void
+test_persisted_identity_expires(struct auth_engine *engine)
+{
+    static const char *const lines[] = {"auth Kerberos", "auth_persist_kerberos on"};
+    struct auth_config *cfg = make_config(engine, lines, 2);
+    struct auth_conn *c = NULL;
+    struct auth_decision d;
+
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("127.0.0.1"), &c), GH_OK);
+    fake_token_expiry_at = wall + 60;
+    CHECK_EQ(run(cfg, c, krb("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, NULL, false, &d), GH_OK);
+    CHECK_EQ(d.status, 0); /* before the end time: the persisted identity */
+    CHECK_STR_EQ(d.record.pub.user_name, "alice");
+    auth_decision_clear(&d);
+    fake_token_expiry_at = wall; /* the ticket ends now */
+    CHECK_EQ(run(cfg, c, NULL, false, &d), GH_OK);
+    CHECK_EQ(d.status, 401);
+    CHECK_EQ(d.record.pub.status, GH_AUTH_NOT_AUTHENTICATED);
+    auth_decision_clear(&d);
+    fake_token_expiry_at = 0; /* dropped, not merely hidden */
+    CHECK_EQ(run(cfg, c, NULL, false, &d), GH_OK);
+    CHECK_EQ(d.status, 401);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, krb("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0); /* a fresh ticket passes again */
+    auth_decision_clear(&d);
+    auth_conn_destroy(c);
+    auth_config_destroy(cfg);
+}
+
+/* SEC-9: the fake Kerberos names "alice@PARTNER.ORG:pw" as principal
+ * alice@PARTNER.ORG (user alice, domain PARTNER.ORG). */
+static void
+test_bare_user_matches_local_realm_only(struct auth_engine *engine)
+{
+    static const char *const bare[] = {"auth Negotiate Kerberos", "auth_local_realm EXAMPLE.ORG",
+                                       "auth_require user alice", "auth_persist_kerberos on"};
+    static const char *const full[] = {"auth Kerberos", "auth_local_realm EXAMPLE.ORG",
+                                       "auth_require user alice@PARTNER.ORG"};
+    struct auth_config *cfg = make_config(engine, bare, 4);
+    struct auth_config *partner = make_config(engine, full, 3);
+    struct auth_conn *c = NULL;
+    struct auth_decision d;
+
+    CHECK_EQ(cfg->local_realm_count, 1);
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("127.0.0.1"), &c), GH_OK);
+    CHECK_EQ(run(cfg, c, krb("alice@EXAMPLE.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0); /* our realm: the bare name is hers */
+    CHECK_STR_EQ(d.record.pub.user_name, "alice");
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, krb("alice@PARTNER.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 403); /* another realm's alice is not our alice */
+    CHECK_STR_EQ(d.record.pub.user_name, "alice@PARTNER.ORG");
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c,
+                 tok("Negotiate",
+                     "\x60"
+                     "alice@PARTNER.ORG:pw",
+                     21),
+                 false, &d),
+             GH_OK);
+    CHECK_EQ(d.status, 403); /* the same through Negotiate */
+    auth_decision_clear(&d);
+    CHECK_EQ(run(partner, c, krb("alice@PARTNER.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(d.status, 0); /* written in full, she may pass */
+    CHECK_STR_EQ(d.record.pub.user_name, "alice@PARTNER.ORG");
+    CHECK_STR_EQ(d.record.pub.principal, "alice@PARTNER.ORG");
+    auth_decision_clear(&d);
+    /* persisted on the connection: the cached record is qualified too */
+    CHECK_EQ(run(partner, c, NULL, false, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    CHECK_STR_EQ(d.record.pub.user_name, "alice@PARTNER.ORG");
+    auth_decision_clear(&d);
+    auth_conn_destroy(c);
+    auth_config_destroy(cfg);
+    auth_config_destroy(partner);
+}
+
+/* SEC-7: the location's service names and auth_ntlm_require_target_name go
+ * to every SSPI acceptor (NTLM, and NTLM inside Negotiate). */
+static void
+test_service_names_bind_ntlm(struct auth_engine *engine)
+{
+    static const char *const lines[] = {"auth Negotiate NTLM",
+                                        "auth_service_name HTTP/www.example.org HTTP/web",
+                                        "auth_ntlm_require_target_name on"};
+    static const char *const plain[] = {"auth NTLM"};
+    struct auth_config *cfg = make_config(engine, lines, 3);
+    char err[256] = "";
+
+    CHECK_EQ(fake_last_acceptor.Version, GH_ACCEPTOR_AUTH_DATA_V3);
+    CHECK_EQ(fake_last_acceptor.AcceptedTargetNameCount, 2);
+    CHECK_STR_EQ(fake_last_acceptor.AcceptedTargetNames[0], "HTTP/www.example.org");
+    CHECK_STR_EQ(fake_last_acceptor.AcceptedTargetNames[1], "HTTP/web");
+    CHECK_EQ(fake_last_acceptor.Flags & GH_ACCEPTOR_REQUIRE_TARGET_NAME,
+             GH_ACCEPTOR_REQUIRE_TARGET_NAME);
+    auth_config_destroy(cfg);
+    cfg = make_config(engine, plain, 1);
+    CHECK_EQ(fake_last_acceptor.AcceptedTargetNameCount, 0);
+    CHECK_EQ(fake_last_acceptor.Flags & GH_ACCEPTOR_REQUIRE_TARGET_NAME, 0);
+    auth_config_destroy(cfg);
+    /* requiring a target name without naming the service is a config error */
+    CHECK_EQ(auth_config_create(engine, &cfg), GH_OK);
+    const char *on[] = {"on"}, *ntlm[] = {"NTLM"};
+    CHECK_EQ(auth_config_directive(cfg, "auth", ntlm, 1, err, sizeof(err)), GH_OK);
+    CHECK_EQ(auth_config_directive(cfg, "auth_ntlm_require_target_name", on, 1, err, sizeof(err)),
+             GH_OK);
+    CHECK_EQ(auth_config_activate(cfg, err, sizeof(err)), GH_EINVAL);
+    CHECK(strstr(err, "auth_service_name") != NULL);
+    auth_config_destroy(cfg);
+}
+
 int
 main(void)
 {
@@ -302,6 +428,9 @@ main(void)
     test_success_does_not_reset_backoff();
     test_audit_line_survives_long_principal();
     test_full_limiter_does_not_lock_out_others();
+    test_service_names_bind_ntlm(engine);
+    test_persisted_identity_expires(engine);
+    test_bare_user_matches_local_realm_only(engine);
     auth_engine_destroy(engine);
     log_destroy(audit_log);
     CHECK_EQ(atomic_load(&fake_live_tokens), 0);
