@@ -50,7 +50,7 @@ struct auth_token_ops {
     size_t (*group_count)(const gh_token *token);
     const char *(*group)(const gh_token *token, size_t index);
     const char *(*delegated_ccache)(const gh_token *token);
-    /* May be NULL: Basic/Digest records then carry no access token, only names. */
+    /* May be NULL (fakes): Basic/Digest records then carry no access token, only names. */
     int (*create)(const char *user, const char *domain, const char *package,
                   const char *const *groups, size_t group_count, gh_token **token_out);
     /* End of the identity's validity (Kerberos: the ticket's end time), 0 when

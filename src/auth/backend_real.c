@@ -10,6 +10,7 @@
 
 #include "auth/backend.h"
 #include "sspi/store/userstore.h"
+#include "sspi/token_internal.h"
 
 static int
 store_open(const char *path, void **db_out, char *err, size_t err_len)
@@ -65,6 +66,32 @@ static const struct auth_userdb_ops userstore_ops = {
     .canonical_name = store_canonical,
 };
 
+/* Identities the engine verified itself (Basic, Digest) get a token like the
+ * SSPI packages' ones, so the record's access token is never missing: the
+ * groups are the store's, and a name that is also a local account maps to it
+ * for uid/gid and impersonation. */
+static int
+token_create(const char *user, const char *domain, const char *package, const char *const *groups,
+             size_t group_count, gh_token **token_out)
+{
+    static const char *const no_groups[1] = {NULL};
+    struct sspi_token_info info = {
+        .user = user,
+        .domain = domain,
+        .package = package,
+        /* Always an explicit (possibly empty) list: the store's groups, never
+         * the NSS groups of a local account that happens to share the name. */
+        .groups = groups != NULL ? groups : no_groups,
+        .group_count = groups != NULL ? group_count : 0,
+        .local_account = user,
+    };
+    SECURITY_STATUS st = sspi_token_create(&info, token_out);
+
+    if (st == SEC_E_OK)
+        return GH_OK;
+    return st == SEC_E_INSUFFICIENT_MEMORY ? GH_ENOMEM : GH_EINVAL;
+}
+
 static const struct auth_token_ops token_ops = {
     .dup = gh_token_dup,
     .close = gh_token_close,
@@ -75,7 +102,7 @@ static const struct auth_token_ops token_ops = {
     .group_count = gh_token_group_count,
     .group = gh_token_group,
     .delegated_ccache = gh_token_delegated_ccache,
-    .create = NULL, /* TODO(#4): needs a token constructor from the security library */
+    .create = token_create,
     .expiry = gh_token_expiry,
 };
 

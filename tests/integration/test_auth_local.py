@@ -174,6 +174,9 @@ def test_digest(srv):
           f"curl --digest: 200 as alice ({st})")
     check(any(n.lower() == "authentication-info" and "rspauth=" in v for n, v in h),
           "Authentication-Info with rspauth")
+    check(a.get("has_access_token") is True and "staff" in (a.get("groups") or []),
+          f"Digest: an access token, with the store's groups ({a.get('has_access_token')}, "
+          f"{a.get('groups')})")
     st, _, _ = last_response(curl("--digest", "-u", "alice:wrong", base + "/digest"))
     check(st == 401, f"curl --digest, wrong password: 401 ({st})")
     # nonce-count replay: the same Authorization twice
@@ -283,6 +286,7 @@ def test_basic(srv):
     a = auth_of(body)
     check(st == 200 and a.get("type") == "Basic" and a.get("user") == "alice",
           f"curl --basic over HTTPS: 200 ({st})")
+    check(a.get("has_access_token") is True, f"Basic: an access token ({a.get('has_access_token')})")
     st, _, _ = last_response(curl("--cacert", srv.ca, "-u", "alice:wrong", tls + "/basic"))
     check(st == 401, f"Basic, wrong password: 401 ({st})")
     st, h, _ = last_response(curl("-u", "alice:" + PW["alice"], http + "/basic"))
