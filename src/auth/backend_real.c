@@ -4,11 +4,14 @@
 // programs that never call auth_backend_real() (unit tests with fakes) do not
 // pull in the security library.
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include <gatehouse/error.h>
 
 #include "auth/backend.h"
+#include "auth/digest.h"
+#include "base/secret.h"
 #include "sspi/store/userstore.h"
 #include "sspi/token_internal.h"
 
@@ -44,6 +47,43 @@ store_ha1(void *db, const char *user, const char *realm, const char *algorithm, 
     return userstore_digest_ha1(db, user, realm, algorithm, hex_out);
 }
 
+/* Digest userhash (RFC 7616 3.4.4): the client names itself by
+ * H(user ":" realm). The store is small and immutable, so every user's hash is
+ * computed and compared (in constant time, all of them, so the time does not
+ * say which user matched). */
+static int
+store_find_userhash(void *db, const char *realm, const char *algorithm, const char *userhash_hex,
+                    char *user_out, size_t user_len)
+{
+    char want[DIGEST_MAX_HEX + 1];
+    char hex[DIGEST_MAX_HEX + 1];
+    enum digest_alg alg;
+    const char *found = NULL;
+    size_t want_len = strlen(userhash_hex);
+
+    if (digest_alg_parse(slice_cstr(algorithm), &alg) != GH_OK || want_len > DIGEST_MAX_HEX)
+        return GH_ENOTFOUND;
+    for (size_t i = 0; i <= want_len; i++) { /* hex is case-insensitive */
+        char c = userhash_hex[i];
+        want[i] = (c >= 'A' && c <= 'F') ? (char)(c + 32) : c;
+    }
+    for (size_t i = 0; i < userstore_count(db); i++) {
+        const char *name = userstore_name_at(db, i);
+        const struct slice parts[2] = {slice_cstr(name), slice_cstr(realm)};
+        if (digest_hash_parts(alg, parts, 2, hex) != GH_OK)
+            return GH_ENOMEM;
+        bool is_match = strlen(hex) == want_len && secret_memeq(hex, want, want_len);
+        if (is_match && found == NULL)
+            found = name;
+    }
+    if (found == NULL)
+        return GH_ENOTFOUND;
+    if (strlen(found) >= user_len)
+        return GH_ELIMIT;
+    memcpy(user_out, found, strlen(found) + 1);
+    return GH_OK;
+}
+
 static int
 store_groups(void *db, const char *user, const char *const **groups_out, size_t *count_out)
 {
@@ -61,7 +101,7 @@ static const struct auth_userdb_ops userstore_ops = {
     .close = store_close,
     .verify_password = store_verify,
     .digest_ha1 = store_ha1,
-    .find_userhash = NULL, /* TODO(#4): needs a userstore lookup by H(user:realm) */
+    .find_userhash = store_find_userhash,
     .groups = store_groups,
     .canonical_name = store_canonical,
 };

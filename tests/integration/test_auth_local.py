@@ -195,18 +195,30 @@ def test_digest(srv):
         sock.sendall(req)
         st2, _, _ = read_response(sock)
         check(st1 == 200 and st2 == 401, f"nonce-count replay refused ({st1}, {st2})")
+        check("userhash=true" in www, f"userhash offered ({www[:80]})")
+        for user, nc in (("alice", "00000002"), ("bob", "00000003")):
+            authz = digest_authorization(realm, nonce, alg, nc, user=user, userhash=True)
+            sock.sendall(("GET /digest HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n\r\n"
+                          % authz).encode())
+            st, _, body = read_response(sock)
+            a = auth_of(body.decode() if isinstance(body, bytes) else body)
+            check(st == 200 and a.get("user") == user,
+                  f"Digest userhash (RFC 7616 3.4.4) names {user}: 200 ({st}, {a.get('user')})")
     finally:
         sock.close()
 
 
-def digest_authorization(realm, nonce, alg, nc, cnonce="0a4f113b", user="alice", uri="/digest"):
+def digest_authorization(realm, nonce, alg, nc, cnonce="0a4f113b", user="alice", uri="/digest",
+                         userhash=False):
     hf = hashlib.md5 if alg == "MD5" else hashlib.sha256
     H = lambda s: hf(s.encode()).hexdigest()
     ha1 = H("%s:%s:%s" % (user, realm, PW[user]))
     resp = H(":".join([ha1, nonce, nc, cnonce, "auth", H("GET:" + uri)]))
+    name = H("%s:%s" % (user, realm)) if userhash else user  # RFC 7616 3.4.4
     return ('Digest username="%s", realm="%s", nonce="%s", uri="%s", algorithm=%s, qop=auth, '
-            'nc=%s, cnonce="%s", response="%s"' % (user, realm, nonce, uri, alg, nc, cnonce,
-                                                     resp))
+            'nc=%s, cnonce="%s", response="%s"%s' % (name, realm, nonce, uri, alg, nc, cnonce,
+                                                       resp, ", userhash=true" if userhash
+                                                       else ""))
 
 
 def test_digest_stale(store):
