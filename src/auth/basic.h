@@ -12,11 +12,15 @@
 #define BASIC_MAX_CREDENTIALS_BYTES 4096 /* decoded user-pass */
 
 /* Verifies a cleartext password for user: GH_OK, GH_EAUTH (wrong password),
- * GH_ENOTFOUND (no such user) or another failure (backend unavailable). The
+ * GH_ENOTFOUND (no such user) or another failure (backend unavailable). On
+ * GH_OK the verifier may set *canon_out (NULL on entry) to the user's canonical
+ * name (malloc'd, the caller frees; a Kerberos verifier: the client principal
+ * the KDC returned, "alice@REALM"); left NULL, the name typed is used. The
  * default verifier is the user store; a Kerberos verifier (initial credentials
  * with the password, then a ticket for our own service checked with the keytab,
  * like mod_auth_gssapi's GssapiBasicAuth) plugs in here. Must be thread-safe. */
-typedef int basic_verify_fn(void *arg, const char *user, const char *password, size_t password_len);
+typedef int basic_verify_fn(void *arg, const char *user, const char *password, size_t password_len,
+                            char **canon_out);
 
 /* Appends the challenge: Basic realm="<realm>", charset="UTF-8" (RFC 7617 2, 2.1).
  * GH_OK, GH_EINVAL (realm with control characters), GH_ELIMIT or GH_ENOMEM. */

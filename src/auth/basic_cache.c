@@ -22,7 +22,8 @@
 
 struct entry {
     uint8_t key[BASIC_CACHE_KEY_BYTES];
-    uint64_t expires_ms; /* 0: empty slot */
+    uint64_t expires_ms;               /* 0: empty slot */
+    char name[BASIC_CACHE_NAME_BYTES]; /* canonical name; "": none */
 };
 
 struct basic_cache {
@@ -128,7 +129,8 @@ bucket_of(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES])
 }
 
 bool
-basic_cache_check(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES], uint64_t now_ms)
+basic_cache_check(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES], uint64_t now_ms,
+                  char name_out[BASIC_CACHE_NAME_BYTES])
 {
     unsigned found = 0;
 
@@ -138,14 +140,21 @@ basic_cache_check(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES
         unsigned live = b[i].expires_ms > now_ms;
         unsigned same = CRYPTO_memcmp(b[i].key, key, BASIC_CACHE_KEY_BYTES) == 0;
         found |= live & same;
+        if ((live & same) != 0 && name_out != NULL) /* names are not secret */
+            memcpy(name_out, b[i].name, BASIC_CACHE_NAME_BYTES);
     }
     pthread_mutex_unlock(&c->lock);
     return found != 0;
 }
 
 void
-basic_cache_add(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES], uint64_t now_ms)
+basic_cache_add(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES], const char *name,
+                uint64_t now_ms)
 {
+    size_t name_len = name != NULL ? strlen(name) : 0;
+
+    if (name_len >= BASIC_CACHE_NAME_BYTES)
+        return;
     pthread_mutex_lock(&c->lock);
     struct entry *b = bucket_of(c, key);
     struct entry *slot = &b[0];
@@ -159,6 +168,9 @@ basic_cache_add(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES],
     }
     memcpy(slot->key, key, BASIC_CACHE_KEY_BYTES);
     slot->expires_ms = now_ms + c->ttl_ms;
+    memset(slot->name, 0, sizeof(slot->name));
+    if (name_len > 0)
+        memcpy(slot->name, name, name_len);
     pthread_mutex_unlock(&c->lock);
 }
 

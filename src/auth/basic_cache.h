@@ -8,6 +8,8 @@
 // compares in constant time. Only successful verifications are added, so a
 // wrong password never matches (the HMAC differs). The cache belongs to one
 // location's config: a reload (which reopens the user store) starts empty.
+// An entry also keeps the canonical name the verifier returned (Kerberos:
+// the client principal the KDC issued), so a hit names the same user.
 // Thread-safe (one mutex).
 #ifndef GH_AUTH_BASIC_CACHE_H
 #define GH_AUTH_BASIC_CACHE_H
@@ -19,7 +21,8 @@
 #define BASIC_CACHE_KEY_BYTES       32
 #define BASIC_CACHE_DEFAULT_TTL_S   300
 #define BASIC_CACHE_DEFAULT_ENTRIES 4096
-#define BASIC_CACHE_WAYS            8 /* entries per bucket */
+#define BASIC_CACHE_WAYS            8   /* entries per bucket */
+#define BASIC_CACHE_NAME_BYTES      128 /* canonical name with its NUL */
 
 struct basic_cache;
 
@@ -34,14 +37,17 @@ void basic_cache_destroy(struct basic_cache *c); /* NULL-safe; wipes the key and
  * do not use the cache for this request. */
 bool basic_cache_key(struct basic_cache *c, const char *user, const uint8_t *password,
                      size_t password_len, uint8_t key_out[BASIC_CACHE_KEY_BYTES]);
-/* True when key was added less than the TTL ago (now_ms: monotonic ms).
- * Compares every entry of the bucket in constant time. */
+/* True when key was added less than the TTL ago (now_ms: monotonic ms); then
+ * name_out (NULL: not wanted) receives the canonical name added with it ("":
+ * none). Compares every entry of the bucket in constant time. */
 bool basic_cache_check(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES],
-                       uint64_t now_ms);
-/* Remembers a successful verification until now_ms + TTL. When the bucket is
- * full, the entry that expires first goes. */
+                       uint64_t now_ms, char name_out[BASIC_CACHE_NAME_BYTES]);
+/* Remembers a successful verification until now_ms + TTL, with the canonical
+ * name (NULL: none). A name too long for an entry is not remembered: those
+ * users are verified on every request. When the bucket is full, the entry that
+ * expires first goes. */
 void basic_cache_add(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES],
-                     uint64_t now_ms);
+                     const char *name, uint64_t now_ms);
 /* Forgets every entry (the user store changed). */
 void basic_cache_clear(struct basic_cache *c);
 /* Entries currently held (expired ones included until replaced); for tests. */

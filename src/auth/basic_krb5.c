@@ -153,8 +153,27 @@ realm_allowed(krb5_context ctx, const struct basic_krb5 *bk, krb5_const_principa
     return ok;
 }
 
+/* The client principal the KDC issued the credentials to, as a malloc'd
+ * string, if it is of one of our realms (a canonicalizing KDC may answer with
+ * another spelling, or refer to another realm). */
+static int
+issued_name(krb5_context ctx, const struct basic_krb5 *bk, const krb5_creds *creds,
+            krb5_const_principal server, char **out)
+{
+    char *name = NULL;
+
+    if (!realm_allowed(ctx, bk, creds->client, server))
+        return GH_EAUTH;
+    if (krb5_unparse_name(ctx, creds->client, &name) != 0)
+        return GH_ENOMEM;
+    *out = strdup(name);
+    krb5_free_unparsed_name(ctx, name);
+    return *out == NULL ? GH_ENOMEM : GH_OK;
+}
+
 int
-basic_krb5_verify(void *arg, const char *user, const char *password, size_t password_len)
+basic_krb5_verify(void *arg, const char *user, const char *password, size_t password_len,
+                  char **canon_out)
 {
     const struct basic_krb5 *bk = arg;
     krb5_context ctx = NULL;
@@ -162,11 +181,13 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
     krb5_keytab kt = NULL;
     krb5_creds creds;
     krb5_verify_init_creds_opt vopt;
+    krb5_get_init_creds_opt *gopt = NULL;
     bool has_creds = false;
     char *pw = NULL;
     char name[1024];
     int rc;
 
+    *canon_out = NULL;
     if (memchr(password, 0, password_len) != NULL || strchr(user, '\\') != NULL)
         return GH_EAUTH; /* cannot be a Kerberos password / name we accept */
     if (strchr(user, '@') == NULL && bk->realm != NULL)
@@ -188,9 +209,14 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
         rc = GH_EAUTH;
     if (rc == GH_OK)
         rc = kt_open(ctx, bk->keytab, &kt);
+    if (rc == GH_OK)
+        rc = krb5_get_init_creds_opt_alloc(ctx, &gopt) == 0 ? GH_OK : GH_ENOMEM;
     if (rc == GH_OK) {
+        /* Without canonicalize an AD KDC echoes the name as typed ("ALICE");
+         * with it, the reply names the account as the directory spells it. */
+        krb5_get_init_creds_opt_set_canonicalize(gopt, 1);
         krb5_error_code kerr =
-            krb5_get_init_creds_password(ctx, &creds, client, pw, NULL, NULL, 0, NULL, NULL);
+            krb5_get_init_creds_password(ctx, &creds, client, pw, NULL, NULL, 0, NULL, gopt);
         has_creds = kerr == 0;
         rc = kerr == 0 ? GH_OK : map_error(kerr);
     }
@@ -199,6 +225,10 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
         krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1); /* a keytab is mandatory */
         rc = krb5_verify_init_creds(ctx, &creds, server, kt, NULL, &vopt) == 0 ? GH_OK : GH_EAUTH;
     }
+    if (rc == GH_OK)
+        rc = issued_name(ctx, bk, &creds, server, canon_out);
+    if (gopt != NULL)
+        krb5_get_init_creds_opt_free(ctx, gopt);
     if (has_creds)
         krb5_free_cred_contents(ctx, &creds);
     if (kt != NULL)

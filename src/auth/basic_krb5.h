@@ -25,7 +25,11 @@ void basic_krb5_destroy(struct basic_krb5 *bk); /* NULL-safe */
 
 /* basic_verify_fn (arg: a struct basic_krb5 *): GH_OK, GH_EAUTH (wrong password,
  * or the KDC could not be verified), GH_ENOTFOUND (unknown principal), GH_EIO (no
- * KDC reachable, keytab problem) or GH_ENOMEM. The password copy is wiped. */
-int basic_krb5_verify(void *arg, const char *user, const char *password, size_t password_len);
+ * KDC reachable, keytab problem) or GH_ENOMEM. The password copy is wiped. On
+ * GH_OK *canon_out is the client principal of the credentials the KDC issued
+ * (asked with canonicalize, RFC 6806), e.g. "alice@EXAMPLE.ORG" for a typed
+ * "ALICE" on a case-insensitive (AD) KDC: malloc'd, the caller frees. */
+int basic_krb5_verify(void *arg, const char *user, const char *password, size_t password_len,
+                      char **canon_out);
 
 #endif

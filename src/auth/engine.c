@@ -19,6 +19,7 @@
 #include "auth/basic_cache.h"
 #include "auth/engine_private.h"
 #include "auth/handshake.h"
+#include "auth/realm.h"
 #include "base/b64.h"
 
 static const char *const scheme_names[AUTH_SCHEME_COUNT] = {"Negotiate", "NTLM", "Kerberos",
@@ -451,7 +452,7 @@ cleanup:
  * backend can make one, an access token. */
 static int
 local_success(const struct auth_config *cfg, enum auth_scheme s, const char *user,
-              struct auth_decision *out)
+              const char *domain, struct auth_decision *out)
 {
     const struct auth_backend *be = cfg->engine->backend;
     const char *const *groups = NULL;
@@ -463,11 +464,36 @@ local_success(const struct auth_config *cfg, enum auth_scheme s, const char *use
         groups = NULL;
         group_count = 0;
     }
-    if (be->token->create != NULL && be->token->create(user, cfg->realm, auth_scheme_name(s),
-                                                       groups, group_count, &tok) != GH_OK)
+    if (be->token->create != NULL &&
+        be->token->create(user, domain, auth_scheme_name(s), groups, group_count, &tok) != GH_OK)
         tok = NULL; /* the record still names the user */
-    return auth_record_set_success(&out->record, scheme_types[s], tok, user, cfg->realm,
+    return auth_record_set_success(&out->record, scheme_types[s], tok, user, domain,
                                    auth_scheme_name(s), groups, group_count);
+}
+
+/* Basic checked against Kerberos: the record names the principal the KDC
+ * issued the credentials to, never the spelling typed ("ALICE", "alice" and
+ * "alice@REALM" are one user), like a Negotiate record: the user name and
+ * the realm for one of our realms, the full principal for another one. */
+static int
+principal_success(const struct auth_config *cfg, const char *principal, struct auth_decision *out)
+{
+    const char *realm = auth_realm_of(principal);
+    bool local = false;
+    char *user;
+    int err;
+
+    for (size_t i = 0; realm != NULL && i < cfg->local_realm_count; i++)
+        local = local || strcmp(cfg->local_realms[i], realm) == 0;
+    if (!local)
+        return local_success(cfg, AUTH_SCHEME_BASIC, principal, realm != NULL ? realm : cfg->realm,
+                             out);
+    user = strndup(principal, (size_t)(realm - 1 - principal));
+    if (user == NULL)
+        return GH_ENOMEM;
+    err = local_success(cfg, AUTH_SCHEME_BASIC, user, realm, out);
+    free(user);
+    return err;
 }
 
 static int
@@ -479,7 +505,8 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
     struct outcome_note note = {.scheme = AUTH_SCHEME_BASIC, .result = "failure"};
     struct secret password = {0};
     uint8_t key[BASIC_CACHE_KEY_BYTES];
-    char *user = NULL;
+    char cached[BASIC_CACHE_NAME_BYTES];
+    char *user = NULL, *canon = NULL;
     int err, vrc;
 
     if (creds->form != AUTHZ_FORM_TOKEN68) {
@@ -495,26 +522,35 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
         return err;
     bool has_key = cfg->basic_cache != NULL &&
                    basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key);
-    if (has_key && basic_cache_check(cfg->basic_cache, key, now_ms)) {
+    if (has_key && basic_cache_check(cfg->basic_cache, key, now_ms, cached)) {
         vrc = GH_OK; /* verified less than auth_basic_cache_ttl ago; not extended */
+        if (cached[0] != 0 && (canon = strdup(cached)) == NULL)
+            vrc = GH_ENOMEM;
     } else {
         if (cfg->basic_verify != NULL)
             vrc = cfg->basic_verify(cfg->basic_verify_arg, user, (const char *)password.bytes,
-                                    password.len);
+                                    password.len, &canon);
         else
             vrc =
                 db->verify_password(cfg->userdb, user, (const char *)password.bytes, password.len);
         if (vrc == GH_OK && has_key)
-            basic_cache_add(cfg->basic_cache, key, now_ms);
+            basic_cache_add(cfg->basic_cache, key, canon, now_ms);
     }
     secret_free(&password);
     secret_wipe(key, sizeof(key));
     note.principal = user;
-    if (vrc == GH_OK) {
-        const char *canon = db->canonical_name != NULL && cfg->userdb != NULL
-                                ? db->canonical_name(cfg->userdb, user)
-                                : NULL;
-        err = local_success(cfg, AUTH_SCHEME_BASIC, canon != NULL ? canon : user, out);
+    if (vrc == GH_ENOMEM) {
+        err = GH_ENOMEM;
+    } else if (vrc == GH_OK) {
+        if (canon != NULL) {
+            err = principal_success(cfg, canon, out);
+        } else {
+            const char *db_name = db->canonical_name != NULL && cfg->userdb != NULL
+                                      ? db->canonical_name(cfg->userdb, user)
+                                      : NULL;
+            err = local_success(cfg, AUTH_SCHEME_BASIC, db_name != NULL ? db_name : user,
+                                cfg->realm, out);
+        }
         if (err == GH_OK) {
             limiter_success(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len));
             note.package = "Basic";
@@ -531,6 +567,7 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
         err = challenge(cfg, conn, req, now, false, out);
         auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, SEC_E_LOGON_DENIED);
     }
+    free(canon);
     free(user);
     return err;
 }
@@ -562,7 +599,7 @@ run_digest(const struct auth_config *cfg, struct auth_conn *conn,
     note.reason = dout.reason;
     switch (dout.result) {
     case DIGEST_OK:
-        err = local_success(cfg, AUTH_SCHEME_DIGEST, dout.user, out);
+        err = local_success(cfg, AUTH_SCHEME_DIGEST, dout.user, cfg->realm, out);
         if (err == GH_OK)
             err = add_header(out, "Authentication-Info", (const char *)dout.auth_info.data,
                              dout.auth_info.len);
@@ -705,7 +742,7 @@ auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_v
     } else if (cfg->basic_cache != NULL &&
                basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key)) {
         uint64_t now_ms = req->now_ms != 0 ? req->now_ms : monotonic_ms();
-        slow = !basic_cache_check(cfg->basic_cache, key, now_ms);
+        slow = !basic_cache_check(cfg->basic_cache, key, now_ms, NULL);
         secret_wipe(key, sizeof(key));
     }
     secret_free(&password);

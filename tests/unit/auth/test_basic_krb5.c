@@ -135,24 +135,34 @@ test_verify(void)
 {
     struct basic_krb5 *bk = NULL;
     char err[256] = "", keytab[512];
+    char *canon = NULL;
 
     snprintf(keytab, sizeof(keytab), "%s/http.keytab", dir);
     CHECK_EQ(basic_krb5_create(keytab, NULL, NULL, &bk, err, sizeof(err)), GH_OK);
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6), GH_OK);
-    CHECK_EQ(basic_krb5_verify(bk, "alice@GH.TEST", "secret", 6), GH_OK);
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "wrong", 5), GH_EAUTH);
-    CHECK_EQ(basic_krb5_verify(bk, "nobody", "secret", 6), GH_ENOTFOUND);
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "sec\0ret", 7), GH_EAUTH);
+    /* security review: the name is the client principal the KDC issued, not
+     * the spelling typed (AD KDCs match names case-insensitively) */
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon), GH_OK);
+    CHECK_STR_EQ(canon, "alice@GH.TEST");
+    free(canon);
+    CHECK_EQ(basic_krb5_verify(bk, "alice@GH.TEST", "secret", 6, &canon), GH_OK);
+    CHECK_STR_EQ(canon, "alice@GH.TEST");
+    free(canon);
+    canon = (char *)"stale";
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "wrong", 5, &canon), GH_EAUTH);
+    CHECK(canon == NULL); /* set only on success */
+    CHECK_EQ(basic_krb5_verify(bk, "nobody", "secret", 6, &canon), GH_ENOTFOUND);
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "sec\0ret", 7, &canon), GH_EAUTH);
     /* security review: another realm's KDC is never asked (unknown to
      * krb5.conf, it was looked up and failed with GH_EIO) */
-    CHECK_EQ(basic_krb5_verify(bk, "alice@OTHER.TEST", "secret", 6), GH_EAUTH);
-    CHECK_EQ(basic_krb5_verify(bk, "alice@gh.test", "secret", 6), GH_EAUTH); /* realms: case */
+    CHECK_EQ(basic_krb5_verify(bk, "alice@OTHER.TEST", "secret", 6, &canon), GH_EAUTH);
+    CHECK_EQ(basic_krb5_verify(bk, "alice@gh.test", "secret", 6, &canon),
+             GH_EAUTH); /* realms: case */
     basic_krb5_destroy(bk);
 
     /* a keytab whose key the KDC does not have: the TGT is fine, verification is not */
     bk = NULL;
     CHECK_EQ(basic_krb5_create(keytab, "HTTP/other", NULL, &bk, err, sizeof(err)), GH_OK);
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6), GH_EAUTH);
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon), GH_EAUTH);
     basic_krb5_destroy(bk);
 
     snprintf(keytab, sizeof(keytab), "%s/missing.keytab", dir);
@@ -194,7 +204,19 @@ test_engine(void)
     CHECK_EQ(auth_engine_run(cfg, conn, &v, &d), GH_OK);
     CHECK_EQ(d.status, 0);
     CHECK_STR_EQ(d.record.pub.user_name, "alice");
+    CHECK_STR_EQ(d.record.pub.domain, "GH.TEST"); /* the principal's realm */
     auth_decision_clear(&d);
+    /* the same user typed with the realm: the same record, verified by the
+     * KDC and then again from the cache */
+    for (int i = 0; i < 2; i++) {
+        az = SLICE_LIT("Basic YWxpY2VAR0guVEVTVDpzZWNyZXQ="); /* alice@GH.TEST:secret */
+        CHECK_EQ(i == 0, auth_engine_may_block(cfg, &v));
+        CHECK_EQ(auth_engine_run(cfg, conn, &v, &d), GH_OK);
+        CHECK_EQ(d.status, 0);
+        CHECK_STR_EQ(d.record.pub.user_name, "alice");
+        CHECK_STR_EQ(d.record.pub.domain, "GH.TEST");
+        auth_decision_clear(&d);
+    }
     az = SLICE_LIT("Basic YWxpY2U6d3Jvbmc="); /* alice:wrong */
     CHECK_EQ(auth_engine_run(cfg, conn, &v, &d), GH_OK);
     CHECK_EQ(d.status, 401);
