@@ -16,12 +16,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int
-inside(struct slice s, const uint8_t *base, size_t len)
-{
-    return s.len == 0 || (s.ptr >= base && s.ptr + s.len <= base + len);
-}
-
 static void
 check_round_trip(const struct authz_credentials *c)
 {
@@ -68,13 +62,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     int err = authz_parse(slice_make(data, size), &lim, scratch, size + 1, &c);
     if (err == GH_OK) {
-        if (c.param_count > 16 || c.scheme.len == 0 || !inside(c.scheme, data, size) ||
-            !inside(c.token68, data, size))
+        if (c.param_count > 16 || c.scheme.len == 0 || !slice_within(c.scheme, data, size) ||
+            !slice_within(c.token68, data, size))
             __builtin_trap();
         for (size_t i = 0; i < c.param_count; i++) {
-            if (!inside(c.params[i].name, data, size) ||
-                (!inside(c.params[i].value, data, size) &&
-                 !inside(c.params[i].value, scratch, size + 1)))
+            if (!slice_within(c.params[i].name, data, size) ||
+                (!slice_within(c.params[i].value, data, size) &&
+                 !slice_within(c.params[i].value, scratch, size + 1)))
                 __builtin_trap();
         }
         if (c.form == AUTHZ_FORM_PARAMS) {

@@ -17,14 +17,6 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int
-inside(struct slice s, const uint8_t *base, size_t len)
-{
-    if (s.len == 0)
-        return 1;
-    return s.ptr >= base && s.len <= len && (size_t)(s.ptr - base) <= len - s.len;
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,14 +33,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         __builtin_trap();
     for (size_t i = 0; i < cs.count; i++) {
         const struct fetch_challenge *ch = &cs.items[i];
-        if (ch->scheme.len == 0 || !inside(ch->scheme, data, size) ||
-            !inside(ch->token68, data, size) || ch->param_count > FETCH_MAX_PARAMS)
+        if (ch->scheme.len == 0 || !slice_within(ch->scheme, data, size) ||
+            !slice_within(ch->token68, data, size) || ch->param_count > FETCH_MAX_PARAMS)
             __builtin_trap();
         for (size_t k = 0; k < ch->param_count; k++) {
             const struct fetch_param *p = &ch->params[k];
-            if (p->name.len == 0 || !inside(p->name, data, size))
+            if (p->name.len == 0 || !slice_within(p->name, data, size))
                 __builtin_trap();
-            if (!inside(p->value, data, size) && !inside(p->value, scratch, cs.scratch_used))
+            if (!slice_within(p->value, data, size) &&
+                !slice_within(p->value, scratch, cs.scratch_used))
                 __builtin_trap();
         }
         if (slice_eq_nocase(ch->scheme, SLICE_LIT("Digest")) && fetch_digest_rank(ch) >= 0) {

@@ -18,13 +18,6 @@ static const struct h1_limits small_limits = {
     .max_header_count = 4,
 };
 
-static bool
-inside(struct slice s, const uint8_t *data, size_t size)
-{
-    return s.len == 0 ||
-           (s.ptr >= data && s.len <= size && s.ptr - data <= (ptrdiff_t)(size - s.len));
-}
-
 static int
 parse(const uint8_t *data, size_t size, const struct h1_limits *limits, struct h1_request *req,
       struct h1_header *headers, size_t *consumed, int *status)
@@ -63,9 +56,9 @@ check(const uint8_t *data, size_t size, const struct h1_limits *limits)
         __builtin_trap();
     if (req.method.len + req.target.len + 10 > limits->max_request_line_bytes)
         __builtin_trap();
-    if (!inside(req.method, data, consumed) || !inside(req.target, data, consumed) ||
-        !inside(req.path, data, consumed) || !inside(req.query, data, consumed) ||
-        !inside(req.authority, data, consumed) || !inside(req.host, data, consumed))
+    if (!slice_within(req.method, data, consumed) || !slice_within(req.target, data, consumed) ||
+        !slice_within(req.path, data, consumed) || !slice_within(req.query, data, consumed) ||
+        !slice_within(req.authority, data, consumed) || !slice_within(req.host, data, consumed))
         __builtin_trap();
     if (req.minor_version == 1 &&
         h1_header_find(headers, req.header_count, SLICE_LIT("host")) == NULL)
@@ -73,8 +66,8 @@ check(const uint8_t *data, size_t size, const struct h1_limits *limits)
     if (req.body_kind == H1_BODY_CHUNKED && req.minor_version != 1)
         __builtin_trap();
     for (size_t i = 0; i < req.header_count; i++) {
-        if (req.headers[i].name.len == 0 || !inside(req.headers[i].name, data, consumed) ||
-            !inside(req.headers[i].value, data, consumed))
+        if (req.headers[i].name.len == 0 || !slice_within(req.headers[i].name, data, consumed) ||
+            !slice_within(req.headers[i].value, data, consumed))
             __builtin_trap();
         for (size_t j = 0; j < req.headers[i].value.len; j++) {
             uint8_t c = req.headers[i].value.ptr[j];

@@ -18,13 +18,6 @@ static const struct h1_limits small_limits = {
     .max_header_count = 4,
 };
 
-static bool
-inside(struct slice s, const uint8_t *data, size_t size)
-{
-    return s.len == 0 ||
-           (s.ptr >= data && s.len <= size && s.ptr - data <= (ptrdiff_t)(size - s.len));
-}
-
 static int
 parse(const uint8_t *data, size_t size, const struct h1_limits *limits, struct h1_response *resp,
       struct h1_header *headers, size_t *consumed, int *status)
@@ -62,11 +55,11 @@ check(const uint8_t *data, size_t size, const struct h1_limits *limits)
     if (resp.body_kind != H1_BODY_LENGTH && resp.body_kind != H1_BODY_CHUNKED &&
         resp.body_kind != H1_BODY_CLOSE)
         __builtin_trap();
-    if (!inside(resp.reason, data, consumed))
+    if (!slice_within(resp.reason, data, consumed))
         __builtin_trap();
     for (size_t i = 0; i < resp.header_count; i++) {
-        if (resp.headers[i].name.len == 0 || !inside(resp.headers[i].name, data, consumed) ||
-            !inside(resp.headers[i].value, data, consumed))
+        if (resp.headers[i].name.len == 0 || !slice_within(resp.headers[i].name, data, consumed) ||
+            !slice_within(resp.headers[i].value, data, consumed))
             __builtin_trap();
     }
     struct h1_response again;

@@ -13,9 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 inside(struct slice s, const uint8_t *data, size_t size)
 {
-    if (s.len == 0)
-        return;
-    if (s.ptr < data || s.ptr + s.len > data + size || s.len > size)
+    if (!slice_within(s, data, size))
         __builtin_trap();
 }
 

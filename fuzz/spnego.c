@@ -11,7 +11,7 @@
 static void
 inside(struct slice s, const uint8_t *data, size_t size)
 {
-    if (s.len > 0 && (s.ptr < data || s.ptr + s.len > data + size))
+    if (!slice_within(s, data, size))
         __builtin_trap();
 }
 

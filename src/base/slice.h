@@ -33,6 +33,16 @@ slice_eq(struct slice a, struct slice b)
     return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
 }
 
+/* True when s lies entirely inside base[0, len) (an empty slice always does).
+ * Compares addresses as integers, so it never forms an out-of-range pointer. */
+static inline bool
+slice_within(struct slice s, const void *base, size_t len)
+{
+    uintptr_t b = (uintptr_t)base, p = (uintptr_t)s.ptr;
+
+    return s.len == 0 || (p >= b && s.len <= len && p - b <= len - s.len);
+}
+
 /* ASCII case-insensitive comparison (header names, scheme names). */
 bool slice_eq_nocase(struct slice a, struct slice b);
 
