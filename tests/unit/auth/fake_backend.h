@@ -25,6 +25,8 @@
 #include <gatehouse/sspi.h>
 
 #include "auth/backend.h"
+#include "base/b64.h"
+#include "base/buf.h"
 
 #define FAKE_ALICE_HA1_SHA256 "5f9116cf7f13dd6ce4754cb420ba4f96c687f8bcca311ee1759d495b852155ca"
 #define FAKE_ALICE_HA1_MD5    "f568ad0b3ba31f978e9cb1788c7c2f9e"
@@ -396,5 +398,49 @@ static const struct auth_backend fake_backend = {
     .userdb = &fake_userdb_ops,
     .token = &fake_token_ops,
 };
+
+/* ---- Authorization values the fake packages understand -------------------- */
+
+/* "Scheme " + base64(raw[0, len)) in a static buffer (not thread-safe). */
+static inline const char *
+fake_authorization(const char *scheme, const void *raw, size_t len)
+{
+    static char out[1024];
+    struct buf b;
+    buf_init(&b, 900);
+    b64_encode(&b, slice_make(raw, len));
+    snprintf(out, sizeof(out), "%s %.*s", scheme, (int)b.len, (const char *)b.data);
+    buf_free(&b);
+    return out;
+}
+
+/* The fake NTLM package's first leg. */
+static inline const char *
+fake_ntlm1(void)
+{
+    return fake_authorization("NTLM", "NTLMSSP\0\1\0\0\0", 12);
+}
+
+/* The fake NTLM package's last leg, carrying cred ("user:password"...). */
+static inline const char *
+fake_ntlm3(const char *scheme, const char *cred)
+{
+    char raw[128];
+    size_t n = strlen(cred);
+    memcpy(raw, "NTLMSSP\0\3\0\0\0", 12);
+    memcpy(raw + 12, cred, n);
+    return fake_authorization(scheme, raw, 12 + n);
+}
+
+/* The fake Kerberos package's one leg (a 0x60 tag, then cred). */
+static inline const char *
+fake_krb(const char *scheme, const char *cred)
+{
+    char raw[256];
+    size_t n = strlen(cred);
+    raw[0] = 0x60;
+    memcpy(raw + 1, cred, n);
+    return fake_authorization(scheme, raw, 1 + n);
+}
 
 #endif

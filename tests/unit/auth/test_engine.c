@@ -13,7 +13,6 @@
 
 #include "auth/engine.h"
 #include "auth/handshake.h"
-#include "base/b64.h"
 #include "base/conf_parse.h"
 #include "fake_backend.h"
 #include "harness/check.h"
@@ -49,45 +48,6 @@ run(const struct auth_config *cfg, struct auth_conn *conn, struct req r, struct 
         .now = wall + (time_t)(clock_ms / 1000 - 1000),
     };
     return auth_engine_run(cfg, conn, &v, d);
-}
-
-/* "Scheme " + base64(raw[0, len)) in a static buffer. */
-static const char *
-tok(const char *scheme, const void *raw, size_t len)
-{
-    static char out[1024];
-    struct buf b;
-    buf_init(&b, 900);
-    b64_encode(&b, slice_make(raw, len));
-    snprintf(out, sizeof(out), "%s %.*s", scheme, (int)b.len, (const char *)b.data);
-    buf_free(&b);
-    return out;
-}
-
-static const char *
-ntlm1(void)
-{
-    return tok("NTLM", "NTLMSSP\0\1\0\0\0", 12);
-}
-
-static const char *
-ntlm3(const char *scheme, const char *cred)
-{
-    char raw[128];
-    memcpy(raw, "NTLMSSP\0\3\0\0\0", 12);
-    size_t n = strlen(cred);
-    memcpy(raw + 12, cred, n);
-    return tok(scheme, raw, 12 + n);
-}
-
-static const char *
-krb(const char *scheme, const char *cred)
-{
-    char raw[256];
-    raw[0] = 0x60;
-    size_t n = strlen(cred);
-    memcpy(raw + 1, cred, n);
-    return tok(scheme, raw, 1 + n);
 }
 
 static struct auth_config *
@@ -185,20 +145,21 @@ test_ntlm_keepalive(void)
     struct auth_conn *c = make_conn(), *other = make_conn();
     struct auth_decision d;
 
-    CHECK_EQ(run(cfg, c, (struct req){.authorization = ntlm1()}, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
     CHECK_EQ(d.status, 401);
     CHECK(d.is_handshake_in_progress);
     CHECK(has_header(&d, "WWW-Authenticate", "NTLM Q0hBTExFTkdF")); /* base64("CHALLENGE") */
     auth_decision_clear(&d);
 
     /* the second leg sent on another connection does not continue this context */
-    CHECK_EQ(run(cfg, other, (struct req){.authorization = ntlm3("NTLM", "alice:pw")}, &d), GH_OK);
+    CHECK_EQ(run(cfg, other, (struct req){.authorization = fake_ntlm3("NTLM", "alice:pw")}, &d),
+             GH_OK);
     CHECK_EQ(d.status, 401);
     CHECK_EQ(d.record.pub.status, GH_AUTH_FAILURE);
     CHECK_HEX_EQ((uint32_t)d.record.pub.sec_status, (uint32_t)SEC_E_INVALID_TOKEN);
     auth_decision_clear(&d);
 
-    CHECK_EQ(run(cfg, c, (struct req){.authorization = ntlm3("NTLM", "alice:pw")}, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, (struct req){.authorization = fake_ntlm3("NTLM", "alice:pw")}, &d), GH_OK);
     CHECK_EQ(d.status, 0);
     CHECK_EQ(d.record.pub.status, GH_AUTH_SUCCESS);
     CHECK_EQ(d.record.pub.type, GH_AUTH_TYPE_NTLM);
@@ -246,27 +207,29 @@ test_ntlm_keepalive(void)
     auth_decision_clear(&d);
 
     /* wrong password on a new handshake */
-    CHECK_EQ(run(cfg, other, (struct req){.authorization = ntlm1()}, &d), GH_OK);
+    CHECK_EQ(run(cfg, other, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
     auth_decision_clear(&d);
-    CHECK_EQ(run(cfg, other, (struct req){.authorization = ntlm3("NTLM", "alice:nope")}, &d),
+    CHECK_EQ(run(cfg, other, (struct req){.authorization = fake_ntlm3("NTLM", "alice:nope")}, &d),
              GH_OK);
     CHECK_EQ(d.status, 401);
     CHECK_HEX_EQ((uint32_t)d.record.pub.sec_status, (uint32_t)SEC_E_LOGON_DENIED);
     auth_decision_clear(&d);
 
     /* authenticated but not in group staff: 403 */
-    CHECK_EQ(run(cfg, other, (struct req){.authorization = ntlm1()}, &d), GH_OK);
+    CHECK_EQ(run(cfg, other, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
     auth_decision_clear(&d);
-    CHECK_EQ(run(cfg, other, (struct req){.authorization = ntlm3("NTLM", "bob:pw")}, &d), GH_OK);
+    CHECK_EQ(run(cfg, other, (struct req){.authorization = fake_ntlm3("NTLM", "bob:pw")}, &d),
+             GH_OK);
     CHECK_EQ(d.status, 403);
     CHECK_EQ(d.record.pub.status, GH_AUTH_SUCCESS);
     auth_decision_clear(&d);
 
     /* the leg timeout: a second leg too late starts over (and fails) */
-    CHECK_EQ(run(cfg, other, (struct req){.authorization = ntlm1()}, &d), GH_OK);
+    CHECK_EQ(run(cfg, other, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
     auth_decision_clear(&d);
     clock_ms += 31000;
-    CHECK_EQ(run(cfg, other, (struct req){.authorization = ntlm3("NTLM", "alice:pw")}, &d), GH_OK);
+    CHECK_EQ(run(cfg, other, (struct req){.authorization = fake_ntlm3("NTLM", "alice:pw")}, &d),
+             GH_OK);
     CHECK_EQ(d.status, 401);
     CHECK_EQ(d.record.pub.status, GH_AUTH_FAILURE);
     auth_decision_clear(&d);
@@ -291,13 +254,13 @@ test_packed_context(void)
     char err[256];
     const char *bad[] = {"maybe"};
 
-    CHECK_EQ(run(cfg_on, c, (struct req){.authorization = krb("Negotiate", "alice:pw")}, &d),
+    CHECK_EQ(run(cfg_on, c, (struct req){.authorization = fake_krb("Negotiate", "alice:pw")}, &d),
              GH_OK);
     CHECK_EQ(d.status, 0);
     CHECK(d.record.pub.packed_context != NULL);
     CHECK(d.record.pub.packed_context_len == 6);
     auth_decision_clear(&d);
-    CHECK_EQ(run(cfg_off, c, (struct req){.authorization = krb("Negotiate", "alice:pw")}, &d),
+    CHECK_EQ(run(cfg_off, c, (struct req){.authorization = fake_krb("Negotiate", "alice:pw")}, &d),
              GH_OK);
     CHECK_EQ(d.status, 0);
     CHECK_EQ(d.record.pub.status, GH_AUTH_SUCCESS);
@@ -322,7 +285,8 @@ test_negotiate(void)
     struct auth_decision d;
 
     /* one leg, with the final token in WWW-Authenticate for the response */
-    CHECK_EQ(run(cfg, c, (struct req){.authorization = krb("Negotiate", "alice:pw")}, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, (struct req){.authorization = fake_krb("Negotiate", "alice:pw")}, &d),
+             GH_OK);
     CHECK_EQ(d.status, 0);
     CHECK_EQ(d.record.pub.type, GH_AUTH_TYPE_NEGOTIATE);
     CHECK_STR_EQ(d.record.pub.package_name, "Kerberos");
@@ -341,7 +305,8 @@ test_negotiate(void)
     auth_decision_clear(&d);
 
     /* a failed Negotiate is not offered again on this connection (negotiate-once) */
-    CHECK_EQ(run(cfg, c, (struct req){.authorization = krb("Negotiate", "alice:bad")}, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, (struct req){.authorization = fake_krb("Negotiate", "alice:bad")}, &d),
+             GH_OK);
     CHECK_EQ(d.status, 401);
     CHECK_EQ(d.header_count, 1);
     CHECK_STR_EQ(d.headers[0].value, "NTLM");
@@ -352,26 +317,30 @@ test_negotiate(void)
     auth_decision_clear(&d);
 
     /* two-leg SPNEGO, NTLM inside Negotiate persists with the cached flag */
-    CHECK_EQ(run(cfg, fresh, (struct req){.authorization = tok("Negotiate", "\x60start", 6)}, &d),
+    CHECK_EQ(run(cfg, fresh,
+                 (struct req){.authorization = fake_authorization("Negotiate", "\x60start", 6)},
+                 &d),
              GH_OK);
     CHECK_EQ(d.status, 401);
     CHECK(has_header(&d, "WWW-Authenticate", "Negotiate bW9yZQ==")); /* "more" */
     auth_decision_clear(&d);
     CHECK_EQ(run(cfg, fresh,
-                 (struct req){.authorization = tok("Negotiate",
-                                                   "\xa1"
-                                                   "bob:pw",
-                                                   7)},
+                 (struct req){.authorization = fake_authorization("Negotiate",
+                                                                  "\xa1"
+                                                                  "bob:pw",
+                                                                  7)},
                  &d),
              GH_OK);
     CHECK_EQ(d.status, 0);
     CHECK_STR_EQ(d.record.pub.user_name, "bob");
     auth_decision_clear(&d);
-    CHECK_EQ(run(cfg, fresh,
-                 (struct req){.authorization = tok("Negotiate", "NTLMSSP\0\1\0\0\0", 12)}, &d),
-             GH_OK);
+    CHECK_EQ(
+        run(cfg, fresh,
+            (struct req){.authorization = fake_authorization("Negotiate", "NTLMSSP\0\1\0\0\0", 12)},
+            &d),
+        GH_OK);
     auth_decision_clear(&d);
-    CHECK_EQ(run(cfg, fresh, (struct req){.authorization = ntlm3("Negotiate", "bob:pw")}, &d),
+    CHECK_EQ(run(cfg, fresh, (struct req){.authorization = fake_ntlm3("Negotiate", "bob:pw")}, &d),
              GH_OK);
     CHECK_EQ(d.status, 0);
     CHECK_EQ(d.record.pub.type, GH_AUTH_TYPE_NEGOTIATE);
@@ -397,14 +366,16 @@ test_mutual_to_app_and_epa(void)
     char cred[128];
 
     /* require, but the transport has no binding to offer: failure */
-    CHECK_EQ(run(cfg, c, (struct req){.authorization = krb("Kerberos", "alice:pw")}, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, (struct req){.authorization = fake_krb("Kerberos", "alice:pw")}, &d),
+             GH_OK);
     CHECK_EQ(d.status, 401);
     CHECK_HEX_EQ((uint32_t)d.record.pub.sec_status, (uint32_t)SEC_E_BAD_BINDINGS);
     auth_decision_clear(&d);
     /* require, TLS, client sent none: the package refuses (no ALLOW_MISSING_BINDINGS) */
     CHECK_EQ(run(cfg, c,
-                 (struct req){
-                     .authorization = krb("Kerberos", "alice:pw"), .is_tls = true, .with_cb = true},
+                 (struct req){.authorization = fake_krb("Kerberos", "alice:pw"),
+                              .is_tls = true,
+                              .with_cb = true},
                  &d),
              GH_OK);
     CHECK_EQ(d.status, 401);
@@ -414,11 +385,11 @@ test_mutual_to_app_and_epa(void)
     auth_decision_clear(&d);
     /* matching bindings: success, and the mutual token goes to the application */
     snprintf(cred, sizeof(cred), "alice:pw|cb=tls-server-end-point:%.32s", (const char *)cb_hash);
-    CHECK_EQ(
-        run(cfg, c,
-            (struct req){.authorization = krb("Kerberos", cred), .is_tls = true, .with_cb = true},
-            &d),
-        GH_OK);
+    CHECK_EQ(run(cfg, c,
+                 (struct req){
+                     .authorization = fake_krb("Kerberos", cred), .is_tls = true, .with_cb = true},
+                 &d),
+             GH_OK);
     CHECK_EQ(d.status, 0);
     CHECK_EQ(d.record.pub.type, GH_AUTH_TYPE_KERBEROS);
     CHECK_EQ(d.header_count, 0);
@@ -428,11 +399,11 @@ test_mutual_to_app_and_epa(void)
     /* wrong bindings (a relayed token from another TLS channel): failure */
     snprintf(cred, sizeof(cred), "alice:pw|cb=tls-server-end-point:%.32s",
              "ffffffffffffffffffffffffffffffff");
-    CHECK_EQ(
-        run(cfg, c,
-            (struct req){.authorization = krb("Kerberos", cred), .is_tls = true, .with_cb = true},
-            &d),
-        GH_OK);
+    CHECK_EQ(run(cfg, c,
+                 (struct req){
+                     .authorization = fake_krb("Kerberos", cred), .is_tls = true, .with_cb = true},
+                 &d),
+             GH_OK);
     CHECK_EQ(d.status, 401);
     CHECK_HEX_EQ((uint32_t)d.record.pub.sec_status, (uint32_t)SEC_E_BAD_BINDINGS);
     auth_decision_clear(&d);
@@ -442,8 +413,9 @@ test_mutual_to_app_and_epa(void)
     static const char *const allow[] = {"auth Kerberos", "auth_extended_protection allow"};
     cfg = make_config(allow, 2);
     CHECK_EQ(run(cfg, c,
-                 (struct req){
-                     .authorization = krb("Kerberos", "alice:pw"), .is_tls = true, .with_cb = true},
+                 (struct req){.authorization = fake_krb("Kerberos", "alice:pw"),
+                              .is_tls = true,
+                              .with_cb = true},
                  &d),
              GH_OK);
     CHECK_EQ(d.status, 0);

@@ -25,7 +25,6 @@
 
 #include "auth/audit.h"
 #include "auth/engine.h"
-#include "base/b64.h"
 #include "fake_backend.h"
 #include "harness/check.h"
 
@@ -51,44 +50,6 @@ run(const struct auth_config *cfg, struct auth_conn *conn, const char *authoriza
         .now = wall,
     };
     return auth_engine_run(cfg, conn, &v, d);
-}
-
-static const char *
-tok(const char *scheme, const void *raw, size_t len)
-{
-    static char out[1024];
-    struct buf b;
-    buf_init(&b, 900);
-    b64_encode(&b, slice_make(raw, len));
-    snprintf(out, sizeof(out), "%s %.*s", scheme, (int)b.len, (const char *)b.data);
-    buf_free(&b);
-    return out;
-}
-
-static const char *
-ntlm1(void)
-{
-    return tok("NTLM", "NTLMSSP\0\1\0\0\0", 12);
-}
-
-static const char *
-ntlm3(const char *cred)
-{
-    char raw[128];
-    memcpy(raw, "NTLMSSP\0\3\0\0\0", 12);
-    size_t n = strlen(cred);
-    memcpy(raw + 12, cred, n);
-    return tok("NTLM", raw, 12 + n);
-}
-
-static const char *
-krb(const char *cred)
-{
-    char raw[256];
-    raw[0] = 0x60;
-    size_t n = strlen(cred);
-    memcpy(raw + 1, cred, n);
-    return tok("Kerberos", raw, 1 + n);
 }
 
 static struct auth_config *
@@ -131,10 +92,10 @@ test_cached_identity_not_reused_across_configs(struct auth_engine *engine)
     struct auth_decision d;
 
     CHECK_EQ(auth_conn_create(engine, SLICE_LIT("127.0.0.1"), &c), GH_OK);
-    CHECK_EQ(run(open, c, ntlm1(), true, &d), GH_OK);
+    CHECK_EQ(run(open, c, fake_ntlm1(), true, &d), GH_OK);
     CHECK_EQ(d.status, 401);
     auth_decision_clear(&d);
-    CHECK_EQ(run(open, c, ntlm3("alice:pw"), true, &d), GH_OK);
+    CHECK_EQ(run(open, c, fake_ntlm3("NTLM", "alice:pw"), true, &d), GH_OK);
     CHECK_EQ(d.status, 0);
     auth_decision_clear(&d);
     /* same location, keep-alive: the cached identity passes */
@@ -155,7 +116,7 @@ test_cached_identity_not_reused_across_configs(struct auth_engine *engine)
     struct auth_config *kon = make_config(engine, krb_on, 2);
     struct auth_config *koff = make_config(engine, krb_off, 2);
     CHECK_EQ(auth_conn_create(engine, SLICE_LIT("127.0.0.1"), &c), GH_OK);
-    CHECK_EQ(run(kon, c, krb("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(run(kon, c, fake_krb("Kerberos", "alice:pw"), false, &d), GH_OK);
     CHECK_EQ(d.status, 0);
     auth_decision_clear(&d);
     CHECK_EQ(run(kon, c, NULL, false, &d), GH_OK);
@@ -182,11 +143,11 @@ ntlm_login(struct auth_engine *engine, const struct auth_config *cfg, const char
     int status;
 
     CHECK_EQ(auth_conn_create(engine, SLICE_LIT("192.0.2.7"), &c), GH_OK);
-    CHECK_EQ(run(cfg, c, ntlm1(), false, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, fake_ntlm1(), false, &d), GH_OK);
     status = d.status;
     auth_decision_clear(&d);
     if (status == 401) {
-        CHECK_EQ(run(cfg, c, ntlm3(cred), false, &d), GH_OK);
+        CHECK_EQ(run(cfg, c, fake_ntlm3("NTLM", cred), false, &d), GH_OK);
         status = d.status;
         auth_decision_clear(&d);
     }
@@ -269,16 +230,16 @@ test_full_limiter_does_not_lock_out_others(void)
     for (size_t i = 0; i < 4; i++) {
         snprintf(addr, sizeof(addr), "2001:db8::%zu", i + 1);
         CHECK_EQ(auth_conn_create(engine, slice_cstr(addr), &held[i]), GH_OK);
-        CHECK_EQ(run(cfg, held[i], ntlm1(), false, &d), GH_OK);
+        CHECK_EQ(run(cfg, held[i], fake_ntlm1(), false, &d), GH_OK);
         CHECK_EQ(d.status, 401);
         auth_decision_clear(&d);
     }
     CHECK_EQ(auth_conn_create(engine, SLICE_LIT("198.51.100.9"), &victim), GH_OK);
-    CHECK_EQ(run(cfg, victim, ntlm1(), false, &d), GH_OK);
+    CHECK_EQ(run(cfg, victim, fake_ntlm1(), false, &d), GH_OK);
     CHECK_EQ(d.status, 401); /* a challenge, not 429 */
     CHECK(d.is_handshake_in_progress);
     auth_decision_clear(&d);
-    CHECK_EQ(run(cfg, victim, ntlm3("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(run(cfg, victim, fake_ntlm3("NTLM", "alice:pw"), false, &d), GH_OK);
     CHECK_EQ(d.status, 0);
     auth_decision_clear(&d);
     auth_conn_destroy(victim);
@@ -286,7 +247,7 @@ test_full_limiter_does_not_lock_out_others(void)
         auth_conn_destroy(held[i]);
     /* every slot came back: the attacker's addresses can start again */
     CHECK_EQ(auth_conn_create(engine, SLICE_LIT("2001:db8::1"), &victim), GH_OK);
-    CHECK_EQ(run(cfg, victim, ntlm1(), false, &d), GH_OK);
+    CHECK_EQ(run(cfg, victim, fake_ntlm1(), false, &d), GH_OK);
     CHECK_EQ(d.status, 401);
     auth_decision_clear(&d);
     auth_conn_destroy(victim);
@@ -308,7 +269,7 @@ test_persisted_identity_expires(struct auth_engine *engine)
 
     CHECK_EQ(auth_conn_create(engine, SLICE_LIT("127.0.0.1"), &c), GH_OK);
     fake_token_expiry_at = wall + 60;
-    CHECK_EQ(run(cfg, c, krb("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, fake_krb("Kerberos", "alice:pw"), false, &d), GH_OK);
     CHECK_EQ(d.status, 0);
     auth_decision_clear(&d);
     CHECK_EQ(run(cfg, c, NULL, false, &d), GH_OK);
@@ -324,7 +285,7 @@ test_persisted_identity_expires(struct auth_engine *engine)
     CHECK_EQ(run(cfg, c, NULL, false, &d), GH_OK);
     CHECK_EQ(d.status, 401);
     auth_decision_clear(&d);
-    CHECK_EQ(run(cfg, c, krb("alice:pw"), false, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, fake_krb("Kerberos", "alice:pw"), false, &d), GH_OK);
     CHECK_EQ(d.status, 0); /* a fresh ticket passes again */
     auth_decision_clear(&d);
     auth_conn_destroy(c);
@@ -347,24 +308,24 @@ test_bare_user_matches_local_realm_only(struct auth_engine *engine)
 
     CHECK_EQ(cfg->local_realm_count, 1);
     CHECK_EQ(auth_conn_create(engine, SLICE_LIT("127.0.0.1"), &c), GH_OK);
-    CHECK_EQ(run(cfg, c, krb("alice@EXAMPLE.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, fake_krb("Kerberos", "alice@EXAMPLE.ORG:pw"), false, &d), GH_OK);
     CHECK_EQ(d.status, 0); /* our realm: the bare name is hers */
     CHECK_STR_EQ(d.record.pub.user_name, "alice");
     auth_decision_clear(&d);
-    CHECK_EQ(run(cfg, c, krb("alice@PARTNER.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(run(cfg, c, fake_krb("Kerberos", "alice@PARTNER.ORG:pw"), false, &d), GH_OK);
     CHECK_EQ(d.status, 403); /* another realm's alice is not our alice */
     CHECK_STR_EQ(d.record.pub.user_name, "alice@PARTNER.ORG");
     auth_decision_clear(&d);
     CHECK_EQ(run(cfg, c,
-                 tok("Negotiate",
-                     "\x60"
-                     "alice@PARTNER.ORG:pw",
-                     21),
+                 fake_authorization("Negotiate",
+                                    "\x60"
+                                    "alice@PARTNER.ORG:pw",
+                                    21),
                  false, &d),
              GH_OK);
     CHECK_EQ(d.status, 403); /* the same through Negotiate */
     auth_decision_clear(&d);
-    CHECK_EQ(run(partner, c, krb("alice@PARTNER.ORG:pw"), false, &d), GH_OK);
+    CHECK_EQ(run(partner, c, fake_krb("Kerberos", "alice@PARTNER.ORG:pw"), false, &d), GH_OK);
     CHECK_EQ(d.status, 0); /* written in full, she may pass */
     CHECK_STR_EQ(d.record.pub.user_name, "alice@PARTNER.ORG");
     CHECK_STR_EQ(d.record.pub.principal, "alice@PARTNER.ORG");
