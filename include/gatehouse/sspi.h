@@ -270,11 +270,22 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
     unsigned long AcceptedTargetNameCount;
 } GH_ACCEPTOR_AUTH_DATA, *PGH_ACCEPTOR_AUTH_DATA;
 
-#define GH_ACCEPTOR_ALLOW_NTLMV1 0x00000001UL /* accept NTLMv1/LM responses (insecure) */
+/* Reserved and refused. NTLMv1 and LM responses are DES encryptions of the
+ * server challenge under the NT (or LM) hash: one captured exchange gives the
+ * hash back to anyone with a DES cracker, and the hash is as good as the
+ * password. gatehouse never accepts them, so an acceptor whose Flags has this
+ * bit fails AcquireCredentialsHandle with SEC_E_UNSUPPORTED_FUNCTION (extended
+ * error "GH_ACCEPTOR_ALLOW_NTLMV1 is refused: ...") rather than silently
+ * running NTLMv2-only; a client's NTLMv1/LM response always fails with
+ * SEC_E_LOGON_DENIED ("NTLMv1/LM response refused (NTLMv2 only)"). */
+#define GH_ACCEPTOR_ALLOW_NTLMV1 0x00000001UL
 /* With AcceptedTargetNames: an NTLM client that sent no MsvAvTargetName fails
  * (SEC_E_BAD_BINDINGS) instead of passing. */
 #define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
-#define GH_INITIATOR_ALLOW_NTLMV1       0x00000001UL
+/* Reserved, with no effect: no structure takes initiator flags, and the NTLM
+ * initiator only ever sends NTLMv2 responses (with a MIC), for the reason
+ * given at GH_ACCEPTOR_ALLOW_NTLMV1. Kept so that code naming it compiles. */
+#define GH_INITIATOR_ALLOW_NTLMV1 0x00000001UL
 
 typedef void(SEC_ENTRY *SEC_GET_KEY_FN)(void *Arg, void *Principal, unsigned long KeyVer,
                                         void **Key, SECURITY_STATUS *Status);
