@@ -8,10 +8,40 @@
 #include <stdint.h>
 
 #include <gatehouse/error.h>
+#include <gatehouse/wintypes.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- Porting from Windows (docs/sspi.md) -----------------------------------
+ * The base types come from <gatehouse/wintypes.h>. The unsuffixed names that
+ * the UNICODE block at the end of this header does not map: */
+#ifdef UNICODE
+#define ImportSecurityContext    ImportSecurityContextW
+#define SecurityFunctionTable    SecurityFunctionTableW
+#define PSecurityFunctionTable   PSecurityFunctionTableW
+#define PSEC_WINNT_AUTH_IDENTITY PSEC_WINNT_AUTH_IDENTITY_W
+#define PSecPkgContext_Names     PSecPkgContext_NamesW
+#define PSecPkgCredentials_Names PSecPkgCredentials_NamesW
+#define NTLMSP_NAME              NTLMSP_NAME_W
+#define MICROSOFT_KERBEROS_NAME  MICROSOFT_KERBEROS_NAME_W
+#define NEGOSSP_NAME             NEGOSSP_NAME_W
+#else
+#define ImportSecurityContext    ImportSecurityContextA
+#define SecurityFunctionTable    SecurityFunctionTableA
+#define PSecurityFunctionTable   PSecurityFunctionTableA
+#define PSEC_WINNT_AUTH_IDENTITY PSEC_WINNT_AUTH_IDENTITY_A
+#define PSecPkgContext_Names     PSecPkgContext_NamesA
+#define PSecPkgCredentials_Names PSecPkgCredentials_NamesA
+#define NTLMSP_NAME              NTLMSP_NAME_A
+#define MICROSOFT_KERBEROS_NAME  MICROSOFT_KERBEROS_NAME_A
+#define NEGOSSP_NAME             NEGOSSP_NAME_A
+#endif
+/* UTF-16 package names (Windows: L"..."; wchar_t is 32 bits here). */
+#define NTLMSP_NAME_W             ((SEC_WCHAR *)u"NTLM")
+#define MICROSOFT_KERBEROS_NAME_W ((SEC_WCHAR *)u"Kerberos")
+#define NEGOSSP_NAME_W            ((SEC_WCHAR *)u"Negotiate")
 
 /* ---- Base types ------------------------------------------------------------
  * Prototypes keep Windows' spelling ("unsigned long") so that ported source
@@ -621,7 +651,7 @@ GH_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(PCredHandle phCrede
                                                              unsigned long ulAttribute,
                                                              void *pBuffer);
 /* *Token receives a new reference to the context's gh_token (see <gatehouse/token.h>);
- * release it with gh_token_close(). */
+ * release it with gh_token_close() or CloseHandle(). */
 GH_API SECURITY_STATUS SEC_ENTRY QuerySecurityContextToken(PCtxtHandle phContext, void **Token);
 GH_API SECURITY_STATUS SEC_ENTRY ImpersonateSecurityContext(PCtxtHandle phContext);
 GH_API SECURITY_STATUS SEC_ENTRY RevertSecurityContext(PCtxtHandle phContext);
@@ -662,6 +692,10 @@ GH_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(SEC_WCHAR *pszPackage
 GH_API SECURITY_STATUS SEC_ENTRY ExportSecurityContext(PCtxtHandle phContext, unsigned long fFlags,
                                                        PSecBuffer pPackedContext, void **pToken);
 GH_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(SEC_CHAR *pszPackage,
+                                                        PSecBuffer pPackedContext, void *Token,
+                                                        PCtxtHandle phContext);
+/* The same with a UTF-16 package name. */
+GH_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextW(SEC_WCHAR *pszPackage,
                                                         PSecBuffer pPackedContext, void *Token,
                                                         PCtxtHandle phContext);
 
@@ -787,7 +821,6 @@ GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
 #define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoA
 #define SecPkgCredentials_Names       SecPkgCredentials_NamesA
 #endif
-#define ImportSecurityContext ImportSecurityContextA
 
 /* gatehouse extension: with ISC_REQ_EXTENDED_ERROR / ASC_REQ_EXTENDED_ERROR, the
  * text of the last failure on this context (e.g. the GSSAPI minor status), as a

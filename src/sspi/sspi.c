@@ -1283,3 +1283,17 @@ cleanup:
     free(name);
     return status;
 }
+
+SECURITY_STATUS SEC_ENTRY
+ImportSecurityContextW(SEC_WCHAR *pszPackage, PSecBuffer pPackedContext, void *Token,
+                       PCtxtHandle phContext)
+{
+    char *package = NULL;
+    SECURITY_STATUS status = wide_arg(pszPackage, &package);
+
+    if (status != SEC_E_OK)
+        return status == SEC_E_INVALID_PARAMETER ? SEC_E_SECPKG_NOT_FOUND : status;
+    status = ImportSecurityContextA(package, pPackedContext, Token, phContext);
+    free(package);
+    return status;
+}
