@@ -8,8 +8,10 @@
 //
 //   sspi_client PORT PACKAGE USER DOMAIN PASSWORD
 //
-// Connects to 127.0.0.1:PORT, authenticates with PACKAGE ("NTLM", "Negotiate")
-// as DOMAIN\USER, sends one encrypted message, decrypts the server's encrypted
+// Connects to 127.0.0.1:PORT, authenticates with PACKAGE ("NTLM", "Negotiate",
+// "Kerberos") as DOMAIN\USER, or with USER "-" as the current user (default
+// credentials: on Windows the logon session, here the Kerberos ticket cache),
+// sends one encrypted message, decrypts the server's encrypted
 // answer and prints it. Messages on the socket are a 4-byte little-endian
 // length followed by that many bytes. Exit status 0 on success.
 #include "sspi_sample.h"
@@ -129,8 +131,9 @@ main(int argc, char **argv)
     Identity.UserLength = (ULONG)strlen(argv[3]);
     Identity.DomainLength = (ULONG)strlen(argv[4]);
     Identity.PasswordLength = (ULONG)strlen(argv[5]);
-    ss = AcquireCredentialsHandle(NULL, pszPackage, SECPKG_CRED_OUTBOUND, NULL, &Identity, NULL,
-                                  NULL, &hCred, &Lifetime);
+    ss = AcquireCredentialsHandle(NULL, pszPackage, SECPKG_CRED_OUTBOUND, NULL,
+                                  strcmp(argv[3], "-") == 0 ? NULL : &Identity, NULL, NULL, &hCred,
+                                  &Lifetime);
     if (!SEC_SUCCESS(ss)) {
         PrintFailure(stderr, "AcquireCredentialsHandle", ss);
         goto cleanup;
