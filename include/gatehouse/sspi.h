@@ -8,10 +8,40 @@
 #include <stdint.h>
 
 #include <gatehouse/error.h>
+#include <gatehouse/wintypes.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ---- Porting from Windows (docs/sspi.md) -----------------------------------
+ * The base types come from <gatehouse/wintypes.h>. The unsuffixed names that
+ * the UNICODE block at the end of this header does not map: */
+#ifdef UNICODE
+#define ImportSecurityContext    ImportSecurityContextW
+#define SecurityFunctionTable    SecurityFunctionTableW
+#define PSecurityFunctionTable   PSecurityFunctionTableW
+#define PSEC_WINNT_AUTH_IDENTITY PSEC_WINNT_AUTH_IDENTITY_W
+#define PSecPkgContext_Names     PSecPkgContext_NamesW
+#define PSecPkgCredentials_Names PSecPkgCredentials_NamesW
+#define NTLMSP_NAME              NTLMSP_NAME_W
+#define MICROSOFT_KERBEROS_NAME  MICROSOFT_KERBEROS_NAME_W
+#define NEGOSSP_NAME             NEGOSSP_NAME_W
+#else
+#define ImportSecurityContext    ImportSecurityContextA
+#define SecurityFunctionTable    SecurityFunctionTableA
+#define PSecurityFunctionTable   PSecurityFunctionTableA
+#define PSEC_WINNT_AUTH_IDENTITY PSEC_WINNT_AUTH_IDENTITY_A
+#define PSecPkgContext_Names     PSecPkgContext_NamesA
+#define PSecPkgCredentials_Names PSecPkgCredentials_NamesA
+#define NTLMSP_NAME              NTLMSP_NAME_A
+#define MICROSOFT_KERBEROS_NAME  MICROSOFT_KERBEROS_NAME_A
+#define NEGOSSP_NAME             NEGOSSP_NAME_A
+#endif
+/* UTF-16 package names (Windows: L"..."; wchar_t is 32 bits here). */
+#define NTLMSP_NAME_W             ((SEC_WCHAR *)u"NTLM")
+#define MICROSOFT_KERBEROS_NAME_W ((SEC_WCHAR *)u"Kerberos")
+#define NEGOSSP_NAME_W            ((SEC_WCHAR *)u"Negotiate")
 
 /* ---- Base types ------------------------------------------------------------
  * Prototypes keep Windows' spelling ("unsigned long") so that ported source
@@ -270,11 +300,22 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
     unsigned long AcceptedTargetNameCount;
 } GH_ACCEPTOR_AUTH_DATA, *PGH_ACCEPTOR_AUTH_DATA;
 
-#define GH_ACCEPTOR_ALLOW_NTLMV1 0x00000001UL /* accept NTLMv1/LM responses (insecure) */
+/* Reserved and refused. NTLMv1 and LM responses are DES encryptions of the
+ * server challenge under the NT (or LM) hash: one captured exchange gives the
+ * hash back to anyone with a DES cracker, and the hash is as good as the
+ * password. gatehouse never accepts them, so an acceptor whose Flags has this
+ * bit fails AcquireCredentialsHandle with SEC_E_UNSUPPORTED_FUNCTION (extended
+ * error "GH_ACCEPTOR_ALLOW_NTLMV1 is refused: ...") rather than silently
+ * running NTLMv2-only; a client's NTLMv1/LM response always fails with
+ * SEC_E_LOGON_DENIED ("NTLMv1/LM response refused (NTLMv2 only)"). */
+#define GH_ACCEPTOR_ALLOW_NTLMV1 0x00000001UL
 /* With AcceptedTargetNames: an NTLM client that sent no MsvAvTargetName fails
  * (SEC_E_BAD_BINDINGS) instead of passing. */
 #define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
-#define GH_INITIATOR_ALLOW_NTLMV1       0x00000001UL
+/* Reserved, with no effect: no structure takes initiator flags, and the NTLM
+ * initiator only ever sends NTLMv2 responses (with a MIC), for the reason
+ * given at GH_ACCEPTOR_ALLOW_NTLMV1. Kept so that code naming it compiles. */
+#define GH_INITIATOR_ALLOW_NTLMV1 0x00000001UL
 
 typedef void(SEC_ENTRY *SEC_GET_KEY_FN)(void *Arg, void *Principal, unsigned long KeyVer,
                                         void **Key, SECURITY_STATUS *Status);
@@ -610,7 +651,7 @@ GH_API SECURITY_STATUS SEC_ENTRY QueryCredentialsAttributesW(PCredHandle phCrede
                                                              unsigned long ulAttribute,
                                                              void *pBuffer);
 /* *Token receives a new reference to the context's gh_token (see <gatehouse/token.h>);
- * release it with gh_token_close(). */
+ * release it with gh_token_close() or CloseHandle(). */
 GH_API SECURITY_STATUS SEC_ENTRY QuerySecurityContextToken(PCtxtHandle phContext, void **Token);
 GH_API SECURITY_STATUS SEC_ENTRY ImpersonateSecurityContext(PCtxtHandle phContext);
 GH_API SECURITY_STATUS SEC_ENTRY RevertSecurityContext(PCtxtHandle phContext);
@@ -651,6 +692,10 @@ GH_API SECURITY_STATUS SEC_ENTRY QuerySecurityPackageInfoW(SEC_WCHAR *pszPackage
 GH_API SECURITY_STATUS SEC_ENTRY ExportSecurityContext(PCtxtHandle phContext, unsigned long fFlags,
                                                        PSecBuffer pPackedContext, void **pToken);
 GH_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextA(SEC_CHAR *pszPackage,
+                                                        PSecBuffer pPackedContext, void *Token,
+                                                        PCtxtHandle phContext);
+/* The same with a UTF-16 package name. */
+GH_API SECURITY_STATUS SEC_ENTRY ImportSecurityContextW(SEC_WCHAR *pszPackage,
                                                         PSecBuffer pPackedContext, void *Token,
                                                         PCtxtHandle phContext);
 
@@ -776,7 +821,6 @@ GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
 #define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoA
 #define SecPkgCredentials_Names       SecPkgCredentials_NamesA
 #endif
-#define ImportSecurityContext ImportSecurityContextA
 
 /* gatehouse extension: with ISC_REQ_EXTENDED_ERROR / ASC_REQ_EXTENDED_ERROR, the
  * text of the last failure on this context (e.g. the GSSAPI minor status), as a

@@ -21,6 +21,7 @@
 #include "auth/handshake.h"
 #include "auth/realm.h"
 #include "base/b64.h"
+#include "base/clock.h"
 
 static const char *const scheme_names[AUTH_SCHEME_COUNT] = {"Negotiate", "NTLM", "Kerberos",
                                                             "Digest", "Basic"};
@@ -182,14 +183,6 @@ usable(const struct auth_config *cfg, const struct auth_conn *conn,
     if (s == AUTH_SCHEME_NEGOTIATE && conn->negotiate_failed)
         return false; /* negotiate-once: let the browser fall back */
     return accepts(cfg, req, s);
-}
-
-static uint64_t
-monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 /* Everything one audit line needs besides the request. */
@@ -637,7 +630,7 @@ int
 auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
                 const struct auth_request_view *req, struct auth_decision *out)
 {
-    uint64_t now_ms = req->now_ms != 0 ? req->now_ms : monotonic_ms();
+    uint64_t now_ms = req->now_ms != 0 ? req->now_ms : clock_monotonic_ms();
     time_t now = req->now != 0 ? req->now : time(NULL);
     struct slice addr = slice_make(conn->peer_addr, conn->peer_addr_len);
     struct authz_credentials creds;
@@ -741,7 +734,7 @@ auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_v
         slow = false; /* answered without verifying a password */
     } else if (cfg->basic_cache != NULL &&
                basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key)) {
-        uint64_t now_ms = req->now_ms != 0 ? req->now_ms : monotonic_ms();
+        uint64_t now_ms = req->now_ms != 0 ? req->now_ms : clock_monotonic_ms();
         slow = !basic_cache_check(cfg->basic_cache, key, now_ms, NULL);
         secret_wipe(key, sizeof(key));
     }

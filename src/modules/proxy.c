@@ -46,6 +46,7 @@
 #include <gatehouse/module.h>
 
 #include "base/buf.h"
+#include "base/clock.h"
 #include "base/slice.h"
 #include "http/h1.h"
 
@@ -289,15 +290,6 @@ struct pooled {
 static _Thread_local struct pooled pool[POOL_SLOTS];
 static _Thread_local size_t pool_len;
 
-static uint64_t
-now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 static bool
 same_addr(const struct pooled *p, const struct sockaddr_storage *addr, socklen_t len)
 {
@@ -323,7 +315,7 @@ is_alive(int fd)
 static int
 pool_take(const struct sockaddr_storage *addr, socklen_t len)
 {
-    uint64_t now = now_ms();
+    uint64_t now = clock_monotonic_ms();
 
     for (size_t i = pool_len; i-- > 0;) {
         if (!same_addr(&pool[i], addr, len))
@@ -362,7 +354,7 @@ pool_give(int fd, const struct sockaddr_storage *addr, socklen_t len, unsigned k
     pool[pool_len].fd = fd;
     pool[pool_len].addr_len = len;
     memcpy(&pool[pool_len].addr, addr, len);
-    pool[pool_len].idle_since_ms = now_ms();
+    pool[pool_len].idle_since_ms = clock_monotonic_ms();
     pool_len++;
 }
 

@@ -20,18 +20,10 @@
 
 #include <gatehouse/error.h>
 
+#include "base/clock.h"
 #include "server/server.h"
 
 #define MAX_EVENTS 128
-
-uint64_t
-monotonic_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 void
 worker_date_update(struct worker *w)
@@ -301,7 +293,7 @@ worker_main(void *arg)
 
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL); /* signals are the main thread's */
-    w->now_ms = monotonic_ms();
+    w->now_ms = clock_monotonic_ms();
     worker_date_update(w);
     listener_sync_worker(w);
     for (;;) {
@@ -312,7 +304,7 @@ worker_main(void *arg)
         int n = epoll_wait(w->epfd, events, MAX_EVENTS, next_timeout_ms(w));
         if (n < 0 && errno != EINTR)
             break;
-        w->now_ms = monotonic_ms();
+        w->now_ms = clock_monotonic_ms();
         worker_date_update(w);
         for (int i = 0; i < n; i++) {
             uint8_t kind = *(uint8_t *)events[i].data.ptr;

@@ -239,7 +239,6 @@ void worker_timer_remove(struct worker *w, struct conn *c);
 void *worker_main(void *arg);
 /* Refreshes now_real, and w->date if the second changed. */
 void worker_date_update(struct worker *w);
-uint64_t monotonic_ms(void);
 
 /* Binds one listening socket; GH_OK or GH_EIO with a reason. */
 int listener_open(const struct config_listen *cl, struct listener **listener_out, char *err,

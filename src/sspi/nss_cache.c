@@ -15,6 +15,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
+
 #define NSS_BUF_MAX  (1u << 20)
 #define GID_TEXT_LEN 24
 #define NAME_MAX_LEN 256 /* longer names are looked up but not cached */
@@ -181,14 +183,6 @@ resolve_nss(const char *account, struct nss_account *out)
 
 /* ---- The table ------------------------------------------------------------ */
 
-static uint64_t
-monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static struct entry *
 bucket_of(const char *account)
 {
@@ -315,5 +309,5 @@ nss_cache_lookup_at(const char *account, uint64_t now_ms, struct nss_account *ou
 SECURITY_STATUS
 nss_cache_lookup(const char *account, struct nss_account *out)
 {
-    return nss_cache_lookup_at(account, monotonic_ms(), out);
+    return nss_cache_lookup_at(account, clock_monotonic_ms(), out);
 }

@@ -223,6 +223,13 @@ acceptor_fill(const void *auth_data, struct acceptor_defaults *d)
     } else {
         d->data = (GH_ACCEPTOR_AUTH_DATA){.Version = GH_ACCEPTOR_AUTH_DATA_V1};
     }
+    if (d->data.Flags & GH_ACCEPTOR_ALLOW_NTLMV1) {
+        /* Refused loudly: running NTLMv2-only while the caller believes v1 is
+         * accepted would make the flag a lie (sspi.h says why v1 is refused). */
+        sspi_set_error(NULL, "SSPI: GH_ACCEPTOR_ALLOW_NTLMV1 is refused: NTLMv1/LM responses "
+                             "(DES of the NT hash) are never accepted");
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
     if (d->data.UserStore == NULL)
         d->data.UserStore = secure_getenv("GH_USER_STORE");
     if (d->data.Keytab == NULL)
@@ -1274,5 +1281,19 @@ ImportSecurityContextA(SEC_CHAR *pszPackage, PSecBuffer pPackedContext, void *To
 cleanup:
     ctx_destroy(ctx);
     free(name);
+    return status;
+}
+
+SECURITY_STATUS SEC_ENTRY
+ImportSecurityContextW(SEC_WCHAR *pszPackage, PSecBuffer pPackedContext, void *Token,
+                       PCtxtHandle phContext)
+{
+    char *package = NULL;
+    SECURITY_STATUS status = wide_arg(pszPackage, &package);
+
+    if (status != SEC_E_OK)
+        return status == SEC_E_INVALID_PARAMETER ? SEC_E_SECPKG_NOT_FOUND : status;
+    status = ImportSecurityContextA(package, pPackedContext, Token, phContext);
+    free(package);
     return status;
 }

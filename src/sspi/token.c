@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <gatehouse/token.h>
+#include <gatehouse/wintypes.h>
 
 #include "sspi/nss_cache.h"
 #include "sspi/store/userstore.h"
@@ -27,7 +28,12 @@
 #define GROUPS_MAX 4096
 #define FIELD_MAX  4096
 
+/* CloseHandle() accepts any HANDLE: this word tells a token from anything
+ * else handed to it. */
+#define TOKEN_MAGIC 0x4748544bu /* "GHTK" */
+
 struct gh_token {
+    uint32_t magic; /* TOKEN_MAGIC while alive */
     atomic_long refs;
     char *user;
     char *domain;
@@ -49,6 +55,7 @@ struct gh_token {
 static void
 token_free(gh_token *t)
 {
+    t->magic = 0;
     if (t->ccache != NULL && t->owns_ccache) {
         const char *path = t->ccache;
 
@@ -82,6 +89,17 @@ gh_token_close(gh_token *token)
 {
     if (token != NULL && atomic_fetch_sub(&token->refs, 1) == 1)
         token_free(token);
+}
+
+BOOL WINAPI
+CloseHandle(HANDLE hObject)
+{
+    gh_token *token = hObject;
+
+    if (token == NULL || hObject == INVALID_HANDLE_VALUE || token->magic != TOKEN_MAGIC)
+        return FALSE;
+    gh_token_close(token);
+    return TRUE;
 }
 
 const char *
@@ -208,6 +226,7 @@ sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
     t = calloc(1, sizeof(*t));
     if (t == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
+    t->magic = TOKEN_MAGIC;
     atomic_init(&t->refs, 1);
     t->logon_time = info->logon_time != 0 ? info->logon_time : time(NULL);
     t->expiry = info->expiry;

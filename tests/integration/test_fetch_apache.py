@@ -19,6 +19,7 @@ import threading
 
 from apachehttpd import Apache, available
 from ghserver import gh_bin
+from ghskip import missing_peer
 from krb5realm import Realm
 
 PW = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
@@ -262,11 +263,9 @@ def mutual_cases(realm):
 def main():
     why = available()
     if why is not None:
-        print("SKIPPED: " + why)
-        return
+        missing_peer(why, "apache2 libapache2-mod-auth-gssapi")
     if shutil.which("htpasswd") is None:
-        print("SKIPPED: htpasswd (apache2-utils) is not installed")
-        return
+        missing_peer("htpasswd is not installed", "apache2-utils")
     with Realm(users=dict(PW)) as realm:
         apache_cases(realm)
         mutual_cases(realm)

@@ -18,6 +18,8 @@
 #include <krb5/krb5.h>
 #include <openssl/rand.h>
 
+#include "base/clock.h"
+
 #define MAX_ENTRIES 4096 /* a keytab is a handful of keys; this bounds a hostile file */
 
 struct krb_keytab {
@@ -129,14 +131,6 @@ sync_from_file(struct krb_keytab *kt)
     return code;
 }
 
-static uint64_t
-monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 void
 krb_keytab_free(struct krb_keytab *kt)
 {
@@ -196,7 +190,7 @@ krb_keytab_load(const char *name, struct krb_keytab **out, struct buf *error_tex
         krb_keytab_free(kt);
         return code == ENOMEM ? SEC_E_INSUFFICIENT_MEMORY : SEC_E_NO_CREDENTIALS;
     }
-    kt->checked_ms = monotonic_ms();
+    kt->checked_ms = clock_monotonic_ms();
     *out = kt;
     return SEC_E_OK;
 }
@@ -213,7 +207,7 @@ krb_keytab_refresh(struct krb_keytab *kt, uint64_t now_ms)
     struct stat st;
 
     if (now_ms == 0)
-        now_ms = monotonic_ms();
+        now_ms = clock_monotonic_ms();
     pthread_mutex_lock(&kt->lock);
     if (now_ms - kt->checked_ms >= 1000 || now_ms < kt->checked_ms) {
         kt->checked_ms = now_ms;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "sspi/kerberos/krb_internal.h"
 
 #define PRINCIPAL_MAX_LEN 512 /* longer names are mapped but not cached */
@@ -140,9 +141,5 @@ krb_localname_at(const char *principal, uint64_t now_ms, char **local_out)
 SECURITY_STATUS
 krb_localname(const char *principal, char **local_out)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return krb_localname_at(principal, (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000,
-                            local_out);
+    return krb_localname_at(principal, clock_monotonic_ms(), local_out);
 }

@@ -471,10 +471,17 @@ nego_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     if (st != SEC_E_OK)
         return st;
     if (ctx->mech == MECH_NONE)
-        return init_first(ctx, pkg_cred, step);
-    if (step->in_token.len == 0)
+        st = init_first(ctx, pkg_cred, step);
+    else if (step->in_token.len == 0)
         return SEC_E_INVALID_TOKEN;
-    return init_next(ctx, pkg_cred, step);
+    else
+        st = init_next(ctx, pkg_cred, step);
+    /* A leg that does not run the inner package (the server's final
+     * accept-completed, a mechListMIC) still reports the context's attributes:
+     * callers check ISC_RET_* after the last call, as on Windows. */
+    if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
+        step->attrs_out = ctx->attrs;
+    return st;
 }
 
 /* ---- Acceptor ------------------------------------------------------------ */
@@ -679,8 +686,12 @@ nego_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     if (step->in_token.len == 0)
         return SEC_E_INVALID_TOKEN;
     if (ctx->mech == MECH_NONE)
-        return accept_first(ctx, pkg_cred, step);
-    return accept_next(ctx, pkg_cred, step);
+        st = accept_first(ctx, pkg_cred, step);
+    else
+        st = accept_next(ctx, pkg_cred, step);
+    if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED) /* as in nego_init_ctx */
+        step->attrs_out = ctx->attrs;
+    return st;
 }
 
 /* ---- Attributes and messages: the inner package answers ------------------ */

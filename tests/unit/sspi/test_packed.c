@@ -124,6 +124,10 @@ pair_run(struct pair *p, int *legs_out)
                 0, 0, leg == 0 ? NULL : &in, 0, &p->cctx, &out, &attrs, NULL);
             if (cst < 0)
                 break;
+            /* The last leg reports the attributes too, also when Negotiate's
+             * inner package did not run in it (the server's accept-completed). */
+            if (cst == SEC_E_OK)
+                CHECK((attrs & ISC_RET_CONFIDENTIALITY) != 0);
             p->has_c = true;
             tok.len = 0;
             CHECK_EQ(buf_append(&tok, ob.pvBuffer, ob.cbBuffer), GH_OK);

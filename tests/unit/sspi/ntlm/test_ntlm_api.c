@@ -203,6 +203,29 @@ test_failures(void)
     CHECK_EQ(AcquireCredentialsHandleA(NULL, "NTLM", SECPKG_CRED_INBOUND, NULL, &cfg, NULL, NULL,
                                        &h, &ts),
              SEC_E_NO_CREDENTIALS);
+
+    /* GH_ACCEPTOR_ALLOW_NTLMV1 is reserved and refused (sspi.h): asking for it
+     * fails acquisition, for every package that takes an acceptor
+     * configuration, and the extended error names the flag. */
+    static const char *const packages[] = {"NTLM", "Negotiate"};
+    for (size_t i = 0; i < sizeof(packages) / sizeof(packages[0]); i++) {
+        GH_ACCEPTOR_AUTH_DATA v1 = {.Version = GH_ACCEPTOR_AUTH_DATA_V1,
+                                    .UserStore = store_path,
+                                    .Flags = GH_ACCEPTOR_ALLOW_NTLMV1};
+        SecPkgContext_GhExtendedError err = {0};
+
+        CHECK_EQ(AcquireCredentialsHandleA(NULL, (char *)packages[i], SECPKG_CRED_INBOUND, NULL,
+                                           &v1, NULL, NULL, &h, &ts),
+                 SEC_E_UNSUPPORTED_FUNCTION);
+        CHECK_EQ(QueryContextAttributesA(NULL, SECPKG_ATTR_GH_EXTENDED_ERROR, &err), SEC_E_OK);
+        CHECK(err.Text != NULL && strstr(err.Text, "GH_ACCEPTOR_ALLOW_NTLMV1 is refused") != NULL);
+    }
+    /* Without the bit, the same configuration is accepted. */
+    GH_ACCEPTOR_AUTH_DATA v2only = {.Version = GH_ACCEPTOR_AUTH_DATA_V1, .UserStore = store_path};
+    CHECK_EQ(AcquireCredentialsHandleA(NULL, "NTLM", SECPKG_CRED_INBOUND, NULL, &v2only, NULL, NULL,
+                                       &h, &ts),
+             SEC_E_OK);
+    FreeCredentialsHandle(&h);
 }
 
 int

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+// The Windows base types that SSPI code uses (ULONG, DWORD, HANDLE, TCHAR...),
+// so that code written against Windows SSPI compiles unchanged; included by
+// <gatehouse/sspi.h>. Sizes and the one deliberate difference: docs/sspi.md,
+// "Porting from Windows".
+#ifndef GATEHOUSE_WINTYPES_H
+#define GATEHOUSE_WINTYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gatehouse/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A program that brings its own Windows types (another compatibility layer)
+ * defines GH_NO_WINTYPES; <gatehouse/sspi.h> itself uses none of these names. */
+#ifndef GH_NO_WINTYPES
+
+/* ---- Calling conventions: one convention on Linux --------------------------- */
+#ifndef WINAPI
+#define WINAPI
+#endif
+#ifndef CALLBACK
+#define CALLBACK
+#endif
+#ifndef APIENTRY
+#define APIENTRY
+#endif
+#ifndef VOID
+#define VOID void
+#endif
+
+/* ---- Integers with Windows' sizes -------------------------------------------- */
+typedef char CHAR, *PCHAR;
+typedef unsigned char UCHAR, *PUCHAR;
+typedef unsigned char BYTE, *PBYTE, *LPBYTE;
+typedef short SHORT, *PSHORT;
+typedef unsigned short USHORT, *PUSHORT;
+typedef unsigned short WORD, *PWORD, *LPWORD;
+typedef int INT, *PINT;
+typedef unsigned int UINT, *PUINT;
+typedef int32_t INT32, LONG32, *PINT32;
+typedef uint32_t UINT32, ULONG32, DWORD32, *PUINT32;
+typedef int64_t INT64, LONG64, LONGLONG, *PLONGLONG;
+typedef uint64_t UINT64, ULONG64, DWORD64, ULONGLONG, *PULONGLONG;
+typedef intptr_t INT_PTR, LONG_PTR;
+typedef uintptr_t UINT_PTR, ULONG_PTR, DWORD_PTR;
+typedef size_t SIZE_T;
+
+/* ---- The "long" family: unsigned long, 64 bits on LP64 -----------------------
+ * Windows' LONG, ULONG and DWORD are 32 bits. Here they are C's long, as the
+ * SSPI prototypes and structures of <gatehouse/sspi.h> have always spelled
+ * them ("unsigned long"): Windows code passes &ULONG and &DWORD alike where a
+ * function takes PULONG, and that compiles only if both are the same type as
+ * the prototype's. Code that writes one of these to a file or the network
+ * must use a fixed-width type (UINT32, DWORD32), as portable Windows code does. */
+typedef long LONG, *PLONG;
+typedef unsigned long ULONG, *PULONG;
+typedef unsigned long DWORD, *PDWORD, *LPDWORD;
+
+/* ---- Booleans ---------------------------------------------------------------- */
+typedef int BOOL, *PBOOL, *LPBOOL;        /* 32 bits, TRUE/FALSE, as Windows */
+typedef unsigned char BOOLEAN, *PBOOLEAN; /* 8 bits, as Windows */
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+
+/* ---- Pointers and strings ------------------------------------------------------
+ * WCHAR is a UTF-16 code unit, as on Windows and as SEC_WCHAR: never wchar_t,
+ * which is 32 bits on Linux. Its literals are u"..." (char16_t is unsigned
+ * short with glibc), which TEXT() writes under UNICODE. */
+typedef void *PVOID, *LPVOID;
+typedef const void *LPCVOID;
+typedef unsigned short WCHAR, *PWCHAR;
+typedef char *PSTR, *LPSTR;
+typedef const char *PCSTR, *LPCSTR;
+typedef WCHAR *PWSTR, *LPWSTR;
+typedef const WCHAR *PCWSTR, *LPCWSTR;
+#ifdef UNICODE
+typedef WCHAR TCHAR, *PTCHAR;
+typedef WCHAR *PTSTR, *LPTSTR;
+typedef const WCHAR *PCTSTR, *LPCTSTR;
+#define __TEXT(s) u##s
+#else
+typedef char TCHAR, *PTCHAR;
+typedef char *PTSTR, *LPTSTR;
+typedef const char *PCTSTR, *LPCTSTR;
+#define __TEXT(s) s
+#endif
+#define TEXT(s) __TEXT(s)
+
+/* ---- Handles and identifiers --------------------------------------------------- */
+typedef void *HANDLE, **PHANDLE;
+#define INVALID_HANDLE_VALUE ((HANDLE)(LONG_PTR)-1)
+
+/* Locally unique identifier: 64 bits, as Windows (LowPart is 32 bits there). */
+typedef struct _LUID {
+    uint32_t LowPart;
+    int32_t HighPart;
+} LUID, *PLUID;
+
+typedef union _LARGE_INTEGER {
+    struct {
+        uint32_t LowPart;
+        int32_t HighPart;
+    };
+    struct {
+        uint32_t LowPart;
+        int32_t HighPart;
+    } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+    struct {
+        uint32_t LowPart;
+        uint32_t HighPart;
+    };
+    struct {
+        uint32_t LowPart;
+        uint32_t HighPart;
+    } u;
+    ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+
+/* Closes an access token: the HANDLE that QuerySecurityContextToken and
+ * ExportSecurityContext give (a gh_token *, see <gatehouse/token.h>; the auth
+ * record's access_token after gh_token_dup). Same as gh_token_close(): releases
+ * one reference; the last frees the token. Returns TRUE when hObject was a
+ * token, FALSE for NULL, INVALID_HANDLE_VALUE or an object that is not a token
+ * (nothing is closed then). Tokens are the only handles this library makes: a
+ * file descriptor is not a HANDLE here. Closing a token twice is undefined, as
+ * on Windows. Thread-safe. */
+GH_API BOOL WINAPI CloseHandle(HANDLE hObject);
+
+#endif /* GH_NO_WINTYPES */
+
+#ifdef __cplusplus
+}
+#endif
+#endif
