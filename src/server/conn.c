@@ -186,6 +186,7 @@ conn_free(struct conn *c)
     /* A handshake in progress or an identity persisted on the connection dies
      * with it (and returns its per-address slot). */
     auth_conn_destroy(c->auth);
+    conn_client_cert_free(c->client_cert);
     in_release(c);
     buf_free(&c->out);
     config_unref(c->config);

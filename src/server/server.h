@@ -320,8 +320,9 @@ struct conn {
     SSL *ssl;
     struct gh_request *req;
     struct conn_slot *slots;
-    struct auth_conn *auth; /* owned; made by the first request that authenticates */
-    uint64_t deadline_ms;   /* 0: none */
+    struct auth_conn *auth;               /* owned; made by the first request that authenticates */
+    struct conn_client_cert *client_cert; /* owned; NULL until a certificate arrives */
+    uint64_t deadline_ms;                 /* 0: none */
     uint64_t heap_key;
     size_t heap_idx; /* SIZE_MAX when not in the heap */
     struct conn *prev;
@@ -357,6 +358,21 @@ void conn_send_error(struct conn *c, int status);
 void conn_in_compact(struct conn *c);
 /* Ensures an input buffer; GH_OK or GH_ENOMEM. */
 int conn_in_acquire(struct conn *c);
+
+/* ------------------------------------------------------ client certificate */
+
+/* The client certificate of a TLS connection (src/server/client_cert.c): the
+ * public struct gh_client_cert plus the storage its pointers borrow from. Made
+ * when an exchange (handshake, renegotiation, post-handshake auth) ends with a
+ * certificate; freed with the connection. */
+struct conn_client_cert;
+
+/* Records the mapping result of the connection's client certificate: takes a
+ * reference on token (may be NULL; an earlier one is released); denied sets
+ * denied_by_mapper. Does nothing when the connection has no certificate.
+ * Called by server_auth.c (certificate mapping, issue 7). */
+void conn_client_cert_set_mapping(struct conn *c, gh_token *token, bool denied);
+void conn_client_cert_free(struct conn_client_cert *cc); /* NULL-safe */
 
 /* ----------------------------------------------------------------- request */
 
