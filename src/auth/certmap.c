@@ -179,8 +179,7 @@ parse_action(const char *arg, struct certmap_rule *r, bool *is_action, char *err
 }
 
 int
-certmap_add(struct certmap *m, const char *const *args, size_t arg_count, char *err,
-            size_t err_len)
+certmap_add(struct certmap *m, const char *const *args, size_t arg_count, char *err, size_t err_len)
 {
     struct certmap_rule r = {0};
     bool has_action = false;
@@ -202,8 +201,8 @@ certmap_add(struct certmap *m, const char *const *args, size_t arg_count, char *
         struct certmap_rule probe = {0};
         rc = parse_action(args[i], &probe, &is_action, err, err_len);
         if (rc == GH_OK && is_action && has_action)
-            rc = fail(err, err_len, GH_EINVAL, "auth_cert_map: \"%.80s\": a second action",
-                      args[i]);
+            rc =
+                fail(err, err_len, GH_EINVAL, "auth_cert_map: \"%.80s\": a second action", args[i]);
         if (rc != GH_OK) {
             free(probe.user);
             break;

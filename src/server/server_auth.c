@@ -114,10 +114,9 @@ decision_apply(struct gh_request *req, int rc)
     /* The mapping result goes on the connection's certificate, where
      * gh_request_client_cert shows it (Token, CertDeniedByMapper). */
     if (rc == GH_OK && d->cert_outcome != AUTH_CERT_NONE)
-        conn_client_cert_set_mapping(req->conn,
-                                     d->cert_outcome == AUTH_CERT_MAPPED ? d->record.pub.access_token
-                                                                         : NULL,
-                                     d->cert_outcome == AUTH_CERT_DENIED);
+        conn_client_cert_set_mapping(
+            req->conn, d->cert_outcome == AUTH_CERT_MAPPED ? d->record.pub.access_token : NULL,
+            d->cert_outcome == AUTH_CERT_DENIED);
     if (rc != GH_OK) {
         auth_decision_clear(d);
         req->auth_answered = true;

@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for cert_identity.c: a client certificate's DER to its identity
 // fields, and every way a hostile certificate is refused (table below).
-#include "auth/cert_identity.h"
-
 #include <stdio.h>
 #include <string.h>
 
 #include <gatehouse/error.h>
 
+#include "auth/cert_identity.h"
 #include "cert_maker.h"
 #include "harness/check.h"
 

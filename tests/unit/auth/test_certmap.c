@@ -1,18 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Unit tests for certmap.c: the auth_cert_map rule parser (accepted and
 // refused rules, with the reason) and first-match evaluation over identities.
-#include "auth/certmap.h"
-
 #include <stdio.h>
 #include <string.h>
 
 #include <gatehouse/error.h>
 
+#include "auth/certmap.h"
 #include "harness/check.h"
 
 #define FP_A "aa00112233445566778899aabbccddeeff00112233445566778899aabbccddee"
-#define FP_A_COLONS                                                                                \
-    "AA:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:"   \
+#define FP_A_COLONS                                                                              \
+    "AA:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:" \
     "DD:EE"
 
 static const struct {
@@ -21,13 +20,13 @@ static const struct {
     const char *want_err; /* substring of the reason when refused */
 } parse_cases[] = {
     {"fingerprint=" FP_A "|user=alice", GH_OK, NULL},
-    {"fingerprint=" FP_A_COLONS "|user=alice", GH_OK, NULL},         /* openssl -fingerprint */
+    {"fingerprint=" FP_A_COLONS "|user=alice", GH_OK, NULL}, /* openssl -fingerprint */
     {"issuer.CN=Example CA|subject.O=Partners|user=partner", GH_OK, NULL}, /* many-to-one */
     {"subject.OU=Contractors|deny", GH_OK, NULL},
     {"issuer.CN=Example CA|upn", GH_OK, NULL},
-    {"upn", GH_OK, NULL},                       /* every verified certificate's UPN */
-    {"deny", GH_OK, NULL},                      /* catch-all refusal */
-    {"subject.CN=svc-*|user=services", GH_OK, NULL}, /* prefix */
+    {"upn", GH_OK, NULL},                                 /* every verified certificate's UPN */
+    {"deny", GH_OK, NULL},                                /* catch-all refusal */
+    {"subject.CN=svc-*|user=services", GH_OK, NULL},      /* prefix */
     {"subject.2.5.4.97=VATDE-123|user=org", GH_OK, NULL}, /* dotted OID */
     {"", GH_EINVAL, "unknown word"},
     {"subject.CN=x", GH_EINVAL, "no action"},
@@ -115,8 +114,8 @@ test_parse(void)
 
 /* Identities to match: alice (Example CA, Staff, UPN), a contractor, and one
  * with two UPNs. */
-static struct cert_attr alice_subject[] = {{"O", "Example"}, {"OU", "Staff"}, {"OU", "Admins"},
-                                           {"CN", "Alice"}};
+static struct cert_attr alice_subject[] = {
+    {"O", "Example"}, {"OU", "Staff"}, {"OU", "Admins"}, {"CN", "Alice"}};
 static struct cert_attr contractor_subject[] = {
     {"O", "Example"}, {"OU", "Contractors"}, {"CN", "svc-build"}};
 static struct cert_attr example_ca[] = {{"O", "Example"}, {"CN", "Example CA"}};
@@ -126,11 +125,11 @@ static void
 test_match(void)
 {
     static const char *const rules[][4] = {
-        {"fingerprint=" FP_A, "user=pinned"},           /* 1 one-to-one, any verification */
-        {"subject.OU=Contractors", "deny"},              /* 2 refusal */
+        {"fingerprint=" FP_A, "user=pinned"},                 /* 1 one-to-one, any verification */
+        {"subject.OU=Contractors", "deny"},                   /* 2 refusal */
         {"issuer.CN=example ca", "subject.OU=admins", "upn"}, /* 3 case-insensitive */
         {"issuer.CN=Example CA", "subject.O=Example", "user=staff"}, /* 4 many-to-one */
-        {"subject.CN=svc-*", "user=services"},           /* 5 prefix */
+        {"subject.CN=svc-*", "user=services"},                       /* 5 prefix */
     };
     struct certmap m = {0};
     char err[256];
@@ -181,8 +180,8 @@ test_match(void)
         {"UPN without @: upn skipped", 4, true, CERTMAP_MATCH_USER, "staff", 3},
         {"other issuer: nothing", 5, true, CERTMAP_NO_MATCH, NULL, 0},
     };
-    const struct cert_identity *ids[] = {&alice, &contractor, &pinned, &two_upn, &no_at,
-                                         &other_issuer};
+    const struct cert_identity *ids[] = {&alice,   &contractor, &pinned,
+                                         &two_upn, &no_at,      &other_issuer};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct certmap_result r;
         fprintf(stderr, "match: %s\n", cases[i].name);
