@@ -731,8 +731,6 @@ server_directive(struct interp *in, const struct conf_node *n)
                         n->args[0]);
     } else if (strcmp(n->name, "tls_client_certificate_timeout") == 0) {
         rc = arg_duration(in, n, &cfg->client_cert_timeout_ms);
-        if (rc == GH_OK && cfg->client_cert_timeout_ms == 0)
-            return fail(in, n, "tls_client_certificate_timeout must not be 0");
     } else if (strcmp(n->name, "tls_client_certificate_buffer") == 0) {
         rc = arg_uint(in, n, 0, 64ull * 1024 * 1024, &v);
         cfg->client_cert_buffer = v;
