@@ -149,14 +149,16 @@ struct gh_client_cert {
  *   function again then returns GH_OK with *pending_out = false at once).
  *   GH_OK with *pending_out = false: nothing to wait for (a certificate was
  *   already exchanged on this connection, or asked for in the handshake).
- * async = false: returns only when the exchange is over, *pending_out = false.
+ * async = false: returns only when the exchange is over, *pending_out = false
+ *   (pending_out may be NULL, like the seed's defaulted pfCompletionPending).
  *   The worker's event loop is never blocked: the hook runs on its own stack
  *   (hooks of shared-object modules always do, see docs/internals/client_cert.md)
  *   and is suspended while the loop serves other connections. Where the hook
  *   cannot be suspended (a built-in module's hook on the loop stack) the call
  *   returns GH_EBUSY without doing anything: use async there.
  *
- * Returns GH_OK; GH_EUNSUPPORTED on plain HTTP; GH_ESTATE when this client
+ * Returns GH_OK; GH_EUNSUPPORTED on plain HTTP; GH_EINVAL (async with
+ * pending_out NULL); GH_ECLOSED (the connection closed while waiting); GH_ESTATE when this client
  * cannot be asked (TLS 1.3 without the post_handshake_auth extension, a TLS 1.2
  * client without RFC 5746 secure renegotiation) or when called outside a hook;
  * GH_EBUSY (see above); GH_ETLS when the exchange could not be started.
