@@ -376,8 +376,6 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
     }
     if (cfg->offers_cert && cfg->certmap.count == 0)
         return errf(err, err_len, "auth Certificate needs at least one auth_cert_map rule");
-    if (!cfg->offers_cert && cfg->certmap.count > 0)
-        return errf(err, err_len, "auth_cert_map without Certificate in auth");
     if (cfg->ntlm_require_target_name && cfg->service_name_count == 0)
         return errf(err, err_len, "auth_ntlm_require_target_name on needs auth_service_name");
     /* The service names also bind NTLM to this service (MsvAvTargetName):

@@ -69,6 +69,7 @@ sec_status_name(int32_t status)
         {SEC_E_MUTUAL_AUTH_FAILED, "SEC_E_MUTUAL_AUTH_FAILED"},
         {SEC_E_INVALID_PARAMETER, "SEC_E_INVALID_PARAMETER"},
         {SEC_E_NOT_SUPPORTED, "SEC_E_NOT_SUPPORTED"},
+        {SEC_E_CERT_UNKNOWN, "SEC_E_CERT_UNKNOWN"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (names[i].status == status)

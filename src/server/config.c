@@ -514,7 +514,7 @@ location_auth(struct interp *in, const struct conf_node *n, const char *prefix,
         if (is_auth_directive(n->children[i].name))
             rc = auth_apply(in, ac, &n->children[i]);
     }
-    if (rc == GH_OK && ac->scheme_count > 0) {
+    if (rc == GH_OK && (ac->scheme_count > 0 || ac->offers_cert)) {
         rc = auth_config_activate(ac, why, sizeof(why));
         if (rc == GH_ENOMEM)
             goto cleanup;

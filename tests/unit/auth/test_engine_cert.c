@@ -257,7 +257,6 @@ test_config_errors(void)
         const char *want;
     } cases[] = {
         {{"auth Certificate"}, "needs at least one auth_cert_map"},
-        {{"auth Basic", "auth_user_store /fake", "auth_cert_map deny"}, "without Certificate"},
         {{"auth Certificate Certificate", "auth_cert_map deny"}, "listed twice"},
         {{"auth Certificate", "auth_cert_map subject.CN=x"}, "t.conf:3: auth_cert_map: no action"},
         {{"auth Certificate", "auth_cert_map fingerprint=12 user=a"}, "64 hex"},
