@@ -198,6 +198,8 @@ location /either/ {{ handler whoami; tls_client_certificate negotiate;
     auth Certificate Negotiate; {rules} }}
 location /app/ {{ handler proxy; proxy_pass http://127.0.0.1:{echo_port}/;
     proxy_client_cert chain; tls_client_certificate negotiate; auth Certificate; {rules} }}
+location /anon/ {{ handler whoami; tls_client_certificate negotiate; auth Certificate;
+    auth_anonymous on; {rules} }}
 location /plain/ {{ handler proxy; proxy_pass http://127.0.0.1:{echo_port}/; }}
 """
 
@@ -274,6 +276,28 @@ def main():
             check(st == 403, f"carl (deny rule): 403 ({st})")
             st, _, _ = get("/cert/x")
             check(st == 403, f"no certificate, Certificate only: 403 ({st})")
+            # what the application sees: the record and gh_client_cert (whoami)
+            st, _, body = get("/anon/x", "carl")
+            a, c = auth_of(body), (json.loads(body).get("client_cert") or {}) if st == 200 else {}
+            check(st == 200 and a.get("status") == "failure" and
+                  a.get("type") == "ClientCertificate" and
+                  a.get("sec_status_name") == "SEC_E_LOGON_DENIED",
+                  f"anonymous + denied carl: record failure SEC_E_LOGON_DENIED ({st}, "
+                  f"{a.get('status')}, {a.get('sec_status_name')})")
+            check(c.get("denied_by_mapper") is True and c.get("has_token") is False and
+                  "CN=carl" in (c.get("subject") or ""),
+                  f"gh_client_cert: CertDeniedByMapper set, no token ({c})")
+            st, _, body = get("/anon/x", "dave")
+            c = (json.loads(body).get("client_cert") or {}) if st == 200 else {}
+            check(st == 200 and c.get("has_token") is True and c.get("denied_by_mapper") is False
+                  and c.get("flags") == 0, f"gh_client_cert: mapped dave has the token ({c})")
+            st, _, body = get("/anon/x", "eve")
+            a = auth_of(body)
+            c = (json.loads(body).get("client_cert") or {}) if st == 200 else {}
+            check(st == 200 and a.get("sec_status_name") == "SEC_E_UNKNOWN_CREDENTIALS" and
+                  c.get("flags", 0) != 0 and c.get("denied_by_mapper") is False,
+                  f"anonymous + unverified eve: SEC_E_UNKNOWN_CREDENTIALS, CertFlags "
+                  f"{c.get('flags')} ({st}, {a.get('sec_status_name')})")
             # auth_require group
             st, _, _ = get("/staff/x", "alice")
             check(st == 200, f"auth_require group staff, alice: 200 ({st})")
