@@ -114,16 +114,7 @@ def read_response_bytes(s):
 
 
 def read_response(s):
-    data = b""
-    while True:
-        try:
-            chunk = s.recv(65536)
-        except (ssl.SSLError, ConnectionResetError, socket.timeout, OSError):
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data.decode("utf-8", "replace")
+    return read_response_bytes(s).decode("utf-8", "replace")
 
 
 def main():
@@ -217,6 +208,9 @@ location /echo/ { tls_client_certificate require; handler echo; }
         resp = read_response(slow)
         slow.close()
         check(status_of(resp) == 200, "slow client: answered once it sends its certificate")
+        log = srv.stderr()[mark:]
+        check(log.rfind("connection is not using SSL") < log.find("client certificate negotiated"),
+              "the plain requests were answered before the slow exchange ended")
 
         # A client that never answers the CertificateRequest: closed at the timeout.
         mark = len(srv.stderr())
