@@ -635,8 +635,10 @@ conn_run(struct conn *c)
         if (req != NULL) {
             if (req->in_pipeline)
                 break;
-            if (req->is_pending && req->wants_cert) {
-                /* A client-certificate exchange runs: drive it. */
+            if (req->wants_cert) {
+                /* A client-certificate exchange runs: drive it (also when an
+                 * asynchronous caller did not pend: it ends before the
+                 * response goes out, which must not interleave with it). */
                 rc = conn_cc_drive(c);
                 if (rc == GH_AGAIN) {
                     timer(c, TIMER_CERT, c->config->client_cert_timeout_ms, false);
@@ -652,7 +654,10 @@ conn_run(struct conn *c)
                     conn_abort(c);
                     continue;
                 }
-                pipeline_cert_ready(req);
+                if (req->is_pending)
+                    pipeline_cert_ready(req);
+                else
+                    req->wants_cert = false;
                 continue;
             }
             if (req->is_pending) {

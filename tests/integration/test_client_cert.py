@@ -114,16 +114,7 @@ def read_response_bytes(s):
 
 
 def read_response(s):
-    data = b""
-    while True:
-        try:
-            chunk = s.recv(65536)
-        except (ssl.SSLError, ConnectionResetError, socket.timeout, OSError):
-            break
-        if not chunk:
-            break
-        data += chunk
-    return data.decode("utf-8", "replace")
+    return read_response_bytes(s).decode("utf-8", "replace")
 
 
 def main():
@@ -217,6 +208,9 @@ location /echo/ { tls_client_certificate require; handler echo; }
         resp = read_response(slow)
         slow.close()
         check(status_of(resp) == 200, "slow client: answered once it sends its certificate")
+        log = srv.stderr()[mark:]
+        check(log.rfind("connection is not using SSL") < log.find("client certificate negotiated"),
+              "the plain requests were answered before the slow exchange ended")
 
         # A client that never answers the CertificateRequest: closed at the timeout.
         mark = len(srv.stderr())
@@ -311,7 +305,8 @@ location /echo/ { tls_client_certificate require; handler echo; }
         srv.assert_alive()
 
     # The asynchronous module: GH_RQ_PENDING, re-entered when the exchange ends.
-    top = "tls_client_ca %s;\nload_module negotiate_client_cert_async %s;\n" % (p["ca"], ASYNC)
+    top = ("tls_client_ca %s;\ntls_client_verify optional_no_ca;\n"
+           "load_module negotiate_client_cert_async %s;\n" % (p["ca"], ASYNC))
     with GhServer('location / { handler return; return 200 "async"; }', https=True, workers=1,
                   extra_top=top) as srv:
         tp = srv.port(tls=True)
@@ -327,6 +322,15 @@ location /echo/ { tls_client_certificate require; handler echo; }
         resp, _ = curl("https://127.0.0.1:%d/a" % tp)
         check(status_of(resp) == 200 and "Cert not found" in srv.stderr()[mark:],
               "async without certificate: 'Cert not found'")
+        # optional_no_ca: untrusted certificates reach the module with CertFlags.
+        for who, flags in (("mallory", 20), ("alice", 0)):
+            mark = len(srv.stderr())
+            resp, _ = curl("--cert", p[who], "--key", p[who + "_key"],
+                           "https://127.0.0.1:%d/a" % tp)
+            check(status_of(resp) == 200 and
+                  re.search(r"cert size: \d+ flags: %d subject: CN=%s" % (flags, who),
+                            srv.stderr()[mark:]) is not None,
+                  "optional_no_ca: %s reaches the module with CertFlags %d" % (who, flags))
     finish()
 
 

@@ -16,10 +16,10 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 
+from apachehttpd import free_port
 from authclients import check, finish
 from clientpki import make_client_pki
 from ghserver import GhServer
@@ -45,14 +45,6 @@ def chromium(url, timeout=60):
         return out.decode("utf-8", "replace")
     finally:
         shutil.rmtree(prof, ignore_errors=True)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main():
