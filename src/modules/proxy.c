@@ -56,7 +56,7 @@
 /* RFC 9440 fields: default and bounds of proxy_client_cert_max (the encoded
  * Client-Cert plus Client-Cert-Chain values; the whole head is HEAD_OUT_BYTES). */
 #define CLIENT_CERT_DEFAULT_BYTES (16 * 1024)
-#define CLIENT_CERT_MIN_BYTES     1024
+#define CLIENT_CERT_MIN_BYTES     512
 #define CLIENT_CERT_MAX_BYTES     (40 * 1024)
 
 enum client_cert_mode {
@@ -269,7 +269,7 @@ proxy_config_directive(void *config, const struct gh_directive *d, char *err, si
         }
         if (d->arg_count != 1 || end == NULL || *end != '\0' || v < CLIENT_CERT_MIN_BYTES ||
             v > CLIENT_CERT_MAX_BYTES) {
-            snprintf(err, err_len, "proxy_client_cert_max needs a size from 1k to 40k");
+            snprintf(err, err_len, "proxy_client_cert_max needs a size from 512 to 40k");
             return GH_EINVAL;
         }
         cfg->client_cert_max_bytes = (size_t)v;

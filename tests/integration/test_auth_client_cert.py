@@ -182,6 +182,8 @@ RULES = """
 def config(p, store, audit, realm, echo_port, carl_action="deny"):
     pin = hashlib.sha256(der_of(p["pinned"])).hexdigest()
     # '~' is not special in the config: the quoted form is the documented one.
+    # frank's leaf fits, his chain does not
+    small = len(sf_binary(der_of(p["frank"]))) + 8
     rules = RULES.format(pin=pin, carl_action=carl_action).replace(
         "issuer.CN=gatehouse~test~CA", '"issuer.CN=gatehouse test CA"')
     return f"""
@@ -200,6 +202,10 @@ location /app/ {{ handler proxy; proxy_pass http://127.0.0.1:{echo_port}/;
     proxy_client_cert chain; tls_client_certificate negotiate; auth Certificate; {rules} }}
 location /anon/ {{ handler whoami; tls_client_certificate negotiate; auth Certificate;
     auth_anonymous on; {rules} }}
+location /small/ {{ handler proxy; proxy_pass http://127.0.0.1:{echo_port}/;
+    proxy_client_cert chain; proxy_client_cert_max {small}; tls_client_certificate negotiate; }}
+location /tiny/ {{ handler proxy; proxy_pass http://127.0.0.1:{echo_port}/;
+    proxy_client_cert on; proxy_client_cert_max 1024; tls_client_certificate negotiate; }}
 location /plain/ {{ handler proxy; proxy_pass http://127.0.0.1:{echo_port}/; }}
 """
 
@@ -349,6 +355,22 @@ def main():
             check(st == 200 and not any(k in ("client-cert", "client-cert-chain", "client_cert")
                                         for k, _ in hs),
                   f"proxy without proxy_client_cert: forged Client-Cert* stripped ({st})")
+
+            # proxy_client_cert_max: the chain left out, then the leaf itself
+            mark = len(srv.stderr())
+            st, _, body = get("/small/x", "frank", chain=True)
+            hs = backend_headers(body)
+            check(st == 200 and [v for k, v in hs if k == "client-cert"] ==
+                  [sf_binary(der_of(p["frank"]))] and
+                  not any(k == "client-cert-chain" for k, _ in hs),
+                  "proxy_client_cert_max: leaf sent, chain over the limit left out")
+            big = len(sf_binary(der_of(p["alice"])))
+            st, _, body = get("/tiny/x", "alice")
+            hs = backend_headers(body)
+            check(big > 1024 and st == 200 and not any(k == "client-cert" for k, _ in hs),
+                  f"proxy_client_cert_max 1024: a {big}-byte value is not sent ({st})")
+            check(wait_for(srv, "exceeds proxy_client_cert_max", mark),
+                  "proxy_client_cert_max: warnings logged")
 
             # access log user and audit lines
             time.sleep(0.3)
