@@ -16,6 +16,7 @@
 #include "auth/cert_identity.h"
 #include "auth/certmap.h"
 #include "auth/engine_private.h"
+#include "auth/handshake.h"
 
 /* The package name of certificate logons, as Windows names the security
  * package that maps client certificates to accounts. */
@@ -124,9 +125,27 @@ cleanup:
     return err;
 }
 
+/* Like an identity persisted on the connection, a certificate mapped again on
+ * the next request is not a new authentication: one line per certificate,
+ * config and outcome, and always one for a refusal by auth_require. */
+static bool
+is_new_outcome(const struct auth_config *cfg, struct auth_conn *conn,
+               const struct cert_identity *id, const struct auth_decision *out)
+{
+    bool seen = conn->cert_audited_config == cfg->id &&
+                conn->cert_audited_outcome == (int)out->cert_outcome &&
+                memcmp(conn->cert_audited_fp, id->fingerprint, sizeof(conn->cert_audited_fp)) == 0;
+
+    conn->cert_audited_config = cfg->id;
+    conn->cert_audited_outcome = (int)out->cert_outcome;
+    memcpy(conn->cert_audited_fp, id->fingerprint, sizeof(conn->cert_audited_fp));
+    return !seen || out->status == 403;
+}
+
 int
-cert_auth_run(const struct auth_config *cfg, const struct auth_request_view *req, time_t now,
-              struct auth_decision *out, SECURITY_STATUS *fail_out)
+cert_auth_run(const struct auth_config *cfg, struct auth_conn *conn,
+              const struct auth_request_view *req, time_t now, struct auth_decision *out,
+              SECURITY_STATUS *fail_out)
 {
     struct cert_identity *id = NULL;
     struct certmap_result m;
@@ -188,7 +207,7 @@ cert_auth_run(const struct auth_config *cfg, const struct auth_request_view *req
         if (note.principal == NULL && id->subject_count > 0)
             note.principal = id->subject[id->subject_count - 1].value;
     }
-    if (err == GH_OK)
+    if (err == GH_OK && is_new_outcome(cfg, conn, id, out))
         cert_audit(cfg, req, now, &note);
     cert_identity_destroy(id);
     return err;

@@ -708,7 +708,8 @@ auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
     if (cfg->offers_cert && req->client_cert != NULL) {
         memset(out, 0, sizeof(*out));
         auth_record_init(&out->record, cfg->engine->backend);
-        err = cert_auth_run(cfg, req, req->now != 0 ? req->now : time(NULL), out, &cert_status);
+        err =
+            cert_auth_run(cfg, conn, req, req->now != 0 ? req->now : time(NULL), out, &cert_status);
         if (err != GH_OK || out->cert_outcome == AUTH_CERT_MAPPED) {
             if (err != GH_OK)
                 auth_decision_clear(out);

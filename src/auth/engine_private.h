@@ -20,8 +20,11 @@ struct auth_engine {
  * for the other schemes and *fail_out holds the SECURITY_STATUS the record
  * gets if none of them authenticates (SEC_E_LOGON_DENIED: a deny rule;
  * SEC_E_UNKNOWN_CREDENTIALS: no rule matched; SEC_E_CERT_UNKNOWN: does not
- * parse). GH_OK or GH_ENOMEM. */
-int cert_auth_run(const struct auth_config *cfg, const struct auth_request_view *req, time_t now,
-                  struct auth_decision *out, SECURITY_STATUS *fail_out);
+ * parse). The audit line is skipped when conn already audited the same
+ * certificate, config and outcome (a refusal by auth_require always gets one).
+ * GH_OK or GH_ENOMEM. */
+int cert_auth_run(const struct auth_config *cfg, struct auth_conn *conn,
+                  const struct auth_request_view *req, time_t now, struct auth_decision *out,
+                  SECURITY_STATUS *fail_out);
 
 #endif

@@ -5,6 +5,7 @@
 // (403 alone, the other schemes' 401 in combination), auth_require, and the
 // configuration's refusals. Runs over the fake backend (fake_backend.h).
 #include <string.h>
+#include <unistd.h>
 
 #include <gatehouse/error.h>
 
@@ -249,6 +250,72 @@ test_fallback(void)
     auth_config_destroy(cfg);
 }
 
+static size_t
+audit_lines(const char *path)
+{
+    char buf[16384];
+    FILE *f = fopen(path, "r");
+    size_t n = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0, count = 0;
+    if (f != NULL)
+        fclose(f);
+    buf[n] = 0;
+    for (const char *p = buf; (p = strstr(p, "scheme=Certificate")) != NULL; p++)
+        count++;
+    return count;
+}
+
+/* One audit line per certificate, config and outcome on a connection, like an
+ * identity persisted on it; a refusal by auth_require every time. */
+static void
+test_audit_once(void)
+{
+    char path[] = "/tmp/gh-test-cert-audit-XXXXXX";
+    int fd = mkstemp(path);
+    struct log *log = NULL;
+    CHECK(fd >= 0);
+    close(fd);
+    CHECK_EQ(log_create(path, LOG_INFO, &log), GH_OK);
+    auth_engine_set_audit_log(engine, log);
+    const char *lines[] = {"auth Certificate", "auth_cert_map subject.OU=Contractors deny",
+                           "auth_cert_map subject.O=Example user=staffer",
+                           "auth_require user staffer"};
+    struct auth_config *cfg = config_ok(lines, 4);
+    struct auth_conn *c = NULL, *c2 = NULL;
+    struct auth_decision d;
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("192.0.2.9"), &c), GH_OK);
+    CHECK_EQ(auth_conn_create(engine, SLICE_LIT("192.0.2.9"), &c2), GH_OK);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(run(cfg, c, &alice, 0, NULL, &d), GH_OK);
+        CHECK_EQ(d.status, 0);
+        auth_decision_clear(&d);
+    }
+    CHECK_EQ(audit_lines(path), 1);
+    CHECK_EQ(run(cfg, c2, &alice, 0, NULL, &d), GH_OK); /* another connection */
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, &contractor, 0, NULL, &d), GH_OK); /* another certificate */
+    CHECK_EQ(d.status, 403);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, &contractor, 0, NULL, &d), GH_OK);
+    auth_decision_clear(&d);
+    CHECK_EQ(audit_lines(path), 3);
+    auth_config_destroy(cfg);
+    const char *strict[] = {"auth Certificate", "auth_cert_map subject.O=Example user=staffer",
+                            "auth_require user nobody"};
+    cfg = config_ok(strict, 3);
+    for (int i = 0; i < 2; i++) {
+        CHECK_EQ(run(cfg, c, &alice, 0, NULL, &d), GH_OK);
+        CHECK_EQ(d.status, 403);
+        auth_decision_clear(&d);
+    }
+    CHECK_EQ(audit_lines(path), 5); /* auth_require refusals: every time */
+    auth_config_destroy(cfg);
+    auth_conn_destroy(c);
+    auth_conn_destroy(c2);
+    auth_engine_set_audit_log(engine, audit_log);
+    log_destroy(log);
+    unlink(path);
+}
+
 static void
 test_config_errors(void)
 {
@@ -294,6 +361,7 @@ main(void)
                                            .upns = {"eve@partner.example"}});
     test_mapping();
     test_fallback();
+    test_audit_once();
     test_config_errors();
     free(alice.der);
     free(contractor.der);
