@@ -5,9 +5,10 @@
 //     location /echo { handler echo; echo_banner "hello"; }
 //
 // It shows the three things most modules do:
-//  - on_begin_request, like the IIS seed's CMyHttpModule::OnBeginRequest: count
-//    requests, log the full URL, and on TLS ask for the client certificate and
-//    log its size and CRC when there is one;
+//  - on_begin_request: count requests, log the full URL, and on TLS log the
+//    size and CRC of the client certificate when the connection has one (it
+//    does not ask for one: negotiate_client_cert.c is the seed's module that
+//    does);
 //  - on_execute_handler: stream the request body in (pending while bytes are
 //    in flight), then answer with it, prefixed by a configured banner;
 //  - a configuration directive and a per-request context slot.
@@ -59,13 +60,7 @@ echo_begin(gh_request *req, void *config)
     gh_request_log(req, GH_LOG_INFO, "echo: cnt = %ld URI: %s", cnt, gh_request_full_url(req));
     if (gh_request_tls(req) == NULL)
         return GH_RQ_CONTINUE; /* not TLS: no certificate to ask for */
-    bool pending = false;
-    int rc = gh_request_negotiate_client_cert(req, false, &pending);
-    if (rc != GH_OK) {
-        gh_request_log(req, GH_LOG_INFO, "echo: NegotiateClientCertificate: %s", gh_strerror(rc));
-        return GH_RQ_CONTINUE;
-    }
-    rc = gh_request_client_cert(req, &cert, &negotiated);
+    int rc = gh_request_client_cert(req, &cert, &negotiated);
     if (rc == GH_ENOTFOUND) {
         gh_request_log(req, GH_LOG_INFO, "echo: cert not found");
         return GH_RQ_CONTINUE;

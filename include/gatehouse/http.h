@@ -107,29 +107,71 @@ struct gh_tls_info {
 
 GH_API const struct gh_tls_info *gh_request_tls(const gh_request *req);
 
-/* A client certificate (the seed's HTTP_SSL_CLIENT_CERT_INFO). */
+/* A client certificate (the seed's HTTP_SSL_CLIENT_CERT_INFO). Owned by the
+ * connection: every pointer is borrowed and valid until the connection ends or
+ * a later exchange replaces the certificate (never during a request).
+ *
+ * flags (CertFlags) is 0 when the chain verified against the trust configured
+ * for the connection (tls_client_ca, tls_client_crl, tls_client_verify_depth),
+ * else the X509_V_ERR_* code of the first failure OpenSSL reported, e.g.
+ * X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY (20, untrusted issuer),
+ * X509_V_ERR_CERT_REVOKED (23), X509_V_ERR_CERT_HAS_EXPIRED (10),
+ * X509_V_ERR_CERT_CHAIN_TOO_LONG (22). A certificate with a non-zero flags value
+ * reaches the application only under `tls_client_verify optional_no_ca;`
+ * ("accept untrusted, let the application decide"); otherwise the exchange fails
+ * and no certificate is recorded. */
 struct gh_client_cert {
-    const uint8_t *encoded; /* DER */
+    uint32_t flags;         /* CertFlags: see above */
+    const uint8_t *encoded; /* DER of the leaf (pCertEncoded / CertEncodedSize) */
     size_t encoded_len;
-    uint32_t flags;      /* verification result: 0 when the chain verified, else the
-                          * X509_V_ERR_* code of the first failure */
     const char *subject; /* RFC 2253 text */
-    const char *issuer;
+    const char *issuer;  /* RFC 2253 text */
+    /* DER of the other certificates the client sent, leaf excluded, in the
+     * order sent (for RFC 9440 Client-Cert-Chain); chain_len entries. */
+    const struct gh_str *chain;
+    size_t chain_len;
+    /* Token: the mapped identity, NULL when not mapped (borrowed; duplicate it
+     * with gh_token_dup to keep it). */
+    gh_token *token;
+    bool denied_by_mapper; /* CertDeniedByMapper: a mapping rule refused it */
 };
 
 /* Asks the client for a certificate on this TLS connection (TLS 1.2
- * renegotiation / TLS 1.3 post-handshake authentication), like IIS's
- * NegotiateClientCertificate. With async, returns GH_OK and sets *pending_out:
- * when true the hook must return GH_RQ_PENDING and the pipeline resumes the
- * request (re-entering the same hook) when the exchange completes. Without async
- * the call completes before returning. Returns GH_EUNSUPPORTED on plain HTTP or
- * while not yet implemented, GH_ESTATE when the client cannot do it (no PHA
- * offered), GH_ETLS on failure. */
+ * server-initiated secure renegotiation / TLS 1.3 post-handshake
+ * authentication), like IIS's NegotiateClientCertificate. It may be called from
+ * any hook that can pend (on_begin_request .. on_send_response), with or
+ * without a `tls_client_certificate` mode on the location.
+ *
+ * async = true: starts the exchange and returns GH_OK with *pending_out = true;
+ *   the hook must then return GH_RQ_PENDING, and the pipeline re-enters the same
+ *   hook once the exchange is over (a certificate, none, or a failure): the hook
+ *   then calls gh_request_client_cert() to see the outcome (calling this
+ *   function again then returns GH_OK with *pending_out = false at once).
+ *   GH_OK with *pending_out = false: nothing to wait for (a certificate was
+ *   already exchanged on this connection, or asked for in the handshake).
+ * async = false: returns only when the exchange is over, *pending_out = false
+ *   (pending_out may be NULL, like the seed's defaulted pfCompletionPending).
+ *   The worker's event loop is never blocked: the hook runs on its own stack
+ *   (hooks of shared-object modules always do, see docs/internals/client_cert.md)
+ *   and is suspended while the loop serves other connections. Where the hook
+ *   cannot be suspended (a built-in module's hook on the loop stack) the call
+ *   returns GH_EBUSY without doing anything: use async there.
+ *
+ * Returns GH_OK; GH_EUNSUPPORTED on plain HTTP; GH_EINVAL (async with
+ * pending_out NULL); GH_ECLOSED (the connection closed while waiting); GH_ESTATE when this client
+ * cannot be asked (TLS 1.3 without the post_handshake_auth extension, a TLS 1.2
+ * client without RFC 5746 secure renegotiation) or when called outside a hook;
+ * GH_EBUSY (see above); GH_ETLS when the exchange could not be started.
+ * A failed or timed-out exchange closes the connection after the request (its
+ * response is still produced); gh_request_client_cert then says GH_ENOTFOUND. */
 GH_API int gh_request_negotiate_client_cert(gh_request *req, bool async, bool *pending_out);
 
-/* Stores the client certificate in *cert_out (borrowed, valid for the
- * connection) and whether it was negotiated in *negotiated_out. GH_ENOTFOUND when
- * the client presented none (or none was asked for), GH_EUNSUPPORTED on plain HTTP. */
+/* Stores the client certificate in *cert_out (borrowed, see struct
+ * gh_client_cert) and in *negotiated_out whether a certificate exchange took
+ * place on this connection (in the handshake or on demand). Returns GH_OK with
+ * the certificate; GH_ENOTFOUND when the client presented none, none was asked
+ * for, or the exchange failed (*cert_out NULL; the seed's ERROR_NOT_FOUND);
+ * GH_EUNSUPPORTED on plain HTTP (*cert_out NULL). */
 GH_API int gh_request_client_cert(gh_request *req, const struct gh_client_cert **cert_out,
                                   bool *negotiated_out);
 

@@ -82,6 +82,7 @@ auth_config_destroy(struct auth_config *cfg)
     if (cfg->userdb != NULL && backend != NULL)
         backend->userdb->close(cfg->userdb);
     authz_rules_free(&cfg->rules);
+    certmap_free(&cfg->certmap);
     for (size_t i = 0; i < cfg->service_name_count; i++)
         free(cfg->service_names[i]);
     free(cfg->service_names);
@@ -129,14 +130,22 @@ set_string(const char *name, const char *const *args, size_t n, char **out, char
 static int
 set_schemes(struct auth_config *cfg, const char *const *args, size_t n, char *err, size_t err_len)
 {
-    if (n == 0 || n > AUTH_SCHEME_COUNT)
-        return errf(err, err_len, "auth takes 1 to %d schemes", AUTH_SCHEME_COUNT);
+    if (n == 0 || n > AUTH_SCHEME_COUNT + 1)
+        return errf(err, err_len, "auth takes 1 to %d schemes", AUTH_SCHEME_COUNT + 1);
     cfg->scheme_count = 0;
+    cfg->offers_cert = false;
     for (size_t i = 0; i < n; i++) {
         enum auth_scheme s;
+        if (strcasecmp(args[i], "Certificate") == 0) { /* cert_auth.c: no challenge */
+            if (cfg->offers_cert)
+                return errf(err, err_len, "auth: scheme Certificate listed twice");
+            cfg->offers_cert = true;
+            continue;
+        }
         if (auth_scheme_parse(slice_cstr(args[i]), &s) != GH_OK)
             return errf(err, err_len,
-                        "auth: unknown scheme \"%s\" (Negotiate, NTLM, Kerberos, Digest, Basic)",
+                        "auth: unknown scheme \"%s\" (Negotiate, NTLM, Kerberos, Digest, Basic, "
+                        "Certificate)",
                         args[i]);
         for (size_t k = 0; k < cfg->scheme_count; k++) {
             if (cfg->schemes[k] == s)
@@ -210,6 +219,10 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
 
     if (strcmp(name, "auth") == 0)
         return set_schemes(cfg, args, n, err, err_len);
+    if (strcmp(name, "auth_cert_map") == 0) {
+        rc = certmap_add(&cfg->certmap, args, n, err, err_len);
+        return rc == GH_ELIMIT ? GH_EINVAL : rc; /* a limit of the file: a bad value */
+    }
     if (strcmp(name, "auth_anonymous") == 0)
         return parse_bool(name, args, n, &cfg->allow_anonymous, err, err_len);
     if (strcmp(name, "auth_require") == 0)
@@ -305,6 +318,17 @@ has_scheme(const struct auth_config *cfg, enum auth_scheme s)
     return false;
 }
 
+/* UPN mapping names users of the local realms only (cert_auth.c). */
+static bool
+has_upn_rule(const struct auth_config *cfg)
+{
+    for (size_t i = 0; i < cfg->certmap.count; i++) {
+        if (cfg->certmap.rules[i].action == CERTMAP_UPN)
+            return true;
+    }
+    return false;
+}
+
 int
 auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
 {
@@ -344,12 +368,14 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
     /* Whose users a bare name means: read once here, compared per request. */
     if (!cfg->has_local_realm_directive && cfg->local_realm_count == 0 &&
         (has_scheme(cfg, AUTH_SCHEME_NEGOTIATE) || has_scheme(cfg, AUTH_SCHEME_KERBEROS) ||
-         cfg->basic_kerberos)) {
+         cfg->basic_kerberos || has_upn_rule(cfg))) {
         rc = auth_realm_collect(cfg->keytab, cfg->service_names, cfg->service_name_count,
                                 &cfg->local_realms, &cfg->local_realm_count);
         if (rc != GH_OK)
             return rc;
     }
+    if (cfg->offers_cert && cfg->certmap.count == 0)
+        return errf(err, err_len, "auth Certificate needs at least one auth_cert_map rule");
     if (cfg->ntlm_require_target_name && cfg->service_name_count == 0)
         return errf(err, err_len, "auth_ntlm_require_target_name on needs auth_service_name");
     /* The service names also bind NTLM to this service (MsvAvTargetName):

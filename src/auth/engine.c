@@ -626,9 +626,10 @@ cleanup:
     return err;
 }
 
-int
-auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
-                const struct auth_request_view *req, struct auth_decision *out)
+/* The schemes carried in Authorization (everything but Certificate). */
+static int
+run_authorization(const struct auth_config *cfg, struct auth_conn *conn,
+                  const struct auth_request_view *req, struct auth_decision *out)
 {
     uint64_t now_ms = req->now_ms != 0 ? req->now_ms : clock_monotonic_ms();
     time_t now = req->now != 0 ? req->now : time(NULL);
@@ -641,7 +642,7 @@ auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
 
     memset(out, 0, sizeof(*out));
     auth_record_init(&out->record, cfg->engine->backend);
-    if (cfg->scheme_count == 0)
+    if (cfg->scheme_count == 0 && !cfg->offers_cert)
         return GH_OK; /* no authentication on this location */
     if (req->authorization_count > 1) {
         out->status = 400; /* Authorization is a singleton field (RFC 9110 11.6.2) */
@@ -692,6 +693,38 @@ cleanup:
     if (err != GH_OK)
         auth_decision_clear(out);
     return err;
+}
+
+int
+auth_engine_run(const struct auth_config *cfg, struct auth_conn *conn,
+                const struct auth_request_view *req, struct auth_decision *out)
+{
+    enum auth_cert_outcome cert = AUTH_CERT_NONE;
+    SECURITY_STATUS cert_status = 0;
+    int err;
+
+    /* Certificate first: it needs no round trip. Not mapped, it leaves the
+     * request to the other schemes (their 401, or 403 when there are none). */
+    if (cfg->offers_cert && req->client_cert != NULL) {
+        memset(out, 0, sizeof(*out));
+        auth_record_init(&out->record, cfg->engine->backend);
+        err =
+            cert_auth_run(cfg, conn, req, req->now != 0 ? req->now : time(NULL), out, &cert_status);
+        if (err != GH_OK || out->cert_outcome == AUTH_CERT_MAPPED) {
+            if (err != GH_OK)
+                auth_decision_clear(out);
+            return err;
+        }
+        cert = out->cert_outcome;
+        auth_decision_clear(out);
+    }
+    err = run_authorization(cfg, conn, req, out);
+    if (err != GH_OK)
+        return err;
+    out->cert_outcome = cert;
+    if (cert != AUTH_CERT_NONE && out->record.pub.status == GH_AUTH_NOT_AUTHENTICATED)
+        auth_record_set_failure(&out->record, GH_AUTH_TYPE_CLIENT_CERT, cert_status);
+    return GH_OK;
 }
 
 int

@@ -28,6 +28,7 @@
 #include "auth/authz.h"
 #include "auth/backend.h"
 #include "auth/basic.h"
+#include "auth/certmap.h"
 #include "auth/digest.h"
 #include "auth/limiter.h"
 #include "auth/record.h"
@@ -121,6 +122,10 @@ struct auth_config {
     void *basic_verify_arg;
     unsigned basic_cache_ttl_s;      /* auth_basic_cache_ttl; 0: no cache */
     struct basic_cache *basic_cache; /* owned; made by activate when Basic is offered */
+    /* Client certificates (cert_auth.c): "Certificate" in `auth`, tried before
+     * the other schemes, and the location's auth_cert_map rules in order. */
+    bool offers_cert;
+    struct certmap certmap;
 };
 
 /* Makes a config from a location block's directives (the children of location;
@@ -164,6 +169,11 @@ struct auth_request_view {
     size_t cb_hash_len;
     uint64_t now_ms; /* monotonic milliseconds; 0: read CLOCK_MONOTONIC */
     time_t now;      /* wall clock; 0: time(NULL) */
+    /* The connection's client certificate: the leaf's DER (NULL: none) and its
+     * chain verification result (CertFlags: 0 when the chain verified). */
+    const uint8_t *client_cert;
+    size_t client_cert_len;
+    uint32_t client_cert_flags;
 };
 
 struct auth_header {
@@ -172,6 +182,15 @@ struct auth_header {
 };
 
 #define AUTH_MAX_HEADERS 8
+
+/* What the certificate mapping made of the request's client certificate. */
+enum auth_cert_outcome {
+    AUTH_CERT_NONE = 0,     /* no certificate, or the location does not offer Certificate */
+    AUTH_CERT_MAPPED = 1,   /* the record is the certificate's identity */
+    AUTH_CERT_DENIED = 2,   /* a deny rule matched (CertDeniedByMapper) */
+    AUTH_CERT_UNMAPPED = 3, /* no rule matched */
+    AUTH_CERT_INVALID = 4,  /* the certificate does not parse (or breaks a limit) */
+};
 
 struct auth_decision {
     /* 0: pass the request on (with record); else answer with this status:
@@ -187,6 +206,7 @@ struct auth_decision {
      * next leg; false otherwise. */
     bool is_handshake_in_progress;
     struct auth_record record; /* the request's record; free with auth_decision_clear */
+    enum auth_cert_outcome cert_outcome;
 };
 
 /* Authenticates one request. Returns GH_OK with *out filled (free it with

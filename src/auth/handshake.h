@@ -34,6 +34,12 @@ struct auth_conn {
     unsigned long cached_attrs;
     bool cached_is_ntlm;
     bool cached_delegated;
+    /* The last client certificate outcome audited on this connection
+     * (cert_auth.c): the same certificate, config and outcome again is not a
+     * new authentication and writes no second audit line. */
+    uint8_t cert_audited_fp[32];
+    uint64_t cert_audited_config; /* 0: none yet */
+    int cert_audited_outcome;
 };
 
 enum hs_result {

@@ -45,6 +45,7 @@
 #include <gatehouse/http.h>
 #include <gatehouse/module.h>
 
+#include "base/b64.h"
 #include "base/buf.h"
 #include "base/clock.h"
 #include "base/slice.h"
@@ -52,6 +53,17 @@
 
 #define HEAD_OUT_BYTES (64 * 1024) /* request head sent to the backend */
 #define NAME_BYTES     64
+/* RFC 9440 fields: default and bounds of proxy_client_cert_max (the encoded
+ * Client-Cert plus Client-Cert-Chain values; the whole head is HEAD_OUT_BYTES). */
+#define CLIENT_CERT_DEFAULT_BYTES (16 * 1024)
+#define CLIENT_CERT_MIN_BYTES     512
+#define CLIENT_CERT_MAX_BYTES     (40 * 1024)
+
+enum client_cert_mode {
+    CLIENT_CERT_OFF = 0,
+    CLIENT_CERT_LEAF = 1,  /* Client-Cert */
+    CLIENT_CERT_CHAIN = 2, /* Client-Cert and Client-Cert-Chain */
+};
 
 enum identity_field {
     ID_USER,
@@ -73,6 +85,8 @@ struct proxy_config {
     unsigned keepalive;
     char identity[ID_COUNT][NAME_BYTES]; /* "" when off */
     bool pass_authorization;             /* proxy_pass_authorization on */
+    enum client_cert_mode client_cert;   /* proxy_client_cert */
+    size_t client_cert_max_bytes;        /* proxy_client_cert_max */
 };
 
 extern const struct gh_module proxy_module;
@@ -90,6 +104,7 @@ proxy_config_create(void **config_out)
     cfg->connect_timeout_ms = 5000;
     cfg->read_timeout_ms = 60000;
     cfg->keepalive = 16;
+    cfg->client_cert_max_bytes = CLIENT_CERT_DEFAULT_BYTES;
     snprintf(cfg->identity[ID_USER], NAME_BYTES, "X-Remote-User");
     snprintf(cfg->identity[ID_GROUPS], NAME_BYTES, "X-Remote-Groups");
     snprintf(cfg->identity[ID_AUTH_TYPE], NAME_BYTES, "X-Remote-Auth-Type");
@@ -232,6 +247,32 @@ proxy_config_directive(void *config, const struct gh_directive *d, char *err, si
             return GH_EINVAL;
         }
         cfg->pass_authorization = strcmp(d->args[0], "on") == 0;
+        return GH_OK;
+    }
+    if (strcmp(d->name, "proxy_client_cert") == 0) {
+        static const char *const modes[] = {"off", "on", "chain"};
+        for (size_t i = 0; d->arg_count == 1 && i < 3; i++) {
+            if (strcmp(d->args[0], modes[i]) == 0) {
+                cfg->client_cert = (enum client_cert_mode)i;
+                return GH_OK;
+            }
+        }
+        snprintf(err, err_len, "proxy_client_cert takes off, on or chain");
+        return GH_EINVAL;
+    }
+    if (strcmp(d->name, "proxy_client_cert_max") == 0) {
+        char *end = NULL;
+        long v = d->arg_count == 1 ? strtol(d->args[0], &end, 10) : -1;
+        if (v > 0 && end != NULL && (*end == 'k' || *end == 'K') && end[1] == '\0') {
+            v *= 1024;
+            end++;
+        }
+        if (d->arg_count != 1 || end == NULL || *end != '\0' || v < CLIENT_CERT_MIN_BYTES ||
+            v > CLIENT_CERT_MAX_BYTES) {
+            snprintf(err, err_len, "proxy_client_cert_max needs a size from 512 to 40k");
+            return GH_EINVAL;
+        }
+        cfg->client_cert_max_bytes = (size_t)v;
         return GH_OK;
     }
     if (strcmp(d->name, "proxy_identity_header") == 0) {
@@ -489,6 +530,10 @@ is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req,
         "X-Remote-User",
         "X-Remote-Groups",
         "X-Remote-Auth-Type",
+        /* RFC 9440: only this proxy may state the client's certificate, so a
+         * client's own values go whether or not proxy_client_cert is on. */
+        "Client-Cert",
+        "Client-Cert-Chain",
     };
     for (size_t i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
         if (name_is_loose(n, dropped[i]))
@@ -581,6 +626,74 @@ add_identity(struct buf *out, const struct proxy_config *cfg, const gh_request *
     return rc;
 }
 
+/* ":<base64>:", an RFC 8941 3.3.5 Byte Sequence, appended to out. */
+static int
+append_sf_binary(struct buf *out, const uint8_t *der, size_t len)
+{
+    int rc = buf_append(out, ":", 1);
+    if (rc == GH_OK)
+        rc = b64_encode(out, slice_make(der, len));
+    if (rc == GH_OK)
+        rc = buf_append(out, ":", 1);
+    return rc;
+}
+
+/* RFC 9440 2.2 / 2.3: the client's certificate (verified chains only: the
+ * fields assert what this proxy checked) and, with `chain`, the others it
+ * sent, in its order. Past proxy_client_cert_max the chain is left out, and a
+ * leaf that alone does not fit is not sent at all: the backend then sees no
+ * certificate rather than a truncated one. */
+static int
+add_client_cert(struct buf *out, const struct proxy_config *cfg, gh_request *req)
+{
+    const struct gh_client_cert *cert = NULL;
+    bool negotiated = false;
+    size_t budget = cfg->client_cert_max_bytes;
+
+    if (cfg->client_cert == CLIENT_CERT_OFF ||
+        gh_request_client_cert(req, &cert, &negotiated) != GH_OK || cert == NULL ||
+        cert->flags != 0 || cert->encoded == NULL || cert->encoded_len == 0)
+        return GH_OK;
+    size_t need = b64_encoded_len(cert->encoded_len) + 2;
+    if (need > budget) {
+        gh_request_log(req, GH_LOG_WARN,
+                       "proxy: client certificate of %zu bytes exceeds "
+                       "proxy_client_cert_max; Client-Cert not sent",
+                       cert->encoded_len);
+        return GH_OK;
+    }
+    budget -= need;
+    int rc = buf_append_str(out, "Client-Cert: ");
+    if (rc == GH_OK)
+        rc = append_sf_binary(out, cert->encoded, cert->encoded_len);
+    if (rc == GH_OK)
+        rc = buf_append(out, "\r\n", 2);
+    if (rc != GH_OK || cfg->client_cert != CLIENT_CERT_CHAIN || cert->chain_len == 0)
+        return rc;
+    need = 0;
+    for (size_t i = 0; i < cert->chain_len; i++)
+        need += b64_encoded_len(cert->chain[i].len) + 4;
+    if (need > budget) {
+        gh_request_log(req, GH_LOG_WARN,
+                       "proxy: client certificate chain exceeds "
+                       "proxy_client_cert_max; Client-Cert-Chain not sent");
+        return GH_OK;
+    }
+    size_t start = out->len;
+    rc = buf_append_str(out, "Client-Cert-Chain: ");
+    for (size_t i = 0; rc == GH_OK && i < cert->chain_len; i++) {
+        if (i > 0)
+            rc = buf_append(out, ", ", 2);
+        if (rc == GH_OK)
+            rc = append_sf_binary(out, (const uint8_t *)cert->chain[i].ptr, cert->chain[i].len);
+    }
+    if (rc == GH_OK)
+        rc = buf_append(out, "\r\n", 2);
+    if (rc != GH_OK)
+        out->len = start;
+    return rc;
+}
+
 /* The URL path below the location, with the proxy_pass prefix in front. */
 static int
 append_target(struct buf *out, const struct proxy_config *cfg, const gh_request *req)
@@ -669,6 +782,8 @@ build_head(struct proxy_exchange *x, const struct proxy_config *cfg, gh_request 
         rc = buf_append(out, "\r\n", 2);
     if (rc == GH_OK)
         rc = add_identity(out, cfg, req);
+    if (rc == GH_OK)
+        rc = add_client_cert(out, cfg, req);
     /* Framing: the body is re-framed, never passed through raw. */
     if (rc == GH_OK && body_len > 0)
         rc = buf_printf(out, "Content-Length: %lld\r\n", (long long)body_len);

@@ -69,6 +69,7 @@ sec_status_name(int32_t status)
         {SEC_E_MUTUAL_AUTH_FAILED, "SEC_E_MUTUAL_AUTH_FAILED"},
         {SEC_E_INVALID_PARAMETER, "SEC_E_INVALID_PARAMETER"},
         {SEC_E_NOT_SUPPORTED, "SEC_E_NOT_SUPPORTED"},
+        {SEC_E_CERT_UNKNOWN, "SEC_E_CERT_UNKNOWN"},
     };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         if (names[i].status == status)
@@ -126,6 +127,30 @@ write_auth(struct gh_json *j, const struct gh_auth_record *a)
     gh_json_object_end(j);
 }
 
+/* The connection's client certificate (the seed's HTTP_SSL_CLIENT_CERT_INFO)
+ * as the application sees it, mapping result included; null when none. */
+static void
+write_client_cert(struct gh_json *j, gh_request *req)
+{
+    const struct gh_client_cert *cert = NULL;
+    bool negotiated = false;
+
+    if (gh_request_client_cert(req, &cert, &negotiated) != GH_OK || cert == NULL) {
+        gh_json_str(j, "client_cert", NULL);
+        return;
+    }
+    gh_json_object_begin(j, "client_cert");
+    gh_json_str(j, "subject", cert->subject);
+    gh_json_str(j, "issuer", cert->issuer);
+    gh_json_int(j, "flags", cert->flags);
+    gh_json_int(j, "encoded_length", (int64_t)cert->encoded_len);
+    gh_json_int(j, "chain_length", (int64_t)cert->chain_len);
+    gh_json_bool(j, "negotiated", negotiated);
+    gh_json_bool(j, "has_token", cert->token != NULL);
+    gh_json_bool(j, "denied_by_mapper", cert->denied_by_mapper);
+    gh_json_object_end(j);
+}
+
 static enum gh_rq_status
 whoami_execute(gh_request *req, void *config)
 {
@@ -166,6 +191,7 @@ whoami_execute(gh_request *req, void *config)
     }
     gh_json_array_end(j);
     write_auth(j, gh_request_auth(req));
+    write_client_cert(j, req);
     if (gh_json_end(j) != GH_OK) {
         gh_response_text(req, 500, NULL);
         return GH_RQ_FINISH;

@@ -33,6 +33,11 @@ struct interp {
     int tls_min, tls_max;
     bool tickets;
     char *ciphers, *ciphersuites;
+    struct tls_client_trust trusts[16]; /* tls_client_ca / tls_client_crl, per SNI host */
+    char *trust_strs[48];               /* owned strings the trusts point to */
+    size_t trust_count;
+    size_t trust_str_count;
+    int client_verify_depth;
     const struct conf_node *module_directives[256]; /* server-level, replayed per location */
     size_t module_directive_count;
     const struct conf_node *first_tls_listen;
@@ -241,10 +246,15 @@ parse_listen(struct interp *in, const struct conf_node *n, struct config_listen 
     if (cl->text == NULL)
         return GH_ENOMEM;
     cl->is_tls = false;
-    if (n->arg_count == 2) {
+    if (n->arg_count >= 2) {
         if (strcmp(n->args[1], "tls") != 0)
             return fail(in, n, "listen: unknown option '%s' (expected tls)", n->args[1]);
         cl->is_tls = true;
+    }
+    if (n->arg_count == 3) {
+        if (strcmp(n->args[2], "client_cert") != 0)
+            return fail(in, n, "listen: unknown option '%s' (expected client_cert)", n->args[2]);
+        cl->ask_client_cert = true;
     }
     return GH_OK;
 }
@@ -280,7 +290,8 @@ load_module(struct interp *in, const struct conf_node *n)
             return fail(in, n, "load_module: a module named '%s' is already loaded", m->name);
         }
     }
-    cfg->modules[cfg->module_count++] = (struct config_module){.module = m, .dl_handle = handle};
+    cfg->modules[cfg->module_count++] =
+        (struct config_module){.module = m, .dl_handle = handle, .use_fiber = true};
     return GH_OK;
 }
 
@@ -385,6 +396,87 @@ auth_apply(struct interp *in, struct auth_config *ac, const struct conf_node *d)
     return GH_OK;
 }
 
+/* tls_client_ca FILE [SERVER_NAME]; / tls_client_crl FILE [SERVER_NAME]; */
+static int
+client_trust_directive(struct interp *in, const struct conf_node *n)
+{
+    int rc = want_args(in, n, 1, 2);
+    const char *host = n->arg_count == 2 ? n->args[1] : NULL;
+    struct tls_client_trust *t = NULL;
+
+    if (rc != GH_OK)
+        return rc;
+    for (size_t i = 0; i < in->trust_count && t == NULL; i++) {
+        const char *h = in->trusts[i].server_name;
+        if ((h == NULL && host == NULL) || (h != NULL && host != NULL && strcmp(h, host) == 0))
+            t = &in->trusts[i];
+    }
+    if (t == NULL) {
+        if (in->trust_count >= sizeof(in->trusts) / sizeof(in->trusts[0]))
+            return fail(in, n, "%s: too many server names", n->name);
+        t = &in->trusts[in->trust_count++];
+        *t = (struct tls_client_trust){0};
+        if (host != NULL) {
+            char *h = strdup(host);
+            if (h == NULL)
+                return GH_ENOMEM;
+            in->trust_strs[in->trust_str_count++] = h;
+            t->server_name = h;
+        }
+    }
+    if (in->trust_str_count >= sizeof(in->trust_strs) / sizeof(in->trust_strs[0]))
+        return fail(in, n, "%s: too many files", n->name);
+    char *file = resolve_path(in, n->args[0]);
+    if (file == NULL)
+        return GH_ENOMEM;
+    in->trust_strs[in->trust_str_count++] = file;
+    if (strcmp(n->name, "tls_client_ca") == 0)
+        t->ca_file = file;
+    else
+        t->crl_file = file;
+    return GH_OK;
+}
+
+/* tls_client_certificate ignore|negotiate|require;
+ * tls_client_certificate_no_pha reject | redirect URL; */
+static int
+client_cert_mode_directive(struct interp *in, const struct conf_node *n, uint8_t *mode,
+                           char **redirect)
+{
+    int rc = want_args(in, n, 1, 2);
+
+    if (rc != GH_OK)
+        return rc;
+    if (strcmp(n->name, "tls_client_certificate") == 0) {
+        if (n->arg_count != 1)
+            return fail(in, n, "tls_client_certificate takes one argument");
+        if (strcmp(n->args[0], "ignore") == 0)
+            *mode = CLIENT_CERT_IGNORE;
+        else if (strcmp(n->args[0], "negotiate") == 0)
+            *mode = CLIENT_CERT_NEGOTIATE;
+        else if (strcmp(n->args[0], "require") == 0)
+            *mode = CLIENT_CERT_REQUIRE;
+        else
+            return fail(in, n,
+                        "tls_client_certificate: expected ignore, negotiate or require, not '%s'",
+                        n->args[0]);
+        return GH_OK;
+    }
+    if (strcmp(n->args[0], "reject") == 0 && n->arg_count == 1) {
+        free(*redirect);
+        *redirect = NULL;
+        return GH_OK;
+    }
+    if (strcmp(n->args[0], "redirect") != 0 || n->arg_count != 2)
+        return fail(in, n, "tls_client_certificate_no_pha: expected 'reject' or 'redirect URL'");
+    const char *url = n->args[1];
+    if (strncmp(url, "https://", 8) != 0 || strpbrk(url, "\r\n\t ") != NULL)
+        return fail(in, n, "tls_client_certificate_no_pha: the URL must start with https://");
+    free(*redirect);
+    *redirect = strdup(url);
+    return *redirect == NULL ? GH_ENOMEM : GH_OK;
+}
+
 /* The location's auth config: server-level auth directives first (inherited),
  * then the location's own, which override them; auth_require rules are not
  * merged: a location with its own auth_require drops the server-level ones.
@@ -422,7 +514,7 @@ location_auth(struct interp *in, const struct conf_node *n, const char *prefix,
         if (is_auth_directive(n->children[i].name))
             rc = auth_apply(in, ac, &n->children[i]);
     }
-    if (rc == GH_OK && ac->scheme_count > 0) {
+    if (rc == GH_OK && (ac->scheme_count > 0 || ac->offers_cert)) {
         rc = auth_config_activate(ac, why, sizeof(why));
         if (rc == GH_ENOMEM)
             goto cleanup;
@@ -449,6 +541,12 @@ location_build(struct interp *in, const struct conf_node *n, const char *prefix,
     int rc;
 
     loc->handler = -1;
+    loc->client_cert_mode = cfg->default_client_cert_mode;
+    if (cfg->default_no_pha_redirect != NULL) {
+        loc->no_pha_redirect = strdup(cfg->default_no_pha_redirect);
+        if (loc->no_pha_redirect == NULL)
+            return GH_ENOMEM;
+    }
     loc->prefix = strdup(prefix);
     if (loc->prefix == NULL)
         return GH_ENOMEM;
@@ -488,6 +586,11 @@ location_build(struct interp *in, const struct conf_node *n, const char *prefix,
             loc->handler = idx;
         } else if (strcmp(c->name, "location") == 0) {
             return fail(in, c, "locations do not nest");
+        } else if (strcmp(c->name, "tls_client_certificate") == 0 ||
+                   strcmp(c->name, "tls_client_certificate_no_pha") == 0) {
+            rc = client_cert_mode_directive(in, c, &loc->client_cert_mode, &loc->no_pha_redirect);
+            if (rc != GH_OK)
+                return rc;
         } else if (is_auth_directive(c->name)) {
             continue; /* location_auth() takes them */
         } else {
@@ -552,7 +655,7 @@ server_directive(struct interp *in, const struct conf_node *n)
             cfg->access_log_path =
                 strcmp(n->args[0], "-") == 0 ? strdup("-") : resolve_path(in, n->args[0]);
     } else if (strcmp(n->name, "listen") == 0) {
-        rc = want_args(in, n, 1, 2);
+        rc = want_args(in, n, 1, 3);
         if (rc != GH_OK)
             return rc;
         struct config_listen *grown =
@@ -610,6 +713,31 @@ server_directive(struct interp *in, const struct conf_node *n)
             if (ver > in->tls_max)
                 in->tls_max = ver;
         }
+    } else if (strcmp(n->name, "tls_client_ca") == 0 || strcmp(n->name, "tls_client_crl") == 0) {
+        rc = client_trust_directive(in, n);
+    } else if (strcmp(n->name, "tls_client_verify_depth") == 0) {
+        rc = arg_uint(in, n, 1, 16, &v);
+        in->client_verify_depth = (int)v;
+    } else if (strcmp(n->name, "tls_client_verify") == 0) {
+        rc = want_args(in, n, 1, 1);
+        if (rc != GH_OK)
+            return rc;
+        if (strcmp(n->args[0], "on") == 0)
+            cfg->client_verify_optional = false;
+        else if (strcmp(n->args[0], "optional_no_ca") == 0)
+            cfg->client_verify_optional = true;
+        else
+            return fail(in, n, "tls_client_verify: expected on or optional_no_ca, not '%s'",
+                        n->args[0]);
+    } else if (strcmp(n->name, "tls_client_certificate_timeout") == 0) {
+        rc = arg_duration(in, n, &cfg->client_cert_timeout_ms);
+    } else if (strcmp(n->name, "tls_client_certificate_buffer") == 0) {
+        rc = arg_uint(in, n, 0, 64ull * 1024 * 1024, &v);
+        cfg->client_cert_buffer = v;
+    } else if (strcmp(n->name, "tls_client_certificate") == 0 ||
+               strcmp(n->name, "tls_client_certificate_no_pha") == 0) {
+        rc = client_cert_mode_directive(in, n, &cfg->default_client_cert_mode,
+                                        &cfg->default_no_pha_redirect);
     } else if (strcmp(n->name, "tls_session_tickets") == 0) {
         rc = arg_bool(in, n, &in->tickets);
     } else if (strcmp(n->name, "tls_ciphers") == 0 || strcmp(n->name, "tls_ciphersuites") == 0) {
@@ -722,6 +850,8 @@ config_defaults(struct config *cfg)
     cfg->max_response_buffer_bytes = 64 * 1024 * 1024;
     cfg->header_timeout_ms = 10000;
     cfg->body_timeout_ms = 30000;
+    cfg->client_cert_timeout_ms = 30000;
+    cfg->client_cert_buffer = 128 * 1024;
     cfg->keepalive_timeout_ms = 75000;
     cfg->write_timeout_ms = 30000;
     cfg->shutdown_timeout_ms = 10000;
@@ -820,6 +950,11 @@ interpret(struct interp *in, const struct conf_doc *doc)
     }
 
     if (in->cert_count > 0) {
+        struct tls_client_opts client = {
+            .trusts = in->trusts,
+            .trust_count = in->trust_count,
+            .verify_depth = in->client_verify_depth,
+        };
         struct tls_server_opts opts = {
             .certs = in->certs,
             .cert_count = in->cert_count,
@@ -828,6 +963,7 @@ interpret(struct interp *in, const struct conf_doc *doc)
             .session_tickets = in->tickets,
             .ciphers = in->ciphers,
             .ciphersuites = in->ciphersuites,
+            .client = &client,
         };
         rc = tls_server_create(&opts, &cfg->tls, why, sizeof(why));
         if (rc != GH_OK) {
@@ -871,6 +1007,7 @@ config_destroy(struct config *cfg)
         }
         free(loc->module_configs);
         free(loc->prefix);
+        free(loc->no_pha_redirect);
         auth_config_destroy(loc->auth);
     }
     free(cfg->locations);
@@ -894,6 +1031,7 @@ config_destroy(struct config *cfg)
     log_destroy(cfg->access_log);
     free(cfg->error_log_path);
     free(cfg->access_log_path);
+    free(cfg->default_no_pha_redirect);
     free(cfg->path);
     free(cfg);
 }
@@ -922,6 +1060,8 @@ config_from_doc(const char *path, struct auth_engine *engine, const struct conf_
         free(in.cert_paths[i]);
     free(in.ciphers);
     free(in.ciphersuites);
+    for (size_t i = 0; i < in.trust_str_count; i++)
+        free(in.trust_strs[i]);
     free(dir);
     if (rc != GH_OK) {
         config_destroy(in.cfg);

@@ -139,6 +139,11 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
         if (c->ssl == NULL || tls_ssl_attach_fd(c->ssl, fd, &c->tls_drained) != GH_OK)
             goto fail;
         SSL_set_accept_state(c->ssl);
+        if (l->ask_client_cert) {
+            /* `listen ... tls client_cert;`: ask in the initial handshake. */
+            if (conn_cc_request_in_handshake(c) != GH_OK)
+                goto fail;
+        }
         c->state = CONN_HANDSHAKE;
     } else {
         c->state = CONN_IDLE;
@@ -156,8 +161,10 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
     timer(c, TIMER_HEAD, cfg->header_timeout_ms, true);
     return;
 fail:
-    if (c != NULL)
+    if (c != NULL) {
         SSL_free(c->ssl);
+        conn_client_cert_free(c->client_cert);
+    }
     free(c);
     close(fd);
     config_unref(cfg);
@@ -186,6 +193,7 @@ conn_free(struct conn *c)
     /* A handshake in progress or an identity persisted on the connection dies
      * with it (and returns its per-address slot). */
     auth_conn_destroy(c->auth);
+    conn_client_cert_free(c->client_cert);
     in_release(c);
     buf_free(&c->out);
     config_unref(c->config);
@@ -563,6 +571,12 @@ conn_run(struct conn *c)
 
         if (c->state == CONN_CLOSED) {
             struct gh_request *req = c->req;
+            if (req != NULL && req->is_pending && req->wants_cert) {
+                /* The exchange died with the connection: the waiting hook
+                 * continues (a suspended one must unwind its stack). */
+                conn_cc_fail(c);
+                pipeline_cert_ready(req);
+            }
             if (req != NULL && req->is_pending && req->wants_body) {
                 /* Waiting for body bytes that will never come: no module
                  * completion is due, so finish now (slots release the state). */
@@ -585,6 +599,10 @@ conn_run(struct conn *c)
             if (rc == GH_AGAIN)
                 break;
             if (rc != GH_OK) {
+                conn_abort(c);
+                continue;
+            }
+            if (conn_cc_handshake_done(c) != GH_OK) {
                 conn_abort(c);
                 continue;
             }
@@ -617,6 +635,31 @@ conn_run(struct conn *c)
         if (req != NULL) {
             if (req->in_pipeline)
                 break;
+            if (req->wants_cert) {
+                /* A client-certificate exchange runs: drive it (also when an
+                 * asynchronous caller did not pend: it ends before the
+                 * response goes out, which must not interleave with it). */
+                rc = conn_cc_drive(c);
+                if (rc == GH_AGAIN) {
+                    timer(c, TIMER_CERT, c->config->client_cert_timeout_ms, false);
+                    break;
+                }
+                timer_off(c);
+                if (rc == GH_ELIMIT) {
+                    /* More body than tls_client_certificate_buffer: 413. */
+                    conn_cc_fail(c);
+                    req->body_error = GH_ELIMIT;
+                    c->must_close = true;
+                } else if (rc != GH_OK) {
+                    conn_abort(c);
+                    continue;
+                }
+                if (req->is_pending)
+                    pipeline_cert_ready(req);
+                else
+                    req->wants_cert = false;
+                continue;
+            }
             if (req->is_pending) {
                 if (!req->wants_body)
                     break;
@@ -757,6 +800,13 @@ conn_on_timeout(struct conn *c)
             conn_run(c);
             return;
         }
+        break;
+    case TIMER_CERT:
+        /* The client never finished the exchange: its TLS state is mid-handshake,
+         * so the connection closes (the waiting request is finished). */
+        if (c->config->error_log != NULL)
+            log_msg(c->config->error_log, LOG_INFO,
+                    "client certificate exchange timed out: closing the connection");
         break;
     case TIMER_BODY:
         if (req != NULL && req->is_pending && req->wants_body) {

@@ -49,6 +49,7 @@ listener_open(const struct config_listen *cl, struct listener **listener_out, ch
     l->ev_kind = EV_LISTENER;
     l->fd = fd;
     l->is_tls = cl->is_tls;
+    l->ask_client_cert = cl->ask_client_cert;
     l->is_active = true;
     memcpy(&l->addr, &cl->addr, cl->addr_len);
     l->addr_len = cl->addr_len;

@@ -78,6 +78,17 @@ pipeline_run(struct gh_request *req)
     const struct config *cfg = req->config;
 
     req->in_pipeline = true;
+    if (req->fiber != NULL) {
+        /* A hook suspended on its stack (a synchronous gh_* call): continue it. */
+        enum gh_rq_status rs;
+        if (fiber_resume(req, &rs) == GH_AGAIN || rs == GH_RQ_PENDING) {
+            req->is_pending = true;
+            req->in_pipeline = false;
+            return;
+        }
+        atomic_store(&req->pend, PEND_NONE);
+        apply_status(req, rs);
+    }
     while (req->stage <= NOTIFY_SEND_RESPONSE) {
         if (c->state == CONN_CLOSED)
             break;
@@ -93,6 +104,19 @@ pipeline_run(struct gh_request *req)
             gh_response_text(req, body_error_status(req->body_error), NULL);
             req->stage = NOTIFY_SEND_RESPONSE;
             req->hook_pos = 0;
+        }
+        if (req->stage == NOTIFY_AUTHENTICATE && req->hook_pos == 0 && req->cert_loc_state != 2 &&
+            req->loc->client_cert_mode != CLIENT_CERT_IGNORE) {
+            /* tls_client_certificate: the exchange ends before authentication. */
+            enum gh_rq_status crs = client_cert_location(req);
+            if (crs == GH_RQ_PENDING) {
+                req->is_pending = true;
+                break;
+            }
+            if (crs == GH_RQ_FINISH) {
+                apply_status(req, GH_RQ_FINISH);
+                continue;
+            }
         }
         if (req->stage == NOTIFY_AUTHENTICATE && req->hook_pos == 0 &&
             (req->auth_state != REQ_AUTH_DONE || req->auth_answered)) {
@@ -128,7 +152,18 @@ pipeline_run(struct gh_request *req)
         const struct gh_module *m = cfg->modules[idx].module;
         atomic_store(&req->pend, PEND_ARMED);
         req->wants_body = false;
-        enum gh_rq_status rs = hook_of(m, req->stage)(req, req->loc->module_configs[idx]);
+        gh_hook_fn *hook = hook_of(m, req->stage);
+        void *mcfg = req->loc->module_configs[idx];
+        enum gh_rq_status rs = GH_RQ_CONTINUE;
+        int frc = GH_ESTATE;
+        if (cfg->modules[idx].use_fiber && req->stage <= NOTIFY_SEND_RESPONSE)
+            frc = fiber_call(req, hook, mcfg, &rs);
+        if (frc == GH_AGAIN) {
+            req->is_pending = true; /* suspended in a synchronous call */
+            break;
+        }
+        if (frc != GH_OK)
+            rs = hook(req, mcfg);
         if (rs == GH_RQ_PENDING) {
             req->is_pending = true;
             break;
@@ -137,6 +172,18 @@ pipeline_run(struct gh_request *req)
         apply_status(req, rs);
     }
     req->in_pipeline = false;
+}
+
+void
+pipeline_cert_ready(struct gh_request *req)
+{
+    /* The exchange ended: continue the suspended hook or re-enter the one that
+     * pended (the location's check re-enters the authenticate stage). */
+    req->is_pending = false;
+    req->wants_cert = false;
+    if (req->fiber == NULL)
+        atomic_store(&req->pend, PEND_NONE);
+    pipeline_run(req);
 }
 
 void

@@ -475,29 +475,6 @@ gh_request_tls(const gh_request *req)
     return &r->tls_info;
 }
 
-int
-gh_request_negotiate_client_cert(gh_request *req, bool async, bool *pending_out)
-{
-    (void)async;
-    *pending_out = false;
-    if (!req->conn->is_tls)
-        return GH_EUNSUPPORTED;
-    /* TODO(issue 2): TLS 1.2 renegotiation / TLS 1.3 post-handshake auth,
-     * resuming through resume_reenter. */
-    return GH_EUNSUPPORTED;
-}
-
-int
-gh_request_client_cert(gh_request *req, const struct gh_client_cert **cert_out,
-                       bool *negotiated_out)
-{
-    *cert_out = NULL;
-    *negotiated_out = false;
-    if (!req->conn->is_tls)
-        return GH_EUNSUPPORTED;
-    return GH_ENOTFOUND;
-}
-
 void *
 gh_request_alloc(gh_request *req, size_t size)
 {

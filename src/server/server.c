@@ -67,7 +67,8 @@ listeners_apply(struct gh_server *s, const struct config *cfg, char *err, size_t
         /* Same configured address and kind; "port 0" listeners pair up in order. */
         for (struct listener *l = s->listeners; l != NULL && found == NULL; l = l->next, i++) {
             if (l->is_active && i < 256 && !keep[i] && l->is_tls == cl->is_tls &&
-                l->addr_len == cl->addr_len && memcmp(&l->addr, &cl->addr, cl->addr_len) == 0) {
+                l->ask_client_cert == cl->ask_client_cert && l->addr_len == cl->addr_len &&
+                memcmp(&l->addr, &cl->addr, cl->addr_len) == 0) {
                 found = l;
                 keep[i] = true;
             }
@@ -362,6 +363,7 @@ gh_server_destroy(gh_server *s)
             free(w->free_bufs[--w->free_buf_count]);
         free(w->heap);
         free(w->scratch_headers);
+        fiber_pool_free(w);
         if (w->epfd > 0)
             close(w->epfd);
         if (w->wake_fd > 0)

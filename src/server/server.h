@@ -52,11 +52,13 @@ struct config_listen {
     struct sockaddr_storage addr;
     socklen_t addr_len;
     bool is_tls;
+    bool ask_client_cert; /* `listen ... tls client_cert;`: asked in the handshake */
 };
 
 struct config_module {
     const struct gh_module *module; /* borrowed from the binary or dl_handle */
     void *dl_handle;                /* owned; NULL for built-ins */
+    bool use_fiber;                 /* hooks run on their own stack (shared objects) */
     bool is_inited;                 /* init() ran: fini() is due */
 };
 
@@ -66,6 +68,15 @@ struct config_location {
     int handler;              /* index into config.modules, or -1 (404) */
     void **module_configs;    /* module_count entries, owned through config_destroy */
     struct auth_config *auth; /* owned; NULL when the location authenticates nobody */
+    uint8_t client_cert_mode; /* enum client_cert_mode: tls_client_certificate */
+    char *no_pha_redirect;    /* tls_client_certificate_no_pha redirect URL; NULL: 403 */
+};
+
+/* tls_client_certificate: what a location does about client certificates. */
+enum client_cert_mode {
+    CLIENT_CERT_IGNORE = 0, /* nothing (a module may still ask) */
+    CLIENT_CERT_NEGOTIATE,  /* ask when the location is hit; none is fine */
+    CLIENT_CERT_REQUIRE,    /* ask; none (or rejected) answers 403 */
 };
 
 struct config {
@@ -108,6 +119,12 @@ struct config {
     uint32_t auth_backoff_threshold; /* failures before backoff; UINT32_MAX: off; 0: default */
     uint32_t auth_backoff_max_ms;    /* 0: default */
     uint32_t auth_backoff_window_ms; /* 0: default */
+    /* Client certificates (tls_client_* directives, issue 7). */
+    bool client_verify_optional;     /* tls_client_verify optional_no_ca */
+    uint32_t client_cert_timeout_ms; /* tls_client_certificate_timeout */
+    uint64_t client_cert_buffer;     /* tls_client_certificate_buffer: body bytes held */
+    uint8_t default_client_cert_mode;
+    char *default_no_pha_redirect;
     /* Per notification, the module indices subscribed to it, in load order. */
     uint8_t *hooks[NOTIFY_COUNT];
     size_t hook_count[NOTIFY_COUNT];
@@ -163,6 +180,7 @@ struct listener {
     uint8_t ev_kind; /* EV_LISTENER: first, epoll data points here */
     int fd;
     bool is_tls;
+    bool ask_client_cert;     /* config_listen.ask_client_cert */
     bool is_active;           /* false once removed by a reload */
     uint64_t registered_mask; /* workers that have it in their epoll set */
     char *text;
@@ -200,6 +218,8 @@ struct worker {
     uint8_t *free_bufs[64]; /* spare input buffers of free_buf_bytes */
     size_t free_buf_count;
     size_t free_buf_bytes;
+    struct fiber *free_fibers; /* spare hook stacks (fiber.c) */
+    size_t free_fiber_count;
     struct h1_header *scratch_headers;
     size_t scratch_capacity;
     struct task listeners_task;
@@ -284,6 +304,7 @@ enum timer_kind {
     TIMER_BODY,      /* idle while a hook waits for body bytes */
     TIMER_WRITE,     /* idle while the socket takes no bytes */
     TIMER_LINGER,
+    TIMER_CERT, /* a client-certificate exchange: total deadline */
 };
 
 struct conn_slot {
@@ -320,8 +341,9 @@ struct conn {
     SSL *ssl;
     struct gh_request *req;
     struct conn_slot *slots;
-    struct auth_conn *auth; /* owned; made by the first request that authenticates */
-    uint64_t deadline_ms;   /* 0: none */
+    struct auth_conn *auth;               /* owned; made by the first request that authenticates */
+    struct conn_client_cert *client_cert; /* owned; NULL until a certificate arrives */
+    uint64_t deadline_ms;                 /* 0: none */
     uint64_t heap_key;
     size_t heap_idx; /* SIZE_MAX when not in the heap */
     struct conn *prev;
@@ -357,6 +379,61 @@ void conn_send_error(struct conn *c, int status);
 void conn_in_compact(struct conn *c);
 /* Ensures an input buffer; GH_OK or GH_ENOMEM. */
 int conn_in_acquire(struct conn *c);
+
+/* ------------------------------------------------------ client certificate */
+
+/* The client certificate of a TLS connection (src/server/client_cert.c): the
+ * public struct gh_client_cert plus the storage its pointers borrow from. Made
+ * when an exchange (handshake, renegotiation, post-handshake auth) ends with a
+ * certificate; freed with the connection. */
+struct conn_client_cert;
+
+/* Records the mapping result of the connection's client certificate: takes a
+ * reference on token (may be NULL; an earlier one is released); denied sets
+ * denied_by_mapper. Does nothing when the connection has no certificate.
+ * Called by server_auth.c (certificate mapping, issue 7). */
+void conn_client_cert_set_mapping(struct conn *c, gh_token *token, bool denied);
+void conn_client_cert_free(struct conn_client_cert *cc); /* NULL-safe */
+/* Makes the record and attaches its exchange state to c->ssl: GH_OK, GH_ENOMEM,
+ * GH_ETLS, GH_EUNSUPPORTED (plain HTTP). */
+int conn_cc_prepare(struct conn *c);
+/* `listen ... tls client_cert;`: asks in the initial handshake (before it). */
+int conn_cc_request_in_handshake(struct conn *c);
+/* Asks the live connection for a certificate: GH_OK (conn_cc_drive runs it),
+ * GH_ESTATE (the client cannot: no PHA / no secure renegotiation; recorded as
+ * an exchange without certificate), GH_ETLS, GH_ENOMEM. */
+int conn_cc_start(struct conn *c);
+/* Sends the request and reads until the exchange ends: GH_OK (record built),
+ * GH_AGAIN (wait for the socket), GH_ELIMIT (more body bytes arrived than
+ * tls_client_certificate_buffer), or a failure (the connection must close). */
+int conn_cc_drive(struct conn *c);
+/* The exchange failed or timed out: no certificate. */
+void conn_cc_fail(struct conn *c);
+bool conn_cc_in_progress(const struct conn *c);
+/* After the initial handshake: builds the record when the listener asked. */
+int conn_cc_handshake_done(struct conn *c);
+/* The location's tls_client_certificate at the start of the authenticate
+ * stage: GH_RQ_CONTINUE, GH_RQ_FINISH (403 / 307 set) or GH_RQ_PENDING
+ * (req->wants_cert: the stage is re-entered when the exchange ends). */
+enum gh_rq_status client_cert_location(struct gh_request *req);
+
+/* ------------------------------------------------------------------ fibers */
+
+/* Hooks on their own stacks (fiber.c), so a synchronous gh_* call suspends the
+ * request instead of blocking the loop. */
+struct fiber;
+/* Runs hook(req, config) on a pooled stack: GH_OK with *rs_out when it
+ * returned, GH_AGAIN when it suspended (req->fiber holds it until
+ * fiber_resume), GH_ENOMEM / GH_ESTATE when no fiber can be used (the caller
+ * then calls the hook directly). */
+int fiber_call(struct gh_request *req, gh_hook_fn *hook, void *config, enum gh_rq_status *rs_out);
+/* Continues req->fiber after its wait: GH_OK with *rs_out, or GH_AGAIN. */
+int fiber_resume(struct gh_request *req, enum gh_rq_status *rs_out);
+/* True when req's hook runs on a fiber and may call fiber_suspend(). */
+bool fiber_can_suspend(const struct gh_request *req);
+/* From the hook: back to the loop until fiber_resume(). */
+void fiber_suspend(struct gh_request *req);
+void fiber_pool_free(struct worker *w);
 
 /* ----------------------------------------------------------------- request */
 
@@ -423,6 +500,9 @@ struct gh_request {
     int body_error;           /* sticky GH_E* */
     bool body_error_answered; /* the error response replaced the module's */
     bool wants_body;          /* a hook pended on gh_request_body_read */
+    bool wants_cert;          /* a hook (or the location) waits for a certificate exchange */
+    uint8_t cert_loc_state;   /* tls_client_certificate: 0 todo, 1 waiting, 2 done */
+    struct fiber *fiber;      /* the hook suspended on its stack, or NULL */
     /* auth and TLS */
     struct auth_decision auth; /* auth.record.pub is gh_request_auth() */
     uint8_t auth_state;        /* enum req_auth_state */
@@ -499,6 +579,9 @@ int request_body_discard(struct gh_request *req);
 void pipeline_run(struct gh_request *req);
 /* Called on the loop when new body bytes arrived for a hook waiting on them. */
 void pipeline_body_ready(struct gh_request *req);
+/* Called on the loop when the client-certificate exchange a hook (or the
+ * location) waited for has ended. */
+void pipeline_cert_ready(struct gh_request *req);
 
 /* Serializes the response head (and a buffered body) into conn->out. */
 int response_head_write(struct gh_request *req);

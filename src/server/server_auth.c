@@ -71,6 +71,16 @@ view_build(struct gh_request *req, const struct auth_config *ac, struct auth_job
         .peer_text_arg = req,
         .is_tls = c->is_tls,
     };
+    /* The client certificate, when the location maps certificates (exchanged
+     * before this stage: the location's tls_client_certificate or a module). */
+    const struct gh_client_cert *cert = NULL;
+    bool negotiated = false;
+    if (c->is_tls && ac->offers_cert && gh_request_client_cert(req, &cert, &negotiated) == GH_OK &&
+        cert != NULL && cert->encoded != NULL) {
+        job->view.client_cert = cert->encoded;
+        job->view.client_cert_len = cert->encoded_len;
+        job->view.client_cert_flags = cert->flags;
+    }
     /* tls-server-end-point (RFC 5929 4.1): only when the location binds. */
     if (c->is_tls && c->ssl != NULL && ac->epa != AUTH_EPA_OFF) {
         size_t len = 0;
@@ -101,6 +111,12 @@ decision_apply(struct gh_request *req, int rc)
     struct auth_decision *d = &req->auth;
 
     req->auth_state = REQ_AUTH_DONE;
+    /* The mapping result goes on the connection's certificate, where
+     * gh_request_client_cert shows it (Token, CertDeniedByMapper). */
+    if (rc == GH_OK && d->cert_outcome != AUTH_CERT_NONE)
+        conn_client_cert_set_mapping(
+            req->conn, d->cert_outcome == AUTH_CERT_MAPPED ? d->record.pub.access_token : NULL,
+            d->cert_outcome == AUTH_CERT_DENIED);
     if (rc != GH_OK) {
         auth_decision_clear(d);
         req->auth_answered = true;

@@ -154,6 +154,9 @@ ctx_make(const struct tls_server_opts *opts, const struct tls_cert_spec *spec, S
     }
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    rc = tls_client_ctx_setup(ctx, SSL_CTX_get0_certificate(ctx), opts->client, err, err_len);
+    if (rc != GH_OK)
+        goto cleanup;
     *ctx_out = ctx;
     return GH_OK;
 cleanup:

@@ -3,9 +3,9 @@
 // certificates, ALPN http/1.1, session tickets, TLS 1.2 and 1.3 only, no
 // client-initiated renegotiation; plus tls-server-end-point channel bindings.
 //
-// Room left for client certificates on demand (issue 2, IIS seed): every SSL
-// made here has SSL_VERIFY_NONE and no CA list; a future tls_ssl_request_client_cert()
-// starts TLS 1.2 renegotiation / TLS 1.3 post-handshake auth (SSL_verify_client_post_handshake).
+// Client certificates (issue 7): every SSL made here starts with
+// SSL_VERIFY_NONE; tls_client_cert.h sets up each context's client trust
+// (opts.client) and asks live connections for a certificate.
 #ifndef GH_TLS_TLS_H
 #define GH_TLS_TLS_H
 
@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #include <openssl/ssl.h>
+
+#include "tls/tls_client_cert.h"
 
 struct tls_cert_spec {
     const char *cert_file; /* PEM chain, leaf first */
@@ -26,9 +28,9 @@ struct tls_server_opts {
     int min_version; /* TLS1_2_VERSION or TLS1_3_VERSION; 0 means TLS 1.2 */
     int max_version; /* 0 means TLS 1.3 */
     bool session_tickets;
-    const char *ciphers;        /* TLS 1.2 cipher list, NULL for the default */
-    const char *ciphersuites;   /* TLS 1.3 suites, NULL for the default */
-    const char *client_ca_file; /* CAs for client certificates; NULL: none (future) */
+    const char *ciphers;                  /* TLS 1.2 cipher list, NULL for the default */
+    const char *ciphersuites;             /* TLS 1.3 suites, NULL for the default */
+    const struct tls_client_opts *client; /* client-certificate trust; NULL: none */
 };
 
 struct tls_server;

@@ -49,6 +49,22 @@ static const struct {
     {"duplicate listen", "listen 127.0.0.1:8080;\nlisten 127.0.0.1:8080;",
      "t.conf:2: listen: 127.0.0.1:8080 is already listed"},
     {"syntax error from the parser", "listen 127.0.0.1:0", "t.conf:1"},
+    {"client certificate mode",
+     "listen 127.0.0.1:0;\nlocation /a { tls_client_certificate maybe; }",
+     "t.conf:2: tls_client_certificate: expected ignore, negotiate or require, not 'maybe'"},
+    {"no-PHA redirect needs https",
+     "listen 127.0.0.1:0;\ntls_client_certificate_no_pha redirect "
+     "http://x;",
+     "t.conf:2: tls_client_certificate_no_pha: the URL must start with https://"},
+    {"no-PHA bad word", "listen 127.0.0.1:0;\ntls_client_certificate_no_pha allow;",
+     "t.conf:2: tls_client_certificate_no_pha: expected 'reject' or 'redirect URL'"},
+    {"verify mode", "listen 127.0.0.1:0;\ntls_client_verify maybe;",
+     "t.conf:2: tls_client_verify: expected on or optional_no_ca"},
+    {"verify depth", "listen 127.0.0.1:0;\ntls_client_verify_depth 99;", "t.conf:2:"},
+    {"listen option", "listen 127.0.0.1:0 tls client_certs;",
+     "t.conf:1: listen: unknown option 'client_certs' (expected client_cert)"},
+    {"zero timeout", "listen 127.0.0.1:0;\ntls_client_certificate_timeout 0;",
+     "t.conf:2: 'tls_client_certificate_timeout': invalid duration '0'"},
 };
 
 static void
@@ -103,6 +119,33 @@ test_values(void)
 }
 
 static void
+test_client_cert_values(void)
+{
+    const char *text = "listen 127.0.0.1:0;\ntls_client_certificate negotiate;\n"
+                       "tls_client_certificate_no_pha redirect https://h:1;\n"
+                       "tls_client_verify optional_no_ca;\ntls_client_certificate_timeout 5s;\n"
+                       "tls_client_certificate_buffer 1m;\n"
+                       "location /r/ { tls_client_certificate require;\n"
+                       "  tls_client_certificate_no_pha reject; }\nlocation /i/ { }\n";
+    struct config *cfg = NULL;
+    char err[512] = "";
+
+    CHECK_EQ(config_load_text("c.conf", text, strlen(text), &cfg, err, sizeof(err)), GH_OK);
+    if (cfg == NULL)
+        return;
+    CHECK(cfg->client_verify_optional);
+    CHECK_EQ(cfg->client_cert_timeout_ms, 5000);
+    CHECK_EQ(cfg->client_cert_buffer, 1024 * 1024);
+    const struct config_location *r = config_location_match(cfg, "/r/x", 4);
+    const struct config_location *i = config_location_match(cfg, "/i/x", 4);
+    CHECK_EQ(r->client_cert_mode, CLIENT_CERT_REQUIRE);
+    CHECK(r->no_pha_redirect == NULL);
+    CHECK_EQ(i->client_cert_mode, CLIENT_CERT_NEGOTIATE); /* inherited */
+    CHECK_STR_EQ(i->no_pha_redirect, "https://h:1");
+    config_unref(cfg);
+}
+
+static void
 test_units(void)
 {
     uint64_t b = 0;
@@ -126,6 +169,7 @@ test_units(void)
 int
 main(void)
 {
+    test_client_cert_values();
     test_cases();
     test_values();
     test_units();
