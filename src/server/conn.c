@@ -606,6 +606,12 @@ conn_run(struct conn *c)
                 conn_abort(c);
                 continue;
             }
+            /* The handshake's last read may have buffered the first request's
+             * record in OpenSSL (read-ahead) after an earlier WANT_READ cleared
+             * read_ready: no new edge would report it. Seen with TLS 1.3 client
+             * certificates in the handshake (openssl s_time). */
+            if (SSL_has_pending(c->ssl))
+                c->read_ready = true;
             c->state = CONN_IDLE;
             continue;
         }

@@ -30,6 +30,7 @@ import tempfile
 import time
 import zlib
 
+from apachehttpd import free_port
 from authclients import check, finish
 from clientpki import make_client_pki
 from ghserver import GhServer, gh_build
@@ -331,6 +332,29 @@ location /echo/ { tls_client_certificate require; handler echo; }
                   re.search(r"cert size: \d+ flags: %d subject: CN=%s" % (flags, who),
                             srv.stderr()[mark:]) is not None,
                   "optional_no_ca: %s reaches the module with CertFlags %d" % (who, flags))
+
+    # A listener asking in the handshake: many fresh TLS 1.3 connections with a
+    # certificate (openssl s_time), each must get its answer (a request buffered
+    # by the handshake's read-ahead was once left unread: s_time hung).
+    port2 = free_port()
+    top = "tls_client_ca %s;\nlisten 127.0.0.1:%d tls client_cert;\n" % (p["ca"], port2)
+    with GhServer('location / { handler return; return 200 "hs"; }', https=True, http=False,
+                  workers=1, extra_top=top) as srv:
+        for proto in ("-tls1_3", "-tls1_2", "-tls1_3"):
+            try:
+                r = subprocess.run(["openssl", "s_time", "-connect", "127.0.0.1:%d" % port2,
+                                    "-new", "-time", "2", "-cert", p["bob"], "-key",
+                                    p["bob_key"], "-www", "/", proto],
+                                   capture_output=True, text=True, timeout=60)
+                m = re.search(r"(\d+) connections in \d+ real seconds, (\d+) bytes", r.stdout)
+                done = m is not None and int(m.group(1)) > 0 and int(m.group(2)) > 0
+            except subprocess.TimeoutExpired:
+                done = False
+            check(done, "handshake listener: openssl s_time %s with a certificate completes" % proto)
+        s = py_client(port2, p["alice"], p["alice_key"])
+        s.sendall(b"GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        check(status_of(read_response(s)) == 200, "handshake listener: python client 200")
+        s.close()
     finish()
 
 
