@@ -19,6 +19,7 @@
 
 #include <gatehouse/sspi.h>
 
+#include "base/buf.h"
 #include "sspi/package.h"
 #include "tls/cred.h"
 
@@ -89,15 +90,16 @@ struct sch_ctx {
     struct sch_cred *cred_now;  /* borrowed for one call (client cert callback) */
     char *target;               /* owned; the initiator's target name or NULL */
     unsigned long req_flags;
-    struct sch_cache *cache;       /* borrowed: the credential outlives its contexts */
-    STACK_OF(X509_NAME) * issuers; /* CAs the server named in CertificateRequest (client) */
-    TimeStamp expiry;
+    struct sch_cache *cache; /* borrowed: the credential outlives its contexts */
+    struct buf replay;       /* input consumed before SEC_I_INCOMPLETE_CREDENTIALS */
 };
 
 SECURITY_STATUS sch_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
 SECURITY_STATUS sch_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
 SECURITY_STATUS sch_apply_control(void *pkg_ctx, PSecBufferDesc input);
 void sch_delete_ctx(void *pkg_ctx);
+/* OpenSSL's client certificate callback (SSL_CTX_set_client_cert_cb). */
+int sch_client_cert(SSL *ssl, X509 **x509_out, EVP_PKEY **pkey_out);
 SECURITY_STATUS sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out);
 void sch_free_cred(void *pkg_cred);
 SECURITY_STATUS sch_encrypt(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg,
