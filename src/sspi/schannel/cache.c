@@ -3,6 +3,7 @@
 // used only by the same credential handle and the same target name, and only
 // until it expires; each credential holds its own cache, so the first two
 // conditions hold by construction. Bounded: the oldest entry makes room.
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,14 @@
 #include <gatehouse/error.h>
 
 #include "sspi/schannel/schannel.h"
+
+struct sch_cache {
+    pthread_mutex_t lock;
+    atomic_int refs;
+    struct sch_cache_entry *entries; /* SCH_CACHE_MAX_ENTRIES slots, oldest first */
+    size_t count;
+    int64_t lifespan_s;
+};
 
 struct sch_cache_entry {
     char *target;         /* owned */
@@ -26,15 +35,30 @@ now_s(void)
     return (int64_t)ts.tv_sec;
 }
 
-int
-sch_cache_init(struct sch_cache *cache, int64_t lifespan_s)
+struct sch_cache *
+sch_cache_new(int64_t lifespan_s)
 {
-    *cache = (struct sch_cache){.lifespan_s = lifespan_s};
+    struct sch_cache *cache = calloc(1, sizeof(*cache));
+
+    if (cache == NULL)
+        return NULL;
+    cache->lifespan_s = lifespan_s;
     cache->entries = calloc(SCH_CACHE_MAX_ENTRIES, sizeof(*cache->entries));
-    if (cache->entries == NULL)
-        return GH_ENOMEM;
+    if (cache->entries == NULL) {
+        free(cache);
+        return NULL;
+    }
+    atomic_init(&cache->refs, 1);
     pthread_mutex_init(&cache->lock, NULL);
-    return GH_OK;
+    return cache;
+}
+
+struct sch_cache *
+sch_cache_ref(struct sch_cache *cache)
+{
+    if (cache != NULL)
+        atomic_fetch_add(&cache->refs, 1);
+    return cache;
 }
 
 static void
@@ -57,15 +81,15 @@ entry_remove(struct sch_cache *cache, size_t i)
 }
 
 void
-sch_cache_destroy(struct sch_cache *cache)
+sch_cache_unref(struct sch_cache *cache)
 {
-    if (cache->entries == NULL)
+    if (cache == NULL || atomic_fetch_sub(&cache->refs, 1) != 1)
         return;
     for (size_t i = 0; i < cache->count; i++)
         entry_clear(&cache->entries[i]);
     free(cache->entries);
-    cache->entries = NULL;
     pthread_mutex_destroy(&cache->lock);
+    free(cache);
 }
 
 static size_t
@@ -84,7 +108,7 @@ sch_cache_get(struct sch_cache *cache, const char *target)
     SSL_SESSION *s = NULL;
     size_t i;
 
-    if (cache->entries == NULL || target == NULL)
+    if (cache == NULL || target == NULL)
         return NULL;
     pthread_mutex_lock(&cache->lock);
     i = find(cache, target);
@@ -109,7 +133,7 @@ sch_cache_put(struct sch_cache *cache, const char *target, SSL_SESSION *session)
     char *name;
     size_t i;
 
-    if (cache->entries == NULL || target == NULL || session == NULL)
+    if (cache == NULL || target == NULL || session == NULL)
         return;
     name = strdup(target);
     if (name == NULL)
@@ -131,7 +155,7 @@ sch_cache_forget(struct sch_cache *cache, const char *target)
 {
     size_t i;
 
-    if (cache->entries == NULL || target == NULL)
+    if (cache == NULL || target == NULL)
         return;
     pthread_mutex_lock(&cache->lock);
     i = find(cache, target);

@@ -251,8 +251,8 @@ sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
         return SEC_E_INSUFFICIENT_MEMORY;
     cred->is_server = (args->use & SECPKG_CRED_INBOUND) != 0;
     cred->flags = p.flags;
-    if (sch_cache_init(&cred->cache, p.lifespan_ms ? (int64_t)(p.lifespan_ms / 1000) : 10 * 3600) !=
-        GH_OK) {
+    cred->cache = sch_cache_new(p.lifespan_ms ? (int64_t)(p.lifespan_ms / 1000) : 10 * 3600);
+    if (cred->cache == NULL) {
         free(cred);
         return SEC_E_INSUFFICIENT_MEMORY;
     }
@@ -347,6 +347,6 @@ sch_free_cred(void *pkg_cred)
     SSL_CTX_free(cred->ctx);
     CertFreeCertificateContext(cred->cert);
     sk_X509_pop_free(cred->roots, X509_free);
-    sch_cache_destroy(&cred->cache);
+    sch_cache_unref(cred->cache);
     free(cred);
 }

@@ -124,7 +124,8 @@ ctx_new(struct sch_cred *cred, bool is_server, struct sspi_step *step, struct sc
     } else {
         SSL_set_connect_state(ctx->ssl);
         SSL_set_purpose(ctx->ssl, X509_PURPOSE_SSL_SERVER);
-        ctx->cache = (cred->flags & SCH_CRED_DISABLE_RECONNECTS) ? NULL : &cred->cache;
+        if ((cred->flags & SCH_CRED_DISABLE_RECONNECTS) == 0)
+            ctx->cache = sch_cache_ref(cred->cache);
         if (step->target != NULL && step->target[0] != '\0') {
             ctx->target = strdup(step->target);
             host = host_of(step->target);
@@ -168,6 +169,7 @@ sch_delete_ctx(void *pkg_ctx)
         return;
     SSL_free(ctx->ssl); /* frees both BIOs */
     free(ctx->target);
+    sch_cache_unref(ctx->cache);
     buf_free(&ctx->replay);
     free(ctx);
 }
@@ -324,12 +326,12 @@ shutdown_step(struct sch_ctx *ctx, struct sspi_step *step)
 {
     ctx->shutdown_pending = false;
     if (!ctx->is_complete) {
-        ctx->is_closed = true;
+        ctx->is_close_sent = true;
         return SEC_E_OK; /* nothing established: nothing to close */
     }
     (void)SSL_shutdown(ctx->ssl); /* writes close_notify; 0 or 1 */
     ERR_clear_error();
-    ctx->is_closed = true;
+    ctx->is_close_sent = true;
     step->attrs_out = attrs_of(ctx);
     return drain(ctx, &step->out_token);
 }
@@ -346,7 +348,7 @@ step_run(struct sch_cred *cred, struct sch_ctx *ctx, struct sspi_step *step)
     ctx->req_flags = step->req_flags;
     if (ctx->shutdown_pending)
         return shutdown_step(ctx, step);
-    if (ctx->is_complete || ctx->is_closed) {
+    if (ctx->is_complete || ctx->is_close_sent) {
         /* After SEC_I_RENEGOTIATE: the post-handshake message was handled in
          * DecryptMessage; send what it needs answered, give the input back. */
         step->extra_bytes = len;

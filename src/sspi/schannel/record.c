@@ -84,7 +84,7 @@ sch_encrypt(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg, unsigned long 
         return SEC_E_QOP_NOT_SUPPORTED; /* TLS always encrypts */
     if (!ctx->is_complete)
         return SEC_E_INVALID_HANDLE;
-    if (ctx->is_closed || ctx->shutdown_pending)
+    if (ctx->is_close_sent || ctx->shutdown_pending)
         return SEC_E_CONTEXT_EXPIRED;
     if (header == NULL || data == NULL || trailer == NULL)
         return SEC_E_INVALID_TOKEN;
@@ -184,7 +184,7 @@ sch_decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned lo
         return SEC_E_INVALID_TOKEN;
     in = b.in->pvBuffer;
     len = b.in->cbBuffer;
-    if (ctx->is_closed)
+    if (ctx->is_close_received)
         return SEC_E_CONTEXT_EXPIRED;
     status = sch_record_scan(in, len, 1, &whole, &missing);
     if (status != SEC_E_OK)
@@ -211,7 +211,7 @@ sch_decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned lo
     err = SSL_get_error(ctx->ssl, n);
     ERR_clear_error();
     if (err == SSL_ERROR_ZERO_RETURN) {
-        ctx->is_closed = true; /* close_notify: the peer sends no more */
+        ctx->is_close_received = true; /* close_notify: the peer sends no more */
         dec_bufs_set(&b, in, whole, 0, 0, len - whole);
         return SEC_I_CONTEXT_EXPIRED;
     }
@@ -224,6 +224,7 @@ sch_decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned lo
         return SEC_I_RENEGOTIATE;
     }
     (void)BIO_reset(ctx->in);
-    ctx->is_closed = true; /* a failed record ends the connection (RFC 8446 5.2) */
+    ctx->is_close_received = ctx->is_close_sent =
+        true; /* a failed record ends the connection (RFC 8446 5.2) */
     return SEC_E_DECRYPT_FAILURE;
 }
