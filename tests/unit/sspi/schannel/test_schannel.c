@@ -750,6 +750,45 @@ test_creds(void)
     side_free(&c);
     side_free(&s);
 
+    /* The W entry points: package and target names in UTF-16. */
+    CredHandle wc;
+    CtxtHandle wctx;
+    SecBuffer wout = {0, SECBUFFER_TOKEN, NULL};
+    SecBufferDesc woutd = {SECBUFFER_VERSION, 1, &wout};
+    unsigned long wattrs = 0;
+    CHECK_EQ(AcquireCredentialsHandleW(NULL, SCHANNEL_NAME_W, SECPKG_CRED_OUTBOUND, NULL, NULL,
+                                       NULL, NULL, &wc, NULL),
+             SEC_E_OK);
+    CHECK_EQ(InitializeSecurityContextW(&wc, NULL, (SEC_WCHAR *)u"localhost",
+                                        ISC_REQ_ALLOCATE_MEMORY, 0, 0, NULL, 0, &wctx, &woutd,
+                                        &wattrs, NULL),
+             SEC_I_CONTINUE_NEEDED);
+    CHECK(wout.cbBuffer > 5 && ((unsigned char *)wout.pvBuffer)[0] == 22); /* a ClientHello */
+    FreeContextBuffer(wout.pvBuffer);
+    CHECK_EQ(DeleteSecurityContext(&wctx), SEC_E_OK);
+    FreeCredentialsHandle(&wc);
+
+    /* CERT_INFO of our own certificate: the fields Windows code reads. */
+    CHECK_EQ(GhCertCreateContextFromPemFiles(tc.client, NULL, 0, &pc), SEC_E_OK);
+    if (pc != NULL) {
+        const CERT_INFO *info = pc->pCertInfo;
+        const unsigned char *p = pc->pbCertEncoded;
+        X509 *x = d2i_X509(NULL, &p, (long)pc->cbCertEncoded);
+
+        CHECK(x != NULL);
+        CHECK_EQ(info->dwVersion, 2);
+        CHECK_EQ(info->SerialNumber.cbData, 1);
+        CHECK_EQ(info->SerialNumber.pbData[0], 11);
+        CHECK_STR_EQ(info->SignatureAlgorithm.pszObjId, "1.2.840.10045.4.3.2");
+        uint64_t nb =
+            (uint64_t)info->NotBefore.dwHighDateTime << 32 | info->NotBefore.dwLowDateTime;
+        uint64_t na = (uint64_t)info->NotAfter.dwHighDateTime << 32 | info->NotAfter.dwLowDateTime;
+        CHECK(na > nb && (na - nb) / 10000000ULL == 86400ULL * 30 + 3600);
+        CHECK(info->SubjectPublicKeyInfo.Algorithm.Parameters.cbData > 0); /* the curve OID */
+        X509_free(x);
+        CertFreeCertificateContext(pc);
+    }
+
     /* Negotiate never offers Schannel; the package is listed. */
     unsigned long count = 0;
     PSecPkgInfoA infos = NULL;
