@@ -750,6 +750,37 @@ test_creds(void)
     side_free(&c);
     side_free(&s);
 
+    /* One SECPKG_CRED_BOTH credential on both sides, twice, the first
+     * context deleted without close_notify: the second still resumes. */
+    for (int round = 0; round < 2; round++) {
+        PCCERT_CONTEXT both_cert = load_cert(tc.server);
+        HCERTSTORE both_roots = NULL;
+        CHECK_EQ(GhCertOpenStoreFromPemFile(tc.ca, &both_roots), SEC_E_OK);
+        SCHANNEL_CRED both = {.dwVersion = SCHANNEL_CRED_VERSION,
+                              .cCreds = 1,
+                              .paCred = &both_cert,
+                              .hRootStore = both_roots};
+        static CredHandle both_cred;
+        if (round == 0)
+            CHECK_EQ(AcquireCredentialsHandleA(NULL, SCHANNEL_NAME_A, SECPKG_CRED_BOTH, NULL, &both,
+                                               NULL, NULL, &both_cred, NULL),
+                     SEC_E_OK);
+        CertFreeCertificateContext(both_cert);
+        CertCloseStore(both_roots, 0);
+        side_init(&c, false);
+        side_init(&s, true);
+        c.cred = s.cred = both_cred;
+        CHECK_EQ(handshake(&c, &s, &o), SEC_E_OK);
+        exchange(&c, &s);
+        CHECK_EQ(session_flags(&c), round == 1 ? SSL_SESSION_RECONNECT : 0);
+        CHECK_EQ(DeleteSecurityContext(&c.ctx), SEC_E_OK);
+        CHECK_EQ(DeleteSecurityContext(&s.ctx), SEC_E_OK);
+        free(c.q);
+        free(s.q);
+        if (round == 1)
+            FreeCredentialsHandle(&both_cred);
+    }
+
     /* The W entry points: package and target names in UTF-16. */
     CredHandle wc;
     CtxtHandle wctx;
