@@ -23,6 +23,7 @@
 
 static struct testcerts tc;
 static unsigned long incomplete_seen, extra_seen; /* the split paths really ran */
+static unsigned long last_alert_len, last_alert_desc;
 
 struct side {
     bool is_server;
@@ -134,7 +135,8 @@ static SECURITY_STATUS
 side_step(struct side *s, struct side *peer, const char *target, unsigned long req, size_t feed)
 {
     SecBuffer in[2] = {{(unsigned long)feed, SECBUFFER_TOKEN, s->q}, {0, SECBUFFER_EMPTY, NULL}};
-    SecBuffer out[2] = {{0, SECBUFFER_TOKEN, NULL}, {0, SECBUFFER_EMPTY, NULL}};
+    unsigned char alert[64];
+    SecBuffer out[2] = {{0, SECBUFFER_TOKEN, NULL}, {sizeof(alert), SECBUFFER_ALERT, alert}};
     SecBufferDesc ind = {SECBUFFER_VERSION, 2, in}, outd = {SECBUFFER_VERSION, 2, out};
     unsigned long attrs = 0;
     SECURITY_STATUS st;
@@ -153,8 +155,13 @@ side_step(struct side *s, struct side *peer, const char *target, unsigned long r
         incomplete_seen++;
         return st;
     }
-    if (st < 0 && st != SEC_E_INCOMPLETE_MESSAGE)
+    if (st < 0 && st != SEC_E_INCOMPLETE_MESSAGE) {
+        /* The alert the failing side would send (a 7-byte alert record). */
+        last_alert_len = out[1].cbBuffer;
+        if (out[1].cbBuffer == 7)
+            last_alert_desc = alert[6];
         return st;
+    }
     s->has_ctx = true;
     if (st == SEC_I_INCOMPLETE_CREDENTIALS)
         return st; /* nothing consumed: the same input goes again */
@@ -712,7 +719,10 @@ test_creds(void)
     struct cred_opts co = {.roots = tc.ca, .protocols = SP_PROT_TLS1_2_CLIENT};
     CHECK_EQ(acquire(true, &so, &s.cred), SEC_E_OK);
     CHECK_EQ(acquire(false, &co, &c.cred), SEC_E_OK);
+    last_alert_len = last_alert_desc = 0;
     CHECK_EQ(handshake(&c, &s, &o), SEC_E_ALGORITHM_MISMATCH);
+    CHECK_EQ(last_alert_len, 7);
+    CHECK_EQ(last_alert_desc, 70); /* protocol_version (RFC 8446 6.2) */
     side_free(&c);
     side_free(&s);
 
