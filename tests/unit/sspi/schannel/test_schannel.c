@@ -665,7 +665,14 @@ test_queries(unsigned long protocols)
     SecPkgContext_IssuerListInfoEx il = {0};
     CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_ISSUER_LIST_EX, &il), SEC_E_OK);
     CHECK_EQ(il.cIssuers, 0);
-    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_LIFESPAN, &sz),
+    SecPkgContext_Lifespan life, slife;
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_LIFESPAN, &life), SEC_E_OK);
+    CHECK_EQ(QueryContextAttributesA(&s.ctx, SECPKG_ATTR_LIFESPAN, &slife), SEC_E_OK);
+    CHECK_MEM_EQ(&life, &slife, sizeof(life)); /* both: the server certificate's validity */
+    int64_t start = (int64_t)life.tsStart.HighPart << 32 | life.tsStart.LowPart,
+            end = (int64_t)life.tsExpiry.HighPart << 32 | life.tsExpiry.LowPart;
+    CHECK_EQ((end - start) / 10000000LL, 86400LL * 30 + 3600);
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_DCE_INFO, &sz),
              SEC_E_UNSUPPORTED_FUNCTION);
     side_free(&c);
     side_free(&s);
