@@ -692,6 +692,22 @@ test_creds(void)
              SEC_E_NO_CREDENTIALS);
     CHECK(pc == NULL);
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, tc.wrong_key, 0, &pc), SEC_E_CERT_UNKNOWN);
+    char bad[160];
+    snprintf(bad, sizeof(bad), "%s/bad.pem", tc.dir);
+    FILE *f = fopen(bad, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs("-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n", f);
+        fclose(f);
+    }
+    CHECK_EQ(GhCertCreateContextFromPemFiles(bad, NULL, 0, &pc), SEC_E_NO_CREDENTIALS);
+    HCERTSTORE bad_store = NULL;
+    CHECK_EQ(GhCertOpenStoreFromPemFile(bad, &bad_store), SEC_E_NO_CREDENTIALS);
+    CHECK(bad_store == NULL);
+    SecPkgContext_GhExtendedError why = {0};
+    CHECK_EQ(QueryContextAttributesA(NULL, SECPKG_ATTR_GH_EXTENDED_ERROR, &why), SEC_E_OK);
+    CHECK(why.Text != NULL && strstr(why.Text, "bad.pem") != NULL);
+    unlink(bad);
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, NULL, 1, &pc), SEC_E_INVALID_PARAMETER);
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, tc.server_key, 0, &pc), SEC_E_OK);
     CertFreeCertificateContext(pc);
