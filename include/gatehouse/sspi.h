@@ -830,6 +830,318 @@ typedef struct _SecPkgContext_GhExtendedError {
     const char *Text;
 } SecPkgContext_GhExtendedError;
 
+/* ==== Schannel (TLS in SSPI tokens) =========================================
+ * The "Schannel" package (also found as UNISP_NAME) runs TLS 1.2 / 1.3 with
+ * Windows' semantics: handshake records in SECBUFFER_TOKEN, SECBUFFER_EXTRA /
+ * SECBUFFER_MISSING / SEC_E_INCOMPLETE_MESSAGE for partial input, records
+ * through EncryptMessage / DecryptMessage with STREAM_HEADER, DATA and
+ * STREAM_TRAILER. pAuthData of AcquireCredentialsHandle is a SCHANNEL_CRED
+ * (dwVersion SCHANNEL_CRED_VERSION) or an SCH_CREDENTIALS (dwVersion
+ * SCH_CREDENTIALS_VERSION), or NULL. There are no certificate stores: a
+ * certificate (chain) and its private key are named by PEM files through
+ * GhCertCreateContextFromPemFiles, trusted roots through
+ * GhCertOpenStoreFromPemFile. docs/sspi.md lists every difference. */
+#define SCHANNEL_NAME_W ((SEC_WCHAR *)u"Schannel")
+#define UNISP_NAME_W    ((SEC_WCHAR *)u"Microsoft Unified Security Protocol Provider")
+#ifdef UNICODE
+#define SCHANNEL_NAME SCHANNEL_NAME_W
+#define UNISP_NAME    UNISP_NAME_W
+#else
+#define SCHANNEL_NAME SCHANNEL_NAME_A
+#define UNISP_NAME    UNISP_NAME_A
+#endif
+
+#ifndef GH_NO_WINCRYPT
+/* ---- Certificates (the fields of <wincrypt.h> that Schannel code reads) ---- */
+typedef void *HCERTSTORE;
+typedef unsigned int ALG_ID;
+
+#define X509_ASN_ENCODING   0x00000001UL
+#define PKCS_7_ASN_ENCODING 0x00010000UL
+
+typedef struct _CRYPTOAPI_BLOB {
+    unsigned long cbData;
+    unsigned char *pbData;
+} CRYPT_INTEGER_BLOB, *PCRYPT_INTEGER_BLOB, CRYPT_OBJID_BLOB, *PCRYPT_OBJID_BLOB, CRYPT_DATA_BLOB,
+    *PCRYPT_DATA_BLOB, CRYPT_HASH_BLOB, *PCRYPT_HASH_BLOB;
+
+typedef struct _CRYPT_BIT_BLOB {
+    unsigned long cbData;
+    unsigned char *pbData;
+    unsigned long cUnusedBits;
+} CRYPT_BIT_BLOB, *PCRYPT_BIT_BLOB;
+
+typedef struct _CRYPT_ALGORITHM_IDENTIFIER {
+    char *pszObjId;              /* dotted OID, e.g. "1.2.840.113549.1.1.1" */
+    CRYPT_OBJID_BLOB Parameters; /* DER of the parameters (may be empty) */
+} CRYPT_ALGORITHM_IDENTIFIER, *PCRYPT_ALGORITHM_IDENTIFIER;
+
+typedef struct _CERT_PUBLIC_KEY_INFO {
+    CRYPT_ALGORITHM_IDENTIFIER Algorithm;
+    CRYPT_BIT_BLOB PublicKey; /* the subjectPublicKey BIT STRING's bytes */
+} CERT_PUBLIC_KEY_INFO, *PCERT_PUBLIC_KEY_INFO;
+
+typedef struct _CERT_EXTENSION {
+    char *pszObjId;
+    int fCritical;
+    CRYPT_OBJID_BLOB Value;
+} CERT_EXTENSION, *PCERT_EXTENSION;
+
+typedef struct _GH_FILETIME {
+    uint32_t dwLowDateTime;
+    uint32_t dwHighDateTime;
+} GH_FILETIME; /* Windows' FILETIME (UTC, 100 ns since 1601) */
+
+typedef struct _CERT_INFO {
+    unsigned long dwVersion;         /* 0, 1 or 2 (v1..v3) */
+    CRYPT_INTEGER_BLOB SerialNumber; /* little-endian, as Windows */
+    CRYPT_ALGORITHM_IDENTIFIER SignatureAlgorithm;
+    CERT_NAME_BLOB Issuer; /* DER Name */
+    GH_FILETIME NotBefore;
+    GH_FILETIME NotAfter;
+    CERT_NAME_BLOB Subject; /* DER Name */
+    CERT_PUBLIC_KEY_INFO SubjectPublicKeyInfo;
+    CRYPT_BIT_BLOB IssuerUniqueId;  /* always empty here */
+    CRYPT_BIT_BLOB SubjectUniqueId; /* always empty here */
+    unsigned long cExtension;       /* always 0 here: parse pbCertEncoded */
+    PCERT_EXTENSION rgExtension;
+} CERT_INFO, *PCERT_INFO;
+
+/* A certificate. pbCertEncoded is the DER certificate; hCertStore is the store
+ * it came from: for a context from GhCertCreateContextFromPemFiles, the chain
+ * of its file; for SECPKG_ATTR_REMOTE_CERT_CONTEXT, the chain the peer sent.
+ * Contexts are reference counted (CertDuplicateCertificateContext /
+ * CertFreeCertificateContext) and read-only. */
+typedef struct _CERT_CONTEXT {
+    unsigned long dwCertEncodingType; /* X509_ASN_ENCODING | PKCS_7_ASN_ENCODING */
+    unsigned char *pbCertEncoded;
+    unsigned long cbCertEncoded;
+    PCERT_INFO pCertInfo;
+    HCERTSTORE hCertStore;
+} CERT_CONTEXT, *PCERT_CONTEXT;
+typedef const CERT_CONTEXT *PCCERT_CONTEXT;
+#endif /* GH_NO_WINCRYPT */
+
+/* gatehouse extension, our way to name a certificate and its key (there are
+ * no Windows certificate stores): a certificate context from PEM files.
+ * pszCertFile holds the certificate, leaf first, optionally followed by its
+ * chain (sent to the peer as is). pszKeyFile holds the leaf's private key
+ * (PEM, unencrypted); NULL reads the key from pszCertFile too, and a context
+ * without a key (no key in the file) serves only as a trust anchor or for
+ * comparison. dwFlags must be 0. On SEC_E_OK, *ppCertContext receives a new
+ * context the caller releases with CertFreeCertificateContext; put it in
+ * SCHANNEL_CRED.paCred / SCH_CREDENTIALS.paCred (the credential takes its own
+ * reference). Returns SEC_E_OK; SEC_E_INVALID_PARAMETER (NULL arguments,
+ * flags); SEC_E_NO_CREDENTIALS (a file cannot be read or holds no
+ * certificate / no key where a key file was named); SEC_E_CERT_UNKNOWN (the
+ * key does not match the certificate, or malformed PEM);
+ * SEC_E_INSUFFICIENT_MEMORY. The reason (with the file name) is the calling
+ * thread's extended error: QueryContextAttributes(NULL,
+ * SECPKG_ATTR_GH_EXTENDED_ERROR, ...). */
+GH_API SECURITY_STATUS SEC_ENTRY GhCertCreateContextFromPemFiles(const char *pszCertFile,
+                                                                 const char *pszKeyFile,
+                                                                 unsigned long dwFlags,
+                                                                 PCCERT_CONTEXT *ppCertContext);
+
+/* gatehouse extension: a store of trusted root (CA) certificates read from a
+ * PEM file of one or more certificates, for SCHANNEL_CRED.hRootStore /
+ * SCH_CREDENTIALS.hRootStore. *phCertStore is released with CertCloseStore;
+ * credentials keep their own copy. Returns as GhCertCreateContextFromPemFiles. */
+GH_API SECURITY_STATUS SEC_ENTRY GhCertOpenStoreFromPemFile(const char *pszFile,
+                                                            HCERTSTORE *phCertStore);
+
+/* Releases one reference to a certificate context (NULL is fine). TRUE. */
+GH_API int SEC_ENTRY CertFreeCertificateContext(PCCERT_CONTEXT pCertContext);
+/* A new reference to pCertContext (the same pointer), or NULL for NULL. */
+GH_API PCCERT_CONTEXT SEC_ENTRY CertDuplicateCertificateContext(PCCERT_CONTEXT pCertContext);
+/* Closes a store from GhCertOpenStoreFromPemFile (NULL is fine; dwFlags is
+ * ignored). Stores inside certificate contexts belong to them: never close
+ * those. TRUE. */
+GH_API int SEC_ENTRY CertCloseStore(HCERTSTORE hCertStore, unsigned long dwFlags);
+/* Windows' enumeration: the certificate after pPrevCertContext in the store
+ * (NULL: the first), or NULL at the end. pPrevCertContext is released by the
+ * call, as on Windows; the returned context is released with
+ * CertFreeCertificateContext (or by passing it back). */
+GH_API PCCERT_CONTEXT SEC_ENTRY CertEnumCertificatesInStore(HCERTSTORE hCertStore,
+                                                            PCCERT_CONTEXT pPrevCertContext);
+
+/* ---- Credentials: SCHANNEL_CRED and SCH_CREDENTIALS ------------------------- */
+#define SCHANNEL_CRED_VERSION   0x00000004UL
+#define SCH_CREDENTIALS_VERSION 0x00000005UL
+
+#define SP_PROT_NONE          0x00000000UL
+#define SP_PROT_PCT1_SERVER   0x00000001UL
+#define SP_PROT_PCT1_CLIENT   0x00000002UL
+#define SP_PROT_SSL2_SERVER   0x00000004UL
+#define SP_PROT_SSL2_CLIENT   0x00000008UL
+#define SP_PROT_SSL3_SERVER   0x00000010UL
+#define SP_PROT_SSL3_CLIENT   0x00000020UL
+#define SP_PROT_TLS1_SERVER   0x00000040UL
+#define SP_PROT_TLS1_CLIENT   0x00000080UL
+#define SP_PROT_TLS1_0_SERVER SP_PROT_TLS1_SERVER
+#define SP_PROT_TLS1_0_CLIENT SP_PROT_TLS1_CLIENT
+#define SP_PROT_TLS1_1_SERVER 0x00000100UL
+#define SP_PROT_TLS1_1_CLIENT 0x00000200UL
+#define SP_PROT_TLS1_2_SERVER 0x00000400UL
+#define SP_PROT_TLS1_2_CLIENT 0x00000800UL
+#define SP_PROT_TLS1_3_SERVER 0x00001000UL
+#define SP_PROT_TLS1_3_CLIENT 0x00002000UL
+#define SP_PROT_TLS1_0        (SP_PROT_TLS1_0_SERVER | SP_PROT_TLS1_0_CLIENT)
+#define SP_PROT_TLS1_1        (SP_PROT_TLS1_1_SERVER | SP_PROT_TLS1_1_CLIENT)
+#define SP_PROT_TLS1_2        (SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_2_CLIENT)
+#define SP_PROT_TLS1_3        (SP_PROT_TLS1_3_SERVER | SP_PROT_TLS1_3_CLIENT)
+#define SP_PROT_ALL           0xFFFFFFFFUL
+
+#define SCH_CRED_NO_SYSTEM_MAPPER                    0x00000002UL
+#define SCH_CRED_NO_SERVERNAME_CHECK                 0x00000004UL
+#define SCH_CRED_MANUAL_CRED_VALIDATION              0x00000008UL
+#define SCH_CRED_NO_DEFAULT_CREDS                    0x00000010UL
+#define SCH_CRED_AUTO_CRED_VALIDATION                0x00000020UL
+#define SCH_CRED_USE_DEFAULT_CREDS                   0x00000040UL
+#define SCH_CRED_DISABLE_RECONNECTS                  0x00000080UL
+#define SCH_CRED_REVOCATION_CHECK_END_CERT           0x00000100UL
+#define SCH_CRED_REVOCATION_CHECK_CHAIN              0x00000200UL
+#define SCH_CRED_REVOCATION_CHECK_CHAIN_EXCLUDE_ROOT 0x00000400UL
+#define SCH_CRED_IGNORE_NO_REVOCATION_CHECK          0x00000800UL
+#define SCH_CRED_IGNORE_REVOCATION_OFFLINE           0x00001000UL
+#define SCH_CRED_RESTRICTED_ROOTS                    0x00002000UL
+#define SCH_CRED_REVOCATION_CHECK_CACHE_ONLY         0x00004000UL
+#define SCH_CRED_CACHE_ONLY_URL_RETRIEVAL            0x00008000UL
+#define SCH_CRED_MEMORY_STORE_CERT                   0x00010000UL
+#define SCH_CRED_CACHE_ONLY_URL_RETRIEVAL_ON_CREATE  0x00020000UL
+#define SCH_SEND_ROOT_CERT                           0x00040000UL
+#define SCH_CRED_SNI_CREDENTIAL                      0x00080000UL
+#define SCH_CRED_SNI_ENABLE_OCSP                     0x00100000UL
+#define SCH_SEND_AUX_RECORD                          0x00200000UL
+#define SCH_USE_STRONG_CRYPTO                        0x00400000UL
+#define SCH_USE_PRESHAREDKEY_ONLY                    0x00800000UL
+#define SCH_USE_DTLS_ONLY                            0x01000000UL
+#define SCH_ALLOW_NULL_ENCRYPTION                    0x02000000UL
+#define SCH_CRED_DEFERRED_CRED_VALIDATION            0x04000000UL
+
+#define SCH_CRED_FORMAT_CERT_CONTEXT 0x00000000UL
+
+struct _HMAPPER;
+
+/* The legacy credential. Read here: cCreds/paCred (at most one certificate:
+ * the first), hRootStore (trusted roots, both sides: see docs/sspi.md),
+ * grbitEnabledProtocols (SP_PROT_TLS1_2* / SP_PROT_TLS1_3*; 0: both),
+ * cSupportedAlgs/palgSupportedAlgs (CALG_* cipher and key-exchange limits),
+ * dwMinimumCipherStrength (bits), dwSessionLifespan (ms, client cache; 0:
+ * 10 hours) and dwFlags (SCH_CRED_*). Ignored: mappers, dwMaximumCipherStrength. */
+typedef struct _SCHANNEL_CRED {
+    unsigned long dwVersion; /* SCHANNEL_CRED_VERSION */
+    unsigned long cCreds;
+    PCCERT_CONTEXT *paCred;
+    HCERTSTORE hRootStore;
+    unsigned long cMappers;
+    struct _HMAPPER **aphMappers;
+    unsigned long cSupportedAlgs;
+    ALG_ID *palgSupportedAlgs;
+    unsigned long grbitEnabledProtocols;
+    unsigned long dwMinimumCipherStrength;
+    unsigned long dwMaximumCipherStrength;
+    unsigned long dwSessionLifespan;
+    unsigned long dwFlags;
+    unsigned long dwCredFormat;
+} SCHANNEL_CRED, *PSCHANNEL_CRED;
+
+typedef struct _GH_UNICODE_STRING {
+    unsigned short Length;        /* bytes, without terminator */
+    unsigned short MaximumLength; /* bytes */
+    SEC_WCHAR *Buffer;
+} GH_UNICODE_STRING; /* Windows' UNICODE_STRING */
+
+typedef enum _eTlsAlgorithmUsage {
+    TlsParametersCngAlgUsageKeyExchange,
+    TlsParametersCngAlgUsageSignature,
+    TlsParametersCngAlgUsageCipher,
+    TlsParametersCngAlgUsageDigest,
+    TlsParametersCngAlgUsageCertSig
+} eTlsAlgorithmUsage;
+
+/* A disabled algorithm (SCH_CREDENTIALS). strCngAlgId is a CNG name: for
+ * Cipher "AES" (with dwMinBitLength/dwMaxBitLength limiting the key size),
+ * "CHACHA20_POLY1305"; for Digest "SHA256", "SHA384"; for KeyExchange "ECDH",
+ * "DH", "RSA". Chaining modes are ignored (every suite is AEAD here). */
+typedef struct _CRYPTO_SETTINGS {
+    eTlsAlgorithmUsage eAlgorithmUsage;
+    GH_UNICODE_STRING strCngAlgId;
+    unsigned long cChainingModes;
+    GH_UNICODE_STRING *rgstrChainingModes;
+    unsigned long dwMinBitLength;
+    unsigned long dwMaxBitLength;
+} CRYPTO_SETTINGS, *PCRYPTO_SETTINGS;
+
+#define TLS_PARAMS_OPTIONAL 0x00000001UL
+
+/* Only the first TLS_PARAMETERS is read; its ALPN ids are ignored. */
+typedef struct _TLS_PARAMETERS {
+    unsigned long cAlpnIds;
+    GH_UNICODE_STRING *rgstrAlpnIds;
+    unsigned long grbitDisabledProtocols; /* SP_PROT_*: these are refused */
+    unsigned long cDisabledCrypto;
+    PCRYPTO_SETTINGS pDisabledCrypto;
+    unsigned long dwFlags;
+} TLS_PARAMETERS, *PTLS_PARAMETERS;
+
+/* The current credential (Windows 10 1809 and later). */
+typedef struct _SCH_CREDENTIALS {
+    unsigned long dwVersion; /* SCH_CREDENTIALS_VERSION */
+    unsigned long dwCredFormat;
+    unsigned long cCreds;
+    PCCERT_CONTEXT *paCred;
+    HCERTSTORE hRootStore;
+    unsigned long cMappers;
+    struct _HMAPPER **aphMappers;
+    unsigned long dwSessionLifespan;
+    unsigned long dwFlags;
+    unsigned long cTlsParameters;
+    PTLS_PARAMETERS pTlsParameters;
+} SCH_CREDENTIALS, *PSCH_CREDENTIALS;
+
+/* ALG_ID values (palgSupportedAlgs, SecPkgContext_ConnectionInfo). */
+#define CALG_RSA_KEYX 0x0000a400U
+#define CALG_DH_EPHEM 0x0000aa02U
+#define CALG_ECDHE    0x0000ae06U
+#define CALG_ECDH     0x0000aa05U
+#define CALG_AES_128  0x0000660eU
+#define CALG_AES_256  0x00006610U
+#define CALG_AES      0x00006611U
+#define CALG_SHA1     0x00008004U
+#define CALG_SHA_256  0x0000800cU
+#define CALG_SHA_384  0x0000800dU
+#define CALG_SHA_512  0x0000800eU
+#define CALG_CHACHA20 0x00006612U /* gatehouse: Windows has no CALG for it */
+
+/* ---- Context attributes ------------------------------------------------------ */
+/* SECPKG_ATTR_CONNECTION_INFO. dwProtocol is SP_PROT_TLS1_2_CLIENT/_SERVER... */
+typedef struct _SecPkgContext_ConnectionInfo {
+    unsigned long dwProtocol;
+    ALG_ID aiCipher;
+    unsigned long dwCipherStrength;
+    ALG_ID aiHash;
+    unsigned long dwHashStrength;
+    ALG_ID aiExch;
+    unsigned long dwExchStrength;
+} SecPkgContext_ConnectionInfo, *PSecPkgContext_ConnectionInfo;
+
+/* SECPKG_ATTR_REMOTE_CERT_CONTEXT / SECPKG_ATTR_LOCAL_CERT_CONTEXT fill a
+ * PCCERT_CONTEXT (the buffer is a PCCERT_CONTEXT *): a new reference the
+ * caller releases with CertFreeCertificateContext; SEC_E_NO_CREDENTIALS when
+ * there is none (no peer certificate / none sent). ENDPOINT_BINDINGS
+ * (tls-server-end-point, RFC 5929) and UNIQUE_BINDINGS (tls-unique, TLS 1.2
+ * only: SEC_E_UNSUPPORTED_FUNCTION on TLS 1.3) fill a SecPkgContext_Bindings. */
+
+/* ApplyControlToken: a SECBUFFER_TOKEN input holding this DWORD (4 bytes,
+ * host order). After SCHANNEL_SHUTDOWN, the next InitializeSecurityContext /
+ * AcceptSecurityContext on the context returns SEC_E_OK with the close_notify
+ * alert in its output token, to be sent to the peer. */
+#define SCHANNEL_RENEGOTIATE 0
+#define SCHANNEL_SHUTDOWN    1
+#define SCHANNEL_ALERT       2
+#define SCHANNEL_SESSION     3
+
 #ifdef __cplusplus
 }
 #endif

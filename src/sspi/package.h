@@ -32,6 +32,10 @@ struct sspi_acquire {
     /* Inbound configuration (GH_ACCEPTOR_AUTH_DATA), defaults already applied
      * except where noted as NULL. */
     const GH_ACCEPTOR_AUTH_DATA *acceptor; /* NULL when not given */
+    /* pAuthData exactly as given, for packages with raw_auth_data (Schannel's
+     * SCHANNEL_CRED / SCH_CREDENTIALS): sspi.c then parses none of it and
+     * has_identity / acceptor stay unset. Borrowed for the call. */
+    void *auth_data;
     /* Output: the reason of a failure (e.g. the KDC's answer to a wrong
      * password), for EXTENDED_ERROR; may be NULL (no text wanted). */
     struct buf *error_text;
@@ -66,6 +70,9 @@ struct sspi_package {
     unsigned short version;
     unsigned short rpc_id;
     unsigned long max_token_bytes;
+    /* pAuthData is the package's own structure (sspi_acquire.auth_data), not
+     * SEC_WINNT_AUTH_IDENTITY / GH_ACCEPTOR_AUTH_DATA. */
+    bool raw_auth_data;
 
     SECURITY_STATUS (*acquire_cred)(const struct sspi_acquire *args, void **pkg_cred_out);
     void (*free_cred)(void *pkg_cred);
@@ -92,12 +99,21 @@ struct sspi_package {
      * SEC_E_INSUFFICIENT_MEMORY, or the underlying library's refusal. */
     SECURITY_STATUS (*import_ctx)(struct slice in, void **pkg_ctx_out);
 
+    /* ApplyControlToken with the caller's validated input descriptor.
+     * SEC_E_OK: applied; SEC_I_CONTINUE_NEEDED: applied, and the next
+     * InitializeSecurityContext / AcceptSecurityContext continues this
+     * context (e.g. Schannel's shutdown emits close_notify) instead of
+     * starting a new authentication; the caller sees SEC_E_OK. */
+    SECURITY_STATUS (*apply_control)(void *pkg_ctx, PSecBufferDesc input);
+
     SECURITY_STATUS(*make_signature)
     (void *pkg_ctx, unsigned long qop, PSecBufferDesc msg, unsigned long seq_no);
     SECURITY_STATUS(*verify_signature)
     (void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *qop_out);
     SECURITY_STATUS(*encrypt)
     (void *pkg_ctx, unsigned long qop, PSecBufferDesc msg, unsigned long seq_no);
+    /* SEC_I_RENEGOTIATE from decrypt also makes the next Initialize/Accept
+     * call continue this context (post-handshake messages). */
     SECURITY_STATUS(*decrypt)
     (void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *qop_out);
 };

@@ -19,11 +19,12 @@
 #include "sspi/negotiate/negotiate.h"
 #include "sspi/ntlm/ntlm.h"
 #include "sspi/package.h"
+#include "sspi/schannel/schannel.h"
 
 extern const struct sspi_package sspi_test_package __attribute__((weak, visibility("hidden")));
 
 static const struct sspi_package *const packages[] = {
-    &negotiate_package, &kerberos_package, &ntlm_package,
+    &negotiate_package, &kerberos_package, &ntlm_package, &schannel_package,
     &sspi_test_package, /* NULL unless a test program defines it */
 };
 
@@ -59,6 +60,8 @@ sspi_registry_find(const char *name)
 {
     if (name == NULL)
         return NULL;
+    if (strcasecmp(name, UNISP_NAME_A) == 0) /* Windows' other name for Schannel */
+        name = SCHANNEL_NAME_A;
     for (size_t i = 0; i < PACKAGE_SLOTS; i++) {
         if (packages[i] != NULL && strcasecmp(packages[i]->name, name) == 0)
             return packages[i];

@@ -280,6 +280,10 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
     args.error_text = &error_text;
     /* pAuthData is an acceptor configuration for INBOUND, an identity for
      * OUTBOUND; for BOTH the acceptor form is recognized by its Version word. */
+    if (pkg->raw_auth_data) {
+        args.auth_data = auth_data;
+        auth_data = NULL; /* the package reads it; nothing of ours applies */
+    }
     is_acceptor_data =
         auth_data != NULL &&
         (args.use == SECPKG_CRED_INBOUND ||
@@ -287,7 +291,7 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
           (((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V1 ||
            ((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V2 ||
            ((const GH_ACCEPTOR_AUTH_DATA *)auth_data)->Version == GH_ACCEPTOR_AUTH_DATA_V3)));
-    if (args.use & SECPKG_CRED_INBOUND) {
+    if ((args.use & SECPKG_CRED_INBOUND) && !pkg->raw_auth_data) {
         status = acceptor_fill(is_acceptor_data ? auth_data : NULL, &defaults);
         if (status != SEC_E_OK)
             goto cleanup;
@@ -798,13 +802,24 @@ SECURITY_STATUS SEC_ENTRY
 ApplyControlToken(PCtxtHandle phContext, PSecBufferDesc pInput)
 {
     struct sspi_ctx *ctx = NULL;
-    SECURITY_STATUS status = ctx_get(phContext, &ctx);
+    SECURITY_STATUS status = buffers_check_input(pInput);
 
-    (void)pInput;
     if (status != SEC_E_OK)
         return status;
+    status = ctx_get(phContext, &ctx);
+    if (status != SEC_E_OK)
+        return status;
+    if (ctx->pkg->apply_control == NULL || ctx->pkg_ctx == NULL) {
+        status = SEC_E_UNSUPPORTED_FUNCTION;
+    } else {
+        status = ctx->pkg->apply_control(ctx->pkg_ctx, pInput);
+        if (status == SEC_I_CONTINUE_NEEDED) {
+            ctx->state = CTX_IN_PROGRESS; /* the next step continues this context */
+            status = SEC_E_OK;
+        }
+    }
     sspi_ctx_release(ctx);
-    return SEC_E_UNSUPPORTED_FUNCTION;
+    return status;
 }
 
 SECURITY_STATUS SEC_ENTRY
@@ -904,6 +919,8 @@ message_call(enum msg_op op, PCtxtHandle handle, unsigned long qop, PSecBufferDe
         status = pkg->encrypt(ctx->pkg_ctx, qop, msg, seq_no);
     else if (op == MSG_DECRYPT && pkg->decrypt != NULL)
         status = pkg->decrypt(ctx->pkg_ctx, msg, seq_no, qop_out);
+    if (op == MSG_DECRYPT && status == SEC_I_RENEGOTIATE)
+        ctx->state = CTX_IN_PROGRESS; /* the caller goes back to the handshake loop */
     sspi_ctx_release(ctx);
     return status;
 }

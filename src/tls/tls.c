@@ -16,6 +16,8 @@
 
 #include <gatehouse/error.h>
 
+#include "tls/cred.h"
+
 struct tls_server {
     SSL_CTX **ctxs; /* owned; ctxs[0] is the default */
     X509 **leafs;   /* borrowed from the contexts */
@@ -87,21 +89,18 @@ static int
 ctx_make(const struct tls_server_opts *opts, const struct tls_cert_spec *spec, SSL_CTX **ctx_out,
          char *err, size_t err_len)
 {
-    char why[160];
+    struct tls_cred cred = {0};
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
     int rc = GH_ETLS;
 
     *ctx_out = NULL;
     if (ctx == NULL)
         return GH_ENOMEM;
-    if (SSL_CTX_set_min_proto_version(ctx, opts->min_version ? opts->min_version
-                                                             : TLS1_2_VERSION) != 1 ||
-        SSL_CTX_set_max_proto_version(ctx, opts->max_version ? opts->max_version
-                                                             : TLS1_3_VERSION) != 1) {
-        snprintf(err, err_len, "invalid TLS protocol range");
-        rc = GH_EINVAL;
+    rc = tls_ctx_set_limits(ctx, opts->min_version, opts->max_version, opts->ciphers,
+                            opts->ciphersuites, err, err_len);
+    if (rc != GH_OK)
         goto cleanup;
-    }
+    rc = GH_ETLS;
     /* OpenSSL 3 refuses client-initiated renegotiation unless
      * SSL_OP_ALLOW_CLIENT_RENEGOTIATION is set: we never set it. Server-initiated
      * renegotiation (client certificates over TLS 1.2) stays possible. */
@@ -127,31 +126,12 @@ ctx_make(const struct tls_server_opts *opts, const struct tls_cert_spec *spec, S
     }
     static const unsigned char sid_ctx[] = "gatehouse";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
-    if (opts->ciphers != NULL && SSL_CTX_set_cipher_list(ctx, opts->ciphers) != 1) {
-        snprintf(err, err_len, "invalid TLS cipher list '%s'", opts->ciphers);
-        rc = GH_EINVAL;
+    rc = tls_cred_load(spec->cert_file, spec->key_file, false, &cred, err, err_len);
+    if (rc == GH_OK)
+        rc = tls_ctx_use_cred(ctx, &cred, err, err_len);
+    tls_cred_clear(&cred);
+    if (rc != GH_OK)
         goto cleanup;
-    }
-    if (opts->ciphersuites != NULL && SSL_CTX_set_ciphersuites(ctx, opts->ciphersuites) != 1) {
-        snprintf(err, err_len, "invalid TLS 1.3 cipher suites '%s'", opts->ciphersuites);
-        rc = GH_EINVAL;
-        goto cleanup;
-    }
-    if (SSL_CTX_use_certificate_chain_file(ctx, spec->cert_file) != 1) {
-        snprintf(err, err_len, "cannot load certificate chain %s: %s", spec->cert_file,
-                 tls_last_error(why, sizeof(why)));
-        goto cleanup;
-    }
-    if (SSL_CTX_use_PrivateKey_file(ctx, spec->key_file, SSL_FILETYPE_PEM) != 1) {
-        snprintf(err, err_len, "cannot load private key %s: %s", spec->key_file,
-                 tls_last_error(why, sizeof(why)));
-        goto cleanup;
-    }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-        snprintf(err, err_len, "private key %s does not match certificate %s: %s", spec->key_file,
-                 spec->cert_file, tls_last_error(why, sizeof(why)));
-        goto cleanup;
-    }
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
     *ctx_out = ctx;
