@@ -1128,6 +1128,16 @@ typedef struct _SecPkgContext_ConnectionInfo {
     unsigned long dwExchStrength;
 } SecPkgContext_ConnectionInfo, *PSecPkgContext_ConnectionInfo;
 
+/* SECPKG_ATTR_SESSION_INFO: whether the handshake resumed a cached session
+ * (dwFlags SSL_SESSION_RECONNECT) and the session id (empty for TLS 1.3). */
+#define SECPKG_ATTR_SESSION_INFO 0x5d
+#define SSL_SESSION_RECONNECT    1
+typedef struct _SecPkgContext_SessionInfo {
+    unsigned long dwFlags;
+    unsigned long cbSessionId;
+    unsigned char rgbSessionId[32];
+} SecPkgContext_SessionInfo, *PSecPkgContext_SessionInfo;
+
 /* SECPKG_ATTR_REMOTE_CERT_CONTEXT / SECPKG_ATTR_LOCAL_CERT_CONTEXT fill a
  * PCCERT_CONTEXT (the buffer is a PCCERT_CONTEXT *): a new reference the
  * caller releases with CertFreeCertificateContext; SEC_E_NO_CREDENTIALS when

@@ -14,4 +14,13 @@ const struct sspi_package schannel_package = {
     .rpc_id = 14, /* UNISP_RPC_ID */
     .max_token_bytes = 24576,
     .raw_auth_data = true,
+    .acquire_cred = sch_acquire_cred,
+    .free_cred = sch_free_cred,
+    .init_ctx = sch_init_ctx,
+    .accept_ctx = sch_accept_ctx,
+    .delete_ctx = sch_delete_ctx,
+    .query_ctx = sch_query_ctx,
+    .apply_control = sch_apply_control,
+    .encrypt = sch_encrypt,
+    .decrypt = sch_decrypt,
 };

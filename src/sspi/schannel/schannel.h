@@ -19,6 +19,7 @@
 
 #include <gatehouse/sspi.h>
 
+#include "base/buf.h"
 #include "sspi/package.h"
 #include "tls/cred.h"
 
@@ -41,14 +42,12 @@ STACK_OF(X509) * sch_store_certs(HCERTSTORE store);
 
 /* ---- cache.c ------------------------------------------------------------- */
 #define SCH_CACHE_MAX_ENTRIES 256
-struct sch_cache {
-    pthread_mutex_t lock;
-    struct sch_cache_entry *entries; /* SCH_CACHE_MAX_ENTRIES slots */
-    size_t count;
-    int64_t lifespan_s;
-};
-int sch_cache_init(struct sch_cache *cache, int64_t lifespan_s); /* GH_OK / GH_ENOMEM */
-void sch_cache_destroy(struct sch_cache *cache);
+/* Reference counted: a context keeps the cache of the credential it started
+ * with, even after the caller swaps credentials and frees the first one. */
+struct sch_cache;
+struct sch_cache *sch_cache_new(int64_t lifespan_s); /* NULL on OOM */
+struct sch_cache *sch_cache_ref(struct sch_cache *cache);
+void sch_cache_unref(struct sch_cache *cache); /* NULL-safe */
 /* A new reference to the live session cached for target, or NULL. */
 SSL_SESSION *sch_cache_get(struct sch_cache *cache, const char *target);
 /* Remembers session (takes a new reference) for target, replacing any. */
@@ -57,12 +56,12 @@ void sch_cache_forget(struct sch_cache *cache, const char *target);
 
 /* ---- cred.c -------------------------------------------------------------- */
 struct sch_cred {
-    SSL_CTX *ctx;           /* owned */
-    bool is_server;         /* INBOUND */
-    unsigned long flags;    /* SCH_CRED_* */
-    PCCERT_CONTEXT cert;    /* owned reference or NULL */
-    STACK_OF(X509) * roots; /* owned, or NULL: the system's CA store */
-    struct sch_cache cache; /* client side */
+    SSL_CTX *ctx;            /* owned */
+    bool is_server;          /* INBOUND */
+    unsigned long flags;     /* SCH_CRED_* */
+    PCCERT_CONTEXT cert;     /* owned reference or NULL */
+    STACK_OF(X509) * roots;  /* owned, or NULL: the system's CA store */
+    struct sch_cache *cache; /* owned reference; client side */
 };
 
 /* ---- record.c ------------------------------------------------------------ */
@@ -84,20 +83,22 @@ struct sch_ctx {
     bool is_server;
     bool is_complete;           /* the handshake finished */
     bool shutdown_pending;      /* ApplyControlToken(SCHANNEL_SHUTDOWN) seen */
-    bool is_closed;             /* close_notify sent or received */
+    bool is_close_sent;         /* close_notify sent (or the connection failed) */
+    bool is_close_received;     /* close_notify received (or the connection failed) */
     bool incomplete_cred_given; /* SEC_I_INCOMPLETE_CREDENTIALS returned once */
     struct sch_cred *cred_now;  /* borrowed for one call (client cert callback) */
     char *target;               /* owned; the initiator's target name or NULL */
     unsigned long req_flags;
-    struct sch_cache *cache;       /* borrowed: the credential outlives its contexts */
-    STACK_OF(X509_NAME) * issuers; /* CAs the server named in CertificateRequest (client) */
-    TimeStamp expiry;
+    struct sch_cache *cache; /* borrowed: the credential outlives its contexts */
+    struct buf replay;       /* input consumed before SEC_I_INCOMPLETE_CREDENTIALS */
 };
 
 SECURITY_STATUS sch_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
 SECURITY_STATUS sch_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
 SECURITY_STATUS sch_apply_control(void *pkg_ctx, PSecBufferDesc input);
 void sch_delete_ctx(void *pkg_ctx);
+/* OpenSSL's client certificate callback (SSL_CTX_set_client_cert_cb). */
+int sch_client_cert(SSL *ssl, X509 **x509_out, EVP_PKEY **pkey_out);
 SECURITY_STATUS sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out);
 void sch_free_cred(void *pkg_cred);
 SECURITY_STATUS sch_encrypt(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg,

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: MIT
+// QueryContextAttributes for Schannel: sizes, certificates, the issuer list
+// a server sent, connection parameters and the two TLS channel bindings
+// (RFC 5929: tls-server-end-point from src/tls, tls-unique for TLS 1.2).
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+
+#include "sspi/schannel/schannel.h"
+#include "tls/tls.h"
+
+static SECURITY_STATUS
+bindings_make(const char *prefix, const uint8_t *data, size_t len, SecPkgContext_Bindings *out)
+{
+    size_t plen = strlen(prefix), total = sizeof(SEC_CHANNEL_BINDINGS) + plen + len;
+    SEC_CHANNEL_BINDINGS *b = sspi_alloc(total);
+
+    if (b == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    memset(b, 0, sizeof(*b));
+    b->cbApplicationDataLength = (uint32_t)(plen + len);
+    b->dwApplicationDataOffset = (uint32_t)sizeof(*b);
+    memcpy((uint8_t *)(b + 1), prefix, plen);
+    memcpy((uint8_t *)(b + 1) + plen, data, len);
+    out->BindingsLength = (unsigned long)total;
+    out->Bindings = b;
+    return SEC_E_OK;
+}
+
+static SECURITY_STATUS
+endpoint_bindings(struct sch_ctx *ctx, SecPkgContext_Bindings *out)
+{
+    X509 *cert =
+        ctx->is_server ? SSL_get_certificate(ctx->ssl) : SSL_get0_peer_certificate(ctx->ssl);
+    uint8_t hash[EVP_MAX_MD_SIZE];
+    size_t len = 0;
+
+    if (cert == NULL)
+        return SEC_E_NO_CREDENTIALS;
+    if (tls_cert_end_point_hash(cert, hash, &len) != 0) {
+        ERR_clear_error();
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+    return bindings_make("tls-server-end-point:", hash, len, out);
+}
+
+static SECURITY_STATUS
+unique_bindings(struct sch_ctx *ctx, SecPkgContext_Bindings *out)
+{
+    uint8_t fin[EVP_MAX_MD_SIZE];
+    size_t len;
+    /* RFC 5929 3.1: the first Finished of the latest handshake: the client's
+     * in a full handshake, the server's in an abbreviated one. */
+    bool first_is_client = !SSL_session_reused(ctx->ssl);
+    bool mine = ctx->is_server != first_is_client;
+
+    if (SSL_version(ctx->ssl) >= TLS1_3_VERSION)
+        return SEC_E_UNSUPPORTED_FUNCTION; /* RFC 8446 C.5: no tls-unique */
+    len = mine ? SSL_get_finished(ctx->ssl, fin, sizeof(fin))
+               : SSL_get_peer_finished(ctx->ssl, fin, sizeof(fin));
+    if (len == 0 || len > sizeof(fin))
+        return SEC_E_NO_CONTEXT;
+    return bindings_make("tls-unique:", fin, len, out);
+}
+
+static SECURITY_STATUS
+remote_cert(struct sch_ctx *ctx, PCCERT_CONTEXT *out)
+{
+    X509 *leaf = SSL_get0_peer_certificate(ctx->ssl);
+    STACK_OF(X509) *sent = SSL_get_peer_cert_chain(ctx->ssl), *chain;
+    PCCERT_CONTEXT pc;
+
+    if (leaf == NULL)
+        return SEC_E_NO_CREDENTIALS;
+    chain = sk_X509_new_null();
+    if (chain == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    /* The client's view of the chain starts with the leaf, the server's not. */
+    for (int i = 0; sent != NULL && i < sk_X509_num(sent); i++) {
+        X509 *x = sk_X509_value(sent, i);
+
+        if (X509_cmp(x, leaf) == 0)
+            continue;
+        if (sk_X509_push(chain, x) == 0) {
+            sk_X509_free(chain);
+            return SEC_E_INSUFFICIENT_MEMORY;
+        }
+    }
+    pc = sch_cert_new(leaf, chain, NULL);
+    sk_X509_free(chain); /* sch_cert_new took its own references */
+    if (pc == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    *out = pc;
+    return SEC_E_OK;
+}
+
+static SECURITY_STATUS
+local_cert(struct sch_ctx *ctx, PCCERT_CONTEXT *out)
+{
+    X509 *mine = SSL_get_certificate(ctx->ssl);
+    STACK_OF(X509) *chain = NULL;
+    PCCERT_CONTEXT pc;
+
+    if (mine == NULL || (!ctx->is_server && SSL_get_certificate(ctx->ssl) == NULL))
+        return SEC_E_NO_CREDENTIALS;
+    (void)SSL_get0_chain_certs(ctx->ssl, &chain);
+    pc = sch_cert_new(mine, chain, NULL);
+    if (pc == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    *out = pc;
+    return SEC_E_OK;
+}
+
+static SECURITY_STATUS
+issuer_list(struct sch_ctx *ctx, SecPkgContext_IssuerListInfoEx *out)
+{
+    STACK_OF(X509_NAME) *names = SSL_get_client_CA_list(ctx->ssl);
+    int count = names != NULL ? sk_X509_NAME_num(names) : 0;
+    size_t total = 0;
+    uint8_t *block, *p;
+
+    out->aIssuers = NULL;
+    out->cIssuers = 0;
+    for (int i = 0; i < count; i++) {
+        int n = i2d_X509_NAME(sk_X509_NAME_value(names, i), NULL);
+
+        if (n <= 0)
+            return SEC_E_INTERNAL_ERROR;
+        total += (size_t)n;
+    }
+    if (count == 0)
+        return SEC_E_OK;
+    block = sspi_alloc((size_t)count * sizeof(CERT_NAME_BLOB) + total);
+    if (block == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    out->aIssuers = (PCERT_NAME_BLOB)block;
+    p = block + (size_t)count * sizeof(CERT_NAME_BLOB);
+    for (int i = 0; i < count; i++) {
+        uint8_t *start = p;
+        int n = i2d_X509_NAME(sk_X509_NAME_value(names, i), &p);
+
+        out->aIssuers[i] = (CERT_NAME_BLOB){.cbData = (unsigned long)n, .pbData = start};
+    }
+    out->cIssuers = (unsigned long)count;
+    return SEC_E_OK;
+}
+
+static void
+cipher_info(struct sch_ctx *ctx, SecPkgContext_ConnectionInfo *out)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(ctx->ssl);
+    int version = SSL_version(ctx->ssl), bits = 0, kx;
+    const EVP_MD *md;
+    EVP_PKEY *tmp = NULL;
+
+    *out = (SecPkgContext_ConnectionInfo){0};
+    if (version == TLS1_3_VERSION)
+        out->dwProtocol = ctx->is_server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT;
+    else
+        out->dwProtocol = ctx->is_server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
+    if (c == NULL)
+        return;
+    out->dwCipherStrength = (unsigned long)SSL_CIPHER_get_bits(c, &bits);
+    switch (SSL_CIPHER_get_cipher_nid(c)) {
+    case NID_aes_128_gcm:
+    case NID_aes_128_ccm:
+        out->aiCipher = CALG_AES_128;
+        break;
+    case NID_aes_256_gcm:
+    case NID_aes_256_ccm:
+        out->aiCipher = CALG_AES_256;
+        break;
+    case NID_chacha20_poly1305:
+        out->aiCipher = CALG_CHACHA20;
+        break;
+    default:
+        break;
+    }
+    md = SSL_CIPHER_get_handshake_digest(c);
+    if (md != NULL) {
+        out->dwHashStrength = (unsigned long)EVP_MD_get_size(md) * 8;
+        out->aiHash = EVP_MD_get_type(md) == NID_sha384 ? CALG_SHA_384 : CALG_SHA_256;
+    }
+    kx = SSL_CIPHER_get_kx_nid(c);
+    if (kx == NID_kx_dhe || kx == NID_kx_dhe_psk)
+        out->aiExch = CALG_DH_EPHEM;
+    else
+        out->aiExch = CALG_ECDHE; /* ECDHE, and TLS 1.3's (EC)DHE groups */
+    if ((ctx->is_server ? SSL_get_tmp_key(ctx->ssl, &tmp) : SSL_get_peer_tmp_key(ctx->ssl, &tmp)) ==
+            1 &&
+        tmp != NULL) {
+        if (EVP_PKEY_is_a(tmp, "DH"))
+            out->aiExch = CALG_DH_EPHEM;
+        out->dwExchStrength = (unsigned long)EVP_PKEY_get_bits(tmp);
+        EVP_PKEY_free(tmp);
+    }
+    ERR_clear_error();
+}
+
+static SECURITY_STATUS
+names(struct sch_ctx *ctx, SecPkgContext_NamesA *out)
+{
+    X509 *peer = SSL_get0_peer_certificate(ctx->ssl);
+    BIO *bio;
+    char *text;
+    long len;
+
+    if (peer == NULL)
+        return SEC_E_NO_CREDENTIALS;
+    bio = BIO_new(BIO_s_mem());
+    if (bio == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    if (X509_NAME_print_ex(bio, X509_get_subject_name(peer), 0, XN_FLAG_RFC2253) < 0) {
+        BIO_free(bio);
+        return SEC_E_INTERNAL_ERROR;
+    }
+    len = BIO_get_mem_data(bio, &text);
+    out->sUserName = sspi_alloc((size_t)len + 1);
+    if (out->sUserName != NULL) {
+        memcpy(out->sUserName, text, (size_t)len);
+        out->sUserName[len] = '\0';
+    }
+    BIO_free(bio);
+    return out->sUserName != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
+}
+
+SECURITY_STATUS
+sch_query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
+{
+    struct sch_ctx *ctx = pkg_ctx;
+
+    if (attribute == SECPKG_ATTR_ISSUER_LIST_EX)
+        return issuer_list(ctx, buffer); /* also after SEC_I_INCOMPLETE_CREDENTIALS */
+    if (attribute == SECPKG_ATTR_REMOTE_CERT_CONTEXT && SSL_get0_peer_certificate(ctx->ssl))
+        return remote_cert(ctx, buffer); /* also before completion, for manual checks */
+    if (!ctx->is_complete)
+        return SEC_E_INVALID_HANDLE;
+    switch (attribute) {
+    case SECPKG_ATTR_STREAM_SIZES:
+        sch_stream_sizes(ctx, buffer);
+        return SEC_E_OK;
+    case SECPKG_ATTR_SIZES: {
+        SecPkgContext_StreamSizes s;
+
+        sch_stream_sizes(ctx, &s);
+        *(SecPkgContext_Sizes *)buffer =
+            (SecPkgContext_Sizes){.cbMaxToken = schannel_package.max_token_bytes,
+                                  .cbMaxSignature = 0,
+                                  .cbBlockSize = s.cbBlockSize,
+                                  .cbSecurityTrailer = s.cbTrailer};
+        return SEC_E_OK;
+    }
+    case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
+        return remote_cert(ctx, buffer);
+    case SECPKG_ATTR_LOCAL_CERT_CONTEXT:
+        return local_cert(ctx, buffer);
+    case SECPKG_ATTR_CONNECTION_INFO:
+        cipher_info(ctx, buffer);
+        return SEC_E_OK;
+    case SECPKG_ATTR_ENDPOINT_BINDINGS:
+        return endpoint_bindings(ctx, buffer);
+    case SECPKG_ATTR_UNIQUE_BINDINGS:
+        return unique_bindings(ctx, buffer);
+    case SECPKG_ATTR_NAMES:
+        return names(ctx, buffer);
+    case SECPKG_ATTR_SESSION_INFO: {
+        SecPkgContext_SessionInfo *si = buffer;
+        SSL_SESSION *session = SSL_get_session(ctx->ssl);
+        unsigned int id_len = 0;
+        const unsigned char *id = session != NULL ? SSL_SESSION_get_id(session, &id_len) : NULL;
+
+        *si = (SecPkgContext_SessionInfo){0};
+        si->dwFlags = SSL_session_reused(ctx->ssl) ? SSL_SESSION_RECONNECT : 0;
+        if (id != NULL && id_len <= sizeof(si->rgbSessionId) &&
+            SSL_version(ctx->ssl) < TLS1_3_VERSION) {
+            memcpy(si->rgbSessionId, id, id_len);
+            si->cbSessionId = id_len;
+        }
+        return SEC_E_OK;
+    }
+    default:
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+}
