@@ -98,17 +98,18 @@ struct cssp_ctx {
 
 /* ---- NTSTATUS ------------------------------------------------------------ */
 
-#define STATUS_UNSUCCESSFUL        0xC0000001U
-#define STATUS_INVALID_PARAMETER   0xC000000DU
-#define STATUS_NO_MEMORY           0xC0000017U
-#define STATUS_ACCESS_DENIED       0xC0000022U
-#define STATUS_NO_SUCH_USER        0xC0000064U
-#define STATUS_WRONG_PASSWORD      0xC000006AU
-#define STATUS_LOGON_FAILURE       0xC000006DU
-#define STATUS_ACCOUNT_RESTRICTION 0xC000006EU
-#define STATUS_PASSWORD_EXPIRED    0xC0000071U
-#define STATUS_ACCOUNT_DISABLED    0xC0000072U
-#define STATUS_NOT_SUPPORTED       0xC00000BBU
+#define STATUS_UNSUCCESSFUL                 0xC0000001U
+#define STATUS_INVALID_PARAMETER            0xC000000DU
+#define STATUS_NO_MEMORY                    0xC0000017U
+#define STATUS_ACCESS_DENIED                0xC0000022U
+#define STATUS_NO_SUCH_USER                 0xC0000064U
+#define STATUS_WRONG_PASSWORD               0xC000006AU
+#define STATUS_LOGON_FAILURE                0xC000006DU
+#define STATUS_ACCOUNT_RESTRICTION          0xC000006EU
+#define STATUS_PASSWORD_EXPIRED             0xC0000071U
+#define STATUS_ACCOUNT_DISABLED             0xC0000072U
+#define STATUS_NOT_SUPPORTED                0xC00000BBU
+#define STATUS_MUTUAL_AUTHENTICATION_FAILED 0xC00002C3U
 
 uint32_t
 cssp_ntstatus_of(SECURITY_STATUS status)
@@ -125,6 +126,8 @@ cssp_ntstatus_of(SECURITY_STATUS status)
         return STATUS_ACCESS_DENIED;
     case SEC_E_UNSUPPORTED_FUNCTION:
         return STATUS_NOT_SUPPORTED;
+    case SEC_E_MUTUAL_AUTH_FAILED:
+        return STATUS_MUTUAL_AUTHENTICATION_FAILED;
     default:
         return STATUS_UNSUCCESSFUL;
     }
@@ -149,6 +152,8 @@ cssp_status_of_ntstatus(uint32_t ntstatus)
         return SEC_E_DELEGATION_POLICY;
     case STATUS_NOT_SUPPORTED:
         return SEC_E_UNSUPPORTED_FUNCTION;
+    case STATUS_MUTUAL_AUTHENTICATION_FAILED:
+        return SEC_E_MUTUAL_AUTH_FAILED;
     case STATUS_INVALID_PARAMETER:
         return SEC_E_INVALID_TOKEN;
     default:
@@ -1067,10 +1072,13 @@ run(void *pkg_cred, void **pkg_ctx, struct sspi_step *step, bool acceptor)
         st = tls_step(c, cred, step, in, &used);
         if (st == SEC_E_INCOMPLETE_MESSAGE)
             return st;
-        if (st == SEC_I_CONTINUE_NEEDED || st == SEC_I_INCOMPLETE_CREDENTIALS)
-            return st == SEC_I_CONTINUE_NEEDED ? st
-                                               : fail(c, step, SEC_E_INCOMPLETE_CREDENTIALS,
-                                                      "the server asked for a client certificate");
+        if (st == SEC_I_CONTINUE_NEEDED) {
+            step->extra_bytes = (unsigned long)(in.len - used); /* a partial record follows */
+            return st;
+        }
+        if (st == SEC_I_INCOMPLETE_CREDENTIALS)
+            return fail(c, step, SEC_E_INCOMPLETE_CREDENTIALS,
+                        "the server asked for a client certificate");
         if (st != SEC_E_OK)
             return fail(c, step, st, NULL);
         c->phase = PH_NEGO;
