@@ -383,7 +383,7 @@ cssp_encode_request(const struct cssp_request *req, struct buf *out)
     if (req->has_pub_key_auth)
         body += ctx_octets_size(req->pub_key_auth);
     if (req->has_error_code)
-        body += ctx_int_size(req->error_code);
+        body += ctx_int_size((int32_t)req->error_code);
     if (req->has_client_nonce)
         body += ctx_octets_size(req->client_nonce);
     err = der_put_hdr(out, DER_TAG_SEQUENCE, body);
@@ -403,7 +403,10 @@ cssp_encode_request(const struct cssp_request *req, struct buf *out)
     if (err == GH_OK && req->has_pub_key_auth)
         err = put_ctx_octets(out, 3, req->pub_key_auth);
     if (err == GH_OK && req->has_error_code)
-        err = put_ctx_int(out, 4, req->error_code); /* unsigned: 0xC000006D is 5 octets */
+        /* NTSTATUS is a signed 32-bit value: 0xC000006D is the 4-octet negative
+         * INTEGER c0 00 00 6d, as Windows sends it (FreeRDP 2 reads no more
+         * than 4 octets) */
+        err = put_ctx_int(out, 4, (int32_t)req->error_code);
     if (err == GH_OK && req->has_client_nonce)
         err = put_ctx_octets(out, 5, req->client_nonce);
     return status_of(err);

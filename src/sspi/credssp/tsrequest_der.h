@@ -49,7 +49,8 @@ struct cssp_request {
     bool has_pub_key_auth;
     struct slice pub_key_auth;
     bool has_error_code;
-    uint32_t error_code; /* NTSTATUS; negative INTEGERs are read as their 32-bit pattern */
+    uint32_t error_code; /* NTSTATUS: encoded as a signed 32-bit INTEGER; a
+                            positive 5-octet form is accepted too */
     bool has_client_nonce;
     struct slice client_nonce; /* exactly CSSP_NONCE_BYTES */
 };

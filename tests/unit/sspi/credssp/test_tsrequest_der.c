@@ -68,10 +68,18 @@ test_request(void)
     CHECK(slice_is(r.pub_key_auth, "\xde\xad\xbe\xef", 4));
     CHECK(r.has_error_code);
     CHECK_HEX_EQ(r.error_code, 0xC000006DU);
-    check_reencodes(req_v3_err, sizeof(req_v3_err));
+    /* re-encoded as the signed 4-octet form */
+    struct buf re;
+    buf_init(&re, 256);
+    CHECK_EQ(cssp_encode_request(&r, &re), SEC_E_OK);
+    CHECK_EQ(re.len, sizeof(req_v3_err) - 1);
+    CHECK_EQ(re.data[re.len - 5], 0x04);
+    CHECK_EQ(re.data[re.len - 4], 0xc0);
+    buf_free(&re);
 
     CHECK_EQ(cssp_decode_request(slice_make(req_v3_negerr, sizeof(req_v3_negerr)), &r), SEC_E_OK);
     CHECK_HEX_EQ(r.error_code, 0xC000006DU);
+    check_reencodes(req_v3_negerr, sizeof(req_v3_negerr));
 
     size_t size = 0;
     CHECK_EQ(cssp_message_size(slice_make(req_v6, sizeof(req_v6)), &size), SEC_E_OK);
