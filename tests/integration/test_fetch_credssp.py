@@ -9,6 +9,8 @@ fetch fails); a wrong password fails (exit 4); the audit line names CredSSP.
 requests-credssp (the Python reference client) is PyPI-only and cannot be
 installed here: this test uses our own client."""
 import json
+
+import krb5realm
 import os
 import subprocess
 import sys
@@ -25,9 +27,9 @@ def check(cond, what):
         FAILURES.append(what)
 
 
-def fetch(*args):
+def fetch(*args, env=None):
     r = subprocess.run([gh_bin(), "fetch", "--timeout", "20"] + list(args), capture_output=True,
-                       timeout=60)
+                       timeout=60, env=env)
     err = r.stderr.decode(errors="replace")
     if "AddressSanitizer" in err or "runtime error" in err or "LeakSanitizer" in err:
         FAILURES.append("sanitizer report from fetch")
@@ -40,6 +42,37 @@ def auth_of(out):
         return json.loads(out).get("auth", {})
     except ValueError:
         return {}
+
+
+def kerberos():
+    """Kerberos inside CredSSP: fetch with alice's ccache (no password, so
+    nothing to delegate) against a location with a keytab from the test KDC."""
+    with krb5realm.Realm(users={"alice": PW}) as realm:
+        os.environ.update(realm.env)  # the server reads its keytab through these
+        srv = GhServer("", https=True)
+        try:
+            cert = os.path.join(srv.dir, "localhost.pem")
+            key = os.path.join(srv.dir, "localhost.key")
+            srv.write_conf(f"""
+auth_keytab {realm.keytab};
+location /krb {{
+    handler whoami;
+    auth CredSSP;
+    auth_credssp_certificate {cert} {key};
+}}
+""")
+            srv.start()
+            env = dict(realm.env)
+            env.pop("NTLM_USER_FILE", None)
+            rc, out, err = fetch("--cacert", srv.ca, "--auth", "credssp", "-v",
+                                 "https://localhost:%d/krb" % srv.port(tls=True), env=env)
+            a = auth_of(out)
+            check(rc == 0 and a.get("type") == "CredSSP" and a.get("package") == "Kerberos"
+                  and a.get("principal") == "alice@" + realm.realm,
+                  f"credssp with Kerberos inside: 200 as alice@REALM ({rc}, {a}, "
+                  f"{err.splitlines()[-3:]})")
+        finally:
+            srv.stop()
 
 
 def main():
@@ -98,6 +131,7 @@ location /nodeleg {{
         check("CredSSP" in text, "the audit log names CredSSP")
     finally:
         srv.stop()
+    kerberos()
     if FAILURES:
         print("FAILED: %d" % len(FAILURES))
         sys.exit(1)
