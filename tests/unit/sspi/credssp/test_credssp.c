@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include <gatehouse/sspi.h>
 #include <gatehouse/token.h>
 
@@ -298,6 +300,19 @@ test_no_delegate(void)
     CHECK_EQ(d.Identity.PasswordLength, 0);
     CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_GH_DELEGATED_CREDENTIALS, &d),
              SEC_E_UNSUPPORTED_FUNCTION);
+    /* calling again after completion asks for a re-authentication: a new
+     * ClientHello on the same context */
+    {
+        SecBuffer ob = {0, SECBUFFER_TOKEN, NULL};
+        SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+        unsigned long attrs = 0;
+        CHECK_EQ(InitializeSecurityContextA(&c.cred, &c.ctx, "TERMSRV/localhost", ISC_FLAGS, 0, 0,
+                                            NULL, 0, &c.ctx, &od, &attrs, NULL),
+                 SEC_I_CONTINUE_NEEDED);
+        CHECK(attrs & ISC_RET_REAUTHENTICATION);
+        CHECK(ob.cbBuffer > 5 && ((uint8_t *)ob.pvBuffer)[0] == 0x16);
+        FreeContextBuffer(ob.pvBuffer);
+    }
     finish(&c, &s);
 }
 
@@ -619,6 +634,123 @@ test_mitm(void)
     finish(&c, &s);
 }
 
+/* A server that answers with a binding over another key (what a man in the
+ * middle holding the inner session would send): real TLS, real NTLM, only the
+ * server's pubKeyAuth is wrong. The client must refuse with
+ * SEC_E_MUTUAL_AUTH_FAILED and send no credentials. */
+static void
+test_client_checks_binding(void)
+{
+    struct peer c = {.server = false, .req = ISC_FLAGS};
+    struct mitm m = {0}; /* its acceptor half is the fake server's TLS */
+    CredHandle ntlm_cred;
+    CtxtHandle nctx;
+    bool nhas = false;
+    struct buf c2s, s2c, plain, tok;
+    struct cssp_request r;
+    PCCERT_CONTEXT cert = NULL;
+    SCHANNEL_CRED sc = {.dwVersion = SCHANNEL_CRED_VERSION};
+    GH_ACCEPTOR_AUTH_DATA ad = {
+        .Version = GH_ACCEPTOR_AUTH_DATA_V1, .UserStore = store_path, .NbDomainName = "EXAMPLE"};
+    unsigned long attrs;
+
+    CHECK_EQ(acquire_client("Secret-1", GH_CREDSSP_FLAG_RAW_NTLM, &c.cred), SEC_E_OK);
+    CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, NULL, 0, &cert), SEC_E_OK);
+    sc.cCreds = 1;
+    sc.paCred = &cert;
+    CHECK_EQ(AcquireCredentialsHandleA(NULL, SCHANNEL_NAME_A, SECPKG_CRED_INBOUND, NULL, &sc, NULL,
+                                       NULL, &m.scred, NULL),
+             SEC_E_OK);
+    CertFreeCertificateContext(cert);
+    CHECK_EQ(AcquireCredentialsHandleA(NULL, NTLMSP_NAME_A, SECPKG_CRED_INBOUND, NULL, &ad, NULL,
+                                       NULL, &ntlm_cred, NULL),
+             SEC_E_OK);
+    buf_init(&c2s, 1 << 20);
+    buf_init(&s2c, 1 << 20);
+    buf_init(&plain, 1 << 20);
+    buf_init(&tok, 1 << 16);
+    SECURITY_STATUS cs = step(&c, &s2c, &c2s), as = SEC_I_CONTINUE_NEEDED;
+    for (int i = 0; i < 10 && as == SEC_I_CONTINUE_NEEDED; i++) {
+        as = tls_pump(&m.scred, &m.sctx, &m.has_s, true, &c2s, &s2c);
+        if (as == SEC_I_CONTINUE_NEEDED && s2c.len > 0)
+            cs = step(&c, &s2c, &c2s);
+    }
+    CHECK_EQ(as, SEC_E_OK);
+    if (s2c.len > 0) { /* TLS 1.3 tickets */
+        struct buf none;
+        buf_init(&none, 1 << 16);
+        cs = step(&c, &s2c, &none);
+        buf_free(&none);
+    }
+    /* NEGOTIATE -> CHALLENGE */
+    tls_open(&m.scred, &m.sctx, true, &c2s, &plain);
+    CHECK_EQ(cssp_decode_request(buf_slice(&plain), &r), SEC_E_OK);
+    SecBuffer ib = {(unsigned long)r.nego_token.len, SECBUFFER_TOKEN, (void *)r.nego_token.ptr};
+    SecBufferDesc id = {SECBUFFER_VERSION, 1, &ib};
+    SecBuffer ob = {0, SECBUFFER_TOKEN, NULL};
+    SecBufferDesc od = {SECBUFFER_VERSION, 1, &ob};
+    CHECK_EQ(AcceptSecurityContext(&ntlm_cred, NULL, &id,
+                                   ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_CONFIDENTIALITY, 0, &nctx, &od,
+                                   &attrs, NULL),
+             SEC_I_CONTINUE_NEEDED);
+    nhas = true;
+    struct cssp_request q = {
+        .version = 6, .has_nego_token = true, .nego_token = slice_make(ob.pvBuffer, ob.cbBuffer)};
+    plain.len = 0;
+    CHECK_EQ(cssp_encode_request(&q, &plain), SEC_E_OK);
+    FreeContextBuffer(ob.pvBuffer);
+    tls_seal(&m.sctx, &plain, &s2c);
+    cs = step(&c, &s2c, &c2s);
+    CHECK_EQ(cs, SEC_I_CONTINUE_NEEDED);
+    /* AUTHENTICATE + the client's binding -> a binding over another key */
+    plain.len = 0;
+    tls_open(&m.scred, &m.sctx, true, &c2s, &plain);
+    CHECK_EQ(cssp_decode_request(buf_slice(&plain), &r), SEC_E_OK);
+    CHECK(r.has_pub_key_auth && r.has_client_nonce);
+    ib = (SecBuffer){(unsigned long)r.nego_token.len, SECBUFFER_TOKEN, (void *)r.nego_token.ptr};
+    ob = (SecBuffer){0, SECBUFFER_TOKEN, NULL};
+    CHECK_EQ(AcceptSecurityContext(&ntlm_cred, &nctx, &id,
+                                   ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_CONFIDENTIALITY, 0, &nctx, &od,
+                                   &attrs, NULL),
+             SEC_E_OK);
+    if (ob.pvBuffer != NULL)
+        FreeContextBuffer(ob.pvBuffer);
+    uint8_t msg[16 + 32];
+    uint8_t hin[38 + 32 + 21];
+    memcpy(hin, "CredSSP Server-To-Client Binding Hash", 38);
+    memcpy(hin + 38, r.client_nonce.ptr, 32);
+    memcpy(hin + 70, "another server's key", 21);
+    unsigned int mdlen = 0;
+    CHECK_EQ(EVP_Digest(hin, sizeof(hin), msg + 16, &mdlen, EVP_sha256(), NULL), 1);
+    SecBuffer eb[2] = {{16, SECBUFFER_TOKEN, msg}, {32, SECBUFFER_DATA, msg + 16}};
+    SecBufferDesc ed = {SECBUFFER_VERSION, 2, eb};
+    CHECK_EQ(EncryptMessage(&nctx, 0, &ed, 0), SEC_E_OK);
+    q = (struct cssp_request){
+        .version = 6, .has_pub_key_auth = true, .pub_key_auth = slice_make(msg, sizeof(msg))};
+    plain.len = 0;
+    CHECK_EQ(cssp_encode_request(&q, &plain), SEC_E_OK);
+    tls_seal(&m.sctx, &plain, &s2c);
+    cs = step(&c, &s2c, &c2s);
+    CHECK_EQ(cs, SEC_E_MUTUAL_AUTH_FAILED);
+    /* nothing, and certainly no authInfo, left the client */
+    plain.len = 0;
+    tls_open(&m.scred, &m.sctx, true, &c2s, &plain);
+    CHECK_EQ(plain.len, 0);
+    buf_free(&c2s);
+    buf_free(&s2c);
+    buf_free(&plain);
+    buf_free(&tok);
+    if (nhas)
+        DeleteSecurityContext(&nctx);
+    if (m.has_s)
+        DeleteSecurityContext(&m.sctx);
+    if (c.has_ctx)
+        DeleteSecurityContext(&c.ctx);
+    FreeCredentialsHandle(&ntlm_cred);
+    FreeCredentialsHandle(&m.scred);
+    FreeCredentialsHandle(&c.cred);
+}
+
 int
 main(void)
 {
@@ -638,6 +770,7 @@ main(void)
     test_codes();
     test_supplied();
     test_mitm();
+    test_client_checks_binding();
     unlink(store_path);
     testcerts_remove(&tc);
     return check_done("test_credssp");
