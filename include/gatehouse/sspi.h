@@ -934,9 +934,9 @@ typedef const CERT_CONTEXT *PCCERT_CONTEXT;
  * context the caller releases with CertFreeCertificateContext; put it in
  * SCHANNEL_CRED.paCred / SCH_CREDENTIALS.paCred (the credential takes its own
  * reference). Returns SEC_E_OK; SEC_E_INVALID_PARAMETER (NULL arguments,
- * flags); SEC_E_NO_CREDENTIALS (a file cannot be read or holds no
- * certificate / no key where a key file was named); SEC_E_CERT_UNKNOWN (the
- * key does not match the certificate, or malformed PEM);
+ * flags); SEC_E_NO_CREDENTIALS (a file cannot be read, is malformed, or
+ * holds no certificate / no key where a key file was named);
+ * SEC_E_CERT_UNKNOWN (the key does not match the certificate);
  * SEC_E_INSUFFICIENT_MEMORY. The reason (with the file name) is the calling
  * thread's extended error: QueryContextAttributes(NULL,
  * SECPKG_ATTR_GH_EXTENDED_ERROR, ...). */

@@ -275,14 +275,19 @@ sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
     SSL_CTX_set_session_id_context(cred->ctx, sid_ctx, sizeof(sid_ctx) - 1);
     if (!cred->is_server || (args->use & SECPKG_CRED_OUTBOUND))
         SSL_CTX_set_client_cert_cb(cred->ctx, sch_client_cert);
-    if (cred->is_server) {
-        SSL_CTX_set_session_cache_mode(cred->ctx, SSL_SESS_CACHE_SERVER);
+    /* Server: OpenSSL's own cache (TLS 1.2 session ids) and tickets. Client:
+     * our per-credential cache keyed by target (cache.c), filled by the
+     * new-session callback; a SECPKG_CRED_BOTH credential gets both. */
+    long cache_mode = cred->is_server ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF;
+    if (cred->is_server)
         SSL_CTX_set_dh_auto(cred->ctx, 1);
-    } else if ((p.flags & SCH_CRED_DISABLE_RECONNECTS) == 0) {
-        SSL_CTX_set_session_cache_mode(cred->ctx,
-                                       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    if ((args->use & SECPKG_CRED_OUTBOUND) && (p.flags & SCH_CRED_DISABLE_RECONNECTS) == 0) {
+        /* No internal store: client sessions live in cache.c only (a BOTH
+         * credential's server side then resumes by tickets alone). */
+        cache_mode |= SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE;
         SSL_CTX_sess_set_new_cb(cred->ctx, new_session);
     }
+    SSL_CTX_set_session_cache_mode(cred->ctx, cache_mode);
     if (p.cert_count > 0) {
         X509 *leaf = NULL;
         STACK_OF(X509) *chain = NULL;

@@ -167,6 +167,13 @@ sch_delete_ctx(void *pkg_ctx)
 
     if (ctx == NULL)
         return;
+    /* A context deleted without close_notify is not a bad session: OpenSSL
+     * would mark the shared SSL_SESSION not resumable when freeing an SSL
+     * that did not shut down, and the cache (keyed by target, as Windows')
+     * would lose it. Fatal alerts still invalidate it (OpenSSL does that as
+     * they happen). */
+    if (ctx->ssl != NULL && ctx->is_complete)
+        SSL_set_shutdown(ctx->ssl, SSL_SENT_SHUTDOWN | SSL_get_shutdown(ctx->ssl));
     SSL_free(ctx->ssl); /* frees both BIOs */
     free(ctx->target);
     sch_cache_unref(ctx->cache);

@@ -3,6 +3,7 @@
 // a server sent, connection parameters and the two TLS channel bindings
 // (RFC 5929: tls-server-end-point from src/tls, tls-unique for TLS 1.2).
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -225,6 +226,25 @@ names(struct sch_ctx *ctx, SecPkgContext_NamesA *out)
     return out->sUserName != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
 }
 
+/* The certificate's validity (the server's: the peer's on the client, ours
+ * on the server), as Windows' Schannel answers LIFESPAN. */
+static SECURITY_STATUS
+lifespan(struct sch_ctx *ctx, SecPkgContext_Lifespan *out)
+{
+    X509 *cert =
+        ctx->is_server ? SSL_get_certificate(ctx->ssl) : SSL_get0_peer_certificate(ctx->ssl);
+    struct tm nb, na;
+
+    if (cert == NULL || ASN1_TIME_to_tm(X509_get0_notBefore(cert), &nb) != 1 ||
+        ASN1_TIME_to_tm(X509_get0_notAfter(cert), &na) != 1) {
+        ERR_clear_error();
+        return SEC_E_NO_CREDENTIALS;
+    }
+    out->tsStart = sspi_timestamp_from_unix((int64_t)timegm(&nb));
+    out->tsExpiry = sspi_timestamp_from_unix((int64_t)timegm(&na));
+    return SEC_E_OK;
+}
+
 SECURITY_STATUS
 sch_query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
 {
@@ -264,6 +284,8 @@ sch_query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
         return unique_bindings(ctx, buffer);
     case SECPKG_ATTR_NAMES:
         return names(ctx, buffer);
+    case SECPKG_ATTR_LIFESPAN:
+        return lifespan(ctx, buffer);
     case SECPKG_ATTR_SESSION_INFO: {
         SecPkgContext_SessionInfo *si = buffer;
         SSL_SESSION *session = SSL_get_session(ctx->ssl);

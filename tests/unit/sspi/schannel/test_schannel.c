@@ -23,6 +23,7 @@
 
 static struct testcerts tc;
 static unsigned long incomplete_seen, extra_seen; /* the split paths really ran */
+static unsigned long last_alert_len, last_alert_desc;
 
 struct side {
     bool is_server;
@@ -134,7 +135,8 @@ static SECURITY_STATUS
 side_step(struct side *s, struct side *peer, const char *target, unsigned long req, size_t feed)
 {
     SecBuffer in[2] = {{(unsigned long)feed, SECBUFFER_TOKEN, s->q}, {0, SECBUFFER_EMPTY, NULL}};
-    SecBuffer out[2] = {{0, SECBUFFER_TOKEN, NULL}, {0, SECBUFFER_EMPTY, NULL}};
+    unsigned char alert[64];
+    SecBuffer out[2] = {{0, SECBUFFER_TOKEN, NULL}, {sizeof(alert), SECBUFFER_ALERT, alert}};
     SecBufferDesc ind = {SECBUFFER_VERSION, 2, in}, outd = {SECBUFFER_VERSION, 2, out};
     unsigned long attrs = 0;
     SECURITY_STATUS st;
@@ -153,8 +155,13 @@ side_step(struct side *s, struct side *peer, const char *target, unsigned long r
         incomplete_seen++;
         return st;
     }
-    if (st < 0 && st != SEC_E_INCOMPLETE_MESSAGE)
+    if (st < 0 && st != SEC_E_INCOMPLETE_MESSAGE) {
+        /* The alert the failing side would send (a 7-byte alert record). */
+        last_alert_len = out[1].cbBuffer;
+        if (out[1].cbBuffer == 7)
+            last_alert_desc = alert[6];
         return st;
+    }
     s->has_ctx = true;
     if (st == SEC_I_INCOMPLETE_CREDENTIALS)
         return st; /* nothing consumed: the same input goes again */
@@ -658,7 +665,14 @@ test_queries(unsigned long protocols)
     SecPkgContext_IssuerListInfoEx il = {0};
     CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_ISSUER_LIST_EX, &il), SEC_E_OK);
     CHECK_EQ(il.cIssuers, 0);
-    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_LIFESPAN, &sz),
+    SecPkgContext_Lifespan life, slife;
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_LIFESPAN, &life), SEC_E_OK);
+    CHECK_EQ(QueryContextAttributesA(&s.ctx, SECPKG_ATTR_LIFESPAN, &slife), SEC_E_OK);
+    CHECK_MEM_EQ(&life, &slife, sizeof(life)); /* both: the server certificate's validity */
+    int64_t start = (int64_t)life.tsStart.HighPart << 32 | life.tsStart.LowPart,
+            end = (int64_t)life.tsExpiry.HighPart << 32 | life.tsExpiry.LowPart;
+    CHECK_EQ((end - start) / 10000000LL, 86400LL * 30 + 3600);
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_DCE_INFO, &sz),
              SEC_E_UNSUPPORTED_FUNCTION);
     side_free(&c);
     side_free(&s);
@@ -678,6 +692,22 @@ test_creds(void)
              SEC_E_NO_CREDENTIALS);
     CHECK(pc == NULL);
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, tc.wrong_key, 0, &pc), SEC_E_CERT_UNKNOWN);
+    char bad[160];
+    snprintf(bad, sizeof(bad), "%s/bad.pem", tc.dir);
+    FILE *f = fopen(bad, "w");
+    CHECK(f != NULL);
+    if (f != NULL) {
+        fputs("-----BEGIN CERTIFICATE-----\nnot base64 at all!\n-----END CERTIFICATE-----\n", f);
+        fclose(f);
+    }
+    CHECK_EQ(GhCertCreateContextFromPemFiles(bad, NULL, 0, &pc), SEC_E_NO_CREDENTIALS);
+    HCERTSTORE bad_store = NULL;
+    CHECK_EQ(GhCertOpenStoreFromPemFile(bad, &bad_store), SEC_E_NO_CREDENTIALS);
+    CHECK(bad_store == NULL);
+    SecPkgContext_GhExtendedError why = {0};
+    CHECK_EQ(QueryContextAttributesA(NULL, SECPKG_ATTR_GH_EXTENDED_ERROR, &why), SEC_E_OK);
+    CHECK(why.Text != NULL && strstr(why.Text, "bad.pem") != NULL);
+    unlink(bad);
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, NULL, 1, &pc), SEC_E_INVALID_PARAMETER);
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, tc.server_key, 0, &pc), SEC_E_OK);
     CertFreeCertificateContext(pc);
@@ -712,7 +742,10 @@ test_creds(void)
     struct cred_opts co = {.roots = tc.ca, .protocols = SP_PROT_TLS1_2_CLIENT};
     CHECK_EQ(acquire(true, &so, &s.cred), SEC_E_OK);
     CHECK_EQ(acquire(false, &co, &c.cred), SEC_E_OK);
+    last_alert_len = last_alert_desc = 0;
     CHECK_EQ(handshake(&c, &s, &o), SEC_E_ALGORITHM_MISMATCH);
+    CHECK_EQ(last_alert_len, 7);
+    CHECK_EQ(last_alert_desc, 70); /* protocol_version (RFC 8446 6.2) */
     side_free(&c);
     side_free(&s);
 
@@ -749,6 +782,76 @@ test_creds(void)
     exchange(&c, &s);
     side_free(&c);
     side_free(&s);
+
+    /* One SECPKG_CRED_BOTH credential on both sides, twice, the first
+     * context deleted without close_notify: the second still resumes. */
+    for (int round = 0; round < 2; round++) {
+        PCCERT_CONTEXT both_cert = load_cert(tc.server);
+        HCERTSTORE both_roots = NULL;
+        CHECK_EQ(GhCertOpenStoreFromPemFile(tc.ca, &both_roots), SEC_E_OK);
+        SCHANNEL_CRED both = {.dwVersion = SCHANNEL_CRED_VERSION,
+                              .cCreds = 1,
+                              .paCred = &both_cert,
+                              .hRootStore = both_roots};
+        static CredHandle both_cred;
+        if (round == 0)
+            CHECK_EQ(AcquireCredentialsHandleA(NULL, SCHANNEL_NAME_A, SECPKG_CRED_BOTH, NULL, &both,
+                                               NULL, NULL, &both_cred, NULL),
+                     SEC_E_OK);
+        CertFreeCertificateContext(both_cert);
+        CertCloseStore(both_roots, 0);
+        side_init(&c, false);
+        side_init(&s, true);
+        c.cred = s.cred = both_cred;
+        CHECK_EQ(handshake(&c, &s, &o), SEC_E_OK);
+        exchange(&c, &s);
+        CHECK_EQ(session_flags(&c), round == 1 ? SSL_SESSION_RECONNECT : 0);
+        CHECK_EQ(DeleteSecurityContext(&c.ctx), SEC_E_OK);
+        CHECK_EQ(DeleteSecurityContext(&s.ctx), SEC_E_OK);
+        free(c.q);
+        free(s.q);
+        if (round == 1)
+            FreeCredentialsHandle(&both_cred);
+    }
+
+    /* The W entry points: package and target names in UTF-16. */
+    CredHandle wc;
+    CtxtHandle wctx;
+    SecBuffer wout = {0, SECBUFFER_TOKEN, NULL};
+    SecBufferDesc woutd = {SECBUFFER_VERSION, 1, &wout};
+    unsigned long wattrs = 0;
+    CHECK_EQ(AcquireCredentialsHandleW(NULL, SCHANNEL_NAME_W, SECPKG_CRED_OUTBOUND, NULL, NULL,
+                                       NULL, NULL, &wc, NULL),
+             SEC_E_OK);
+    CHECK_EQ(InitializeSecurityContextW(&wc, NULL, (SEC_WCHAR *)u"localhost",
+                                        ISC_REQ_ALLOCATE_MEMORY, 0, 0, NULL, 0, &wctx, &woutd,
+                                        &wattrs, NULL),
+             SEC_I_CONTINUE_NEEDED);
+    CHECK(wout.cbBuffer > 5 && ((unsigned char *)wout.pvBuffer)[0] == 22); /* a ClientHello */
+    FreeContextBuffer(wout.pvBuffer);
+    CHECK_EQ(DeleteSecurityContext(&wctx), SEC_E_OK);
+    FreeCredentialsHandle(&wc);
+
+    /* CERT_INFO of our own certificate: the fields Windows code reads. */
+    CHECK_EQ(GhCertCreateContextFromPemFiles(tc.client, NULL, 0, &pc), SEC_E_OK);
+    if (pc != NULL) {
+        const CERT_INFO *info = pc->pCertInfo;
+        const unsigned char *p = pc->pbCertEncoded;
+        X509 *x = d2i_X509(NULL, &p, (long)pc->cbCertEncoded);
+
+        CHECK(x != NULL);
+        CHECK_EQ(info->dwVersion, 2);
+        CHECK_EQ(info->SerialNumber.cbData, 1);
+        CHECK_EQ(info->SerialNumber.pbData[0], 11);
+        CHECK_STR_EQ(info->SignatureAlgorithm.pszObjId, "1.2.840.10045.4.3.2");
+        uint64_t nb =
+            (uint64_t)info->NotBefore.dwHighDateTime << 32 | info->NotBefore.dwLowDateTime;
+        uint64_t na = (uint64_t)info->NotAfter.dwHighDateTime << 32 | info->NotAfter.dwLowDateTime;
+        CHECK(na > nb && (na - nb) / 10000000ULL == 86400ULL * 30 + 3600);
+        CHECK(info->SubjectPublicKeyInfo.Algorithm.Parameters.cbData > 0); /* the curve OID */
+        X509_free(x);
+        CertFreeCertificateContext(pc);
+    }
 
     /* Negotiate never offers Schannel; the package is listed. */
     unsigned long count = 0;
