@@ -88,6 +88,15 @@ struct gh_auth_record {
     const char *const *groups;
     size_t group_count;
     const char *delegated_ccache; /* "FILE:/run/gh/cc_..." when delegation was granted */
+    /* CredSSP with `auth_delegation on`: the password credentials the client
+     * delegated (UTF-8, NUL-terminated; "" each for an empty set), valid for
+     * the request's lifetime and wiped when it ends: use them, e.g. to acquire
+     * NTLM or Kerberos credentials toward a backend, never log them. NULL
+     * otherwise. */
+    const char *delegated_user;
+    const char *delegated_domain;
+    const char *delegated_password;
+    size_t delegated_password_len;
 };
 
 /* Never NULL. */

@@ -27,6 +27,7 @@ extern "C" {
 #define NTLMSP_NAME              NTLMSP_NAME_W
 #define MICROSOFT_KERBEROS_NAME  MICROSOFT_KERBEROS_NAME_W
 #define NEGOSSP_NAME             NEGOSSP_NAME_W
+#define CREDSSP_NAME             CREDSSP_NAME_W
 #else
 #define ImportSecurityContext    ImportSecurityContextA
 #define SecurityFunctionTable    SecurityFunctionTableA
@@ -37,6 +38,7 @@ extern "C" {
 #define NTLMSP_NAME              NTLMSP_NAME_A
 #define MICROSOFT_KERBEROS_NAME  MICROSOFT_KERBEROS_NAME_A
 #define NEGOSSP_NAME             NEGOSSP_NAME_A
+#define CREDSSP_NAME             CREDSSP_NAME_A
 #endif
 /* UTF-16 package names (Windows: L"..."; wchar_t is 32 bits here). */
 #define NTLMSP_NAME_W             ((SEC_WCHAR *)u"NTLM")
@@ -1151,6 +1153,81 @@ typedef struct _SecPkgContext_SessionInfo {
 #define SCHANNEL_SHUTDOWN    1
 #define SCHANNEL_ALERT       2
 #define SCHANNEL_SESSION     3
+
+/* ==== CredSSP (MS-CSSP) ======================================================
+ * The "CREDSSP" package (CREDSSP_NAME) runs MS-CSSP versions 2 to 6: TLS
+ * through the Schannel package, then SPNEGO (Kerberos or NTLM, through the
+ * Negotiate package) or raw NTLM inside it, the public-key binding, and the
+ * delegation of the client's credentials (TSCredentials) to the server.
+ * Tokens are the TLS records exchanged with the peer (RDP sends them bare on
+ * the socket, WS-Management in `Authorization: CredSSP <base64>`).
+ * pAuthData of AcquireCredentialsHandle is a CREDSSP_CRED (or CREDSSP_CRED_EX
+ * with Type CredsspCredEx). docs/sspi.md lists every difference from Windows. */
+#define CREDSSP_NAME_W ((SEC_WCHAR *)u"CREDSSP")
+
+typedef enum _CREDSSP_SUBMIT_TYPE {
+    CredsspPasswordCreds = 2,
+    CredsspSchannelCreds = 4,
+    CredsspCertificateCreds = 13,
+    CredsspSubmitBufferBoth = 50,
+    CredsspSubmitBufferBothOld = 51,
+    CredsspCredEx = 100,
+} CREDSPP_SUBMIT_TYPE; /* sic: Windows' spelling */
+
+/* Type is CredsspSubmitBufferBoth (or ...Old): pSchannelCred is a
+ * SCHANNEL_CRED / SCH_CREDENTIALS for the Schannel package (the server's
+ * certificate on the acceptor; NULL is fine on the initiator), pSpnegoCred is
+ * what AcquireCredentialsHandle of Negotiate takes: a SEC_WINNT_AUTH_IDENTITY
+ * (A or W) on the initiator (NULL: the default credentials, e.g. a Kerberos
+ * ccache; nothing can be delegated then), a GH_ACCEPTOR_AUTH_DATA (or NULL)
+ * on the acceptor. CredsspPasswordCreds: pSpnegoCred only. Other types are
+ * SEC_E_UNSUPPORTED_FUNCTION. */
+typedef struct _CREDSSP_CRED {
+    CREDSPP_SUBMIT_TYPE Type;
+    void *pSchannelCred;
+    void *pSpnegoCred;
+} CREDSSP_CRED, *PCREDSSP_CRED;
+
+#define CREDSSP_CRED_EX_VERSION 0
+#define CREDSSP_FLAG_REDIRECT   0x00000001UL /* Remote Guard: refused here */
+/* gatehouse policy flags of CREDSSP_CRED_EX.Flags (Windows has group policies):
+ * NO_NTLM_DELEGATION: the initiator never delegates credentials when the inner
+ * authentication was NTLM (no mutual authentication of the server by the
+ * domain), InitializeSecurityContext fails with SEC_E_POLICY_NLTM_ONLY;
+ * RAW_NTLM: the initiator sends raw NTLM tokens (as FreeRDP) instead of SPNEGO;
+ * NO_DELEGATION: the acceptor refuses delegated credentials (an authInfo
+ * carrying a non-empty credential fails with SEC_E_DELEGATION_POLICY) and the
+ * initiator refuses ISC_REQ_DELEGATE with SEC_E_DELEGATION_POLICY. */
+#define GH_CREDSSP_FLAG_NO_NTLM_DELEGATION 0x00010000UL
+#define GH_CREDSSP_FLAG_RAW_NTLM           0x00020000UL
+#define GH_CREDSSP_FLAG_NO_DELEGATION      0x00040000UL
+
+typedef struct _CREDSSP_CRED_EX {
+    CREDSPP_SUBMIT_TYPE Type; /* CredsspCredEx */
+    unsigned long Version;    /* CREDSSP_CRED_EX_VERSION */
+    unsigned long Flags;      /* CREDSSP_FLAG_* and GH_CREDSSP_FLAG_* */
+    unsigned long Reserved;
+    CREDSSP_CRED Cred;
+} CREDSSP_CRED_EX, *PCREDSSP_CRED_EX;
+
+/* gatehouse extension (Windows puts delegated credentials into the server's
+ * logon session instead): on a complete acceptor context,
+ * QueryContextAttributes fills a SecPkgContext_GhDelegatedCredentials. For
+ * password credentials (CredType 1) Identity is a SEC_WINNT_AUTH_IDENTITY_A in
+ * UTF-8 that AcquireCredentialsHandle takes as it is (e.g. NTLM or Kerberos
+ * toward a backend); its strings belong to the context, stay valid until
+ * DeleteSecurityContext and are wiped then. An empty credential set (the
+ * client did not ask for delegation) has User, Domain and Password of length
+ * 0. Smart card and Remote Guard credentials are refused by the acceptor.
+ * SEC_E_NO_CREDENTIALS before the credentials arrived;
+ * SEC_E_UNSUPPORTED_FUNCTION on an initiator. */
+#define SECPKG_ATTR_GH_DELEGATED_CREDENTIALS 0x47480C01UL
+typedef struct _SecPkgContext_GhDelegatedCredentials {
+    unsigned long CredType; /* 1: password (TSPasswordCreds) */
+    unsigned long Version;  /* the MS-CSSP version used with the peer (2..6) */
+    SEC_WINNT_AUTH_IDENTITY_A Identity;
+} SecPkgContext_GhDelegatedCredentials, *PSecPkgContext_GhDelegatedCredentials;
+/* ==== end of CredSSP ======================================================== */
 
 #ifdef __cplusplus
 }

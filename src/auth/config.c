@@ -14,6 +14,7 @@
 
 #include "auth/basic_cache.h"
 #include "auth/basic_krb5.h"
+#include "auth/credssp.h"
 #include "auth/engine.h"
 #include "auth/engine_private.h"
 #include "auth/realm.h"
@@ -89,6 +90,8 @@ auth_config_destroy(struct auth_config *cfg)
     free(cfg->realm);
     free(cfg->keytab);
     free(cfg->user_store_path);
+    free(cfg->credssp_cert);
+    free(cfg->credssp_key);
     free(cfg->ccache_dir);
     free(cfg->nb_domain);
     free(cfg->nb_computer);
@@ -261,6 +264,8 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
         return parse_bool(name, args, n, &cfg->basic_kerberos, err, err_len);
     if (strcmp(name, "auth_mutual_to_app") == 0)
         return parse_bool(name, args, n, &cfg->mutual_to_app, err, err_len);
+    if (strcmp(name, "auth_credssp_certificate") == 0)
+        return auth_credssp_directive(cfg, args, n, err, err_len);
     if (strcmp(name, "auth_user_store") == 0)
         return set_string(name, args, n, &cfg->user_store_path, err, err_len);
     if (strcmp(name, "auth_delegation") == 0)
@@ -347,7 +352,11 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
     bool wants_store = has_scheme(cfg, AUTH_SCHEME_DIGEST) ||
                        (has_scheme(cfg, AUTH_SCHEME_BASIC) && cfg->basic_verify == NULL);
 
-    if (cfg->delegation && cfg->ccache_dir == NULL)
+    /* Kerberos delegation lands in a ccache; CredSSP's delegated password stays
+     * in the request's record. */
+    bool wants_ccache =
+        has_scheme(cfg, AUTH_SCHEME_NEGOTIATE) || has_scheme(cfg, AUTH_SCHEME_KERBEROS);
+    if (cfg->delegation && cfg->ccache_dir == NULL && wants_ccache)
         return errf(err, err_len, "auth_delegation on needs auth_ccache_dir");
     if (cfg->ccache_dir != NULL && cfg->ccache_dir[0] != '/')
         return errf(err, err_len, "auth_ccache_dir must be an absolute path");
@@ -395,6 +404,12 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
         enum auth_scheme s = cfg->schemes[i];
         if (s >= AUTH_SSPI_SCHEMES || cfg->has_creds[s])
             continue;
+        if (s == AUTH_SCHEME_CREDSSP) {
+            int crc = auth_credssp_acquire(cfg, &data, err, err_len);
+            if (crc != GH_OK)
+                return crc;
+            continue;
+        }
         if (backend->sspi == NULL)
             return errf(err, err_len, "auth %s: the security library is not available",
                         auth_scheme_name(s));

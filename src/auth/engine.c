@@ -23,11 +23,11 @@
 #include "base/b64.h"
 #include "base/clock.h"
 
-static const char *const scheme_names[AUTH_SCHEME_COUNT] = {"Negotiate", "NTLM", "Kerberos",
-                                                            "Digest", "Basic"};
+static const char *const scheme_names[AUTH_SCHEME_COUNT] = {"Negotiate", "NTLM",   "Kerberos",
+                                                            "CredSSP",   "Digest", "Basic"};
 static const enum gh_auth_type scheme_types[AUTH_SCHEME_COUNT] = {
-    GH_AUTH_TYPE_NEGOTIATE, GH_AUTH_TYPE_NTLM, GH_AUTH_TYPE_KERBEROS, GH_AUTH_TYPE_DIGEST,
-    GH_AUTH_TYPE_BASIC};
+    GH_AUTH_TYPE_NEGOTIATE, GH_AUTH_TYPE_NTLM,   GH_AUTH_TYPE_KERBEROS,
+    GH_AUTH_TYPE_CREDSSP,   GH_AUTH_TYPE_DIGEST, GH_AUTH_TYPE_BASIC};
 
 const char *
 auth_scheme_name(enum auth_scheme s)
@@ -367,6 +367,8 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
         }
     }
     buf_free(&value);
+    if (err == GH_OK && hs->deleg.present)
+        auth_record_take_delegated(&out->record, &hs->deleg);
     note->package = out->record.pub.package_name;
     note->principal = out->record.pub.principal;
     note->is_persisted = hs->is_persisted;
@@ -434,6 +436,7 @@ run_sspi(const struct auth_config *cfg, struct auth_conn *conn, const struct aut
         cfg->engine->backend->token->close(hs.token);
     if (hs.packed != NULL)
         cfg->engine->backend->sspi->FreeContextBuffer(hs.packed);
+    auth_credssp_deleg_free(&hs.deleg);
     buf_free(&hs.out_token);
 cleanup:
     buf_free_wipe(&raw);

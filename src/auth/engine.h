@@ -43,13 +43,15 @@ enum auth_scheme {
     AUTH_SCHEME_NEGOTIATE = 0,
     AUTH_SCHEME_NTLM = 1,
     AUTH_SCHEME_KERBEROS = 2,
-    AUTH_SCHEME_DIGEST = 3,
-    AUTH_SCHEME_BASIC = 4,
-    AUTH_SCHEME_COUNT = 5,
+    AUTH_SCHEME_CREDSSP = 3,
+    AUTH_SCHEME_DIGEST = 4,
+    AUTH_SCHEME_BASIC = 5,
+    AUTH_SCHEME_COUNT = 6,
 };
-#define AUTH_SSPI_SCHEMES 3 /* the first three are SSPI packages, connection-bound */
+#define AUTH_SSPI_SCHEMES 4 /* the first four are SSPI packages, connection-bound */
 
-/* "Negotiate", "NTLM", "Kerberos", "Digest", "Basic" (also the package names). */
+/* "Negotiate", "NTLM", "Kerberos", "CredSSP", "Digest", "Basic" (the first
+ * four are also the package names, case aside). */
 const char *auth_scheme_name(enum auth_scheme s);
 /* Case-insensitive. GH_OK or GH_ENOTFOUND. */
 int auth_scheme_parse(struct slice name, enum auth_scheme *out);
@@ -107,6 +109,8 @@ struct auth_config {
     char *nb_domain; /* NTLM NetBIOS names (GH_ACCEPTOR_AUTH_DATA); NULL: package default */
     char *nb_computer;
     bool ntlm_require_target_name; /* auth_ntlm_require_target_name on */
+    char *credssp_cert; /* auth_credssp_certificate: PEM of the inner TLS (src/auth/credssp.c) */
+    char *credssp_key;  /* its key file, or NULL (in the certificate file) */
     /* Kerberos realms whose users are named by bare user name (auth_local_realm,
      * else collected at activation: realm.h); others by their full principal. */
     char **local_realms;

@@ -49,6 +49,8 @@ handshake_is_initial_token(enum auth_scheme scheme, struct slice tok)
         return tok.ptr[8] == 1 && tok.ptr[9] == 0 && tok.ptr[10] == 0 && tok.ptr[11] == 0;
     if (scheme == AUTH_SCHEME_NTLM)
         return false;
+    if (scheme == AUTH_SCHEME_CREDSSP) /* a TLS handshake record holding a ClientHello */
+        return tok.len >= 6 && tok.ptr[0] == 0x16 && tok.ptr[1] == 3 && tok.ptr[5] == 1;
     return tok.len > 0 && tok.ptr[0] == 0x60;
 }
 
@@ -166,6 +168,13 @@ finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme s
         } else if (packed.pvBuffer != NULL) {
             sspi->FreeContextBuffer(packed.pvBuffer);
         }
+    }
+    if (scheme == AUTH_SCHEME_CREDSSP && cfg->delegation &&
+        auth_credssp_take_delegated(sspi, &conn->ctx, &out->deleg) != GH_OK) {
+        tok_ops->close(token);
+        out->token = NULL;
+        fail(conn, scheme, SEC_E_INSUFFICIENT_MEMORY, out);
+        return;
     }
     out->result = HS_DONE;
     out->sec_status = SEC_E_OK;

@@ -10,6 +10,7 @@
 
 #include <gatehouse/sspi.h>
 
+#include "auth/credssp.h"
 #include "auth/engine.h"
 #include "base/buf.h"
 
@@ -59,6 +60,7 @@ struct hs_outcome {
     bool is_persisted; /* the context stays on the connection */
     bool is_ntlm;      /* the identity came from NTLM (also inside Negotiate) */
     bool did_offer_bindings;
+    struct auth_credssp_deleg deleg; /* HS_DONE with CredSSP: what the client delegated */
 };
 
 /* Runs one leg for scheme with the decoded client token. Starts a new context

@@ -36,6 +36,7 @@ auth_record_clear(struct auth_record *r)
     free(r->package);
     free(r->mutual);
     free(r->ccache);
+    auth_credssp_deleg_free(&r->deleg);
     for (size_t i = 0; i < r->group_count; i++)
         free(r->groups[i]);
     free(r->groups);
@@ -127,6 +128,18 @@ auth_record_set_success(struct auth_record *r, enum gh_auth_type type, gh_token 
     r->pub.group_count = r->group_count;
     r->pub.delegated_ccache = r->ccache;
     return GH_OK;
+}
+
+void
+auth_record_take_delegated(struct auth_record *r, struct auth_credssp_deleg *d)
+{
+    auth_credssp_deleg_free(&r->deleg);
+    r->deleg = *d;
+    *d = (struct auth_credssp_deleg){0};
+    r->pub.delegated_user = r->deleg.user;
+    r->pub.delegated_domain = r->deleg.domain;
+    r->pub.delegated_password = (const char *)r->deleg.password.bytes;
+    r->pub.delegated_password_len = r->deleg.password.len > 0 ? r->deleg.password.len - 1 : 0;
 }
 
 int

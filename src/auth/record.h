@@ -12,12 +12,14 @@
 #include <gatehouse/sspi.h>
 
 #include "auth/backend.h"
+#include "auth/credssp.h"
 
 struct auth_record {
     struct gh_auth_record pub; /* what gh_request_auth() returns; points into this object */
     /* Owned storage behind pub's pointers. */
     const struct auth_backend *backend; /* borrowed: releases the token and packed context */
     char *user, *domain, *principal, *package, *mutual, *ccache;
+    struct auth_credssp_deleg deleg; /* CredSSP's delegated password credentials */
     char **groups;
     size_t group_count;
     void *packed; /* ExportSecurityContext output, freed with FreeContextBuffer */
@@ -29,6 +31,10 @@ void auth_record_init(struct auth_record *r, const struct auth_backend *backend)
 void auth_record_clear(struct auth_record *r);
 /* Moves *src into *dst (dst must be initialized or cleared; src becomes empty). */
 void auth_record_move(struct auth_record *dst, struct auth_record *src);
+
+/* Moves CredSSP's delegated credentials into the record (pub.delegated_*);
+ * they are wiped by auth_record_clear. *d becomes empty. */
+void auth_record_take_delegated(struct auth_record *r, struct auth_credssp_deleg *d);
 
 /* Marks a failure: status GH_AUTH_FAILURE with sec_status and the scheme tried. */
 void auth_record_set_failure(struct auth_record *r, enum gh_auth_type type,

@@ -57,11 +57,12 @@ static void
 usage(FILE *out)
 {
     fputs("usage: gatehouse fetch URL [options]\n"
-          "  --auth negotiate|ntlm|kerberos|basic|digest|any|none   (default: any)\n"
+          "  --auth negotiate|ntlm|kerberos|credssp|basic|digest|any|none   (default: any)\n"
           "  -u user[:password]   explicit credentials; '-u :' or no -u: default credentials\n"
           "                       (Kerberos ccache, $NTLM_USER_FILE); 'user' alone prompts\n"
           "                       (no echo) or reads one line from standard input\n"
-          "  --delegate           forward the Kerberos TGT (ISC_REQ_DELEGATE)\n"
+          "  --delegate           forward the Kerberos TGT, or with CredSSP the password "
+          "(ISC_REQ_DELEGATE)\n"
           "  --cacert FILE        trust these CA certificates instead of the system store\n"
           "  --insecure, -k       do not verify the server certificate\n"
           "  -X METHOD            request method (default GET, or POST with a body)\n"

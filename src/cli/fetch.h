@@ -213,6 +213,7 @@ enum fetch_auth_mode {
     FETCH_AUTH_KERBEROS,
     FETCH_AUTH_BASIC,
     FETCH_AUTH_DIGEST,
+    FETCH_AUTH_CREDSSP, /* "CredSSP" (WS-Management): TLS records carrying SPNEGO/NTLM */
 };
 
 /* GH_OK or GH_EINVAL for an unknown name. */

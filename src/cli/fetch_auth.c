@@ -73,7 +73,7 @@ fetch_auth_mode_parse(const char *name, enum fetch_auth_mode *mode_out)
         {"none", FETCH_AUTH_NONE},           {"any", FETCH_AUTH_ANY},
         {"negotiate", FETCH_AUTH_NEGOTIATE}, {"ntlm", FETCH_AUTH_NTLM},
         {"kerberos", FETCH_AUTH_KERBEROS},   {"basic", FETCH_AUTH_BASIC},
-        {"digest", FETCH_AUTH_DIGEST},
+        {"digest", FETCH_AUTH_DIGEST},       {"credssp", FETCH_AUTH_CREDSSP},
     };
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         if (strcasecmp(name, modes[i].name) == 0) {
@@ -155,6 +155,13 @@ acquire(struct fetch_auth *a)
         id.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI;
         auth_data = &id;
     }
+    /* CredSSP wraps the identity with the (empty) Schannel credential of its
+     * inner TLS: the outer HTTPS already authenticated the server; the inner
+     * certificate is bound to the authentication by CredSSP itself. */
+    SCHANNEL_CRED sc = {.dwVersion = SCHANNEL_CRED_VERSION};
+    CREDSSP_CRED cc = {CredsspSubmitBufferBoth, &sc, auth_data};
+    if (strcmp(a->package, CREDSSP_NAME_A) == 0)
+        auth_data = &cc;
     SECURITY_STATUS st =
         AcquireCredentialsHandleA(NULL, (SEC_CHAR *)a->package, SECPKG_CRED_OUTBOUND, NULL,
                                   auth_data, NULL, NULL, &a->cred, NULL);
@@ -466,8 +473,12 @@ try_sspi(struct fetch_auth *a, const char *scheme, const char *package, struct b
     snprintf(a->describe, sizeof(a->describe), "%s", scheme);
     if (strcmp(scheme, package) != 0)
         snprintf(a->describe, sizeof(a->describe), "%s (%s)", scheme, package);
-    a->want_mutual = strcmp(package, "NTLM") != 0;
+    bool credssp = strcmp(package, CREDSSP_NAME_A) == 0;
+    /* CredSSP authenticates the server itself (the public-key binding) */
+    a->want_mutual = strcmp(package, "NTLM") != 0 && !credssp;
     a->req_flags = ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_CONNECTION | ISC_REQ_EXTENDED_ERROR;
+    if (credssp)
+        a->req_flags |= ISC_REQ_MANUAL_CRED_VALIDATION | ISC_REQ_STREAM;
     if (a->want_mutual)
         a->req_flags |= ISC_REQ_MUTUAL_AUTH;
     if (a->cfg.delegate)
@@ -532,6 +543,7 @@ fetch_auth_begin(const struct fetch_auth_config *cfg, const struct fetch_challen
     static const struct cand ntlm[] = {{"NTLM", "NTLM"}, {"Negotiate", "NTLM"}};
     static const struct cand basic[] = {{"Basic", NULL}};
     static const struct cand digest[] = {{"Digest", NULL}};
+    static const struct cand credssp[] = {{"CredSSP", CREDSSP_NAME_A}};
     const struct cand *list = NULL;
     size_t n = 0;
 #define PICK(arr) (list = (arr), n = sizeof(arr) / sizeof((arr)[0]))
@@ -553,6 +565,9 @@ fetch_auth_begin(const struct fetch_auth_config *cfg, const struct fetch_challen
         break;
     case FETCH_AUTH_DIGEST:
         PICK(digest);
+        break;
+    case FETCH_AUTH_CREDSSP:
+        PICK(credssp);
         break;
     case FETCH_AUTH_NONE:
     default:

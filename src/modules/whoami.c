@@ -124,6 +124,12 @@ write_auth(struct gh_json *j, const struct gh_auth_record *a)
         gh_json_str(j, NULL, a->groups[i]);
     gh_json_array_end(j);
     gh_json_str(j, "delegated_ccache", a->delegated_ccache);
+    /* CredSSP's delegated password credentials: the names and the password's
+     * length only (a password is never echoed) */
+    gh_json_str(j, "delegated_user", a->delegated_user);
+    gh_json_str(j, "delegated_domain", a->delegated_domain);
+    gh_json_int(j, "delegated_password_len",
+                a->delegated_password != NULL ? (int64_t)a->delegated_password_len : -1);
     gh_json_object_end(j);
 }
 

@@ -118,6 +118,19 @@ struct sspi_package {
     (void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *qop_out);
 };
 
+/* A SEC_WINNT_AUTH_IDENTITY_A or _W (told apart by Flags) as UTF-8 strings
+ * (sspi.c); absent fields stay NULL. sspi_identity_parse returns SEC_E_OK,
+ * SEC_E_UNKNOWN_CREDENTIALS (malformed) or SEC_E_INSUFFICIENT_MEMORY;
+ * sspi_identity_free wipes the password. */
+struct sspi_identity {
+    char *user;
+    char *domain;
+    char *password; /* wiped on free */
+    size_t password_len;
+};
+SECURITY_STATUS sspi_identity_parse(const void *auth_data, struct sspi_identity *id);
+void sspi_identity_free(struct sspi_identity *id);
+
 /* Memory handed to SSPI callers: FreeContextBuffer releases it. NULL on OOM. */
 void *sspi_alloc(size_t size);
 char *sspi_strdup(const char *s);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <strings.h>
 
+#include "sspi/credssp/credssp.h"
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/negotiate/negotiate.h"
 #include "sspi/ntlm/ntlm.h"
@@ -24,8 +25,8 @@
 extern const struct sspi_package sspi_test_package __attribute__((weak, visibility("hidden")));
 
 static const struct sspi_package *const packages[] = {
-    &negotiate_package, &kerberos_package,  &ntlm_package,
-    &schannel_package,  &sspi_test_package, /* NULL unless a test program defines it */
+    &negotiate_package, &kerberos_package,  &ntlm_package, &schannel_package,
+    &credssp_package,   &sspi_test_package, /* NULL unless a test program defines it */
 };
 
 #define PACKAGE_SLOTS (sizeof(packages) / sizeof(packages[0]))

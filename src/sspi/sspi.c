@@ -96,15 +96,8 @@ sspi_cred_unref(struct sspi_cred *cred)
     free(cred);
 }
 
-struct identity {
-    char *user;
-    char *domain;
-    char *password; /* wiped on free */
-    size_t password_len;
-};
-
-static void
-identity_free(struct identity *id)
+void
+sspi_identity_free(struct sspi_identity *id)
 {
     free(id->user);
     free(id->domain);
@@ -112,7 +105,7 @@ identity_free(struct identity *id)
         secret_wipe(id->password, id->password_len);
         free(id->password);
     }
-    *id = (struct identity){0};
+    *id = (struct sspi_identity){0};
 }
 
 /* One counted field of SEC_WINNT_AUTH_IDENTITY: NULL stays NULL (absent). */
@@ -153,8 +146,8 @@ identity_field(const void *ptr, unsigned long len, bool wide, char **out, size_t
 
 /* SEC_WINNT_AUTH_IDENTITY_A or _W, told apart by Flags (either entry point may
  * get either form, as on Windows). The two layouts share their offsets. */
-static SECURITY_STATUS
-identity_parse(const void *auth_data, struct identity *id)
+SECURITY_STATUS
+sspi_identity_parse(const void *auth_data, struct sspi_identity *id)
 {
     const SEC_WINNT_AUTH_IDENTITY_A *a = auth_data;
     const SEC_WINNT_AUTH_IDENTITY_W *w = auth_data;
@@ -185,7 +178,7 @@ identity_parse(const void *auth_data, struct identity *id)
                                     &id->password_len);
     }
     if (status != SEC_E_OK)
-        identity_free(id);
+        sspi_identity_free(id);
     return status;
 }
 
@@ -262,7 +255,7 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
 {
     const struct sspi_package *pkg = sspi_registry_find(package);
     struct acceptor_defaults defaults = {0};
-    struct identity id = {0};
+    struct sspi_identity id = {0};
     struct sspi_acquire args = {.principal = principal, .use = use & SECPKG_CRED_BOTH};
     struct sspi_cred *cred = NULL;
     void *pkg_cred = NULL;
@@ -298,7 +291,7 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
         args.acceptor = &defaults.data;
     }
     if (auth_data != NULL && !is_acceptor_data) {
-        status = identity_parse(auth_data, &id);
+        status = sspi_identity_parse(auth_data, &id);
         if (status != SEC_E_OK)
             goto cleanup;
         args.has_identity = true;
@@ -356,7 +349,7 @@ cleanup:
         free(cred->user);
         free(cred);
     }
-    identity_free(&id);
+    sspi_identity_free(&id);
     buf_free(&error_text);
     return status;
 }
@@ -632,6 +625,14 @@ context_step(const struct ctx_call *c)
         if (status == SEC_E_INCOMPLETE_MESSAGE)
             buffers_mark(c->in, SECBUFFER_MISSING, step.missing_bytes);
         record_failure(is_first ? NULL : ctx, ctx->pkg, status, &step.error_text);
+        /* An error token for the peer (CredSSP's TSRequest.errorCode), as
+         * Windows returns with EXTENDED_ERROR: placed when the caller asked. */
+        if (step.out_token.len > 0 &&
+            (c->req & (c->is_acceptor ? ASC_REQ_EXTENDED_ERROR : ISC_REQ_EXTENDED_ERROR)) != 0 &&
+            buffers_put_token(c->out, buf_slice(&step.out_token), allocate) == SEC_E_OK &&
+            c->attrs_out != NULL)
+            *c->attrs_out = (c->is_acceptor ? ASC_RET_EXTENDED_ERROR : ISC_RET_EXTENDED_ERROR) |
+                            (allocate ? ISC_RET_ALLOCATED_MEMORY : 0);
         goto cleanup;
     }
     if (step.error_text.len > 0) /* e.g. SEC_I_INCOMPLETE_CREDENTIALS with a reason */

@@ -22,6 +22,8 @@
 
 #include <gatehouse/error.h>
 
+#include "sspi/der.h"
+
 static const uint8_t oid_spnego[] = {0x2b, 0x06, 0x01, 0x05, 0x05, 0x02};
 static const uint8_t oid_krb5[] = {0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02};
 static const uint8_t oid_ms_krb5[] = {0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02};
@@ -34,88 +36,7 @@ const struct slice spnego_oid_ms_krb5 = {oid_ms_krb5, sizeof(oid_ms_krb5)};
 const struct slice spnego_oid_ntlm = {oid_ntlm, sizeof(oid_ntlm)};
 const struct slice spnego_oid_negoex = {oid_negoex, sizeof(oid_negoex)};
 
-enum {
-    TAG_BIT_STRING = 0x03,
-    TAG_OCTET_STRING = 0x04,
-    TAG_OID = 0x06,
-    TAG_ENUMERATED = 0x0a,
-    TAG_GENERAL_STRING = 0x1b,
-    TAG_SEQUENCE = 0x30,
-    TAG_APPLICATION_0 = 0x60,
-};
-
-#define CTX(n) ((uint8_t)(0xa0 | (n))) /* [n] constructed, context-specific */
-
 /* ---- Decoding ------------------------------------------------------------ */
-
-struct der {
-    const uint8_t *pos;
-    size_t left;
-};
-
-/* Reads one TLV with a single-octet tag and a definite, minimally encoded
- * length (X.690 8.1.3, 10.1). On success *value_out is its contents. */
-static bool
-der_next(struct der *d, uint8_t *tag_out, struct slice *value_out)
-{
-    size_t len, nbytes;
-
-    if (d->left < 2)
-        return false;
-    uint8_t tag = d->pos[0];
-    uint8_t first = d->pos[1];
-    if ((tag & 0x1f) == 0x1f) /* high tag numbers never occur in SPNEGO */
-        return false;
-    size_t hdr = 2;
-    if (first < 0x80) {
-        len = first;
-    } else {
-        nbytes = first & 0x7f;
-        if (nbytes == 0 || nbytes > 3) /* indefinite form, or > 16 MiB */
-            return false;
-        if (d->left < 2 + nbytes)
-            return false;
-        len = 0;
-        for (size_t i = 0; i < nbytes; i++)
-            len = (len << 8) | d->pos[2 + i];
-        if (d->pos[2] == 0 || len < 0x80) /* not minimal */
-            return false;
-        hdr += nbytes;
-    }
-    if (len > d->left - hdr)
-        return false;
-    *tag_out = tag;
-    *value_out = slice_make(d->pos + hdr, len);
-    d->pos += hdr + len;
-    d->left -= hdr + len;
-    return true;
-}
-
-/* Reads a TLV that must carry tag want. */
-static bool
-der_expect(struct der *d, uint8_t want, struct slice *value_out)
-{
-    struct der save = *d;
-    uint8_t tag;
-
-    if (!der_next(d, &tag, value_out) || tag != want) {
-        *d = save;
-        return false;
-    }
-    return true;
-}
-
-static uint8_t
-der_peek_tag(const struct der *d)
-{
-    return d->left == 0 ? 0 : d->pos[0];
-}
-
-static struct der
-der_of(struct slice s)
-{
-    return (struct der){s.ptr, s.len};
-}
 
 /* X.690 8.19: subidentifiers are base-128, no leading 0x80 octet, last octet < 0x80. */
 static bool
@@ -139,7 +60,7 @@ take_octets(struct slice field, struct slice *out)
 {
     struct der d = der_of(field);
 
-    return der_expect(&d, TAG_OCTET_STRING, out) && d.left == 0;
+    return der_expect(&d, DER_TAG_OCTET_STRING, out) && d.left == 0;
 }
 
 static bool
@@ -149,7 +70,7 @@ decode_mech_list(struct slice field, struct spnego_init *init)
     struct slice list, oid;
 
     const uint8_t *start = d.pos;
-    if (!der_expect(&d, TAG_SEQUENCE, &list) || d.left != 0)
+    if (!der_expect(&d, DER_TAG_SEQUENCE, &list) || d.left != 0)
         return false;
     init->mech_types_der = slice_make(start, field.len);
     struct der m = der_of(list);
@@ -157,7 +78,7 @@ decode_mech_list(struct slice field, struct spnego_init *init)
     while (m.left > 0) {
         if (init->mech_count == SPNEGO_MAX_MECHS)
             return false;
-        if (!der_expect(&m, TAG_OID, &oid) || !oid_valid(oid))
+        if (!der_expect(&m, DER_TAG_OID, &oid) || !oid_valid(oid))
             return false;
         init->mechs[init->mech_count++] = oid;
     }
@@ -171,7 +92,7 @@ decode_req_flags(struct slice field, struct spnego_init *init)
     struct der d = der_of(field);
     struct slice bits;
 
-    if (!der_expect(&d, TAG_BIT_STRING, &bits) || d.left != 0)
+    if (!der_expect(&d, DER_TAG_BIT_STRING, &bits) || d.left != 0)
         return false;
     if (bits.len == 0 || bits.ptr[0] > 7 || (bits.len == 1 && bits.ptr[0] != 0))
         return false;
@@ -188,21 +109,21 @@ decode_neg_hints(struct slice field, struct spnego_init *init)
     struct der d = der_of(field), h;
     struct slice seq, v;
 
-    if (!der_expect(&d, TAG_SEQUENCE, &seq) || d.left != 0)
+    if (!der_expect(&d, DER_TAG_SEQUENCE, &seq) || d.left != 0)
         return false;
     h = der_of(seq);
     init->has_neg_hints = true;
-    if (der_peek_tag(&h) == CTX(0)) {
+    if (der_peek_tag(&h) == DER_CTX(0)) {
         struct der s;
-        if (!der_expect(&h, CTX(0), &v))
+        if (!der_expect(&h, DER_CTX(0), &v))
             return false;
         s = der_of(v);
-        if (!der_expect(&s, TAG_GENERAL_STRING, &init->hint_name) || s.left != 0)
+        if (!der_expect(&s, DER_TAG_GENERAL_STRING, &init->hint_name) || s.left != 0)
             return false;
     }
-    if (der_peek_tag(&h) == CTX(1)) {
+    if (der_peek_tag(&h) == DER_CTX(1)) {
         struct slice addr;
-        if (!der_expect(&h, CTX(1), &v) || !take_octets(v, &addr))
+        if (!der_expect(&h, DER_CTX(1), &v) || !take_octets(v, &addr))
             return false;
     }
     return h.left == 0;
@@ -214,31 +135,31 @@ decode_init(struct slice body, struct spnego_init *init)
     struct der d = der_of(body);
     struct slice seq, v;
 
-    if (!der_expect(&d, TAG_SEQUENCE, &seq) || d.left != 0)
+    if (!der_expect(&d, DER_TAG_SEQUENCE, &seq) || d.left != 0)
         return false;
     struct der f = der_of(seq);
     /* mechTypes is not OPTIONAL (RFC 4178 4.2.1). */
-    if (!der_expect(&f, CTX(0), &v) || !decode_mech_list(v, init))
+    if (!der_expect(&f, DER_CTX(0), &v) || !decode_mech_list(v, init))
         return false;
-    if (der_peek_tag(&f) == CTX(1)) {
-        if (!der_expect(&f, CTX(1), &v) || !decode_req_flags(v, init))
+    if (der_peek_tag(&f) == DER_CTX(1)) {
+        if (!der_expect(&f, DER_CTX(1), &v) || !decode_req_flags(v, init))
             return false;
     }
-    if (der_peek_tag(&f) == CTX(2)) {
-        if (!der_expect(&f, CTX(2), &v) || !take_octets(v, &init->mech_token))
+    if (der_peek_tag(&f) == DER_CTX(2)) {
+        if (!der_expect(&f, DER_CTX(2), &v) || !take_octets(v, &init->mech_token))
             return false;
         init->has_mech_token = true;
     }
     /* [3] is mechListMIC (OCTET STRING) in RFC 4178 and negHints (SEQUENCE)
      * in MS-SPNG's NegTokenInit2; the inner tag tells them apart. */
-    if (der_peek_tag(&f) == CTX(3)) {
-        if (!der_expect(&f, CTX(3), &v) || v.len == 0)
+    if (der_peek_tag(&f) == DER_CTX(3)) {
+        if (!der_expect(&f, DER_CTX(3), &v) || v.len == 0)
             return false;
-        if (v.ptr[0] == TAG_SEQUENCE) {
+        if (v.ptr[0] == DER_TAG_SEQUENCE) {
             if (!decode_neg_hints(v, init))
                 return false;
-            if (der_peek_tag(&f) == CTX(4)) {
-                if (!der_expect(&f, CTX(4), &v) || !take_octets(v, &init->mech_list_mic))
+            if (der_peek_tag(&f) == DER_CTX(4)) {
+                if (!der_expect(&f, DER_CTX(4), &v) || !take_octets(v, &init->mech_list_mic))
                     return false;
                 init->has_mic = true;
             }
@@ -257,35 +178,35 @@ decode_resp(struct slice body, struct spnego_resp *resp)
     struct der d = der_of(body);
     struct slice seq, v;
 
-    if (!der_expect(&d, TAG_SEQUENCE, &seq) || d.left != 0)
+    if (!der_expect(&d, DER_TAG_SEQUENCE, &seq) || d.left != 0)
         return false;
     struct der f = der_of(seq);
     resp->neg_state = SPNEGO_STATE_ABSENT;
-    if (der_peek_tag(&f) == CTX(0)) {
+    if (der_peek_tag(&f) == DER_CTX(0)) {
         struct slice e;
-        if (!der_expect(&f, CTX(0), &v))
+        if (!der_expect(&f, DER_CTX(0), &v))
             return false;
         struct der s = der_of(v);
-        if (!der_expect(&s, TAG_ENUMERATED, &e) || s.left != 0 || e.len != 1 || e.ptr[0] > 3)
+        if (!der_expect(&s, DER_TAG_ENUMERATED, &e) || s.left != 0 || e.len != 1 || e.ptr[0] > 3)
             return false;
         resp->neg_state = (enum spnego_neg_state)e.ptr[0];
     }
-    if (der_peek_tag(&f) == CTX(1)) {
-        if (!der_expect(&f, CTX(1), &v))
+    if (der_peek_tag(&f) == DER_CTX(1)) {
+        if (!der_expect(&f, DER_CTX(1), &v))
             return false;
         struct der s = der_of(v);
-        if (!der_expect(&s, TAG_OID, &resp->supported_mech) || s.left != 0 ||
+        if (!der_expect(&s, DER_TAG_OID, &resp->supported_mech) || s.left != 0 ||
             !oid_valid(resp->supported_mech))
             return false;
         resp->has_supported_mech = true;
     }
-    if (der_peek_tag(&f) == CTX(2)) {
-        if (!der_expect(&f, CTX(2), &v) || !take_octets(v, &resp->response_token))
+    if (der_peek_tag(&f) == DER_CTX(2)) {
+        if (!der_expect(&f, DER_CTX(2), &v) || !take_octets(v, &resp->response_token))
             return false;
         resp->has_response_token = true;
     }
-    if (der_peek_tag(&f) == CTX(3)) {
-        if (!der_expect(&f, CTX(3), &v) || !take_octets(v, &resp->mech_list_mic))
+    if (der_peek_tag(&f) == DER_CTX(3)) {
+        if (!der_expect(&f, DER_CTX(3), &v) || !take_octets(v, &resp->mech_list_mic))
             return false;
         resp->has_mic = true;
     }
@@ -300,10 +221,10 @@ spnego_der_peek_mech(struct slice in, struct slice *oid_out)
 
     if (in.len > SPNEGO_MAX_TOKEN_BYTES)
         return SEC_E_INVALID_TOKEN;
-    if (!der_expect(&d, TAG_APPLICATION_0, &body) || d.left != 0)
+    if (!der_expect(&d, DER_TAG_APPLICATION_0, &body) || d.left != 0)
         return SEC_E_INVALID_TOKEN;
     struct der b = der_of(body);
-    if (!der_expect(&b, TAG_OID, &oid) || !oid_valid(oid))
+    if (!der_expect(&b, DER_TAG_OID, &oid) || !oid_valid(oid))
         return SEC_E_INVALID_TOKEN;
     *oid_out = oid;
     return SEC_E_OK;
@@ -319,20 +240,20 @@ spnego_der_decode(struct slice in, struct spnego_token *out)
     memset(&t, 0, sizeof(t));
     if (in.len == 0 || in.len > SPNEGO_MAX_TOKEN_BYTES)
         return SEC_E_INVALID_TOKEN;
-    if (in.ptr[0] == TAG_APPLICATION_0) {
+    if (in.ptr[0] == DER_TAG_APPLICATION_0) {
         /* RFC 2743 3.1: [APPLICATION 0] { thisMech OID, innerContextToken } */
-        if (!der_expect(&d, TAG_APPLICATION_0, &body) || d.left != 0)
+        if (!der_expect(&d, DER_TAG_APPLICATION_0, &body) || d.left != 0)
             return SEC_E_INVALID_TOKEN;
         struct der b = der_of(body);
-        if (!der_expect(&b, TAG_OID, &oid) || !slice_eq(oid, spnego_oid_spnego))
+        if (!der_expect(&b, DER_TAG_OID, &oid) || !slice_eq(oid, spnego_oid_spnego))
             return SEC_E_INVALID_TOKEN;
-        if (!der_expect(&b, CTX(0), &v) || b.left != 0)
+        if (!der_expect(&b, DER_CTX(0), &v) || b.left != 0)
             return SEC_E_INVALID_TOKEN;
         t.kind = SPNEGO_KIND_INIT;
         if (!decode_init(v, &t.init))
             return SEC_E_INVALID_TOKEN;
     } else {
-        if (!der_expect(&d, CTX(1), &v) || d.left != 0)
+        if (!der_expect(&d, DER_CTX(1), &v) || d.left != 0)
             return SEC_E_INVALID_TOKEN;
         t.kind = SPNEGO_KIND_RESP;
         if (!decode_resp(v, &t.resp))
@@ -344,69 +265,15 @@ spnego_der_decode(struct slice in, struct spnego_token *out)
 
 /* ---- Encoding ------------------------------------------------------------ */
 
-static size_t
-len_octets(size_t len)
-{
-    if (len < 0x80)
-        return 1;
-    if (len <= 0xff)
-        return 2;
-    if (len <= 0xffff)
-        return 3;
-    return 4;
-}
-
-/* The size of a whole TLV with contents of len bytes. */
-static size_t
-tlv_size(size_t len)
-{
-    return 1 + len_octets(len) + len;
-}
-
-static int
-put_hdr(struct buf *out, uint8_t tag, size_t len)
-{
-    uint8_t h[5];
-    size_t n = 0;
-
-    h[n++] = tag;
-    if (len < 0x80) {
-        h[n++] = (uint8_t)len;
-    } else if (len <= 0xff) {
-        h[n++] = 0x81;
-        h[n++] = (uint8_t)len;
-    } else if (len <= 0xffff) {
-        h[n++] = 0x82;
-        h[n++] = (uint8_t)(len >> 8);
-        h[n++] = (uint8_t)len;
-    } else {
-        h[n++] = 0x83;
-        h[n++] = (uint8_t)(len >> 16);
-        h[n++] = (uint8_t)(len >> 8);
-        h[n++] = (uint8_t)len;
-    }
-    return buf_append(out, h, n);
-}
-
-static int
-put_tlv(struct buf *out, uint8_t tag, struct slice value)
-{
-    int err = put_hdr(out, tag, value.len);
-
-    if (err != GH_OK)
-        return err;
-    return buf_append(out, value.ptr, value.len);
-}
-
 /* [n] { 04 bytes } */
 static int
 put_ctx_octets(struct buf *out, uint8_t n, struct slice value)
 {
-    int err = put_hdr(out, CTX(n), tlv_size(value.len));
+    int err = der_put_hdr(out, DER_CTX(n), der_tlv_size(value.len));
 
     if (err != GH_OK)
         return err;
-    return put_tlv(out, TAG_OCTET_STRING, value);
+    return der_put_tlv(out, DER_TAG_OCTET_STRING, value);
 }
 
 static SECURITY_STATUS
@@ -427,7 +294,7 @@ mechs_valid(const struct slice *mechs, size_t count, size_t *contents_out)
     for (size_t i = 0; i < count; i++) {
         if (!oid_valid(mechs[i]))
             return false;
-        sum += tlv_size(mechs[i].len);
+        sum += der_tlv_size(mechs[i].len);
     }
     *contents_out = sum;
     return true;
@@ -441,9 +308,9 @@ spnego_der_encode_mech_list(const struct slice *mechs, size_t count, struct buf 
 
     if (!mechs_valid(mechs, count, &contents))
         return SEC_E_INVALID_TOKEN;
-    err = put_hdr(out, TAG_SEQUENCE, contents);
+    err = der_put_hdr(out, DER_TAG_SEQUENCE, contents);
     for (size_t i = 0; err == GH_OK && i < count; i++)
-        err = put_tlv(out, TAG_OID, mechs[i]);
+        err = der_put_tlv(out, DER_TAG_OID, mechs[i]);
     return status_of(err);
 }
 
@@ -461,32 +328,32 @@ spnego_der_encode_init(const struct slice *mechs, size_t count, const struct sli
         (mic != NULL && mic->len > SPNEGO_MAX_TOKEN_BYTES))
         return SEC_E_INVALID_TOKEN;
     /* Sizes, innermost first. */
-    size_t f0 = tlv_size(tlv_size(list_contents));
-    size_t f2 = mech_token == NULL ? 0 : tlv_size(tlv_size(mech_token->len));
+    size_t f0 = der_tlv_size(der_tlv_size(list_contents));
+    size_t f2 = mech_token == NULL ? 0 : der_tlv_size(der_tlv_size(mech_token->len));
     size_t f3 = 0, f4 = 0;
     if (hint_name != NULL) {
         hint_len = strlen(hint_name);
         if (hint_len > 256)
             return SEC_E_INVALID_TOKEN;
-        hints_seq = tlv_size(tlv_size(hint_len)); /* [0] { 1b name } */
-        f3 = tlv_size(tlv_size(hints_seq));
-        f4 = mic == NULL ? 0 : tlv_size(tlv_size(mic->len));
+        hints_seq = der_tlv_size(der_tlv_size(hint_len)); /* [0] { 1b name } */
+        f3 = der_tlv_size(der_tlv_size(hints_seq));
+        f4 = mic == NULL ? 0 : der_tlv_size(der_tlv_size(mic->len));
     } else {
-        f3 = mic == NULL ? 0 : tlv_size(tlv_size(mic->len));
+        f3 = mic == NULL ? 0 : der_tlv_size(der_tlv_size(mic->len));
     }
     size_t seq = f0 + f2 + f3 + f4;
-    size_t choice = tlv_size(seq);
-    size_t app = tlv_size(spnego_oid_spnego.len) + tlv_size(choice);
+    size_t choice = der_tlv_size(seq);
+    size_t app = der_tlv_size(spnego_oid_spnego.len) + der_tlv_size(choice);
 
-    err = put_hdr(out, TAG_APPLICATION_0, app);
+    err = der_put_hdr(out, DER_TAG_APPLICATION_0, app);
     if (err == GH_OK)
-        err = put_tlv(out, TAG_OID, spnego_oid_spnego);
+        err = der_put_tlv(out, DER_TAG_OID, spnego_oid_spnego);
     if (err == GH_OK)
-        err = put_hdr(out, CTX(0), choice);
+        err = der_put_hdr(out, DER_CTX(0), choice);
     if (err == GH_OK)
-        err = put_hdr(out, TAG_SEQUENCE, seq);
+        err = der_put_hdr(out, DER_TAG_SEQUENCE, seq);
     if (err == GH_OK)
-        err = put_hdr(out, CTX(0), tlv_size(list_contents));
+        err = der_put_hdr(out, DER_CTX(0), der_tlv_size(list_contents));
     if (err == GH_OK) {
         SECURITY_STATUS st = spnego_der_encode_mech_list(mechs, count, out);
         if (st != SEC_E_OK)
@@ -495,13 +362,13 @@ spnego_der_encode_init(const struct slice *mechs, size_t count, const struct sli
     if (err == GH_OK && mech_token != NULL)
         err = put_ctx_octets(out, 2, *mech_token);
     if (err == GH_OK && hint_name != NULL) {
-        err = put_hdr(out, CTX(3), tlv_size(hints_seq));
+        err = der_put_hdr(out, DER_CTX(3), der_tlv_size(hints_seq));
         if (err == GH_OK)
-            err = put_hdr(out, TAG_SEQUENCE, hints_seq);
+            err = der_put_hdr(out, DER_TAG_SEQUENCE, hints_seq);
         if (err == GH_OK)
-            err = put_hdr(out, CTX(0), tlv_size(hint_len));
+            err = der_put_hdr(out, DER_CTX(0), der_tlv_size(hint_len));
         if (err == GH_OK)
-            err = put_tlv(out, TAG_GENERAL_STRING, slice_make(hint_name, hint_len));
+            err = der_put_tlv(out, DER_TAG_GENERAL_STRING, slice_make(hint_name, hint_len));
         if (err == GH_OK && mic != NULL)
             err = put_ctx_octets(out, 4, *mic);
     } else if (err == GH_OK && mic != NULL) {
@@ -526,25 +393,25 @@ spnego_der_encode_resp(enum spnego_neg_state neg_state, const struct slice *supp
     if ((response_token != NULL && response_token->len > SPNEGO_MAX_TOKEN_BYTES) ||
         (mic != NULL && mic->len > SPNEGO_MAX_TOKEN_BYTES))
         return SEC_E_INVALID_TOKEN;
-    size_t f0 = neg_state == SPNEGO_STATE_ABSENT ? 0 : tlv_size(tlv_size(1));
-    size_t f1 = supported_mech == NULL ? 0 : tlv_size(tlv_size(supported_mech->len));
-    size_t f2 = response_token == NULL ? 0 : tlv_size(tlv_size(response_token->len));
-    size_t f3 = mic == NULL ? 0 : tlv_size(tlv_size(mic->len));
+    size_t f0 = neg_state == SPNEGO_STATE_ABSENT ? 0 : der_tlv_size(der_tlv_size(1));
+    size_t f1 = supported_mech == NULL ? 0 : der_tlv_size(der_tlv_size(supported_mech->len));
+    size_t f2 = response_token == NULL ? 0 : der_tlv_size(der_tlv_size(response_token->len));
+    size_t f3 = mic == NULL ? 0 : der_tlv_size(der_tlv_size(mic->len));
     size_t seq = f0 + f1 + f2 + f3;
 
-    err = put_hdr(out, CTX(1), tlv_size(seq));
+    err = der_put_hdr(out, DER_CTX(1), der_tlv_size(seq));
     if (err == GH_OK)
-        err = put_hdr(out, TAG_SEQUENCE, seq);
+        err = der_put_hdr(out, DER_TAG_SEQUENCE, seq);
     if (err == GH_OK && neg_state != SPNEGO_STATE_ABSENT) {
         uint8_t e = (uint8_t)neg_state;
-        err = put_hdr(out, CTX(0), tlv_size(1));
+        err = der_put_hdr(out, DER_CTX(0), der_tlv_size(1));
         if (err == GH_OK)
-            err = put_tlv(out, TAG_ENUMERATED, slice_make(&e, 1));
+            err = der_put_tlv(out, DER_TAG_ENUMERATED, slice_make(&e, 1));
     }
     if (err == GH_OK && supported_mech != NULL) {
-        err = put_hdr(out, CTX(1), tlv_size(supported_mech->len));
+        err = der_put_hdr(out, DER_CTX(1), der_tlv_size(supported_mech->len));
         if (err == GH_OK)
-            err = put_tlv(out, TAG_OID, *supported_mech);
+            err = der_put_tlv(out, DER_TAG_OID, *supported_mech);
     }
     if (err == GH_OK && response_token != NULL)
         err = put_ctx_octets(out, 2, *response_token);
