@@ -23,7 +23,7 @@ negotiate/require. Checked:
 Then a second server (tls_client_verify optional_no_ca) loads the asynchronous
 example module: re-entry after GH_RQ_PENDING, the chain a client sends (leaf
 excluded), CertFlags of an untrusted certificate. A third has a listener asking
-in the handshake."""
+in the handshake; a fourth trusts the client CA for one SNI host only."""
 import hashlib
 import os
 import re
@@ -372,6 +372,19 @@ location /echo/ { tls_client_certificate require; handler echo; }
         s.sendall(b"GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         check(status_of(read_response(s)) == 200, "handshake listener: python client 200")
         s.close()
+
+    # Per SNI host trust: the client CA is trusted for "localhost" only.
+    top = "tls_client_ca %s localhost;\n" % p["ca"]
+    with GhServer('location / { tls_client_certificate require; handler return; return 200 "sni"; }',
+                  https=True, http=False, workers=1, cert_names=("localhost", "other"),
+                  extra_top=top) as srv:
+        tp = srv.port(tls=True)
+        for name, want in (("localhost", 200), ("other", 403)):
+            resp, _ = curl("--resolve", "%s:%d:127.0.0.1" % (name, tp), "--cert", p["alice"],
+                           "--key", p["alice_key"], "https://%s:%d/" % (name, tp))
+            check(status_of(resp) == want,
+                  "tls_client_ca for SNI localhost only: %s -> %d (got %d %s)"
+                  % (name, want, status_of(resp), body_of(resp).strip()))
     finish()
 
 
