@@ -45,8 +45,8 @@ on_begin_request(gh_request *req, void *config)
         TRC_MSG(req, "GetClientCertificate : HR = %d (%s)", hr, gh_strerror(hr));
         return GH_RQ_CONTINUE;
     }
-    TRC_MSG(req, "cert size: %zu flags: %u subject: %s issuer: %s", cert->encoded_len, cert->flags,
-            cert->subject, cert->issuer);
+    TRC_MSG(req, "cert size: %zu flags: %u subject: %s issuer: %s chain: %zu", cert->encoded_len,
+            cert->flags, cert->subject, cert->issuer, cert->chain_len);
     return GH_RQ_CONTINUE;
 }
 

@@ -7,6 +7,8 @@ make_client_pki(dir) returns a dict of paths:
   bob       ECDSA P-256 leaf "CN=bob,O=Test"
   carol     RSA-2048 leaf, revoked in crl
   mallory   ECDSA leaf of another, untrusted CA
+  dave      ECDSA leaf under two intermediates (int1 <- int2 <- dave); paths["dave"]
+            is the chain file leaf + int2 + int1 (what a client sends)
 """
 import os
 import subprocess
@@ -29,13 +31,14 @@ def _ca(d, name, subj):
     return crt, key
 
 
-def _leaf(d, name, kind, ca, ca_key, subj):
+def _leaf(d, name, kind, ca, ca_key, subj, is_ca=False):
     key = os.path.join(d, name + ".key")
     csr = os.path.join(d, name + ".csr")
     crt = os.path.join(d, name + ".pem")
     ext = os.path.join(d, name + ".ext")
     with open(ext, "w") as f:
-        f.write("basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+        f.write("basicConstraints=critical,CA:TRUE\nkeyUsage=keyCertSign,cRLSign\n" if is_ca
+                else "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
     _run("openssl", "req", *_key_args(kind), "-nodes", "-keyout", key, "-out", csr, "-subj", subj)
     _run("openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", ca_key, "-CAcreateserial",
          "-out", crt, "-days", "2", "-extfile", ext)
@@ -52,6 +55,14 @@ def make_client_pki(d):
     other, other_key = _ca(d, "other-ca", "/CN=untrusted CA")
     p["mallory"], p["mallory_key"] = _leaf(d, "mallory", "ec", other, other_key,
                                            "/O=Evil/CN=mallory")
+    i1, i1_key = _leaf(d, "int1", "ec", ca, ca_key, "/CN=intermediate 1", is_ca=True)
+    i2, i2_key = _leaf(d, "int2", "ec", i1, i1_key, "/CN=intermediate 2", is_ca=True)
+    leaf, p["dave_key"] = _leaf(d, "dave", "ec", i2, i2_key, "/O=Test/CN=dave")
+    p["dave"] = os.path.join(d, "dave-chain.pem")
+    with open(p["dave"], "w") as out:
+        for part in (leaf, i2, i1):
+            with open(part) as f:
+                out.write(f.read())
     # A CRL revoking carol, made with `openssl ca` over a throwaway database.
     db = os.path.join(d, "index.txt")
     open(db, "w").close()

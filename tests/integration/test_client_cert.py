@@ -10,7 +10,8 @@ negotiate/require. Checked:
     (cnt/URI, "forcing load of client cert", size and CRC-32 of the DER
     computed here), "Cert not found" without a certificate, "connection is not
     using SSL" on plain HTTP;
-  - require: revoked (CRL) and untrusted certificates get 403 saying why;
+  - require: revoked (CRL), untrusted and too deep (tls_client_verify_depth 1,
+    two intermediates) certificates get 403 saying why;
   - openssl s_client with -enable_pha (200) and without (403 saying why);
     Python's ssl with post_handshake_auth;
   - a client holding its certificate back while another client's requests are
@@ -19,7 +20,10 @@ negotiate/require. Checked:
     (refused); the server serves others after each;
   - POST bodies arriving during a renegotiation: under the buffer limit they
     reach the handler intact (SHA-256 compared), over it 413.
-Then a second server loads the asynchronous example module."""
+Then a second server (tls_client_verify optional_no_ca) loads the asynchronous
+example module: re-entry after GH_RQ_PENDING, the chain a client sends (leaf
+excluded), CertFlags of an untrusted certificate. A third has a listener asking
+in the handshake; a fourth trusts the client CA for one SNI host only."""
 import hashlib
 import os
 import re
@@ -122,7 +126,7 @@ def main():
     pki_dir = tempfile.mkdtemp(prefix="gh-pki-")
     p = make_client_pki(pki_dir)
     top = ("tls_client_ca %s;\ntls_client_crl %s;\ntls_client_certificate_timeout 4s;\n"
-           "tls_client_certificate_buffer 64k;\nload_module negotiate_client_cert %s;\n"
+           "tls_client_certificate_buffer 64k;\ntls_client_verify_depth 1;\nload_module negotiate_client_cert %s;\n"
            "load_module echo %s;\n" % (p["ca"], p["crl"], SEED, ECHO))
     conf = """
 location / { handler return; return 200 "hello"; }
@@ -174,6 +178,10 @@ location /echo/ { tls_client_certificate require; handler echo; }
                        url("/req/x"))
         check(status_of(resp) == 403 and "revoked" in body_of(resp),
               "revoked certificate (CRL): 403 saying revoked: " + body_of(resp).strip())
+        resp, _ = curl("--cert", p["dave"], "--key", p["dave_key"], url("/req/x"))
+        check(status_of(resp) == 403 and "chain too long" in body_of(resp),
+              "chain deeper than tls_client_verify_depth 1: 403 saying why: "
+              + body_of(resp).strip())
         resp, _ = curl("--cert", p["mallory"], "--key", p["mallory_key"], url("/req/x"))
         check(status_of(resp) == 403 and "issuer" in body_of(resp),
               "untrusted issuer: 403 saying why: " + body_of(resp).strip())
@@ -323,6 +331,15 @@ location /echo/ { tls_client_certificate require; handler echo; }
         resp, _ = curl("https://127.0.0.1:%d/a" % tp)
         check(status_of(resp) == 200 and "Cert not found" in srv.stderr()[mark:],
               "async without certificate: 'Cert not found'")
+        # A chain sent by the client: leaf excluded, in the order sent.
+        mark = len(srv.stderr())
+        resp, _ = curl("--cert", p["dave"], "--key", p["dave_key"], "https://127.0.0.1:%d/a" % tp)
+        log = srv.stderr()[mark:]
+        check(status_of(resp) == 200 and
+              re.search(r"flags: 0 subject: CN=dave,O=Test issuer: CN=intermediate 2 chain: 2",
+                        log) is not None,
+              "two intermediates sent: verified (depth 4), chain of 2 DER certificates %r"
+              % re.findall(r"cert size: .*", log))
         # optional_no_ca: untrusted certificates reach the module with CertFlags.
         for who, flags in (("mallory", 20), ("alice", 0)):
             mark = len(srv.stderr())
@@ -355,6 +372,19 @@ location /echo/ { tls_client_certificate require; handler echo; }
         s.sendall(b"GET /x HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         check(status_of(read_response(s)) == 200, "handshake listener: python client 200")
         s.close()
+
+    # Per SNI host trust: the client CA is trusted for "localhost" only.
+    top = "tls_client_ca %s localhost;\n" % p["ca"]
+    with GhServer('location / { tls_client_certificate require; handler return; return 200 "sni"; }',
+                  https=True, http=False, workers=1, cert_names=("localhost", "other"),
+                  extra_top=top) as srv:
+        tp = srv.port(tls=True)
+        for name, want in (("localhost", 200), ("other", 403)):
+            resp, _ = curl("--resolve", "%s:%d:127.0.0.1" % (name, tp), "--cert", p["alice"],
+                           "--key", p["alice_key"], "https://%s:%d/" % (name, tp))
+            check(status_of(resp) == want,
+                  "tls_client_ca for SNI localhost only: %s -> %d (got %d %s)"
+                  % (name, want, status_of(resp), body_of(resp).strip()))
     finish()
 
 
