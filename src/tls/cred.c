@@ -192,3 +192,27 @@ tls_store_new(STACK_OF(X509) * roots)
     }
     return store;
 }
+
+int
+tls_ctx_trust_client_cas(SSL_CTX *ctx, const char *ca_file, char *err, size_t err_len)
+{
+    STACK_OF(X509) *cas = NULL;
+    X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+    int rc = certs_read(ca_file, "client CA bundle", &cas, err, err_len);
+
+    if (rc != GH_OK)
+        return rc;
+    for (int i = 0; i < sk_X509_num(cas) && rc == GH_OK; i++) {
+        X509 *ca = sk_X509_value(cas, i);
+        /* The store takes its own reference; the name list is what the
+         * CertificateRequest advertises (TLS 1.2 certificate_authorities). */
+        if (X509_STORE_add_cert(store, ca) != 1 || SSL_CTX_add_client_CA(ctx, ca) != 1) {
+            char why[160];
+            snprintf(err, err_len, "cannot trust client CA bundle %s: %s", ca_file,
+                     tls_last_error(why, sizeof(why)));
+            rc = GH_ETLS;
+        }
+    }
+    sk_X509_pop_free(cas, X509_free);
+    return rc;
+}

@@ -42,4 +42,9 @@ int tls_certs_load(const char *file, STACK_OF(X509) * *certs_out, char *err, siz
  * The caller frees it with X509_STORE_free. NULL on OOM. */
 X509_STORE *tls_store_new(STACK_OF(X509) * roots);
 
+/* Trusts every certificate of ca_file (PEM) for verifying client certificates
+ * on ctx and advertises their names in the CertificateRequest. GH_OK, GH_EIO,
+ * GH_ETLS with "cannot load client CA bundle FILE: reason" in err, GH_ENOMEM. */
+int tls_ctx_trust_client_cas(SSL_CTX *ctx, const char *ca_file, char *err, size_t err_len);
+
 #endif

@@ -17,6 +17,7 @@
 
 #include <gatehouse/error.h>
 
+#include "tls/cred.h"
 #include "tls/tls.h"
 
 #define DEFAULT_VERIFY_DEPTH 4
@@ -116,18 +117,9 @@ tls_client_ctx_setup(SSL_CTX *ctx, X509 *leaf, const struct tls_client_opts *opt
     if (t == NULL || t->ca_file == NULL)
         return GH_OK;
     X509_STORE *store = SSL_CTX_get_cert_store(ctx);
-    if (X509_STORE_load_file(store, t->ca_file) != 1) {
-        snprintf(err, err_len, "cannot load client CA bundle %s: %s", t->ca_file,
-                 tls_last_error(why, sizeof(why)));
-        return GH_ETLS;
-    }
-    STACK_OF(X509_NAME) *names = SSL_load_client_CA_file(t->ca_file);
-    if (names == NULL) {
-        snprintf(err, err_len, "cannot read CA names from %s: %s", t->ca_file,
-                 tls_last_error(why, sizeof(why)));
-        return GH_ETLS;
-    }
-    SSL_CTX_set_client_CA_list(ctx, names); /* ctx owns names */
+    int rc = tls_ctx_trust_client_cas(ctx, t->ca_file, err, err_len);
+    if (rc != GH_OK)
+        return rc;
     if (t->crl_file != NULL) {
         X509_LOOKUP *lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
         if (lookup == NULL ||
