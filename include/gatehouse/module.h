@@ -38,8 +38,9 @@
 extern "C" {
 #endif
 
-/* Bumped on every incompatible change of struct gh_module or of http.h. */
-#define GH_MODULE_ABI_VERSION 1u
+/* Bumped on every incompatible change of struct gh_module or of http.h.
+ * 2: struct gh_client_cert and gh_auth_record changed (issues 7 and 8). */
+#define GH_MODULE_ABI_VERSION 2u
 
 enum gh_rq_status {
     GH_RQ_CONTINUE = 0, /* RQ_NOTIFICATION_CONTINUE */
