@@ -6,7 +6,8 @@ JOBS ?= $(shell nproc)
 BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
-.PHONY: all run test deps build test-build format bench bench-auth bench-sspi lint clean
+.PHONY: all run test deps build test-build format bench bench-auth bench-sspi bench-client-cert \
+	bench-schannel bench-credssp lint clean
 
 all: build
 
@@ -47,6 +48,17 @@ bench-auth: build
 
 bench-sspi: deps
 	bench/sspi-handshakes
+
+bench-client-cert: build
+	bench/vs-client-cert $(BUILD)/src/cli/gatehouse
+
+bench-schannel: deps
+	bench/schannel-handshakes
+
+bench-credssp: deps
+	cmake -S . -B build/default-tests -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake --build build/default-tests -j $(JOBS) --target credssp_rdp
+	bench/credssp-handshakes build/default-tests
 
 clean:
 	rm -rf build
