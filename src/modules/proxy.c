@@ -48,6 +48,7 @@
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/secret.h"
 #include "base/slice.h"
 #include "http/h1.h"
 
@@ -63,6 +64,11 @@ enum client_cert_mode {
     CLIENT_CERT_OFF = 0,
     CLIENT_CERT_LEAF = 1,  /* Client-Cert */
     CLIENT_CERT_CHAIN = 2, /* Client-Cert and Client-Cert-Chain */
+};
+
+enum delegated_mode {
+    DELEGATED_OFF = 0,
+    DELEGATED_BASIC = 1, /* Authorization: Basic from the CredSSP-delegated password */
 };
 
 enum identity_field {
@@ -87,6 +93,8 @@ struct proxy_config {
     bool pass_authorization;             /* proxy_pass_authorization on */
     enum client_cert_mode client_cert;   /* proxy_client_cert */
     size_t client_cert_max_bytes;        /* proxy_client_cert_max */
+    enum delegated_mode delegated;       /* proxy_delegated_credentials */
+    bool delegated_basic_over_http;      /* proxy_delegated_basic_over_http on */
 };
 
 extern const struct gh_module proxy_module;
@@ -249,6 +257,24 @@ proxy_config_directive(void *config, const struct gh_directive *d, char *err, si
         cfg->pass_authorization = strcmp(d->args[0], "on") == 0;
         return GH_OK;
     }
+    if (strcmp(d->name, "proxy_delegated_credentials") == 0) {
+        if (d->arg_count != 1 ||
+            (strcmp(d->args[0], "off") != 0 && strcmp(d->args[0], "basic") != 0)) {
+            snprintf(err, err_len, "proxy_delegated_credentials takes off or basic");
+            return GH_EINVAL;
+        }
+        cfg->delegated = strcmp(d->args[0], "basic") == 0 ? DELEGATED_BASIC : DELEGATED_OFF;
+        return GH_OK;
+    }
+    if (strcmp(d->name, "proxy_delegated_basic_over_http") == 0) {
+        if (d->arg_count != 1 ||
+            (strcmp(d->args[0], "on") != 0 && strcmp(d->args[0], "off") != 0)) {
+            snprintf(err, err_len, "proxy_delegated_basic_over_http takes on or off");
+            return GH_EINVAL;
+        }
+        cfg->delegated_basic_over_http = strcmp(d->args[0], "on") == 0;
+        return GH_OK;
+    }
     if (strcmp(d->name, "proxy_client_cert") == 0) {
         static const char *const modes[] = {"off", "on", "chain"};
         for (size_t i = 0; d->arg_count == 1 && i < 3; i++) {
@@ -301,6 +327,15 @@ proxy_config_check(void *config, char *err, size_t err_len)
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res = NULL;
 
+    /* Every backend is http:// (proxy_pass takes nothing else yet): a delegated
+     * password in Basic would cross the backend network in clear. */
+    if (cfg->delegated == DELEGATED_BASIC && !cfg->delegated_basic_over_http) {
+        snprintf(err, err_len,
+                 "proxy_delegated_credentials basic would send the delegated password in "
+                 "clear to an http:// backend; add proxy_delegated_basic_over_http on if the "
+                 "backend network is trusted (loopback, private link)");
+        return GH_EINVAL;
+    }
     if (!cfg->is_set || cfg->addr_len != 0)
         return GH_OK;
     /* Resolved once, at load (and reload): requests never wait for DNS. */
@@ -437,7 +472,10 @@ proxy_exchange_unref(struct proxy_exchange *x)
     if (x->fd >= 0)
         close(x->fd);
     close(x->cancel_fd);
-    buf_free(&x->out);
+    if (x->has_secret)
+        buf_free_wipe(&x->out);
+    else
+        buf_free(&x->out);
     pthread_mutex_destroy(&x->mu);
     pthread_cond_destroy(&x->cv);
     free(x);
@@ -508,6 +546,21 @@ listed_in_connection(const gh_request *req, struct gh_str name)
     return false;
 }
 
+/* The record when it holds credentials the client delegated through CredSSP
+ * (`auth CredSSP;` with `auth_delegation on` and a client that delegated a
+ * user name), else NULL: nothing else is ever forwarded as credentials. */
+static const struct gh_auth_record *
+delegated_auth(const gh_request *req)
+{
+    const struct gh_auth_record *auth = gh_request_auth(req);
+
+    if (auth->status != GH_AUTH_SUCCESS || auth->type != GH_AUTH_TYPE_CREDSSP ||
+        auth->delegated_user == NULL || auth->delegated_user[0] == '\0' ||
+        auth->delegated_password == NULL)
+        return NULL;
+    return auth;
+}
+
 /* Hop-by-hop (RFC 9110 7.6.1), framing, and headers this proxy rewrites. */
 static bool
 is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req, struct gh_str n)
@@ -551,6 +604,11 @@ is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req,
      * the client. Backends doing their own authentication opt in. */
     if (!cfg->pass_authorization && name_is_loose(n, "Authorization") &&
         gh_request_auth(req)->status != GH_AUTH_NOT_AUTHENTICATED)
+        return true;
+    /* The proxy states the backend credentials itself: the client's never
+     * mixes with them. */
+    if (cfg->delegated != DELEGATED_OFF && name_is_loose(n, "Authorization") &&
+        delegated_auth(req) != NULL)
         return true;
     return listed_in_connection(req, n);
 }
@@ -623,6 +681,64 @@ add_identity(struct buf *out, const struct proxy_config *cfg, const gh_request *
     if (rc == GH_OK && cfg->identity[ID_AUTH_TYPE][0] != '\0' && type[0] != '\0' &&
         is_safe_value(type))
         rc = buf_printf(out, "%s: %s\r\n", cfg->identity[ID_AUTH_TYPE], type);
+    return rc;
+}
+
+/* Bytes a Basic user-id or password may not hold: control bytes end the header
+ * line, and a colon in the user-id would move the split (RFC 7617 2). */
+static bool
+is_basic_safe(const char *s, size_t len, bool is_user)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || (is_user && c == ':'))
+            return false;
+    }
+    return true;
+}
+
+/* proxy_delegated_credentials basic: "Authorization: Basic <b64 of
+ * [domain\]user:password>" (RFC 7617) from the CredSSP-delegated credentials.
+ * The plain text lives in a wiped scratch buffer; x->out is made full-size
+ * first so that it never reallocates (which would leave a copy behind) and is
+ * wiped once sent (feed_done) or when the exchange ends. */
+static int
+add_delegated(struct proxy_exchange *x, const struct proxy_config *cfg, gh_request *req)
+{
+    const struct gh_auth_record *auth = cfg->delegated != DELEGATED_OFF ? delegated_auth(req) : NULL;
+    struct buf plain;
+    int rc;
+
+    if (auth == NULL)
+        return GH_OK;
+    const char *domain = auth->delegated_domain != NULL ? auth->delegated_domain : "";
+    size_t ulen = strlen(auth->delegated_user), dlen = strlen(domain);
+    size_t plen = auth->delegated_password_len;
+    if (!is_basic_safe(auth->delegated_user, ulen, true) || !is_basic_safe(domain, dlen, true) ||
+        !is_basic_safe(auth->delegated_password, plen, false)) {
+        gh_request_log(req, GH_LOG_WARN,
+                       "proxy: delegated credentials hold bytes Basic cannot carry; not sent");
+        return GH_OK;
+    }
+    rc = buf_reserve(&x->out, x->out.max - x->out.len);
+    if (rc != GH_OK)
+        return rc;
+    x->has_secret = true;
+    buf_init(&plain, dlen + ulen + plen + 3);
+    rc = buf_reserve(&plain, dlen + ulen + plen + 3);
+    if (rc == GH_OK && dlen > 0)
+        rc = buf_printf(&plain, "%s\\", domain);
+    if (rc == GH_OK)
+        rc = buf_printf(&plain, "%s:", auth->delegated_user);
+    if (rc == GH_OK)
+        rc = buf_append(&plain, auth->delegated_password, plen);
+    if (rc == GH_OK)
+        rc = buf_append_str(&x->out, "Authorization: Basic ");
+    if (rc == GH_OK)
+        rc = b64_encode(&x->out, buf_slice(&plain));
+    if (rc == GH_OK)
+        rc = buf_append(&x->out, "\r\n", 2);
+    buf_free_wipe(&plain);
     return rc;
 }
 
@@ -784,6 +900,8 @@ build_head(struct proxy_exchange *x, const struct proxy_config *cfg, gh_request 
         rc = add_identity(out, cfg, req);
     if (rc == GH_OK)
         rc = add_client_cert(out, cfg, req);
+    if (rc == GH_OK)
+        rc = add_delegated(x, cfg, req);
     /* Framing: the body is re-framed, never passed through raw. */
     if (rc == GH_OK && body_len > 0)
         rc = buf_printf(out, "Content-Length: %lld\r\n", (long long)body_len);
@@ -1056,6 +1174,12 @@ feed_done(gh_request *req, void *arg)
     enum gh_rq_status st;
 
     x->job_running = false;
+    if (x->has_secret && x->out.len == 0 && x->out.data != NULL) {
+        /* The head with the delegated credentials is sent: wipe it now. The
+         * buffer never reallocated (add_delegated reserved it whole). */
+        secret_wipe(x->out.data, x->out.cap);
+        x->has_secret = false;
+    }
     if (x->result != GH_OK)
         st = answer_error(req, x);
     else if (x->body_done && x->out.len == 0)

@@ -46,6 +46,7 @@ struct proxy_exchange {
     bool can_retry; /* no body: a stale pooled connection may be retried once */
     struct buf out; /* bytes still to send: the head, then body chunks */
     bool is_chunked_up;
+    bool has_secret; /* out held delegated credentials: wipe it (loop side) */
     bool body_done; /* the whole request body is in out (or was sent) */
     bool job_running;
     int result;      /* of the last job: GH_OK, or 502 / 504 */
