@@ -1,0 +1,195 @@
+# SPDX-License-Identifier: MIT
+"""CredSSP-delegated credentials forwarded by the reverse proxy (issue 8,
+`proxy_delegated_credentials basic`): `gatehouse fetch --auth credssp
+--delegate` talks to a location `auth CredSSP; auth_delegation on;` that
+proxies to
+  - a Python backend that records the Authorization header it got (so the
+    exact value, and its absence, are checked), and
+  - a second gatehouse with `auth Basic` against the built-in user store,
+    which must authenticate alice from the forwarded credentials.
+Negative cases: without --delegate (an empty credential set) nothing is
+forwarded; with the option off (default) nothing is forwarded; a location
+authenticated with Basic (not CredSSP) forwards nothing even with the option
+on; `basic` without `proxy_delegated_basic_over_http on` is a config error.
+The password never shows in the proxy's logs."""
+import base64
+import http.server
+import json
+import os
+import subprocess
+import sys
+import threading
+
+from ghserver import GhServer, gh_bin
+
+FAILURES = []
+PW = "alice-pw-1"
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILURES.append(what)
+
+
+class Recorder(http.server.BaseHTTPRequestHandler):
+    """Answers every GET with a JSON object of the headers it received."""
+    seen = []
+
+    def do_GET(self):
+        auth = self.headers.get_all("Authorization") or []
+        Recorder.seen.append(auth)
+        body = json.dumps({"authorization": auth, "path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def fetch(*args):
+    r = subprocess.run([gh_bin(), "fetch", "--timeout", "20"] + list(args), capture_output=True,
+                       timeout=60)
+    err = r.stderr.decode(errors="replace")
+    if "AddressSanitizer" in err or "runtime error" in err or "LeakSanitizer" in err:
+        FAILURES.append("sanitizer report from fetch")
+        print(err)
+    return r.returncode, r.stdout.decode(errors="replace"), err
+
+
+def as_json(out):
+    try:
+        return json.loads(out)
+    except ValueError:
+        return {}
+
+
+def config_error():
+    """basic without proxy_delegated_basic_over_http on: the server refuses the
+    config and says why."""
+    srv = GhServer("""
+location / {
+    handler proxy;
+    proxy_pass http://127.0.0.1:9;
+    proxy_delegated_credentials basic;
+}
+""")
+    try:
+        try:
+            srv.start()
+            started = True
+        except AssertionError:
+            started = False
+        text = srv.stderr()
+        check(not started and "proxy_delegated_basic_over_http" in text,
+              "basic toward an http:// backend without the opt-in: config error naming "
+              f"proxy_delegated_basic_over_http ({text.strip().splitlines()[-1:]})")
+    finally:
+        srv.cleanup()  # the process exited already (status 1, as it should)
+
+
+def main():
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    rec_port = httpd.server_address[1]
+
+    backend = GhServer("")
+    srv = GhServer("", https=True)
+    try:
+        store = os.path.join(backend.dir, "users")
+        subprocess.run([gh_bin(), "passwd", store, "add", "alice", "--realm", "gatehouse",
+                        "--stdin"], input=(PW + "\n").encode(), check=True, capture_output=True)
+        backend.write_conf(f"""
+auth_user_store {store};
+location / {{
+    handler whoami;
+    auth Basic;
+    auth_basic_over_http on;
+}}
+""")
+        backend.start()
+        cert, key = os.path.join(srv.dir, "localhost.pem"), os.path.join(srv.dir, "localhost.key")
+        common = f"""
+    auth CredSSP;
+    auth_credssp_certificate {cert} {key};
+    auth_delegation on;
+    handler proxy;"""
+        srv.write_conf(f"""
+auth_user_store {store};
+location /rec {{{common}
+    proxy_pass http://127.0.0.1:{rec_port};
+    proxy_delegated_credentials basic;
+    proxy_delegated_basic_over_http on;
+}}
+location /gh {{{common}
+    proxy_pass http://127.0.0.1:{backend.port()}/;
+    proxy_delegated_credentials basic;
+    proxy_delegated_basic_over_http on;
+}}
+location /off {{{common}
+    proxy_pass http://127.0.0.1:{rec_port};
+}}
+location /basic {{
+    auth Basic;
+    handler proxy;
+    proxy_pass http://127.0.0.1:{rec_port};
+    proxy_delegated_credentials basic;
+    proxy_delegated_basic_over_http on;
+}}
+""")
+        srv.start()
+        base = "https://localhost:%d" % srv.port(tls=True)
+        tls = ["--cacert", srv.ca]
+        want = "Basic " + base64.b64encode(("alice:" + PW).encode()).decode()
+
+        rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, "--delegate",
+                             base + "/rec")
+        got = as_json(out).get("authorization")
+        check(rc == 0 and got == [want],
+              f"delegated: the backend gets Authorization: Basic alice:<password> ({rc}, "
+              f"{got == [want]}, {len(got or [])} header(s), {err.splitlines()[-2:]})")
+
+        rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, "--delegate",
+                             base + "/gh/")
+        a = as_json(out).get("auth", {})
+        check(rc == 0 and a.get("type") == "Basic" and a.get("user") == "alice",
+              f"delegated: a gatehouse backend with auth Basic authenticates alice ({rc}, {a})")
+
+        rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, base + "/rec")
+        got = as_json(out).get("authorization")
+        check(rc == 0 and got == [],
+              f"no delegation (empty credential set): no Authorization forwarded ({rc}, {got})")
+
+        rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, "--delegate",
+                             base + "/off")
+        got = as_json(out).get("authorization")
+        check(rc == 0 and got == [],
+              f"proxy_delegated_credentials off (default): no Authorization forwarded "
+              f"({rc}, {got})")
+
+        rc, out, err = fetch(*tls, "--auth", "basic", "-u", "alice:" + PW, base + "/basic")
+        got = as_json(out).get("authorization")
+        check(rc == 0 and got == [],
+              f"a location authenticated with Basic, not CredSSP: nothing forwarded "
+              f"({rc}, {got})")
+
+        srv.stop()
+        logs = srv.stderr() + srv.access_log()
+        check(PW not in logs and base64.b64encode(("alice:" + PW).encode()).decode() not in logs,
+              "the password is in none of the proxy's logs")
+    finally:
+        srv.stop()
+        backend.stop()
+        httpd.shutdown()
+    config_error()
+    if FAILURES:
+        print("FAILED: %d" % len(FAILURES))
+        sys.exit(1)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
