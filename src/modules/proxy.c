@@ -705,7 +705,8 @@ is_basic_safe(const char *s, size_t len, bool is_user)
 static int
 add_delegated(struct proxy_exchange *x, const struct proxy_config *cfg, gh_request *req)
 {
-    const struct gh_auth_record *auth = cfg->delegated != DELEGATED_OFF ? delegated_auth(req) : NULL;
+    const struct gh_auth_record *auth =
+        cfg->delegated != DELEGATED_OFF ? delegated_auth(req) : NULL;
     struct buf plain;
     int rc;
 

@@ -47,7 +47,7 @@ struct proxy_exchange {
     struct buf out; /* bytes still to send: the head, then body chunks */
     bool is_chunked_up;
     bool has_secret; /* out held delegated credentials: wipe it (loop side) */
-    bool body_done; /* the whole request body is in out (or was sent) */
+    bool body_done;  /* the whole request body is in out (or was sent) */
     bool job_running;
     int result;      /* of the last job: GH_OK, or 502 / 504 */
     const char *why; /* borrowed static text for the error log */
