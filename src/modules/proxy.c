@@ -69,6 +69,7 @@ enum client_cert_mode {
 enum delegated_mode {
     DELEGATED_OFF = 0,
     DELEGATED_BASIC = 1, /* Authorization: Basic from the CredSSP-delegated password */
+    DELEGATED_NTLM = 2,  /* NTLM handshake with them, on a connection of its own */
 };
 
 enum identity_field {
@@ -258,13 +259,15 @@ proxy_config_directive(void *config, const struct gh_directive *d, char *err, si
         return GH_OK;
     }
     if (strcmp(d->name, "proxy_delegated_credentials") == 0) {
-        if (d->arg_count != 1 ||
-            (strcmp(d->args[0], "off") != 0 && strcmp(d->args[0], "basic") != 0)) {
-            snprintf(err, err_len, "proxy_delegated_credentials takes off or basic");
-            return GH_EINVAL;
+        static const char *const modes[] = {"off", "basic", "ntlm"};
+        for (size_t i = 0; d->arg_count == 1 && i < 3; i++) {
+            if (strcmp(d->args[0], modes[i]) == 0) {
+                cfg->delegated = (enum delegated_mode)i;
+                return GH_OK;
+            }
         }
-        cfg->delegated = strcmp(d->args[0], "basic") == 0 ? DELEGATED_BASIC : DELEGATED_OFF;
-        return GH_OK;
+        snprintf(err, err_len, "proxy_delegated_credentials takes off, basic or ntlm");
+        return GH_EINVAL;
     }
     if (strcmp(d->name, "proxy_delegated_basic_over_http") == 0) {
         if (d->arg_count != 1 ||
@@ -461,6 +464,7 @@ exchange_create(const struct proxy_config *cfg, gh_request *req)
     x->is_released = true; /* no stream yet */
     x->is_head_request = gh_request_is_head(req);
     buf_init(&x->out, HEAD_OUT_BYTES + PROXY_UPLOAD_BYTES + 64);
+    buf_init(&x->ntlm_line, 8192);
     return x;
 }
 
@@ -471,6 +475,8 @@ proxy_exchange_unref(struct proxy_exchange *x)
         return;
     if (x->fd >= 0)
         close(x->fd);
+    proxy_ntlm_free(x);
+    buf_free_wipe(&x->ntlm_line);
     close(x->cancel_fd);
     if (x->has_secret)
         buf_free_wipe(&x->out);
@@ -710,7 +716,8 @@ add_delegated(struct proxy_exchange *x, const struct proxy_config *cfg, gh_reque
     struct buf plain;
     int rc;
 
-    if (auth == NULL)
+    x->auth_at = x->out.len;
+    if (auth == NULL || cfg->delegated != DELEGATED_BASIC)
         return GH_OK;
     const char *domain = auth->delegated_domain != NULL ? auth->delegated_domain : "";
     size_t ulen = strlen(auth->delegated_user), dlen = strlen(domain);
@@ -1010,7 +1017,7 @@ stream_done(gh_request *req, void *arg)
     struct proxy_exchange *x = arg;
 
     (void)req;
-    if (x->fd >= 0 && x->is_reusable) {
+    if (x->fd >= 0 && x->is_reusable && !x->never_pool) {
         pool_give(x->fd, &x->addr, x->addr_len, x->keepalive);
         x->fd = -1;
     }
@@ -1064,7 +1071,7 @@ start_response(gh_request *req, struct proxy_exchange *x)
     else if (x->body_kind == H1_BODY_LENGTH)
         length = (int64_t)x->body_left;
     if (x->body_kind == H1_BODY_NONE) {
-        if (x->resp.keep_alive && x->head_len == x->head_used)
+        if (x->resp.keep_alive && x->head_len == x->head_used && !x->never_pool)
             pool_give(x->fd, &x->addr, x->addr_len, x->keepalive);
         else
             close(x->fd);
@@ -1192,6 +1199,75 @@ feed_done(gh_request *req, void *arg)
         gh_request_resume(req, st);
 }
 
+/* ------------------------------------------------ NTLM toward the backend */
+
+void
+proxy_ntlm_free(struct proxy_exchange *x)
+{
+    if (x->has_ntlm_ctx)
+        DeleteSecurityContext(&x->ntlm_ctx);
+    if (x->has_ntlm_cred)
+        FreeCredentialsHandle(&x->ntlm_cred);
+    x->has_ntlm_ctx = x->has_ntlm_cred = false;
+}
+
+int
+proxy_ntlm_leg(struct proxy_exchange *x, struct slice challenge)
+{
+    SecBuffer in_buf = {(unsigned long)challenge.len, SECBUFFER_TOKEN, (void *)challenge.ptr};
+    SecBufferDesc in_desc = {SECBUFFER_VERSION, 1, &in_buf};
+    SecBuffer out_buf = {0, SECBUFFER_TOKEN, NULL};
+    SecBufferDesc out_desc = {SECBUFFER_VERSION, 1, &out_buf};
+    unsigned long attrs = 0;
+    int rc = GH_EAUTH;
+
+    SECURITY_STATUS st = InitializeSecurityContextA(
+        &x->ntlm_cred, x->has_ntlm_ctx ? &x->ntlm_ctx : NULL, NULL,
+        ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_CONNECTION, 0, 0, challenge.len > 0 ? &in_desc : NULL, 0,
+        &x->ntlm_ctx, &out_desc, &attrs, NULL);
+    if (st >= 0)
+        x->has_ntlm_ctx = true;
+    x->ntlm_line.len = 0;
+    if ((st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED) && out_buf.cbBuffer > 0) {
+        rc = buf_append_str(&x->ntlm_line, "Authorization: NTLM ");
+        if (rc == GH_OK)
+            rc = b64_encode(&x->ntlm_line, slice_make(out_buf.pvBuffer, out_buf.cbBuffer));
+        if (rc == GH_OK)
+            rc = buf_append(&x->ntlm_line, "\r\n", 2);
+    }
+    if (out_buf.pvBuffer != NULL)
+        FreeContextBuffer(out_buf.pvBuffer);
+    return rc;
+}
+
+/* Loop side of proxy_delegated_credentials ntlm: the credential from the
+ * delegated identity, and the NEGOTIATE message. The SSPI copies the
+ * identity into the credential (which wipes it when freed). */
+static int
+ntlm_start(struct proxy_exchange *x, const struct gh_auth_record *auth)
+{
+    const char *domain = auth->delegated_domain != NULL ? auth->delegated_domain : "";
+    SEC_WINNT_AUTH_IDENTITY_A id = {
+        .User = (unsigned char *)auth->delegated_user,
+        .UserLength = (unsigned long)strlen(auth->delegated_user),
+        .Domain = (unsigned char *)domain,
+        .DomainLength = (unsigned long)strlen(domain),
+        .Password = (unsigned char *)auth->delegated_password,
+        .PasswordLength = (unsigned long)auth->delegated_password_len,
+        .Flags = SEC_WINNT_AUTH_IDENTITY_ANSI,
+    };
+
+    SECURITY_STATUS st =
+        AcquireCredentialsHandleA(NULL, (SEC_CHAR *)NTLMSP_NAME_A, SECPKG_CRED_OUTBOUND, NULL, &id,
+                                  NULL, NULL, &x->ntlm_cred, NULL);
+    if (st != SEC_E_OK)
+        return GH_EAUTH;
+    x->has_ntlm_cred = true;
+    x->never_pool = true;
+    x->ntlm_pending = true;
+    return proxy_ntlm_leg(x, slice_make(NULL, 0));
+}
+
 static enum gh_rq_status
 proxy_execute(gh_request *req, void *config)
 {
@@ -1220,7 +1296,15 @@ proxy_execute(gh_request *req, void *config)
         gh_response_text(req, 431, NULL); /* the rewritten head exceeds its limit */
         return GH_RQ_FINISH;
     }
-    x->fd = pool_take(&x->addr, x->addr_len);
+    if (cfg->delegated == DELEGATED_NTLM && delegated_auth(req) != NULL) {
+        if (ntlm_start(x, delegated_auth(req)) != GH_OK) {
+            gh_request_log(req, GH_LOG_ERROR,
+                           "proxy: cannot start NTLM with the delegated credentials");
+            gh_response_text(req, 502, NULL);
+            return GH_RQ_FINISH;
+        }
+    }
+    x->fd = x->never_pool ? -1 : pool_take(&x->addr, x->addr_len);
     x->is_reused = x->fd >= 0;
     return feed(req, x);
 }

@@ -109,6 +109,10 @@ location / {{
     auth Basic;
     auth_basic_over_http on;
 }}
+location /ntlm {{
+    handler whoami;
+    auth NTLM;
+}}
 """)
         backend.start()
         cert, key = os.path.join(srv.dir, "localhost.pem"), os.path.join(srv.dir, "localhost.key")
@@ -128,6 +132,17 @@ location /gh {{{common}
     proxy_pass http://127.0.0.1:{backend.port()}/;
     proxy_delegated_credentials basic;
     proxy_delegated_basic_over_http on;
+}}
+location /ntlm {{{common}
+    proxy_pass http://127.0.0.1:{backend.port()};
+    proxy_delegated_credentials ntlm;
+}}
+location /ntlmrec {{{common}
+    proxy_pass http://127.0.0.1:{rec_port};
+    proxy_delegated_credentials ntlm;
+}}
+location /plain {{{common}
+    proxy_pass http://127.0.0.1:{backend.port()}/ntlm;
 }}
 location /off {{{common}
     proxy_pass http://127.0.0.1:{rec_port};
@@ -157,6 +172,40 @@ location /basic {{
         a = as_json(out).get("auth", {})
         check(rc == 0 and a.get("type") == "Basic" and a.get("user") == "alice",
               f"delegated: a gatehouse backend with auth Basic authenticates alice ({rc}, {a})")
+
+        for i in range(2):  # the second one must not reuse the first's connection
+            rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, "--delegate",
+                                 base + "/ntlm")
+            a = as_json(out).get("auth", {})
+            check(rc == 0 and a.get("type") == "NTLM" and a.get("user") == "alice"
+                  and not a.get("token_for_cached_cred"),
+                  f"ntlm #{i}: the backend (auth NTLM) authenticates alice by a handshake of "
+                  f"the proxy's own ({rc}, {a.get('type')}, {a.get('user')}, "
+                  f"{err.splitlines()[-2:]})")
+
+        # The NTLM-authenticated backend connection must never be pooled: a
+        # request without credentials to the same backend (same worker) would
+        # otherwise ride on alice's authenticated connection.
+        r = subprocess.run([gh_bin(), "fetch", "--timeout", "20", *tls, "--auth", "credssp",
+                            "-u", "alice:" + PW, "-v", base + "/plain"], capture_output=True,
+                           timeout=60)
+        check(b"401" in r.stdout + r.stderr and b'"user"' not in r.stdout,
+              f"ntlm: the authenticated backend connection was not reused ({r.returncode}, "
+              f"{r.stdout[:60]!r})")
+
+        rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:wrong-pw", "--delegate",
+                             base + "/ntlm")
+        check(rc != 0, f"ntlm: a wrong password fails at the front already ({rc})")
+
+        rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, base + "/ntlmrec")
+        got = as_json(out).get("authorization")
+        check(rc == 0 and got == [],
+              f"ntlm, no delegation: no Authorization forwarded, no handshake ({rc}, {got})")
+
+        rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, "--delegate",
+                             base + "/ntlmrec")
+        check(rc != 0 or "502" in out + err,
+              f"ntlm toward a backend that does not challenge: 502 ({rc}, {out[:80]!r})")
 
         rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, base + "/rec")
         got = as_json(out).get("authorization")
