@@ -263,7 +263,9 @@ ntlm_handshake(struct proxy_exchange *x)
         return GH_EPROTO;
     }
     /* Drain the 401's body: nothing may follow it (the request is ours). */
-    uint64_t want = x->resp.body_kind == H1_BODY_LENGTH ? x->resp.content_length : 0;
+    uint64_t want = x->resp.body_kind == H1_BODY_LENGTH && !x->is_head_request
+                        ? x->resp.content_length
+                        : 0; /* a 401 to HEAD has no body whatever its length says */
     while (x->head_len - x->head_used < want) {
         ssize_t n = recv_some(x, x->head + x->head_len, sizeof(x->head) - x->head_len, false);
         if (n <= 0) {
