@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: MIT
-"""CredSSP-delegated credentials forwarded by the reverse proxy (issue 8,
-`proxy_delegated_credentials basic`): `gatehouse fetch --auth credssp
---delegate` talks to a location `auth CredSSP; auth_delegation on;` that
-proxies to
+"""CredSSP-delegated credentials used by the reverse proxy toward its backend
+(issue 8, `proxy_delegated_credentials basic|ntlm`): `gatehouse fetch --auth
+credssp --delegate` talks to a location `auth CredSSP; auth_delegation on;`
+that proxies to
   - a Python backend that records the Authorization header it got (so the
-    exact value, and its absence, are checked), and
-  - a second gatehouse with `auth Basic` against the built-in user store,
-    which must authenticate alice from the forwarded credentials.
+    exact Basic value, and its absence, are checked),
+  - a second gatehouse with `auth Basic` / `auth NTLM` against the built-in
+    user store, which must authenticate alice from the delegated credentials
+    (NTLM: the proxy's own handshake; the authenticated connection must not
+    be pooled, checked by a request without credentials to the same backend),
+  - a Python NTLM recorder (a hand-made CHALLENGE) that checks a POST body
+    travels on the AUTHENTICATE leg only.
 Negative cases: without --delegate (an empty credential set) nothing is
 forwarded; with the option off (default) nothing is forwarded; a location
 authenticated with Basic (not CredSSP) forwards nothing even with the option
@@ -16,6 +20,7 @@ import base64
 import http.server
 import json
 import os
+import struct
 import subprocess
 import sys
 import threading
@@ -45,6 +50,66 @@ class Recorder(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def ntlm_challenge():
+    """An NTLM CHALLENGE_MESSAGE (MS-NLMP 2.2.1.2): Unicode, NTLM, extended
+    session security, target info with the NetBIOS domain and computer names."""
+    def av(i, text):
+        v = text.encode("utf-16-le")
+        return struct.pack("<HH", i, len(v)) + v
+    name = "GH".encode("utf-16-le")
+    info = av(2, "GH") + av(1, "BACKEND") + struct.pack("<HH", 0, 0)
+    flags = 0x1 | 0x4 | 0x200 | 0x8000 | 0x10000 | 0x80000 | 0x800000 | 0x2000000 | 0x20000000 \
+        | 0x80000000
+    off = 56
+    return (b"NTLMSSP\0" + struct.pack("<I", 2) + struct.pack("<HHI", len(name), len(name), off)
+            + struct.pack("<I", flags) + b"\x01\x23\x45\x67\x89\xab\xcd\xef" + b"\0" * 8
+            + struct.pack("<HHI", len(info), len(info), off + len(name))
+            + bytes([10, 0, 0x61, 0x4a, 0, 0, 0, 15]) + name + info)
+
+
+class NtlmRecorder(http.server.BaseHTTPRequestHandler):
+    """Challenges an NTLM NEGOTIATE on the connection (keep-alive), then records
+    the leg that carries the AUTHENTICATE message: its method, body, the user
+    name in it, and what the first leg looked like. The response is not
+    verified (a recorder, not an acceptor): the gatehouse backend test does."""
+    protocol_version = "HTTP/1.1"
+    seen = []
+
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else b""
+        auth = self.headers.get("Authorization") or ""
+        tok = base64.b64decode(auth[5:]) if auth.startswith("NTLM ") else b""
+        kind = struct.unpack("<I", tok[8:12])[0] if len(tok) >= 12 else 0
+        if kind == 1:
+            NtlmRecorder.seen.append({"leg": 1, "method": self.command, "body": body.decode()})
+            ch = base64.b64encode(ntlm_challenge()).decode()
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", "NTLM " + ch)
+            self.send_header("Content-Length", "4")
+            self.end_headers()
+            self.wfile.write(b"auth")
+            return
+        user = ""
+        if kind == 3:
+            ln, _, off = struct.unpack("<HHI", tok[36:44])
+            user = tok[off:off + ln].decode("utf-16-le", errors="replace")
+        out = json.dumps({"legs": NtlmRecorder.seen, "kind": kind, "method": self.command,
+                          "body": body.decode(), "user": user}).encode()
+        NtlmRecorder.seen = []
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = handle_any
+    do_POST = handle_any
 
     def log_message(self, *args):
         pass
@@ -95,6 +160,8 @@ def main():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     rec_port = httpd.server_address[1]
+    ntlmd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), NtlmRecorder)
+    threading.Thread(target=ntlmd.serve_forever, daemon=True).start()
 
     backend = GhServer("")
     srv = GhServer("", https=True)
@@ -139,6 +206,10 @@ location /ntlm {{{common}
 }}
 location /ntlmrec {{{common}
     proxy_pass http://127.0.0.1:{rec_port};
+    proxy_delegated_credentials ntlm;
+}}
+location /ntlmpost {{{common}
+    proxy_pass http://127.0.0.1:{ntlmd.server_address[1]};
     proxy_delegated_credentials ntlm;
 }}
 location /plain {{{common}
@@ -193,6 +264,15 @@ location /basic {{
               f"ntlm: the authenticated backend connection was not reused ({r.returncode}, "
               f"{r.stdout[:60]!r})")
 
+        rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:" + PW, "--delegate",
+                             "--data", "hello-body", base + "/ntlmpost")
+        j = as_json(out)
+        check(rc == 0 and j.get("kind") == 3 and j.get("method") == "POST"
+              and j.get("body") == "hello-body" and j.get("user") == "alice"
+              and j.get("legs") == [{"leg": 1, "method": "POST", "body": ""}],
+              f"ntlm with a POST body: the first leg has no body, the AUTHENTICATE leg carries "
+              f"it, as alice ({rc}, {j})")
+
         rc, out, err = fetch(*tls, "--auth", "credssp", "-u", "alice:wrong-pw", "--delegate",
                              base + "/ntlm")
         check(rc != 0, f"ntlm: a wrong password fails at the front already ({rc})")
@@ -233,6 +313,7 @@ location /basic {{
         srv.stop()
         backend.stop()
         httpd.shutdown()
+        ntlmd.shutdown()
     config_error()
     if FAILURES:
         print("FAILED: %d" % len(FAILURES))
