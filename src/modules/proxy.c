@@ -48,6 +48,7 @@
 #include "base/b64.h"
 #include "base/buf.h"
 #include "base/clock.h"
+#include "base/secret.h"
 #include "base/slice.h"
 #include "http/h1.h"
 
@@ -63,6 +64,12 @@ enum client_cert_mode {
     CLIENT_CERT_OFF = 0,
     CLIENT_CERT_LEAF = 1,  /* Client-Cert */
     CLIENT_CERT_CHAIN = 2, /* Client-Cert and Client-Cert-Chain */
+};
+
+enum delegated_mode {
+    DELEGATED_OFF = 0,
+    DELEGATED_BASIC = 1, /* Authorization: Basic from the CredSSP-delegated password */
+    DELEGATED_NTLM = 2,  /* NTLM handshake with them, on a connection of its own */
 };
 
 enum identity_field {
@@ -87,6 +94,8 @@ struct proxy_config {
     bool pass_authorization;             /* proxy_pass_authorization on */
     enum client_cert_mode client_cert;   /* proxy_client_cert */
     size_t client_cert_max_bytes;        /* proxy_client_cert_max */
+    enum delegated_mode delegated;       /* proxy_delegated_credentials */
+    bool delegated_basic_over_http;      /* proxy_delegated_basic_over_http on */
 };
 
 extern const struct gh_module proxy_module;
@@ -249,6 +258,26 @@ proxy_config_directive(void *config, const struct gh_directive *d, char *err, si
         cfg->pass_authorization = strcmp(d->args[0], "on") == 0;
         return GH_OK;
     }
+    if (strcmp(d->name, "proxy_delegated_credentials") == 0) {
+        static const char *const modes[] = {"off", "basic", "ntlm"};
+        for (size_t i = 0; d->arg_count == 1 && i < 3; i++) {
+            if (strcmp(d->args[0], modes[i]) == 0) {
+                cfg->delegated = (enum delegated_mode)i;
+                return GH_OK;
+            }
+        }
+        snprintf(err, err_len, "proxy_delegated_credentials takes off, basic or ntlm");
+        return GH_EINVAL;
+    }
+    if (strcmp(d->name, "proxy_delegated_basic_over_http") == 0) {
+        if (d->arg_count != 1 ||
+            (strcmp(d->args[0], "on") != 0 && strcmp(d->args[0], "off") != 0)) {
+            snprintf(err, err_len, "proxy_delegated_basic_over_http takes on or off");
+            return GH_EINVAL;
+        }
+        cfg->delegated_basic_over_http = strcmp(d->args[0], "on") == 0;
+        return GH_OK;
+    }
     if (strcmp(d->name, "proxy_client_cert") == 0) {
         static const char *const modes[] = {"off", "on", "chain"};
         for (size_t i = 0; d->arg_count == 1 && i < 3; i++) {
@@ -301,6 +330,15 @@ proxy_config_check(void *config, char *err, size_t err_len)
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV};
     struct addrinfo *res = NULL;
 
+    /* Every backend is http:// (proxy_pass takes nothing else yet): a delegated
+     * password in Basic would cross the backend network in clear. */
+    if (cfg->delegated == DELEGATED_BASIC && !cfg->delegated_basic_over_http) {
+        snprintf(err, err_len,
+                 "proxy_delegated_credentials basic would send the delegated password in "
+                 "clear to an http:// backend; add proxy_delegated_basic_over_http on if the "
+                 "backend network is trusted (loopback, private link)");
+        return GH_EINVAL;
+    }
     if (!cfg->is_set || cfg->addr_len != 0)
         return GH_OK;
     /* Resolved once, at load (and reload): requests never wait for DNS. */
@@ -426,6 +464,7 @@ exchange_create(const struct proxy_config *cfg, gh_request *req)
     x->is_released = true; /* no stream yet */
     x->is_head_request = gh_request_is_head(req);
     buf_init(&x->out, HEAD_OUT_BYTES + PROXY_UPLOAD_BYTES + 64);
+    buf_init(&x->ntlm_line, 8192);
     return x;
 }
 
@@ -436,8 +475,13 @@ proxy_exchange_unref(struct proxy_exchange *x)
         return;
     if (x->fd >= 0)
         close(x->fd);
+    proxy_ntlm_free(x);
+    buf_free_wipe(&x->ntlm_line);
     close(x->cancel_fd);
-    buf_free(&x->out);
+    if (x->has_secret)
+        buf_free_wipe(&x->out);
+    else
+        buf_free(&x->out);
     pthread_mutex_destroy(&x->mu);
     pthread_cond_destroy(&x->cv);
     free(x);
@@ -508,6 +552,21 @@ listed_in_connection(const gh_request *req, struct gh_str name)
     return false;
 }
 
+/* The record when it holds credentials the client delegated through CredSSP
+ * (`auth CredSSP;` with `auth_delegation on` and a client that delegated a
+ * user name), else NULL: nothing else is ever forwarded as credentials. */
+static const struct gh_auth_record *
+delegated_auth(const gh_request *req)
+{
+    const struct gh_auth_record *auth = gh_request_auth(req);
+
+    if (auth->status != GH_AUTH_SUCCESS || auth->type != GH_AUTH_TYPE_CREDSSP ||
+        auth->delegated_user == NULL || auth->delegated_user[0] == '\0' ||
+        auth->delegated_password == NULL)
+        return NULL;
+    return auth;
+}
+
 /* Hop-by-hop (RFC 9110 7.6.1), framing, and headers this proxy rewrites. */
 static bool
 is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req, struct gh_str n)
@@ -551,6 +610,11 @@ is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req,
      * the client. Backends doing their own authentication opt in. */
     if (!cfg->pass_authorization && name_is_loose(n, "Authorization") &&
         gh_request_auth(req)->status != GH_AUTH_NOT_AUTHENTICATED)
+        return true;
+    /* The proxy states the backend credentials itself: the client's never
+     * mixes with them. */
+    if (cfg->delegated != DELEGATED_OFF && name_is_loose(n, "Authorization") &&
+        delegated_auth(req) != NULL)
         return true;
     return listed_in_connection(req, n);
 }
@@ -623,6 +687,66 @@ add_identity(struct buf *out, const struct proxy_config *cfg, const gh_request *
     if (rc == GH_OK && cfg->identity[ID_AUTH_TYPE][0] != '\0' && type[0] != '\0' &&
         is_safe_value(type))
         rc = buf_printf(out, "%s: %s\r\n", cfg->identity[ID_AUTH_TYPE], type);
+    return rc;
+}
+
+/* Bytes a Basic user-id or password may not hold: control bytes end the header
+ * line, and a colon in the user-id would move the split (RFC 7617 2). */
+static bool
+is_basic_safe(const char *s, size_t len, bool is_user)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x20 || c == 0x7f || (is_user && c == ':'))
+            return false;
+    }
+    return true;
+}
+
+/* proxy_delegated_credentials basic: "Authorization: Basic <b64 of
+ * [domain\]user:password>" (RFC 7617) from the CredSSP-delegated credentials.
+ * The plain text lives in a wiped scratch buffer; x->out is made full-size
+ * first so that it never reallocates (which would leave a copy behind) and is
+ * wiped once sent (feed_done) or when the exchange ends. */
+static int
+add_delegated(struct proxy_exchange *x, const struct proxy_config *cfg, gh_request *req)
+{
+    const struct gh_auth_record *auth =
+        cfg->delegated != DELEGATED_OFF ? delegated_auth(req) : NULL;
+    struct buf plain;
+    int rc;
+
+    x->auth_at = x->out.len;
+    if (auth == NULL || cfg->delegated != DELEGATED_BASIC)
+        return GH_OK;
+    const char *domain = auth->delegated_domain != NULL ? auth->delegated_domain : "";
+    size_t ulen = strlen(auth->delegated_user), dlen = strlen(domain);
+    size_t plen = auth->delegated_password_len;
+    if (!is_basic_safe(auth->delegated_user, ulen, true) || !is_basic_safe(domain, dlen, true) ||
+        !is_basic_safe(auth->delegated_password, plen, false)) {
+        gh_request_log(req, GH_LOG_WARN,
+                       "proxy: delegated credentials hold bytes Basic cannot carry; not sent");
+        return GH_OK;
+    }
+    rc = buf_reserve(&x->out, x->out.max - x->out.len);
+    if (rc != GH_OK)
+        return rc;
+    x->has_secret = true;
+    buf_init(&plain, dlen + ulen + plen + 3);
+    rc = buf_reserve(&plain, dlen + ulen + plen + 3);
+    if (rc == GH_OK && dlen > 0)
+        rc = buf_printf(&plain, "%s\\", domain);
+    if (rc == GH_OK)
+        rc = buf_printf(&plain, "%s:", auth->delegated_user);
+    if (rc == GH_OK)
+        rc = buf_append(&plain, auth->delegated_password, plen);
+    if (rc == GH_OK)
+        rc = buf_append_str(&x->out, "Authorization: Basic ");
+    if (rc == GH_OK)
+        rc = b64_encode(&x->out, buf_slice(&plain));
+    if (rc == GH_OK)
+        rc = buf_append(&x->out, "\r\n", 2);
+    buf_free_wipe(&plain);
     return rc;
 }
 
@@ -784,6 +908,8 @@ build_head(struct proxy_exchange *x, const struct proxy_config *cfg, gh_request 
         rc = add_identity(out, cfg, req);
     if (rc == GH_OK)
         rc = add_client_cert(out, cfg, req);
+    if (rc == GH_OK)
+        rc = add_delegated(x, cfg, req);
     /* Framing: the body is re-framed, never passed through raw. */
     if (rc == GH_OK && body_len > 0)
         rc = buf_printf(out, "Content-Length: %lld\r\n", (long long)body_len);
@@ -891,7 +1017,7 @@ stream_done(gh_request *req, void *arg)
     struct proxy_exchange *x = arg;
 
     (void)req;
-    if (x->fd >= 0 && x->is_reusable) {
+    if (x->fd >= 0 && x->is_reusable && !x->never_pool) {
         pool_give(x->fd, &x->addr, x->addr_len, x->keepalive);
         x->fd = -1;
     }
@@ -945,7 +1071,7 @@ start_response(gh_request *req, struct proxy_exchange *x)
     else if (x->body_kind == H1_BODY_LENGTH)
         length = (int64_t)x->body_left;
     if (x->body_kind == H1_BODY_NONE) {
-        if (x->resp.keep_alive && x->head_len == x->head_used)
+        if (x->resp.keep_alive && x->head_len == x->head_used && !x->never_pool)
             pool_give(x->fd, &x->addr, x->addr_len, x->keepalive);
         else
             close(x->fd);
@@ -1056,6 +1182,12 @@ feed_done(gh_request *req, void *arg)
     enum gh_rq_status st;
 
     x->job_running = false;
+    if (x->has_secret && x->out.len == 0 && x->out.data != NULL) {
+        /* The head with the delegated credentials is sent: wipe it now. The
+         * buffer never reallocated (add_delegated reserved it whole). */
+        secret_wipe(x->out.data, x->out.cap);
+        x->has_secret = false;
+    }
     if (x->result != GH_OK)
         st = answer_error(req, x);
     else if (x->body_done && x->out.len == 0)
@@ -1065,6 +1197,75 @@ feed_done(gh_request *req, void *arg)
     proxy_exchange_unref(x); /* the job's reference */
     if (st != GH_RQ_PENDING)
         gh_request_resume(req, st);
+}
+
+/* ------------------------------------------------ NTLM toward the backend */
+
+void
+proxy_ntlm_free(struct proxy_exchange *x)
+{
+    if (x->has_ntlm_ctx)
+        DeleteSecurityContext(&x->ntlm_ctx);
+    if (x->has_ntlm_cred)
+        FreeCredentialsHandle(&x->ntlm_cred);
+    x->has_ntlm_ctx = x->has_ntlm_cred = false;
+}
+
+int
+proxy_ntlm_leg(struct proxy_exchange *x, struct slice challenge)
+{
+    SecBuffer in_buf = {(unsigned long)challenge.len, SECBUFFER_TOKEN, (void *)challenge.ptr};
+    SecBufferDesc in_desc = {SECBUFFER_VERSION, 1, &in_buf};
+    SecBuffer out_buf = {0, SECBUFFER_TOKEN, NULL};
+    SecBufferDesc out_desc = {SECBUFFER_VERSION, 1, &out_buf};
+    unsigned long attrs = 0;
+    int rc = GH_EAUTH;
+
+    SECURITY_STATUS st = InitializeSecurityContextA(
+        &x->ntlm_cred, x->has_ntlm_ctx ? &x->ntlm_ctx : NULL, NULL,
+        ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_CONNECTION, 0, 0, challenge.len > 0 ? &in_desc : NULL, 0,
+        &x->ntlm_ctx, &out_desc, &attrs, NULL);
+    if (st >= 0)
+        x->has_ntlm_ctx = true;
+    x->ntlm_line.len = 0;
+    if ((st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED) && out_buf.cbBuffer > 0) {
+        rc = buf_append_str(&x->ntlm_line, "Authorization: NTLM ");
+        if (rc == GH_OK)
+            rc = b64_encode(&x->ntlm_line, slice_make(out_buf.pvBuffer, out_buf.cbBuffer));
+        if (rc == GH_OK)
+            rc = buf_append(&x->ntlm_line, "\r\n", 2);
+    }
+    if (out_buf.pvBuffer != NULL)
+        FreeContextBuffer(out_buf.pvBuffer);
+    return rc;
+}
+
+/* Loop side of proxy_delegated_credentials ntlm: the credential from the
+ * delegated identity, and the NEGOTIATE message. The SSPI copies the
+ * identity into the credential (which wipes it when freed). */
+static int
+ntlm_start(struct proxy_exchange *x, const struct gh_auth_record *auth)
+{
+    const char *domain = auth->delegated_domain != NULL ? auth->delegated_domain : "";
+    SEC_WINNT_AUTH_IDENTITY_A id = {
+        .User = (unsigned char *)auth->delegated_user,
+        .UserLength = (unsigned long)strlen(auth->delegated_user),
+        .Domain = (unsigned char *)domain,
+        .DomainLength = (unsigned long)strlen(domain),
+        .Password = (unsigned char *)auth->delegated_password,
+        .PasswordLength = (unsigned long)auth->delegated_password_len,
+        .Flags = SEC_WINNT_AUTH_IDENTITY_ANSI,
+    };
+
+    SECURITY_STATUS st =
+        AcquireCredentialsHandleA(NULL, (SEC_CHAR *)NTLMSP_NAME_A, SECPKG_CRED_OUTBOUND, NULL, &id,
+                                  NULL, NULL, &x->ntlm_cred, NULL);
+    if (st != SEC_E_OK)
+        return GH_EAUTH;
+    x->has_ntlm_cred = true;
+    x->never_pool = true;
+    x->ntlm_pending = true;
+    return proxy_ntlm_leg(x, slice_make(NULL, 0));
 }
 
 static enum gh_rq_status
@@ -1095,7 +1296,15 @@ proxy_execute(gh_request *req, void *config)
         gh_response_text(req, 431, NULL); /* the rewritten head exceeds its limit */
         return GH_RQ_FINISH;
     }
-    x->fd = pool_take(&x->addr, x->addr_len);
+    if (cfg->delegated == DELEGATED_NTLM && delegated_auth(req) != NULL) {
+        if (ntlm_start(x, delegated_auth(req)) != GH_OK) {
+            gh_request_log(req, GH_LOG_ERROR,
+                           "proxy: cannot start NTLM with the delegated credentials");
+            gh_response_text(req, 502, NULL);
+            return GH_RQ_FINISH;
+        }
+    }
+    x->fd = x->never_pool ? -1 : pool_take(&x->addr, x->addr_len);
     x->is_reused = x->fd >= 0;
     return feed(req, x);
 }

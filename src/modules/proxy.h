@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include <gatehouse/http.h>
+#include <gatehouse/sspi.h>
 
 #include "base/buf.h"
 #include "http/h1.h"
@@ -46,6 +47,20 @@ struct proxy_exchange {
     bool can_retry; /* no body: a stale pooled connection may be retried once */
     struct buf out; /* bytes still to send: the head, then body chunks */
     bool is_chunked_up;
+    bool has_secret; /* out held delegated credentials: wipe it (loop side) */
+
+    /* proxy_delegated_credentials ntlm: the loop side acquired the credential
+     * and made the NEGOTIATE message (ntlm_line: "Authorization: NTLM ...");
+     * the first send job runs the handshake on a fresh connection, then puts
+     * the AUTHENTICATE line at auth_at in out. Such a connection is
+     * authenticated as the delegating user: it never goes back to the pool. */
+    bool ntlm_pending;
+    bool never_pool;
+    size_t auth_at; /* where build_head ended the client's headers */
+    bool has_ntlm_cred, has_ntlm_ctx;
+    CredHandle ntlm_cred;
+    CtxtHandle ntlm_ctx;
+    struct buf ntlm_line;
     bool body_done; /* the whole request body is in out (or was sent) */
     bool job_running;
     int result;      /* of the last job: GH_OK, or 502 / 504 */
@@ -84,5 +99,10 @@ void proxy_backend_send(struct proxy_exchange *x, bool then_read);
 void proxy_backend_stream(struct proxy_exchange *x);
 
 void proxy_exchange_unref(struct proxy_exchange *x);
+/* Releases the exchange's NTLM credential and context (idempotent). */
+void proxy_ntlm_free(struct proxy_exchange *x);
+/* InitializeSecurityContext with the backend's challenge (NULL: the first
+ * leg): on GH_OK, ntlm_line holds "Authorization: NTLM <token>\r\n". */
+int proxy_ntlm_leg(struct proxy_exchange *x, struct slice challenge);
 
 #endif

@@ -16,6 +16,8 @@
 
 #include <gatehouse/error.h>
 
+#include "base/b64.h"
+#include "base/buf.h"
 #include "base/slice.h"
 #include "http/h1.h"
 #include "modules/proxy.h"
@@ -212,12 +214,95 @@ frame_body(struct proxy_exchange *x)
         h1_chunked_init(&x->chunked, CHUNK_LINE_BYTES, TRAILER_BYTES);
 }
 
+/* The value of the backend's "WWW-Authenticate: NTLM <token>", decoded. */
+static int
+ntlm_challenge(const struct proxy_exchange *x, struct buf *token_out)
+{
+    for (size_t i = 0; i < x->resp.header_count; i++) {
+        const struct h1_header *h = &x->resp.headers[i];
+        struct slice v = h->value;
+        if (!slice_eq_nocase(h->name, SLICE_LIT("WWW-Authenticate")) || v.len <= 5 ||
+            !slice_eq_nocase(slice_make(v.ptr, 5), SLICE_LIT("NTLM ")))
+            continue;
+        return b64_decode(token_out, slice_make(v.ptr + 5, v.len - 5));
+    }
+    return GH_ENOTFOUND;
+}
+
+/* proxy_delegated_credentials ntlm, first job: on a fresh connection, the
+ * request head without the body ("Content-Length: 0") and the NEGOTIATE
+ * message; the 401 with the CHALLENGE (its body drained); then the
+ * AUTHENTICATE line goes into out at auth_at, before the framing headers, and
+ * the real request follows on the same connection. GH_OK, or fails x. */
+static int
+ntlm_handshake(struct proxy_exchange *x)
+{
+    struct buf leg, token;
+    bool got_nothing = false;
+    int rc;
+
+    if (x->fd < 0 && connect_backend(x) != GH_OK)
+        return GH_EIO;
+    buf_init(&leg, PROXY_HEAD_BYTES * 4 + 8192);
+    rc = buf_append(&leg, x->out.data, x->auth_at);
+    if (rc == GH_OK)
+        rc = buf_append(&leg, x->ntlm_line.data, x->ntlm_line.len);
+    if (rc == GH_OK)
+        rc = buf_append_str(&leg, "Content-Length: 0\r\n\r\n");
+    if (rc == GH_OK)
+        rc = send_all(x, leg.data, leg.len);
+    buf_free(&leg);
+    if (rc != GH_OK)
+        return rc;
+    if (read_head(x, &got_nothing) != GH_OK)
+        return GH_EIO;
+    if (x->resp.status != 401 || !x->resp.keep_alive ||
+        (x->resp.body_kind != H1_BODY_LENGTH && x->resp.body_kind != H1_BODY_NONE) ||
+        x->resp.content_length > PROXY_HEAD_BYTES) {
+        fail(x, 502, "backend did not answer the NTLM negotiation with a 401 on the connection");
+        return GH_EPROTO;
+    }
+    /* Drain the 401's body: nothing may follow it (the request is ours). */
+    uint64_t want = x->resp.body_kind == H1_BODY_LENGTH && !x->is_head_request
+                        ? x->resp.content_length
+                        : 0; /* a 401 to HEAD has no body whatever its length says */
+    while (x->head_len - x->head_used < want) {
+        ssize_t n = recv_some(x, x->head + x->head_len, sizeof(x->head) - x->head_len, false);
+        if (n <= 0) {
+            fail(x, n == GH_ETIMEDOUT ? 504 : 502, "backend failed during the NTLM handshake");
+            return GH_EIO;
+        }
+        x->head_len += (size_t)n;
+    }
+    buf_init(&token, 4096);
+    rc = x->head_len - x->head_used == want ? ntlm_challenge(x, &token) : GH_EPROTO;
+    if (rc == GH_OK)
+        rc = proxy_ntlm_leg(x, buf_slice(&token));
+    buf_free(&token);
+    proxy_ntlm_free(x);
+    if (rc == GH_OK)
+        rc = buf_reserve(&x->out, x->ntlm_line.len);
+    if (rc != GH_OK) {
+        fail(x, 502, "backend sent no usable NTLM challenge");
+        return GH_EPROTO;
+    }
+    memmove(x->out.data + x->auth_at + x->ntlm_line.len, x->out.data + x->auth_at,
+            x->out.len - x->auth_at);
+    memcpy(x->out.data + x->auth_at, x->ntlm_line.data, x->ntlm_line.len);
+    x->out.len += x->ntlm_line.len;
+    x->head_len = 0;
+    x->ntlm_pending = false;
+    return GH_OK;
+}
+
 void
 proxy_backend_send(struct proxy_exchange *x, bool then_read)
 {
     bool got_nothing = false;
 
     x->result = GH_OK;
+    if (x->ntlm_pending && ntlm_handshake(x) != GH_OK)
+        return;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (x->fd < 0 && connect_backend(x) != GH_OK)
             return;
