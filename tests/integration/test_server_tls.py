@@ -69,6 +69,23 @@ def main():
         s.sendall(b"GET /whoami HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         assert read_all(s).startswith(b"HTTP/1.1 200 OK")
         s.close()
+
+    # Resumption with and without tickets (then a server-side session cache), TLS
+    # 1.2 and 1.3, and one TLS 1.3 ticket per full handshake either way.
+    for tickets in ("on", "off"):
+        with GhServer("tls_session_tickets %s;\nlocation /whoami { handler whoami; }" % tickets,
+                      https=True, http=False) as srv:
+            port = srv.port(tls=True)
+            for proto, name in (("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")):
+                sess = srv.dir + "/sess-%s.pem" % name
+                out = s_client(port, proto, "-msg", "-sess_out", sess)
+                assert "HTTP/1.1 200 OK" in out and "New, %s" % name in out, out
+                if name == "TLSv1.3":
+                    n = out.count("NewSessionTicket")
+                    assert n == 1, "tickets %s: %d NewSessionTicket messages" % (tickets, n)
+                out = s_client(port, proto, "-sess_in", sess)
+                assert "HTTP/1.1 200 OK" in out and "Reused, %s" % name in out, (tickets, out)
+            srv.assert_alive()
     print("ok")
 
 
