@@ -124,9 +124,13 @@ ctx_make(const struct tls_server_opts *opts, const struct tls_cert_spec *spec, S
     SSL_CTX_set_num_tickets(ctx, 1);
     if (opts->session_tickets) {
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    } else if (opts->session_cache == 0) {
+        /* tls_session_cache off: no session ID, no TLS 1.3 ticket, nothing kept. */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(ctx, 0);
     } else {
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-        SSL_CTX_sess_set_cache_size(ctx, 20000);
+        SSL_CTX_sess_set_cache_size(ctx, opts->session_cache);
     }
     static const unsigned char sid_ctx[] = "gatehouse";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);
