@@ -180,7 +180,9 @@ GH_API int gh_request_negotiate_client_cert(gh_request *req, bool async, bool *p
  * place on this connection (in the handshake or on demand). Returns GH_OK with
  * the certificate; GH_ENOTFOUND when the client presented none, none was asked
  * for, or the exchange failed (*cert_out NULL; the seed's ERROR_NOT_FOUND);
- * GH_EUNSUPPORTED on plain HTTP (*cert_out NULL). */
+ * GH_EUNSUPPORTED on plain HTTP (*cert_out NULL); GH_ENOMEM or GH_ETLS when
+ * the record, made on the first call after an exchange, cannot be made
+ * (*cert_out NULL; a later call tries again). */
 GH_API int gh_request_client_cert(gh_request *req, const struct gh_client_cert **cert_out,
                                   bool *negotiated_out);
 

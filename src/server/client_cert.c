@@ -25,6 +25,12 @@ struct conn_client_cert {
     bool rejected;      /* strict verification refused the certificate */
     int reject_error;   /* its X509_V_ERR_* */
     enum tls_cc_refusal refusal;
+    /* The certificate of the last exchange, held until the record is first
+     * used (gh_request_client_cert, the audit line): most connections never
+     * read it, so the DER copies and RFC 2253 names are not made for them. */
+    X509 *leaf;
+    STACK_OF(X509) * leaf_chain; /* the chain as sent, leaf excluded; NULL if empty */
+    bool is_built;               /* pub, der, chain, subject, issuer are filled */
     struct gh_client_cert pub;
     uint8_t *der;
     struct gh_str *chain;
@@ -32,10 +38,10 @@ struct conn_client_cert {
     char *issuer;
 };
 
+/* Frees what record_materialize made (the certificate itself stays held). */
 static void
-record_clear(struct conn_client_cert *cc)
+record_unmake(struct conn_client_cert *cc)
 {
-    gh_token_close(cc->pub.token);
     free(cc->der);
     if (cc->chain != NULL) {
         for (size_t i = 0; i < cc->pub.chain_len; i++)
@@ -47,6 +53,23 @@ record_clear(struct conn_client_cert *cc)
     cc->der = NULL;
     cc->chain = NULL;
     cc->subject = cc->issuer = NULL;
+    cc->pub.encoded = NULL;
+    cc->pub.encoded_len = 0;
+    cc->pub.subject = cc->pub.issuer = NULL;
+    cc->pub.chain = NULL;
+    cc->pub.chain_len = 0;
+    cc->is_built = false;
+}
+
+static void
+record_clear(struct conn_client_cert *cc)
+{
+    gh_token_close(cc->pub.token);
+    record_unmake(cc);
+    X509_free(cc->leaf);
+    sk_X509_pop_free(cc->leaf_chain, X509_free);
+    cc->leaf = NULL;
+    cc->leaf_chain = NULL;
     cc->pub = (struct gh_client_cert){0};
     cc->has_cert = false;
     cc->rejected = false;
@@ -128,29 +151,31 @@ name_text(const X509_NAME *name)
 static int
 der_of(X509 *x, uint8_t **der_out, size_t *len_out)
 {
-    unsigned char *der = NULL;
-    int n = i2d_X509(x, &der);
+    int n = i2d_X509(x, NULL);
 
     if (n <= 0)
         return GH_ETLS;
-    *der_out = malloc((size_t)n);
-    if (*der_out == NULL) {
-        OPENSSL_free(der);
+    uint8_t *der = malloc((size_t)n);
+    if (der == NULL)
         return GH_ENOMEM;
+    unsigned char *p = der;
+    if (i2d_X509(x, &p) != n) {
+        free(der);
+        return GH_ETLS;
     }
-    memcpy(*der_out, der, (size_t)n);
-    OPENSSL_free(der);
+    *der_out = der;
     *len_out = (size_t)n;
     return GH_OK;
 }
 
-/* The exchange ended: builds the record from the SSL's peer certificate. */
+/* The exchange ended: settles its outcome (a certificate, none, or one that
+ * strict verification rejected) and keeps a reference to the certificate; the
+ * record itself is made on first use (record_materialize). */
 static int
 record_build(struct conn *c)
 {
     struct conn_client_cert *cc = c->client_cert;
     X509 *leaf = SSL_get0_peer_certificate(c->ssl);
-    int rc;
 
     record_clear(cc);
     cc->exchanged = true;
@@ -164,36 +189,63 @@ record_build(struct conn *c)
         cc->reject_error = flags;
         return GH_OK;
     }
-    cc->pub.flags = (uint32_t)flags;
-    rc = der_of(leaf, &cc->der, &cc->pub.encoded_len);
-    if (rc != GH_OK)
-        return rc;
-    cc->pub.encoded = cc->der;
-    cc->subject = name_text(X509_get_subject_name(leaf));
-    cc->issuer = name_text(X509_get_issuer_name(leaf));
-    if (cc->subject == NULL || cc->issuer == NULL)
-        return GH_ENOMEM;
-    cc->pub.subject = cc->subject;
-    cc->pub.issuer = cc->issuer;
     /* Server side: the chain as sent, without the leaf. */
     STACK_OF(X509) *chain = SSL_get_peer_cert_chain(c->ssl);
-    int n = chain != NULL ? sk_X509_num(chain) : 0;
+    if (chain != NULL && sk_X509_num(chain) > 0) {
+        cc->leaf_chain = X509_chain_up_ref(chain);
+        if (cc->leaf_chain == NULL)
+            return GH_ENOMEM;
+    }
+    if (X509_up_ref(leaf) != 1) {
+        record_clear(cc);
+        cc->exchanged = true;
+        return GH_ETLS;
+    }
+    cc->leaf = leaf;
+    cc->pub.flags = (uint32_t)flags;
+    cc->has_cert = true;
+    return GH_OK;
+}
+
+/* Makes the record from the certificate kept by record_build: DER of the leaf
+ * and of the chain, RFC 2253 subject and issuer. GH_OK (also when already
+ * made), GH_ENOMEM or GH_ETLS (then the connection's record stays unmade). */
+static int
+record_materialize(struct conn_client_cert *cc)
+{
+    if (cc->is_built)
+        return GH_OK;
+    int rc = der_of(cc->leaf, &cc->der, &cc->pub.encoded_len);
+    if (rc != GH_OK)
+        goto fail;
+    cc->pub.encoded = cc->der;
+    rc = GH_ENOMEM;
+    cc->subject = name_text(X509_get_subject_name(cc->leaf));
+    cc->issuer = name_text(X509_get_issuer_name(cc->leaf));
+    if (cc->subject == NULL || cc->issuer == NULL)
+        goto fail;
+    cc->pub.subject = cc->subject;
+    cc->pub.issuer = cc->issuer;
+    int n = cc->leaf_chain != NULL ? sk_X509_num(cc->leaf_chain) : 0;
     if (n > 0) {
         cc->chain = calloc((size_t)n, sizeof(*cc->chain));
         if (cc->chain == NULL)
-            return GH_ENOMEM;
+            goto fail;
         for (int i = 0; i < n; i++) {
             uint8_t *der = NULL;
             size_t len = 0;
-            rc = der_of(sk_X509_value(chain, i), &der, &len);
+            rc = der_of(sk_X509_value(cc->leaf_chain, i), &der, &len);
             if (rc != GH_OK)
-                return rc;
+                goto fail;
             cc->chain[cc->pub.chain_len++] = (struct gh_str){(const char *)der, len};
         }
         cc->pub.chain = cc->chain;
     }
-    cc->has_cert = true;
+    cc->is_built = true;
     return GH_OK;
+fail:
+    record_unmake(cc);
+    return rc;
 }
 
 static void
@@ -201,11 +253,16 @@ audit(struct conn *c, const char *what)
 {
     struct conn_client_cert *cc = c->client_cert;
 
-    if (c->config->error_log == NULL)
+    /* Checked here so that the record is not made only to be dropped. */
+    if (c->config->error_log == NULL || c->config->log_level < LOG_INFO)
         return;
-    if (cc != NULL && cc->has_cert)
+    if (cc != NULL && cc->has_cert && record_materialize(cc) == GH_OK)
         log_msg(c->config->error_log, LOG_INFO, "client certificate %s: subject \"%s\" flags %u",
                 what, cc->pub.subject, cc->pub.flags);
+    else if (cc != NULL && cc->has_cert)
+        log_msg(c->config->error_log, LOG_INFO,
+                "client certificate %s: flags %u (its record could not be made)", what,
+                cc->pub.flags);
     else if (cc != NULL && cc->rejected)
         log_msg(c->config->error_log, LOG_INFO, "client certificate %s: rejected: %s", what,
                 X509_verify_cert_error_string(cc->reject_error));
@@ -402,6 +459,9 @@ gh_request_client_cert(gh_request *req, const struct gh_client_cert **cert_out,
     *negotiated_out = cc->exchanged;
     if (!cc->has_cert)
         return GH_ENOTFOUND;
+    int rc = record_materialize(cc); /* made on first use */
+    if (rc != GH_OK)
+        return rc;
     *cert_out = &cc->pub;
     return GH_OK;
 }

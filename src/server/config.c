@@ -32,6 +32,7 @@ struct interp {
     size_t cert_count;
     int tls_min, tls_max;
     bool tickets;
+    uint32_t session_cache; /* tls_session_cache: sessions kept without tickets; 0 = off */
     char *ciphers, *ciphersuites;
     struct tls_client_trust trusts[16]; /* tls_client_ca / tls_client_crl, per SNI host */
     char *trust_strs[48];               /* owned strings the trusts point to */
@@ -740,6 +741,13 @@ server_directive(struct interp *in, const struct conf_node *n)
                                         &cfg->default_no_pha_redirect);
     } else if (strcmp(n->name, "tls_session_tickets") == 0) {
         rc = arg_bool(in, n, &in->tickets);
+    } else if (strcmp(n->name, "tls_session_cache") == 0) {
+        /* tls_session_cache off | N; (used only with tls_session_tickets off) */
+        uint64_t size = 0;
+        if (n->arg_count == 1 && strcmp(n->args[0], "off") == 0)
+            in->session_cache = 0;
+        else if ((rc = arg_uint(in, n, 1, 1000000, &size)) == GH_OK)
+            in->session_cache = (uint32_t)size;
     } else if (strcmp(n->name, "tls_ciphers") == 0 || strcmp(n->name, "tls_ciphersuites") == 0) {
         rc = want_args(in, n, 1, 1);
         if (rc != GH_OK)
@@ -961,6 +969,7 @@ interpret(struct interp *in, const struct conf_doc *doc)
             .min_version = in->tls_min,
             .max_version = in->tls_max,
             .session_tickets = in->tickets,
+            .session_cache = in->session_cache,
             .ciphers = in->ciphers,
             .ciphersuites = in->ciphersuites,
             .client = &client,
@@ -1040,7 +1049,8 @@ static int
 config_from_doc(const char *path, struct auth_engine *engine, const struct conf_doc *doc,
                 struct config **config_out, char *err, size_t err_len)
 {
-    struct interp in = {.err = err, .err_len = err_len, .tickets = true, .engine = engine};
+    struct interp in = {
+        .err = err, .err_len = err_len, .tickets = true, .session_cache = 20000, .engine = engine};
     char *dir = NULL;
     int rc;
 

@@ -116,13 +116,21 @@ ctx_make(const struct tls_server_opts *opts, const struct tls_cert_spec *spec, S
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_ENABLE_PARTIAL_WRITE);
     /* Stateless tickets carry the sessions; a server-side cache would only cost
-     * memory. Without tickets, keep a bounded cache. */
+     * memory. Without tickets, keep a bounded cache. Either way a TLS 1.3
+     * handshake issues one ticket (OpenSSL's default is two): without tickets
+     * each one is a session copied into the cache, whose growth (fresh pages,
+     * one per handshake or so) is most of the CPU a full handshake costs beyond
+     * nginx's (see bench/README.md, vs-client-cert). */
+    SSL_CTX_set_num_tickets(ctx, 1);
     if (opts->session_tickets) {
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-        SSL_CTX_set_num_tickets(ctx, 1);
+    } else if (opts->session_cache == 0) {
+        /* tls_session_cache off: no session ID, no TLS 1.3 ticket, nothing kept. */
+        SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+        SSL_CTX_set_num_tickets(ctx, 0);
     } else {
         SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
-        SSL_CTX_sess_set_cache_size(ctx, 20000);
+        SSL_CTX_sess_set_cache_size(ctx, opts->session_cache);
     }
     static const unsigned char sid_ctx[] = "gatehouse";
     SSL_CTX_set_session_id_context(ctx, sid_ctx, sizeof(sid_ctx) - 1);

@@ -28,6 +28,9 @@ struct tls_server_opts {
     int min_version; /* TLS1_2_VERSION or TLS1_3_VERSION; 0 means TLS 1.2 */
     int max_version; /* 0 means TLS 1.3 */
     bool session_tickets;
+    /* Without session tickets: sessions the server-side cache keeps (0: no
+     * cache, no resumption, as nginx's default ssl_session_cache none). */
+    uint32_t session_cache;
     const char *ciphers;                  /* TLS 1.2 cipher list, NULL for the default */
     const char *ciphersuites;             /* TLS 1.3 suites, NULL for the default */
     const struct tls_client_opts *client; /* client-certificate trust; NULL: none */

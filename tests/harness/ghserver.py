@@ -65,13 +65,16 @@ class GhServer:
     listen, tls_certificate, error_log and worker_threads lines are added."""
 
     def __init__(self, conf="", http=True, https=False, cert_names=("localhost",), workers=1,
-                 error_level="info", access_log=True, extra_top=""):
+                 error_level="info", access_log=True, extra_top="", tls_port=None):
         self.dir = tempfile.mkdtemp(prefix="ghtest-")
         self.conf_path = os.path.join(self.dir, "gatehouse.conf")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
         self.access_path = os.path.join(self.dir, "access.log")
         self.ca = None
         self.cert_names = cert_names
+        # With error_level above info there is no "ready" line: a fixed TLS
+        # port is then given, and readiness is a connection it accepts.
+        self.tls_port = tls_port
         head = ["worker_threads %d;" % workers, "error_log - %s;" % error_level]
         if access_log:
             head.append("access_log %s;" % self.access_path)
@@ -79,7 +82,7 @@ class GhServer:
             head.append("listen 127.0.0.1:0;")
         if https:
             self.ca = make_pki(self.dir, cert_names)
-            head.append("listen 127.0.0.1:0 tls;")
+            head.append("listen 127.0.0.1:%d tls;" % (tls_port or 0))
             for name in cert_names:
                 head.append("tls_certificate %s.pem %s.key;" % (name, name))
         self.head = "\n".join(head) + "\n" + extra_top + "\n"
@@ -98,6 +101,9 @@ class GhServer:
         deadline = time.time() + timeout
         while time.time() < deadline:
             text = self.stderr()
+            if self.tls_port is not None and self._accepts(self.tls_port):
+                self.ports.setdefault("https", self.tls_port)
+                return self
             if " ready: " in text:
                 for scheme, port in re.findall(r"listening on (https?)://127\.0\.0\.1:(\d+)", text):
                     self.ports.setdefault(scheme, int(port))
@@ -108,6 +114,14 @@ class GhServer:
             time.sleep(0.05)
         self.kill()
         raise AssertionError("gatehouse not ready within %ss:\n%s" % (timeout, self.stderr()))
+
+    @staticmethod
+    def _accepts(port):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1.0).close()
+            return True
+        except OSError:
+            return False
 
     def stderr(self):
         with open(self.stderr_path, errors="replace") as f:

@@ -29,6 +29,7 @@ import threading
 import time
 
 import krb5realm
+from apachehttpd import free_port
 from ghserver import GhServer, gh_bin
 
 FAILURES = []
@@ -395,6 +396,25 @@ def main():
             st, _, body = get("/cert/x", "carl")
             check(st == 200 and auth_of(body).get("user") == "contractor",
                   f"after reload carl maps to contractor ({st}, {auth_of(body).get('user')})")
+            srv.assert_alive()
+
+        # error_log at warn: no "client certificate negotiated" line is written,
+        # so nothing reads the record before the mapping and the proxy do: it
+        # is made on their first gh_request_client_cert (made on first use).
+        with GhServer(conf, https=True, error_level="warn", tls_port=free_port()) as srv:
+            base = "https://localhost:%d" % srv.port(tls=True)
+            st, _, body = get("/cert/x", "alice")
+            check(st == 200 and auth_of(body).get("user") == "alice",
+                  f"error_log warn: alice's certificate maps to alice ({st})")
+            st, _, body = get("/app/x", "frank", chain=True)
+            hs = backend_headers(body)
+            check(st == 200 and [v for k, v in hs if k == "client-cert"] ==
+                  [sf_binary(der_of(p["frank"]))] and
+                  [v for k, v in hs if k == "client-cert-chain"] ==
+                  [sf_binary(der_of(p["inter"]))],
+                  f"error_log warn: Client-Cert and Client-Cert-Chain as sent ({st})")
+            check("client certificate negotiated" not in srv.stderr(),
+                  "error_log warn: no certificate audit line")
             srv.assert_alive()
     echo.shutdown()
     if FAILURES:

@@ -2,6 +2,7 @@
 """TLS with openssl s_client: ALPN http/1.1, SNI choosing among certificates,
 TLS 1.2 and 1.3, no client-initiated renegotiation, a malformed ClientHello;
 the plain listener keeps serving beside it."""
+import os
 import socket
 import subprocess
 
@@ -69,6 +70,30 @@ def main():
         s.sendall(b"GET /whoami HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
         assert read_all(s).startswith(b"HTTP/1.1 200 OK")
         s.close()
+
+    # Resumption with and without tickets (then a server-side session cache), TLS
+    # 1.2 and 1.3, and one TLS 1.3 ticket per full handshake either way; with
+    # tls_session_cache off as well, no ticket and no resumption.
+    for tickets, cache in (("on", ""), ("off", ""), ("off", "tls_session_cache off;")):
+        with GhServer("tls_session_tickets %s;\n%s\nlocation /whoami { handler whoami; }"
+                      % (tickets, cache), https=True, http=False) as srv:
+            port = srv.port(tls=True)
+            resumes = cache == ""
+            for proto, name in (("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")):
+                sess = srv.dir + "/sess-%s.pem" % name
+                out = s_client(port, proto, "-msg", "-sess_out", sess)
+                assert "HTTP/1.1 200 OK" in out and "New, %s" % name in out, out
+                if name == "TLSv1.3":
+                    n = out.count("NewSessionTicket")
+                    assert n == (1 if resumes else 0), \
+                        "tickets %s %s: %d NewSessionTicket messages" % (tickets, cache, n)
+                if not os.path.exists(sess):
+                    assert not resumes, (tickets, out)
+                    continue
+                out = s_client(port, proto, "-sess_in", sess)
+                assert "HTTP/1.1 200 OK" in out, out
+                assert ("Reused, %s" % name in out) == resumes, (tickets, cache, out)
+            srv.assert_alive()
     print("ok")
 
 
