@@ -16,6 +16,8 @@
 
 #include <gatehouse/error.h>
 
+#include "base/hex.h"
+
 static int fail(char *err, size_t err_len, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -32,18 +34,6 @@ fail(char *err, size_t err_len, int code, const char *fmt, ...)
     return code;
 }
 
-static int
-hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* 64 hex digits, optionally "AB:CD:..." as openssl x509 -fingerprint prints. */
 static bool
 parse_fingerprint(const char *s, uint8_t out[CERT_FINGERPRINT_BYTES])
@@ -53,8 +43,8 @@ parse_fingerprint(const char *s, uint8_t out[CERT_FINGERPRINT_BYTES])
     while (*s != 0) {
         if (n >= CERT_FINGERPRINT_BYTES)
             return false;
-        int hi = hex_digit(s[0]);
-        int lo = hi < 0 ? -1 : hex_digit(s[1]);
+        int hi = hex_digit_value((uint8_t)s[0]);
+        int lo = hi < 0 ? -1 : hex_digit_value((uint8_t)s[1]);
         if (lo < 0)
             return false;
         out[n++] = (uint8_t)(hi << 4 | lo);

@@ -6,10 +6,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <gatehouse/error.h>
 
+#include "base/clock.h"
 #include "sspi/schannel/schannel.h"
 
 struct sch_cache {
@@ -29,10 +29,7 @@ struct sch_cache_entry {
 static int64_t
 now_s(void)
 {
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec;
+    return (int64_t)(clock_monotonic_ms() / 1000u);
 }
 
 struct sch_cache *
