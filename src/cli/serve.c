@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `gatehouse serve`: runs the server in the foreground until SIGTERM/SIGINT
-// (graceful stop), reloading on SIGHUP. `--check` validates the configuration
-// (syntax, certificates, modules, log files) without binding anything.
+// (graceful stop), reloading on SIGHUP and reopening its log files on SIGUSR1
+// (logrotate). `--check` validates the configuration (syntax, certificates,
+// modules, log files) without binding anything.
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,13 +31,22 @@ on_reload(int sig)
 }
 
 static void
+on_reopen(int sig)
+{
+    (void)sig;
+    if (running != NULL)
+        gh_server_reopen_logs(running);
+}
+
+static void
 serve_usage(FILE *out)
 {
     fprintf(out, "usage: gatehouse serve --config FILE\n"
                  "       gatehouse serve --check --config FILE\n\n"
                  "  --config FILE  the configuration (see docs/config.md)\n"
                  "  --check        validate the configuration and exit\n\n"
-                 "signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration\n");
+                 "signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration,\n"
+                 "         SIGUSR1 reopens the log files\n");
 }
 
 int
@@ -79,6 +89,11 @@ cli_serve(int argc, char **argv)
 
     struct sigaction ign = {.sa_handler = SIG_IGN};
     sigaction(SIGPIPE, &ign, NULL);
+    /* At once: SIGUSR1's default action would kill a server that logrotate
+     * signals while it starts; until `running` is set the handler ignores it. */
+    struct sigaction reopen = {.sa_handler = on_reopen};
+    sigemptyset(&reopen.sa_mask);
+    sigaction(SIGUSR1, &reopen, NULL);
     gh_server *server = NULL;
     if (gh_server_create(path, &server, err, sizeof(err)) != GH_OK) {
         fprintf(stderr, "gatehouse: %s\n", err);
