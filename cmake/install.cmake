@@ -61,8 +61,10 @@ file(GLOB gh_example_confs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/examples/*.co
 file(GLOB gh_example_srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/examples/*.c)
 install(FILES ${gh_example_confs} ${gh_example_srcs}
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT server)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/sspi
-        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples COMPONENT dev)
+# The SSPI samples (written the Windows way) are for library users: their own
+# directory, so a package can give them to its development package.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/sspi/
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/sspi-examples COMPONENT dev)
 install(FILES ${PROJECT_SOURCE_DIR}/dist/www/index.html
         DESTINATION ${CMAKE_INSTALL_DATADIR}/gatehouse/www COMPONENT server)
 
