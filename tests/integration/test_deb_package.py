@@ -8,7 +8,8 @@ with debhelper) under $GH_BUILD/deb-package and checks them (issue 10):
   compat/, both pc files, man pages, unit, logrotate, default configuration;
 - control (dpkg-deb -I/-e): /etc/gatehouse/gatehouse.conf and the logrotate
   file listed in conffiles, libsystemd0 among the dependencies, the maintainer
-  scripts parse (`sh -n`), postinst makes the user and the directories;
+  scripts parse (`sh -n`; ours also pass shellcheck), postinst makes the user
+  and the directories;
 - lintian, offline: any error (E:) fails; warnings are printed and must be in
   ACCEPTED_WARNINGS (none today; docs/install.md lists the info tags);
 - the packaged unit: `systemd-analyze verify` clean (its binary path pointed at
@@ -128,6 +129,10 @@ def check_control(root, debs):
         if os.path.exists(path):
             run(["sh", "-n", path])
             assert os.access(path, os.X_OK), script + " not executable"
+    # Our own scripts (before debhelper's snippets are added): shellcheck as sh.
+    ours = [os.path.join(SRC, "debian", s) for s in ("gatehouse.postinst", "gatehouse.postrm")]
+    r = run(["shellcheck", "-s", "sh"] + ours, check=False)
+    assert r.returncode == 0, "shellcheck:\n" + r.stdout + r.stderr
     with open(os.path.join(ctl, "postinst")) as f:
         post = f.read()
     assert "adduser" in post and "--system" in post
@@ -208,7 +213,8 @@ def check_packaged_conf(x):
 
 def main():
     for tool, pkg in (("dpkg-buildpackage", "dpkg-dev"), ("dh", "debhelper"),
-                      ("lintian", "lintian"), ("systemd-analyze", "systemd")):
+                      ("lintian", "lintian"), ("systemd-analyze", "systemd"),
+                      ("shellcheck", "shellcheck")):
         if shutil.which(tool) is None:
             missing_peer("%s not found" % tool, pkg)
     version = project_version()
