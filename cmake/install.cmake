@@ -40,12 +40,19 @@ if(Python3_Interpreter_FOUND)
     string(REGEX REPLACE "\\.[0-9]$" "" name ${page})
     set(src ${PROJECT_SOURCE_DIR}/docs/man/${page}.md)
     file(GLOB gh_doc_pages ${PROJECT_SOURCE_DIR}/docs/*.md)
+    # gatehouse(8) lists the commands the built binary has (main.c's table).
+    set(cmds "")
+    set(cmd_dep "")
+    if(sec STREQUAL "8" AND TARGET gatehouse)
+      set(cmds --commands-from $<TARGET_FILE:gatehouse>)
+      set(cmd_dep gatehouse)
+    endif()
     add_custom_command(OUTPUT ${PROJECT_BINARY_DIR}/man/${page}
                        COMMAND ${CMAKE_COMMAND} -E make_directory ${PROJECT_BINARY_DIR}/man
                        COMMAND ${Python3_EXECUTABLE} ${PROJECT_SOURCE_DIR}/scripts/md2man
                                --name ${name} --section ${sec} --version ${PROJECT_VERSION}
-                               ${src} -o ${PROJECT_BINARY_DIR}/man/${page}
-                       DEPENDS ${src} ${gh_doc_pages} ${PROJECT_SOURCE_DIR}/scripts/md2man
+                               ${cmds} ${src} -o ${PROJECT_BINARY_DIR}/man/${page}
+                       DEPENDS ${src} ${gh_doc_pages} ${PROJECT_SOURCE_DIR}/scripts/md2man ${cmd_dep}
                        COMMENT "md2man ${page}" VERBATIM)
     list(APPEND gh_man_outputs ${PROJECT_BINARY_DIR}/man/${page})
     install(FILES ${PROJECT_BINARY_DIR}/man/${page}
