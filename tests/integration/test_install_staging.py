@@ -14,7 +14,9 @@ as an administrator and as a developer would (issue 10):
   the way the Debian package's postinst does) and on every installed example;
 - builds a module with `pkg-config --cflags gatehouse-module` alone, installs
   it into the pc file's moduledir, runs the installed server with it and checks
-  it answers, next to the installed static page;
+  it answers, next to the installed static page; then runs logrotate with the
+  installed logrotate file on that server's logs (paths, owner and the signal's
+  target adapted) and checks the server writes to the new files;
 - builds a program written against Windows SSPI (`#include <security.h>`) with
   `pkg-config --cflags --libs gatehouse-sspi`, runs it on the staged library.
 
@@ -23,7 +25,9 @@ PKG_CONFIG_SYSROOT_DIR, like a cross or staged build. When the library under
 test is built with sanitizers, the programs built here get the same
 -fsanitize flags (an ASan library needs the ASan runtime first)."""
 import glob
+import grp
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -247,13 +251,16 @@ def build_and_serve_module(stage, libdir, sbin, work):
         cflags)
 
     conf = os.path.join(work, "module.conf")
-    err_log = os.path.join(work, "error.log")
+    logs = os.path.join(work, "log")
+    os.makedirs(logs)
+    err_log = os.path.join(logs, "error.log")
+    acc_log = os.path.join(logs, "access.log")
     with open(conf, "w") as f:
         f.write("worker_threads 1;\nlisten 127.0.0.1:0;\nerror_log %s info;\n"
-                "load_module staged %s;\n"
+                "access_log %s;\nload_module staged %s;\n"
                 "location /staged { handler staged; }\n"
                 "location / { handler static; static_root %s; }\n"
-                % (err_log, so, os.path.join(stage, "usr/share/gatehouse/www")))
+                % (err_log, acc_log, so, os.path.join(stage, "usr/share/gatehouse/www")))
     run([sbin, "serve", "--check", "--config", conf])
     out_path = os.path.join(work, "server.out")
     with open(out_path, "w") as out:
@@ -275,6 +282,7 @@ def build_and_serve_module(stage, libdir, sbin, work):
         assert status == 200 and body == b"staged module answers\n", (status, body)
         status, body = http_get(port, "/")
         assert status == 200 and b"gatehouse is running" in body, (status, body[:200])
+        rotate_logs(stage, logs, proc.pid, port)
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
@@ -283,6 +291,45 @@ def build_and_serve_module(stage, libdir, sbin, work):
     for mark in SANITIZER_MARKS:
         assert mark not in text, text
     assert rc == 0, "installed server exit %d:\n%s" % (rc, text)
+
+
+def rotate_logs(stage, logs, pid, port):
+    """The installed logrotate file, run for real on this server's logs: its
+    directory and owner moved to the test's, its postrotate (systemctl kill
+    --signal=SIGUSR1) replaced by the same signal sent to this process."""
+    with open(os.path.join(stage, "etc/logrotate.d/gatehouse")) as f:
+        conf = f.read()
+    assert "SIGUSR1" in conf, conf
+    user = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    conf = conf.replace("/var/log/gatehouse", logs)
+    conf = conf.replace("create 0640 gatehouse adm", "create 0640 %s %s" % (user, group))
+    conf, n = re.subn(r"postrotate\n.*?endscript", "postrotate\n\t\tkill -USR1 %d\n\tendscript"
+                      % pid, conf, flags=re.S)
+    assert n == 1, conf
+    lr_conf = os.path.join(logs, "..", "logrotate.conf")
+    with open(lr_conf, "w") as f:
+        f.write(conf)
+    deadline = time.time() + 20
+    while open(os.path.join(logs, "access.log")).read().count("GET /") < 2:
+        assert time.time() < deadline, "the two requests are not in the access log"
+        time.sleep(0.05)
+    before = open(os.path.join(logs, "access.log")).read()
+    run(["logrotate", "-f", "-s", os.path.join(logs, "..", "logrotate.state"), lr_conf])
+    err_log = os.path.join(logs, "error.log")
+    deadline = time.time() + 20
+    while "log files reopened" not in open(err_log).read():
+        assert time.time() < deadline, "no reopen after logrotate: " + open(err_log).read()
+        time.sleep(0.05)
+    status, _ = http_get(port, "/staged")
+    assert status == 200
+    deadline = time.time() + 20
+    while "GET /staged" not in open(os.path.join(logs, "access.log")).read():
+        assert time.time() < deadline, "no access line in the new file"
+        time.sleep(0.05)
+    with open(os.path.join(logs, "access.log.1")) as f:
+        assert f.read() == before, "the rotated file changed"
+    assert oct(os.stat(os.path.join(logs, "access.log")).st_mode & 0o777) == "0o640"
 
 
 def build_and_run_sspi(stage, libdir, work):
