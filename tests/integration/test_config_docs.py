@@ -12,11 +12,9 @@ unknown to the dispatcher would fail here), and a made-up one is refused.
 import os
 import re
 import subprocess
-import sys
 import tempfile
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "harness"))
-from ghserver import gh_bin  # noqa: E402
+from ghserver import gh_bin
 
 DOC = os.path.join(os.environ.get("GH_SRC", os.path.join(os.path.dirname(__file__), "..", "..")),
                    "docs", "config.md")
