@@ -19,6 +19,7 @@ package on the socket, driven only by SSPI calls):
 pyspnego / requests-credssp are not tested: they are on PyPI only, which this
 machine and CI cannot reach (docs/sspi.md)."""
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -76,20 +77,31 @@ def rsa_cert(d):
 
 
 def start_xvfb():
-    for n in range(90, 120):
-        if os.path.exists("/tmp/.X11-unix/X%d" % n) or os.path.exists("/tmp/.X%d-lock" % n):
-            continue
-        proc = subprocess.Popen(["Xvfb", ":%d" % n, "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(50):
-            if os.path.exists("/tmp/.X11-unix/X%d" % n):
-                return proc, ":%d" % n
-            if proc.poll() is not None:
-                break
-            time.sleep(0.1)
+    # -displayfd: Xvfb picks a free display itself and writes its number to the pipe
+    # once it accepts clients (no guessing around other sessions' lock files).
+    rfd, wfd = os.pipe()
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-nolisten", "tcp"],
+                            pass_fds=(wfd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(wfd)
+    try:
+        ready, _, _ = select.select([rfd], [], [], 20)
+        number = os.read(rfd, 32).decode().strip() if ready else ""
+    finally:
+        os.close(rfd)
+    if not number.isdigit():
+        stop_xvfb(proc)
+        raise AssertionError("Xvfb did not report a display within 20 s")
+    return proc, ":" + number
+
+
+def stop_xvfb(proc):
+    # SIGTERM, not SIGKILL: Xvfb then removes its /tmp/.X<n>-lock and socket.
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
-    raise AssertionError("no Xvfb display could be started")
 
 
 def test_xfreerdp(d, display):
@@ -217,8 +229,7 @@ def main():
         test_impacket(d)
     finally:
         if xvfb is not None:
-            xvfb.kill()
-            xvfb.wait()
+            stop_xvfb(xvfb)
         shutil.rmtree(d, ignore_errors=True)
     print("ok")
 
