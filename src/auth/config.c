@@ -322,41 +322,30 @@ set_local_realm(void *c, const struct gh_directive *d, char *err, size_t err_len
     return GH_OK;
 }
 
+/* auth_max_token_bytes, auth_handshake_timeout, auth_basic_cache_ttl: one
+ * number each, whose range and field the name gives. */
 static int
-set_max_token_bytes(void *c, const struct gh_directive *d, char *err, size_t err_len)
+set_number(void *c, const struct gh_directive *d, char *err, size_t err_len)
 {
     struct auth_config *cfg = c;
+    bool is_tokens = strcmp(d->name, "auth_max_token_bytes") == 0;
+    bool is_timeout = strcmp(d->name, "auth_handshake_timeout") == 0;
     unsigned long v = 0;
-    int rc = parse_uint(d->name, d->args, d->arg_count, MIN_TOKEN_BYTES, MAX_TOKEN_BYTES, &v, err,
-                        err_len);
+    int rc = parse_uint(d->name, d->args, d->arg_count,
+                        is_tokens    ? MIN_TOKEN_BYTES
+                        : is_timeout ? 1
+                                     : 0,
+                        is_tokens ? MAX_TOKEN_BYTES : 3600, &v, err, err_len);
 
-    if (rc == GH_OK)
+    if (rc != GH_OK)
+        return rc;
+    if (is_tokens)
         cfg->max_token_bytes = v;
-    return rc;
-}
-
-static int
-set_handshake_timeout(void *c, const struct gh_directive *d, char *err, size_t err_len)
-{
-    struct auth_config *cfg = c;
-    unsigned long v = 0;
-    int rc = parse_uint(d->name, d->args, d->arg_count, 1, 3600, &v, err, err_len);
-
-    if (rc == GH_OK)
+    else if (is_timeout)
         cfg->handshake_timeout_ms = (unsigned)v * 1000;
-    return rc;
-}
-
-static int
-set_basic_cache_ttl(void *c, const struct gh_directive *d, char *err, size_t err_len)
-{
-    struct auth_config *cfg = c;
-    unsigned long v = 0;
-    int rc = parse_uint(d->name, d->args, d->arg_count, 0, 3600, &v, err, err_len);
-
-    if (rc == GH_OK)
+    else
         cfg->basic_cache_ttl_s = (unsigned)v;
-    return rc;
+    return GH_OK;
 }
 
 #define ANYWHERE (GH_CONF_MAIN | GH_CONF_LOCATION)
@@ -410,11 +399,11 @@ static const struct gh_command auth_commands[] = {
      "Kerberos realms whose users are named by their bare user name"},
     {"auth_ntlm_require_target_name", ANYWHERE, 1, 1, set_ntlm_require_target_name, "on|off", "off",
      "an NTLM client that names no target fails (needs auth_service_name)"},
-    {"auth_max_token_bytes", ANYWHERE, 1, 1, set_max_token_bytes, "N", "65536",
+    {"auth_max_token_bytes", ANYWHERE, 1, 1, set_number, "N", "65536",
      "largest decoded SSPI token accepted (1024..1048576); larger: 400"},
-    {"auth_handshake_timeout", ANYWHERE, 1, 1, set_handshake_timeout, "SECONDS", "30",
+    {"auth_handshake_timeout", ANYWHERE, 1, 1, set_number, "SECONDS", "30",
      "a handshake whose next leg comes later starts over"},
-    {"auth_basic_cache_ttl", ANYWHERE, 1, 1, set_basic_cache_ttl, "SECONDS", "300",
+    {"auth_basic_cache_ttl", ANYWHERE, 1, 1, set_number, "SECONDS", "300",
      "how long verified Basic credentials are remembered (0..3600)"},
     GH_COMMAND_END,
 };
