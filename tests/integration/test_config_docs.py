@@ -112,6 +112,15 @@ def check_loaded_module():
     section = text[text.index("## Example module (`examples/echo_module.c`"):]
     assert re.search(r"^\| `echo_banner` \| `TEXT` \| main,location \|", section, re.M), \
         "echo_banner is not documented in docs/config.md's Example module section"
+    clash = os.path.abspath(os.path.join(os.environ.get("GH_BUILD", ""), "tests", "tools",
+                                         "clash_module.so"))
+    assert os.path.exists(clash), clash
+    with open(conf, "w") as f:
+        f.write("listen 127.0.0.1:0;\nload_module clash %s;\n" % clash)
+    r = subprocess.run([gh_bin(), "serve", "--check", "--config", conf], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0 and ("t.conf:2: load_module clash: directive 'return' is already "
+                                  "defined by return") in r.stderr, r.stderr
 
 
 def main():
