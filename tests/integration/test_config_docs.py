@@ -121,6 +121,13 @@ def check_loaded_module():
                        text=True, timeout=60)
     assert r.returncode != 0 and ("t.conf:2: load_module clash: directive 'return' is already "
                                   "defined by return") in r.stderr, r.stderr
+    # Regression (issue 10): this message read the module's name after dlclose().
+    with open(conf, "w") as f:
+        f.write("listen 127.0.0.1:0;\nload_module wrong %s;\n" % so)
+    r = subprocess.run([gh_bin(), "serve", "--check", "--config", conf], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1 and ("t.conf:2: load_module wrong: the shared object's module is "
+                                  "named 'echo'") in r.stderr, r.stderr
 
 
 def main():
