@@ -132,8 +132,12 @@ set_string(const char *name, const char *const *args, size_t n, char **out, char
 }
 
 static int
-set_schemes(struct auth_config *cfg, const char *const *args, size_t n, char *err, size_t err_len)
+set_schemes(void *c, const struct gh_directive *d, char *err, size_t err_len)
 {
+    struct auth_config *cfg = c;
+    const char *const *args = d->args;
+    size_t n = d->arg_count;
+
     if (n == 0 || n > AUTH_SCHEME_COUNT + 1)
         return errf(err, err_len, "auth takes 1 to %d schemes", AUTH_SCHEME_COUNT + 1);
     cfg->scheme_count = 0;
@@ -161,8 +165,12 @@ set_schemes(struct auth_config *cfg, const char *const *args, size_t n, char *er
 }
 
 static int
-set_require(struct auth_config *cfg, const char *const *args, size_t n, char *err, size_t err_len)
+set_require(void *c, const struct gh_directive *d, char *err, size_t err_len)
 {
+    struct auth_config *cfg = c;
+    const char *const *args = d->args;
+    size_t n = d->arg_count;
+
     if (n == 1 && strcmp(args[0], "valid-user") == 0)
         return authz_rules_add(&cfg->rules, AUTHZ_RULE_VALID_USER, NULL, 0);
     if (n >= 2 && strcmp(args[0], "user") == 0)
@@ -173,8 +181,12 @@ set_require(struct auth_config *cfg, const char *const *args, size_t n, char *er
 }
 
 static int
-set_spns(struct auth_config *cfg, const char *const *args, size_t n, char *err, size_t err_len)
+set_spns(void *c, const struct gh_directive *d, char *err, size_t err_len)
 {
+    struct auth_config *cfg = c;
+    const char *const *args = d->args;
+    size_t n = d->arg_count;
+
     if (n == 0)
         return errf(err, err_len, "auth_service_name takes one or more names (HTTP/host)");
     char **names = calloc(n, sizeof(*names));
@@ -243,24 +255,12 @@ STRING_SETTER(nb_domain)
 STRING_SETTER(nb_computer)
 
 static int
-set_auth(void *c, const struct gh_directive *d, char *err, size_t err_len)
-{
-    return set_schemes(c, d->args, d->arg_count, err, err_len);
-}
-
-static int
 set_cert_map(void *c, const struct gh_directive *d, char *err, size_t err_len)
 {
     struct auth_config *cfg = c;
     int rc = certmap_add(&cfg->certmap, d->args, d->arg_count, err, err_len);
 
     return rc == GH_ELIMIT ? GH_EINVAL : rc; /* a limit of the file: a bad value */
-}
-
-static int
-set_auth_require(void *c, const struct gh_directive *d, char *err, size_t err_len)
-{
-    return set_require(c, d->args, d->arg_count, err, err_len);
 }
 
 static int
@@ -276,12 +276,6 @@ set_realm(void *c, const struct gh_directive *d, char *err, size_t err_len)
             return errf(err, err_len, "auth_realm: control characters are not allowed");
     }
     return rc;
-}
-
-static int
-set_service_name(void *c, const struct gh_directive *d, char *err, size_t err_len)
-{
-    return set_spns(c, d->args, d->arg_count, err, err_len);
 }
 
 static int
@@ -322,41 +316,30 @@ set_local_realm(void *c, const struct gh_directive *d, char *err, size_t err_len
     return GH_OK;
 }
 
+/* auth_max_token_bytes, auth_handshake_timeout, auth_basic_cache_ttl: one
+ * number each, whose range and field the name gives. */
 static int
-set_max_token_bytes(void *c, const struct gh_directive *d, char *err, size_t err_len)
+set_number(void *c, const struct gh_directive *d, char *err, size_t err_len)
 {
     struct auth_config *cfg = c;
+    bool is_tokens = strcmp(d->name, "auth_max_token_bytes") == 0;
+    bool is_timeout = strcmp(d->name, "auth_handshake_timeout") == 0;
     unsigned long v = 0;
-    int rc = parse_uint(d->name, d->args, d->arg_count, MIN_TOKEN_BYTES, MAX_TOKEN_BYTES, &v, err,
-                        err_len);
+    int rc = parse_uint(d->name, d->args, d->arg_count,
+                        is_tokens    ? MIN_TOKEN_BYTES
+                        : is_timeout ? 1
+                                     : 0,
+                        is_tokens ? MAX_TOKEN_BYTES : 3600, &v, err, err_len);
 
-    if (rc == GH_OK)
+    if (rc != GH_OK)
+        return rc;
+    if (is_tokens)
         cfg->max_token_bytes = v;
-    return rc;
-}
-
-static int
-set_handshake_timeout(void *c, const struct gh_directive *d, char *err, size_t err_len)
-{
-    struct auth_config *cfg = c;
-    unsigned long v = 0;
-    int rc = parse_uint(d->name, d->args, d->arg_count, 1, 3600, &v, err, err_len);
-
-    if (rc == GH_OK)
+    else if (is_timeout)
         cfg->handshake_timeout_ms = (unsigned)v * 1000;
-    return rc;
-}
-
-static int
-set_basic_cache_ttl(void *c, const struct gh_directive *d, char *err, size_t err_len)
-{
-    struct auth_config *cfg = c;
-    unsigned long v = 0;
-    int rc = parse_uint(d->name, d->args, d->arg_count, 0, 3600, &v, err, err_len);
-
-    if (rc == GH_OK)
+    else
         cfg->basic_cache_ttl_s = (unsigned)v;
-    return rc;
+    return GH_OK;
 }
 
 #define ANYWHERE (GH_CONF_MAIN | GH_CONF_LOCATION)
@@ -366,21 +349,21 @@ set_basic_cache_ttl(void *c, const struct gh_directive *d, char *err, size_t err
  * server level they are inherited by every location (src/server/config.c).
  * The server-level-only auth_* directives are the server's (config.c). */
 static const struct gh_command auth_commands[] = {
-    {"auth", ANYWHERE, 1, AUTH_SCHEME_COUNT + 1, set_auth, "SCHEME...", NULL,
+    {"auth", ANYWHERE, 1, AUTH_SCHEME_COUNT + 1, set_schemes, "SCHEME...", NULL,
      "schemes offered, in challenge order: Negotiate NTLM Kerberos CredSSP Digest Basic "
      "Certificate"},
     {"auth_cert_map", ANYWHERE, 1, MANY, set_cert_map, "CONDITION... ACTION", NULL,
      "one client-certificate mapping rule (repeatable; first match decides)"},
     {"auth_anonymous", ANYWHERE, 1, 1, set_allow_anonymous, "on|off", "off",
      "requests without credentials pass unauthenticated instead of a 401"},
-    {"auth_require", ANYWHERE, 1, MANY, set_auth_require,
-     "valid-user | user NAME... | group NAME...", "valid-user",
+    {"auth_require", ANYWHERE, 1, MANY, set_require, "valid-user | user NAME... | group NAME...",
+     "valid-user",
      "who may pass once authenticated (repeatable: any rule suffices); others get 403"},
     {"auth_realm", ANYWHERE, 1, 1, set_realm, "REALM", "gatehouse",
      "realm of Basic and Digest (at most 256 bytes)"},
     {"auth_keytab", ANYWHERE, 1, 1, set_keytab, "PATH", "$KRB5_KTNAME",
      "keytab of the Kerberos acceptor (Negotiate, Kerberos)"},
-    {"auth_service_name", ANYWHERE, 1, MANY, set_service_name, "HTTP/HOST...", NULL,
+    {"auth_service_name", ANYWHERE, 1, MANY, set_spns, "HTTP/HOST...", NULL,
      "accepted service principal names; also bind NTLM to this service"},
     {"auth_persist_kerberos", ANYWHERE, 1, 1, set_persist_kerberos, "on|off", "on",
      "keep a Kerberos identity on the keep-alive connection"},
@@ -410,11 +393,11 @@ static const struct gh_command auth_commands[] = {
      "Kerberos realms whose users are named by their bare user name"},
     {"auth_ntlm_require_target_name", ANYWHERE, 1, 1, set_ntlm_require_target_name, "on|off", "off",
      "an NTLM client that names no target fails (needs auth_service_name)"},
-    {"auth_max_token_bytes", ANYWHERE, 1, 1, set_max_token_bytes, "N", "65536",
+    {"auth_max_token_bytes", ANYWHERE, 1, 1, set_number, "N", "65536",
      "largest decoded SSPI token accepted (1024..1048576); larger: 400"},
-    {"auth_handshake_timeout", ANYWHERE, 1, 1, set_handshake_timeout, "SECONDS", "30",
+    {"auth_handshake_timeout", ANYWHERE, 1, 1, set_number, "SECONDS", "30",
      "a handshake whose next leg comes later starts over"},
-    {"auth_basic_cache_ttl", ANYWHERE, 1, 1, set_basic_cache_ttl, "SECONDS", "300",
+    {"auth_basic_cache_ttl", ANYWHERE, 1, 1, set_number, "SECONDS", "300",
      "how long verified Basic credentials are remembered (0..3600)"},
     GH_COMMAND_END,
 };

@@ -336,31 +336,38 @@ load_module(struct interp *in, const struct conf_node *n, const struct core_cmd 
     free(path);
     if (rc != GH_OK)
         return fail(in, n, "load_module %s: %s", n->args[0], why);
+    /* Every message is written before module_loader_close(): the module's
+     * strings live in the shared object, unmapped by the close. */
     if (strcmp(m->name, n->args[0]) != 0) {
-        module_loader_close(handle);
-        return fail(in, n, "load_module %s: the shared object's module is named '%s'", n->args[0],
-                    m->name);
+        rc = fail(in, n, "load_module %s: the shared object's module is named '%s'", n->args[0],
+                  m->name);
+        goto err_close;
     }
     for (size_t i = 0; i < cfg->module_count; i++) {
         if (strcmp(cfg->modules[i].module->name, m->name) == 0) {
-            module_loader_close(handle);
-            return fail(in, n, "load_module: a module named '%s' is already loaded", m->name);
+            rc = fail(in, n, "load_module: a module named '%s' is already loaded", m->name);
+            goto err_close;
         }
     }
     for (const struct gh_command *c = m->commands; c != NULL && c->name != NULL; c++) {
         const char *owner = command_owner(cfg, c->name);
-        if (owner != NULL || c->set == NULL) {
-            module_loader_close(handle);
-            if (owner == NULL)
-                return fail(in, n, "load_module %s: directive '%s' has no set function", m->name,
-                            c->name);
-            return fail(in, n, "load_module %s: directive '%s' is already defined by %s", m->name,
-                        c->name, owner);
+        if (owner != NULL) {
+            rc = fail(in, n, "load_module %s: directive '%s' is already defined by %s", m->name,
+                      c->name, owner);
+            goto err_close;
+        }
+        if (c->set == NULL) {
+            rc =
+                fail(in, n, "load_module %s: directive '%s' has no set function", m->name, c->name);
+            goto err_close;
         }
     }
     cfg->modules[cfg->module_count++] =
         (struct config_module){.module = m, .dl_handle = handle, .use_fiber = true};
     return GH_OK;
+err_close:
+    module_loader_close(handle);
+    return rc;
 }
 
 /* Checks a directive against its table row: where it is written (is_location)

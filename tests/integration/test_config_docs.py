@@ -92,7 +92,46 @@ def check_accepts(table):
     return bad
 
 
+def check_loaded_module():
+    """--list-directives --config lists a loaded module's table, as docs/config.md's
+    Example module section documents it; a module may not redefine a directive."""
+    so = os.path.abspath(os.path.join(os.environ.get("GH_BUILD", ""), "examples",
+                                      "echo_module.so"))
+    if not os.path.exists(so):
+        raise AssertionError("examples/echo_module.so is not built: " + so)
+    tmp = tempfile.mkdtemp(prefix="ghdocs-")
+    conf = os.path.join(tmp, "t.conf")
+    with open(conf, "w") as f:
+        f.write("listen 127.0.0.1:0;\nload_module echo %s;\n" % so)
+    out = subprocess.run([gh_bin(), "serve", "--list-directives", "--config", conf],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    rows = [l.split("\t") for l in out.splitlines() if l.startswith("echo_banner\t")]
+    assert rows and rows[0][1:4] == ["main,location", "echo", "echo_banner TEXT"], rows
+    with open(DOC, encoding="utf-8") as f:
+        text = f.read()
+    section = text[text.index("## Example module (`examples/echo_module.c`"):]
+    assert re.search(r"^\| `echo_banner` \| `TEXT` \| main,location \|", section, re.M), \
+        "echo_banner is not documented in docs/config.md's Example module section"
+    clash = os.path.abspath(os.path.join(os.environ.get("GH_BUILD", ""), "tests", "tools",
+                                         "clash_module.so"))
+    assert os.path.exists(clash), clash
+    with open(conf, "w") as f:
+        f.write("listen 127.0.0.1:0;\nload_module clash %s;\n" % clash)
+    r = subprocess.run([gh_bin(), "serve", "--check", "--config", conf], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode != 0 and ("t.conf:2: load_module clash: directive 'return' is already "
+                                  "defined by return") in r.stderr, r.stderr
+    # Regression (issue 10): this message read the module's name after dlclose().
+    with open(conf, "w") as f:
+        f.write("listen 127.0.0.1:0;\nload_module wrong %s;\n" % so)
+    r = subprocess.run([gh_bin(), "serve", "--check", "--config", conf], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 1 and ("t.conf:2: load_module wrong: the shared object's module is "
+                                  "named 'echo'") in r.stderr, r.stderr
+
+
 def main():
+    check_loaded_module()
     table = listed()
     rows = documented()
     failures = []
