@@ -427,6 +427,7 @@ run_sspi(const struct auth_config *cfg, struct auth_conn *conn, const struct aut
         limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
         note.sec_status = hs.sec_status;
         note.reason = "handshake failed";
+        out->observed.reason = note.reason;
         audit(cfg, req, now, &note);
         err = challenge(cfg, conn, req, now, false, out);
         if (err == GH_OK)
@@ -518,7 +519,10 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
         return err;
     bool has_key = cfg->basic_cache != NULL &&
                    basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key);
+    if (has_key)
+        out->observed.basic_cache = 2; /* a miss, unless found below */
     if (has_key && basic_cache_check(cfg->basic_cache, key, now_ms, cached)) {
+        out->observed.basic_cache = 1;
         vrc = GH_OK; /* verified less than auth_basic_cache_ttl ago; not extended */
         if (cached[0] != 0 && (canon = strdup(cached)) == NULL)
             vrc = GH_ENOMEM;
@@ -559,6 +563,7 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
         limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
         note.sec_status = SEC_E_LOGON_DENIED;
         note.reason = vrc == GH_ENOTFOUND ? "unknown user" : "wrong password";
+        out->observed.reason = note.reason;
         audit(cfg, req, now, &note);
         err = challenge(cfg, conn, req, now, false, out);
         auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, SEC_E_LOGON_DENIED);
@@ -580,6 +585,7 @@ run_digest(const struct auth_config *cfg, struct auth_conn *conn,
 
     if (err == GH_EUNSUPPORTED) {
         note.reason = "algorithm or qop not offered";
+        out->observed.reason = note.reason;
         audit(cfg, req, now, &note);
         return challenge(cfg, conn, req, now, false, out);
     }
@@ -593,6 +599,7 @@ run_digest(const struct auth_config *cfg, struct auth_conn *conn,
     if (err != GH_OK)
         goto cleanup;
     note.reason = dout.reason;
+    out->observed.reason = dout.reason;
     switch (dout.result) {
     case DIGEST_OK:
         err = local_success(cfg, AUTH_SCHEME_DIGEST, dout.user, cfg->realm, out);
@@ -678,7 +685,10 @@ run_authorization(const struct auth_config *cfg, struct auth_conn *conn,
         err = challenge(cfg, conn, req, now, false, out);
         goto cleanup;
     }
+    out->observed.is_attempt = true;
+    out->observed.scheme = s;
     if (limiter_check(conn->limiter, addr, now_ms, &retry_ms) != GH_OK) {
+        out->observed.is_backoff = true;
         char secs[24];
         int n = snprintf(secs, sizeof(secs), "%llu", (unsigned long long)(retry_ms + 999) / 1000);
         out->status = 429;

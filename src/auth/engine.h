@@ -196,6 +196,16 @@ enum auth_cert_outcome {
     AUTH_CERT_INVALID = 4,  /* the certificate does not parse (or breaks a limit) */
 };
 
+/* What the request's authentication did, for the server's counters (the
+ * status module). Strings are static. */
+struct auth_observed {
+    bool is_attempt;         /* credentials of an accepted scheme were examined */
+    enum auth_scheme scheme; /* with is_attempt */
+    bool is_backoff;         /* answered 429: the address is in backoff */
+    const char *reason;      /* the audit line's reason, or NULL */
+    uint8_t basic_cache;     /* 0: not consulted, 1: hit, 2: miss */
+};
+
 struct auth_decision {
     /* 0: pass the request on (with record); else answer with this status:
      * 401 (challenge or continuation), 403 (authorization rules), 400 (malformed
@@ -211,6 +221,7 @@ struct auth_decision {
     bool is_handshake_in_progress;
     struct auth_record record; /* the request's record; free with auth_decision_clear */
     enum auth_cert_outcome cert_outcome;
+    struct auth_observed observed;
 };
 
 /* Authenticates one request. Returns GH_OK with *out filled (free it with

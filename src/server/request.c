@@ -148,6 +148,7 @@ request_finish(struct gh_request *req)
     struct worker *w = req->worker;
 
     run_final_hooks(req, NOTIFY_LOG);
+    metrics_request(&w->metrics, req->status);
     access_log_write(req);
     run_final_hooks(req, NOTIFY_END);
     for (size_t i = 0; i < req->config->module_count; i++) {

@@ -30,6 +30,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "http/h1.h"
+#include "server/metrics.h"
 #include "tls/tls.h"
 
 struct conf_node;
@@ -228,6 +229,7 @@ struct worker {
     struct config *access_cfg; /* reference: the log access_buf belongs to */
     time_t access_time_sec;
     char access_time[24]; /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
+    struct metrics metrics; /* this loop's counters (metrics.h); last: its own lines */
 };
 
 struct gh_server {
@@ -284,6 +286,8 @@ struct pool_job {
     void *arg;
 };
 int pool_submit(struct pool *p, struct pool_job *job);
+/* Jobs waiting now and the queue's limit (takes the pool's lock: scrapes only). */
+void pool_stats(struct pool *p, uint64_t *queued_out, uint64_t *queue_max_out);
 
 /* -------------------------------------------------------------- connection */
 
@@ -354,6 +358,11 @@ struct conn {
         struct sockaddr_in6 in6;
     } peer;
     socklen_t peer_len;
+    /* The authentication in progress, for the handshake counters (metrics.h):
+     * its scheme (METRICS_SCHEMES) and when its first leg began. */
+    bool hs_active;
+    uint8_t hs_scheme;
+    uint64_t hs_start_us;
 };
 
 void conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockaddr *peer,
@@ -506,6 +515,7 @@ struct gh_request {
     /* auth and TLS */
     struct auth_decision auth; /* auth.record.pub is gh_request_auth() */
     uint8_t auth_state;        /* enum req_auth_state */
+    uint64_t auth_start_us;    /* clock_monotonic_us() when the engine was asked */
     bool auth_answered;        /* the response is the engine's (401/403/400/429) */
     bool send_prepared;        /* server_auth_before_send ran */
     struct gh_tls_info tls_info;
