@@ -647,9 +647,13 @@ server_directive(struct interp *in, const struct conf_node *n)
         free(cfg->error_log_path);
         cfg->error_log_path = strcmp(n->args[0], "-") == 0 ? NULL : resolve_path(in, n->args[0]);
     } else if (strcmp(n->name, "access_log") == 0) {
-        rc = want_args(in, n, 1, 1);
+        /* access_log PATH|-|off [text|json]; */
+        rc = want_args(in, n, 1, 2);
         if (rc != GH_OK)
             return rc;
+        if (n->arg_count == 2 && strcmp(n->args[1], "json") != 0 && strcmp(n->args[1], "text") != 0)
+            return fail(in, n, "access_log: unknown format '%s' (text, json)", n->args[1]);
+        cfg->access_log_json = n->arg_count == 2 && strcmp(n->args[1], "json") == 0;
         free(cfg->access_log_path);
         cfg->access_log_path = NULL;
         if (strcmp(n->args[0], "off") != 0)

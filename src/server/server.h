@@ -100,6 +100,7 @@ struct config {
     enum log_level log_level;
     char *error_log_path;
     char *access_log_path; /* NULL: off */
+    bool access_log_json;  /* `access_log PATH json;`: JSON Lines (access_json.c) */
     struct log *error_log; /* owned */
     struct log *access_log;
     struct config_listen *listens;
@@ -608,5 +609,19 @@ void access_log_line(struct worker *w, struct config *cfg, const char *peer, con
                      uint64_t duration_ms, const char *user, time_t when);
 /* Writes the worker's buffered access log lines (end of each loop turn, exit). */
 void worker_access_flush(struct worker *w);
+/* Buffers one complete line (ending in '\n') for cfg's access log; a line
+ * longer than the per-line reservation is written at once, in order. */
+void access_log_append(struct worker *w, struct config *cfg, const char *line, size_t len);
+
+/* One JSON access log line's inputs; req is NULL for a request the server
+ * refused before it had one (then only time, peer and status are known). */
+struct access_fields {
+    const struct gh_request *req;
+    const char *peer;
+    const char *time_text; /* "YYYY-MM-DDTHH:MM:SSZ" */
+    int status;
+    uint64_t duration_ms;
+};
+void access_log_json(struct worker *w, struct config *cfg, const struct access_fields *f);
 
 #endif
