@@ -3,6 +3,8 @@
 // no raw control byte, only the escapes \" \\ \u00XX, and reading every
 // \u00XX back as the byte XX gives the input again (nothing lost, nothing
 // added); what is not escaped is the input's own well-formed UTF-8.
+#include "base/json_str.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +12,6 @@
 #include <gatehouse/error.h>
 
 #include "base/hex.h"
-#include "base/json_str.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,6 +10,8 @@
 // Why not config_load(): it refuses a configuration whose keytab or user store
 // it cannot open, and those are exactly the faults the doctor must explain.
 // The full load still runs, as one check ("config"), for everything else.
+#include "cli/doctor.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -24,7 +26,6 @@
 
 #include "base/conf_parse.h"
 #include "cli/cli.h"
-#include "cli/doctor.h"
 #include "server/server.h"
 
 #define MAX_SEEN  64
@@ -206,8 +207,7 @@ check_tls(struct walk *w, const struct conf_node *root)
         if (strcmp(n->name, "tls_certificate") == 0 && n->arg_count == 2) {
             char *c = resolve(w, n->args[0]), *k = resolve(w, n->args[1]);
             if (c != NULL && k != NULL && first_time(w, "cert", c))
-                doctor_check_certificate(w->d, c, k, w->dns_names, &w->dns_name_count,
-                                         MAX_NAMES);
+                doctor_check_certificate(w->d, c, k, w->dns_names, &w->dns_name_count, MAX_NAMES);
             free(c);
             free(k);
             w->has_tls = true;

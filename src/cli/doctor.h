@@ -60,8 +60,8 @@ void doctor_check_client_ca(struct doctor *d, const char *path);
 /* ---------------------------------------------------------- doctor_krb5.c */
 
 struct doctor_krb5_target {
-    const char *location;            /* for the messages */
-    const char *keytab;              /* NULL: the default keytab */
+    const char *location;             /* for the messages */
+    const char *keytab;               /* NULL: the default keytab */
     const char *const *service_names; /* "HTTP/host"; may be empty */
     size_t service_name_count;
     const char *const *client_names; /* host names clients use (certificates' DNS names) */

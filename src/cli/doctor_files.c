@@ -137,8 +137,8 @@ doctor_check_ccache_dir(struct doctor *d, const char *path)
     struct stat st;
     char hint[512];
 
-    snprintf(hint, sizeof(hint), "mkdir -p %s; chown %s %s; chmod 700 %s", path, d->user.name,
-             path, path);
+    snprintf(hint, sizeof(hint), "mkdir -p %s; chown %s %s; chmod 700 %s", path, d->user.name, path,
+             path);
     if (stat(path, &st) != 0) {
         int e = errno;
         doctor_report(d, DOCTOR_FAIL, "ccache-dir", hint, "%s: %s", path, strerror(e));
@@ -235,7 +235,8 @@ doctor_check_certificate(struct doctor *d, const char *cert, const char *key, ch
     int rc = tls_cred_load(cert, key, false, &cred, err, sizeof(err));
 
     if (rc != GH_OK) {
-        doctor_report(d, DOCTOR_FAIL, "certificate", "install the key that belongs to the "
+        doctor_report(d, DOCTOR_FAIL, "certificate",
+                      "install the key that belongs to the "
                       "certificate (openssl x509 -noout -pubkey vs openssl pkey -pubout)",
                       "%s", err[0] != '\0' ? err : gh_strerror(rc));
         return;

@@ -7,6 +7,7 @@
 // and enctype the KDC issues match a key in the keytab). The AS reply also
 // carries the KDC's time: the clock check.
 #include <errno.h>
+#include <krb5.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +16,12 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include <krb5.h>
-
 #include "cli/doctor.h"
 
-#define MAX_ENTRIES      256
-#define CLOCK_WARN_S     60
-#define CLOCK_DEFAULT_S  300 /* MIT's and AD's default clockskew */
-#define MAX_PRINCIPALS   16
+#define MAX_ENTRIES     256
+#define CLOCK_WARN_S    60
+#define CLOCK_DEFAULT_S 300 /* MIT's and AD's default clockskew */
+#define MAX_PRINCIPALS  16
 
 struct kt_entry {
     char principal[256];
@@ -235,8 +234,8 @@ check_kdc(struct doctor *d, krb5_context ctx, krb5_keytab kt, const char *kt_nam
                         "through firewalls)",
                         code, "no KDC answers for this realm");
         else if (code == KRB5KRB_AP_ERR_SKEW)
-            report_krb5(d, ctx, DOCTOR_FAIL, "clock",
-                        "synchronise the clock with the KDC's (NTP)", code, what);
+            report_krb5(d, ctx, DOCTOR_FAIL, "clock", "synchronise the clock with the KDC's (NTP)",
+                        code, what);
         else if (code == KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN || code == KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN)
             report_krb5(d, ctx, DOCTOR_FAIL, "kdc",
                         "create the principal (kadmin addprinc -randkey, or setspn on AD), "
@@ -248,14 +247,14 @@ check_kdc(struct doctor *d, krb5_context ctx, krb5_keytab kt, const char *kt_nam
                      "keytab was exported?",
                      name, (unsigned)kt_kvno);
             report_krb5(d, ctx, DOCTOR_FAIL, "keys", hint, code, what);
-        }
-        else
+        } else
             report_krb5(d, ctx, DOCTOR_FAIL, "kdc", "see the KDC's log for this request", code,
                         what);
         return;
     }
-    doctor_report(d, DOCTOR_OK, "kdc", NULL, "the KDC of %.*s issued %s a ticket with the keytab's key",
-                  (int)realm->length, realm->data, name);
+    doctor_report(d, DOCTOR_OK, "kdc", NULL,
+                  "the KDC of %.*s issued %s a ticket with the keytab's key", (int)realm->length,
+                  realm->data, name);
     report_clock(d, tgt.times.authtime, before);
     check_service_ticket(d, ctx, kt, princ, &tgt, name, hint);
     krb5_free_cred_contents(ctx, &tgt);
@@ -290,10 +289,9 @@ check_host(struct doctor *d, const char *principal)
     rc = getnameinfo(res->ai_addr, res->ai_addrlen, rname, sizeof(rname), NULL, 0, NI_NAMEREQD);
     freeaddrinfo(res);
     if (rc != 0)
-        doctor_report(d, DOCTOR_WARN, "spn-host",
-                      "add a PTR record, or keep rdns = false on clients",
-                      "%s -> %s, which has no reverse name (clients with rdns = true fail)", host,
-                      addr);
+        doctor_report(
+            d, DOCTOR_WARN, "spn-host", "add a PTR record, or keep rdns = false on clients",
+            "%s -> %s, which has no reverse name (clients with rdns = true fail)", host, addr);
     else if (strcasecmp(rname, host) != 0)
         doctor_report(d, DOCTOR_WARN, "spn-host",
                       "fix the PTR record, or keep rdns = false on clients",
@@ -325,9 +323,8 @@ check_client_names(struct doctor *d, krb5_context ctx, const struct doctor_krb5_
             continue;
         }
         bool held = describe_keys(l, full, keys, sizeof(keys), &kvno);
-        snprintf(hint, sizeof(hint),
-                 "create %s and export it to %s (kadmin -q 'ktadd -k %s %s')%s", spn, kt_name,
-                 kt_name, spn, accepted ? "" : ", and add it to auth_service_name");
+        snprintf(hint, sizeof(hint), "create %s and export it to %s (kadmin -q 'ktadd -k %s %s')%s",
+                 spn, kt_name, kt_name, spn, accepted ? "" : ", and add it to auth_service_name");
         if (held && accepted)
             doctor_report(d, DOCTOR_OK, "spn", NULL, "clients of https://%s/ ask for %s: held",
                           t->client_names[i], full);
@@ -379,8 +376,10 @@ check_principal(struct doctor *d, krb5_context ctx, krb5_keytab kt, const char *
         return;
     }
     if (!describe_keys(l, full, keys, sizeof(keys), &kvno)) {
-        snprintf(hint, sizeof(hint), "export its keys: kadmin -q 'ktadd -k %s %s' (MIT), "
-                 "ktpass/msktutil (Active Directory)", kt_name, full);
+        snprintf(hint, sizeof(hint),
+                 "export its keys: kadmin -q 'ktadd -k %s %s' (MIT), "
+                 "ktpass/msktutil (Active Directory)",
+                 kt_name, full);
         doctor_report(d, DOCTOR_FAIL, "keytab-keys", hint, "%s: no key for %s", kt_name, full);
     } else {
         doctor_report(d, DOCTOR_OK, "keytab-keys", NULL, "%s: %s", full, keys);
@@ -425,8 +424,7 @@ doctor_check_kerberos(struct doctor *d, const struct doctor_krb5_target *t)
     if (code == 0)
         code = read_keytab(ctx, kt, l);
     if (code != 0) {
-        report_krb5(d, ctx, DOCTOR_FAIL, "keytab", "export the service keys to it", code,
-                    kt_name);
+        report_krb5(d, ctx, DOCTOR_FAIL, "keytab", "export the service keys to it", code, kt_name);
         goto cleanup;
     }
     if (l->count == 0) {

@@ -15,8 +15,8 @@
 
 /* Client strings are cut to these many bytes before escaping (at most six
  * output bytes each), which bounds a line well below ACCESS_JSON_MAX. */
-#define CUT_TARGET 4096
-#define CUT_HEADER 512
+#define CUT_TARGET      4096
+#define CUT_HEADER      512
 #define ACCESS_JSON_MAX (6 * (CUT_TARGET + 5 * CUT_HEADER) + 1024)
 
 static int

@@ -107,15 +107,14 @@ render_requests(const struct metrics *m, size_t n, struct buf *out)
 {
     static const char *const classes[METRICS_STATUS_SLOTS] = {"other", "1xx", "2xx",
                                                               "3xx",   "4xx", "5xx"};
-    int err = head(out, "gatehouse_requests_total", "counter",
-                   "Requests answered, by status class.");
+    int err =
+        head(out, "gatehouse_requests_total", "counter", "Requests answered, by status class.");
     for (size_t i = 0; err == GH_OK && i < METRICS_STATUS_SLOTS; i++)
         err = buf_printf(out, "gatehouse_requests_total{class=\"%s\"} %llu\n", classes[i],
                          (unsigned long long)SUM(requests[i]));
     uint64_t accepted = SUM(conns_accepted), closed = SUM(conns_closed);
     if (err == GH_OK)
-        err = head(out, "gatehouse_connections_accepted_total", "counter",
-                   "Connections accepted.");
+        err = head(out, "gatehouse_connections_accepted_total", "counter", "Connections accepted.");
     if (err == GH_OK)
         err = buf_printf(out, "gatehouse_connections_accepted_total %llu\n",
                          (unsigned long long)accepted);
@@ -179,8 +178,8 @@ render_latency(const struct metrics *m, size_t n, struct buf *out)
                                  scheme_labels[s], (unsigned long long)cumulative);
         }
         if (err == GH_OK)
-            err = buf_printf(out, "%s_sum{scheme=\"%s\"} %.6f\n%s_count{scheme=\"%s\"} %llu\n", name,
-                             scheme_labels[s], (double)SUM(hs_latency_sum_us[s]) / 1e6, name,
+            err = buf_printf(out, "%s_sum{scheme=\"%s\"} %.6f\n%s_count{scheme=\"%s\"} %llu\n",
+                             name, scheme_labels[s], (double)SUM(hs_latency_sum_us[s]) / 1e6, name,
                              scheme_labels[s], (unsigned long long)cumulative);
     }
     return err;
@@ -196,8 +195,7 @@ render_one(struct buf *out, const char *name, const char *type, const char *help
 }
 
 int
-metrics_render(const struct metrics *m, size_t n, const struct metrics_gauges *g,
-               struct buf *out)
+metrics_render(const struct metrics *m, size_t n, const struct metrics_gauges *g, struct buf *out)
 {
     int err = render_requests(m, n, out);
     if (err == GH_OK)
@@ -227,8 +225,7 @@ metrics_render(const struct metrics *m, size_t n, const struct metrics_gauges *g
         err = render_one(out, "gatehouse_blocking_pool_queue_max", "gauge",
                          "The blocking pool's queue limit (blocking_queue).", g->pool_queue_max);
     if (err == GH_OK)
-        err = render_one(out, "gatehouse_workers", "gauge", "Event-loop threads.",
-                         g->worker_count);
+        err = render_one(out, "gatehouse_workers", "gauge", "Event-loop threads.", g->worker_count);
     return err;
 }
 

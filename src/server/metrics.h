@@ -23,29 +23,29 @@
  * (stable, snake_case) and the audit line's reason text it stands for.
  * Bounded: an audit reason not listed here is counted as "other".
  * TODO(issue 11): switch to src/auth's reason codes once they exist. */
-#define METRICS_REASONS(X)                                                        \
-    X(OTHER, "other", NULL)                                                       \
-    X(HANDSHAKE_FAILED, "handshake_failed", "handshake failed")                   \
-    X(UNKNOWN_USER, "unknown_user", "unknown user")                               \
-    X(WRONG_PASSWORD, "wrong_password", "wrong password")                         \
-    X(MALFORMED, "malformed_credentials", NULL)                                   \
-    X(DIGEST_ALG, "digest_not_offered", "algorithm or qop not offered")           \
-    X(DIGEST_REALM, "digest_realm", "realm does not match")                       \
-    X(DIGEST_URI, "digest_uri", "uri does not match the request target")         \
-    X(NONCE_EXPIRED, "nonce_expired", "nonce expired")                            \
-    X(NONCE_FOREIGN, "nonce_foreign", "nonce not issued by this server")          \
-    X(NONCE_UNTRACKED, "nonce_untracked", "nonce no longer tracked")              \
-    X(NONCE_REPLAYED, "nonce_replayed", "nonce count replayed")                   \
-    X(WRONG_RESPONSE, "wrong_response", "wrong response")                         \
-    X(CERT_INVALID, "certificate_invalid", NULL)                                  \
-    X(CERT_DENIED, "certificate_denied", NULL)                                    \
+#define METRICS_REASONS(X)                                               \
+    X(OTHER, "other", NULL)                                              \
+    X(HANDSHAKE_FAILED, "handshake_failed", "handshake failed")          \
+    X(UNKNOWN_USER, "unknown_user", "unknown user")                      \
+    X(WRONG_PASSWORD, "wrong_password", "wrong password")                \
+    X(MALFORMED, "malformed_credentials", NULL)                          \
+    X(DIGEST_ALG, "digest_not_offered", "algorithm or qop not offered")  \
+    X(DIGEST_REALM, "digest_realm", "realm does not match")              \
+    X(DIGEST_URI, "digest_uri", "uri does not match the request target") \
+    X(NONCE_EXPIRED, "nonce_expired", "nonce expired")                   \
+    X(NONCE_FOREIGN, "nonce_foreign", "nonce not issued by this server") \
+    X(NONCE_UNTRACKED, "nonce_untracked", "nonce no longer tracked")     \
+    X(NONCE_REPLAYED, "nonce_replayed", "nonce count replayed")          \
+    X(WRONG_RESPONSE, "wrong_response", "wrong response")                \
+    X(CERT_INVALID, "certificate_invalid", NULL)                         \
+    X(CERT_DENIED, "certificate_denied", NULL)                           \
     X(CERT_UNMAPPED, "certificate_unmapped", NULL)
 
 enum metrics_reason {
 #define METRICS_REASON_ENUM(id, label, text) METRICS_REASON_##id,
     METRICS_REASONS(METRICS_REASON_ENUM)
 #undef METRICS_REASON_ENUM
-        METRICS_REASON_COUNT
+    METRICS_REASON_COUNT
 };
 
 /* Schemes: enum auth_scheme, then the client-certificate mapping. */

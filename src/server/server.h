@@ -229,7 +229,7 @@ struct worker {
     struct buf access_buf;     /* access log lines not yet written */
     struct config *access_cfg; /* reference: the log access_buf belongs to */
     time_t access_time_sec;
-    char access_time[24]; /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
+    char access_time[24];   /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
     struct metrics metrics; /* this loop's counters (metrics.h); last: its own lines */
 };
 
