@@ -11,16 +11,8 @@ import os
 import sys
 import time
 
+from ghcheck import check, finish
 from ghserver import GhServer, read_response
-
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-
 
 def raw_of(text):
     """The bytes a decoded field stands for: \\u00XX escapes of raw bytes come
@@ -96,10 +88,7 @@ def main():
           "refused request: status 400, null request fields (%r)" % c)
     check(all(r["time"].endswith("Z") and r["peer"].startswith("127.0.0.1") for r in records),
           "time and peer")
-    if FAILURES:
-        print("FAILED: %d check(s)" % len(FAILURES))
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 if __name__ == "__main__":

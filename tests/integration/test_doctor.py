@@ -10,21 +10,12 @@ import datetime
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 
+from ghcheck import check, finish
 from ghserver import gh_bin
 from ghskip import missing_peer
 from krb5realm import Realm
-
-FAILURES = []
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
-
 
 def make_cert(directory, name, dns, days_from=-1, days_to=365, key_of=None):
     """A self-signed certificate for dns valid [now+days_from, now+days_to]; its
@@ -212,10 +203,7 @@ def main():
 
     r = subprocess.run([gh_bin(), "doctor"], capture_output=True, text=True, timeout=30)
     check(r.returncode == 3, "no --config: usage, exit 3 (%d)" % r.returncode)
-    if FAILURES:
-        print("FAILED: %d check(s)" % len(FAILURES))
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 if __name__ == "__main__":

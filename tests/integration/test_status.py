@@ -12,19 +12,12 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 
+from ghcheck import check, finish
 from ghserver import GhServer, gh_bin
 
-FAILURES = []
 PW = {"alice": "alice-pw-1"}
-
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
 
 
 # ----------------------------------------------------------- strict parser
@@ -347,10 +340,7 @@ location /ntlm {{ handler whoami; auth NTLM; }}
         s3 = test_counters(srv)
         test_open_connections(srv)
         test_backoff(srv, s3)
-    if FAILURES:
-        print("FAILED: %d check(s)" % len(FAILURES))
-        sys.exit(1)
-    print("all checks passed")
+    finish()
 
 
 if __name__ == "__main__":
