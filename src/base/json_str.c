@@ -6,38 +6,7 @@
 
 #include <gatehouse/error.h>
 
-/* Length of the well-formed UTF-8 sequence at p (RFC 3629 section 4), or 0. */
-static size_t
-utf8_len(const uint8_t *p, size_t left)
-{
-    uint8_t c = p[0];
-    size_t n;
-    uint8_t lo = 0x80, hi = 0xbf; /* range of the second byte */
-
-    if (c >= 0xc2 && c <= 0xdf)
-        n = 2;
-    else if (c >= 0xe0 && c <= 0xef)
-        n = 3;
-    else if (c >= 0xf0 && c <= 0xf4)
-        n = 4;
-    else
-        return 0;
-    if (c == 0xe0)
-        lo = 0xa0; /* overlong */
-    else if (c == 0xed)
-        hi = 0x9f; /* surrogates */
-    else if (c == 0xf0)
-        lo = 0x90; /* overlong */
-    else if (c == 0xf4)
-        hi = 0x8f; /* above U+10FFFF */
-    if (left < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-    }
-    return n;
-}
+#include "base/utf8.h"
 
 int
 json_str_append(struct buf *out, const char *s, size_t len)
@@ -49,12 +18,12 @@ json_str_append(struct buf *out, const char *s, size_t len)
 
     while (err == GH_OK && i < len) {
         uint8_t ch = p[i];
-        size_t n = 1;
+        size_t n;
         if (ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\') {
             i++;
             continue;
         }
-        if (ch >= 0x80 && (n = utf8_len(p + i, len - i)) > 0) {
+        if (ch >= 0x80 && (n = utf8_seq_len(p + i, len - i)) > 0) {
             i += n;
             continue;
         }
