@@ -31,6 +31,7 @@
 #include "auth/certmap.h"
 #include "auth/digest.h"
 #include "auth/limiter.h"
+#include "auth/reason.h"
 #include "auth/record.h"
 #include "base/log.h"
 #include "base/slice.h"
@@ -178,6 +179,9 @@ struct auth_request_view {
     const uint8_t *client_cert;
     size_t client_cert_len;
     uint32_t client_cert_flags;
+    /* The server's error log, where failures are explained (rate-limited per
+     * reason, auth/reason.h); NULL: not written. */
+    struct log *error_log;
 };
 
 struct auth_header {
@@ -199,7 +203,9 @@ enum auth_cert_outcome {
 struct auth_decision {
     /* 0: pass the request on (with record); else answer with this status:
      * 401 (challenge or continuation), 403 (authorization rules), 400 (malformed
-     * credentials), 429 (address in backoff, or too many handshakes in progress). */
+     * credentials), 429 (address in backoff, or too many handshakes in progress),
+     * 503 (the authority cannot be reached: AUTH_REASON_AUTHORITY_UNREACHABLE,
+     * with Retry-After). */
     int status;
     /* Headers for the response: the 401's challenges in configured order or the
      * continuation token; on pass, the final mutual token (WWW-Authenticate) or
@@ -211,6 +217,9 @@ struct auth_decision {
     bool is_handshake_in_progress;
     struct auth_record record; /* the request's record; free with auth_decision_clear */
     enum auth_cert_outcome cert_outcome;
+    /* The reason of the outcome written in the audit line (auth/reason.h);
+     * AUTH_REASON_OK when there was none (no credentials, a continuation). */
+    enum auth_reason reason;
 };
 
 /* Authenticates one request. Returns GH_OK with *out filled (free it with

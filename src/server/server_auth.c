@@ -70,6 +70,7 @@ view_build(struct gh_request *req, const struct auth_config *ac, struct auth_job
         .peer_text = peer_text, /* formatted only for an audit line */
         .peer_text_arg = req,
         .is_tls = c->is_tls,
+        .error_log = req->config->error_log, /* lives as long as the request's config */
     };
     /* The client certificate, when the location maps certificates (exchanged
      * before this stage: the location's tls_client_certificate or a module). */
