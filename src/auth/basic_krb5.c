@@ -183,7 +183,7 @@ explain(krb5_context ctx, krb5_error_code kerr, bool is_ticket_check, const char
 
     if (why == NULL)
         return;
-    why->reason = is_ticket_check ? auth_reason_from_sspi(SEC_E_LOGON_DENIED, 0, kerr)
+    why->reason = is_ticket_check ? auth_reason_from_sspi(SEC_E_LOGON_DENIED, 0, kerr, true)
                                   : auth_reason_from_krb5(kerr);
     if (why->reason == AUTH_REASON_LOGON_DENIED || why->reason == AUTH_REASON_HANDSHAKE_FAILED)
         why->reason = AUTH_REASON_INTERNAL_ERROR;

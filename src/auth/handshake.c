@@ -92,7 +92,7 @@ fail(struct auth_conn *conn, enum auth_scheme scheme, SECURITY_STATUS st, struct
     out->result = HS_FAILED;
     out->sec_status = st;
     if (out->failure.reason == AUTH_REASON_OK)
-        out->failure.reason = auth_reason_from_sspi(st, GH_SEC_DETAIL_NONE, 0);
+        out->failure.reason = auth_reason_from_sspi(st, GH_SEC_DETAIL_NONE, 0, false);
     if (scheme == AUTH_SCHEME_NEGOTIATE)
         conn->negotiate_failed = true;
     handshake_reset(conn);
@@ -112,7 +112,8 @@ needs_restart(const struct auth_config *cfg, const struct auth_conn *conn, enum 
 /* What the package said about the failure of the call that just returned st
  * (SECPKG_ATTR_GH_ERROR_INFO, on the context or else the thread's). */
 static void
-capture_failure(struct auth_conn *conn, SECURITY_STATUS st, struct hs_outcome *out)
+capture_failure(const struct auth_config *cfg, struct auth_conn *conn, SECURITY_STATUS st,
+                struct hs_outcome *out)
 {
     const SecurityFunctionTableA *sspi = conn->backend->sspi;
     SecPkgContext_GhErrorInfo info = {0};
@@ -121,10 +122,11 @@ capture_failure(struct auth_conn *conn, SECURITY_STATUS st, struct hs_outcome *o
         sspi->QueryContextAttributesA(conn->has_ctx ? &conn->ctx : NULL, SECPKG_ATTR_GH_ERROR_INFO,
                                       &info) != SEC_E_OK ||
         info.Status != st) {
-        out->failure.reason = auth_reason_from_sspi(st, GH_SEC_DETAIL_NONE, 0);
+        out->failure.reason = auth_reason_from_sspi(st, GH_SEC_DETAIL_NONE, 0, false);
         return;
     }
-    out->failure.reason = auth_reason_from_sspi(st, info.Detail, info.Krb5Error);
+    out->failure.reason =
+        auth_reason_from_sspi(st, info.Detail, info.Krb5Error, cfg->service_name_count > 0);
     if (info.Text != NULL)
         (void)snprintf(out->failure.text, sizeof(out->failure.text), "%s", info.Text);
     if (info.Package != NULL)
@@ -332,7 +334,7 @@ handshake_step(const struct auth_config *cfg, struct auth_conn *conn, enum auth_
                                                    : "the package returned an unexpected status");
         fail(conn, scheme, SEC_E_INVALID_TOKEN, out);
     } else {
-        capture_failure(conn, st, out);
+        capture_failure(cfg, conn, st, out);
         fail(conn, scheme, st, out);
     }
 cleanup:

@@ -188,7 +188,8 @@ from_status(SECURITY_STATUS status)
 }
 
 enum auth_reason
-auth_reason_from_sspi(SECURITY_STATUS status, unsigned long detail, long krb5_error)
+auth_reason_from_sspi(SECURITY_STATUS status, unsigned long detail, long krb5_error,
+                      bool has_service_names)
 {
     enum auth_reason r;
 
@@ -201,6 +202,8 @@ auth_reason_from_sspi(SECURITY_STATUS status, unsigned long detail, long krb5_er
         if (r != AUTH_REASON_HANDSHAKE_FAILED)
             return r;
     }
+    if (krb5_error == KRB5KRB_AP_ERR_NOT_US && has_service_names)
+        return AUTH_REASON_KERBEROS_WRONG_SERVICE;
     if (krb5_error != 0) {
         r = from_ticket_check(krb5_error);
         if (r != AUTH_REASON_HANDSHAKE_FAILED)

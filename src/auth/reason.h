@@ -155,9 +155,13 @@ const char *auth_reason_code(enum auth_reason r);
 int auth_reason_parse(const char *code, enum auth_reason *out);
 
 /* Classifies a failed SSPI handshake from what the package reported
- * (SECPKG_ATTR_GH_ERROR_INFO: the status, the detail, the krb5 error code). */
+ * (SECPKG_ATTR_GH_ERROR_INFO: the status, the detail, the krb5 error code).
+ * has_service_names: the location names the services it accepts
+ * (auth_service_name): a ticket for a principal that is not the one asked for
+ * is then a ticket for another service, not a key missing from the keytab
+ * (MIT says KRB5KRB_AP_ERR_NOT_US for both). */
 enum auth_reason auth_reason_from_sspi(SECURITY_STATUS status, unsigned long detail,
-                                       long krb5_error);
+                                       long krb5_error, bool has_service_names);
 /* Classifies a krb5 error code of a password check (krb5_get_init_creds,
  * krb5_verify_init_creds). 0 gives OK. */
 enum auth_reason auth_reason_from_krb5(long krb5_error);
