@@ -650,7 +650,7 @@ run_digest(const struct auth_config *cfg, struct auth_conn *conn,
     if (err != GH_OK)
         goto cleanup;
     note.reason = dout.code;
-    note.reason_text = dout.reason;
+    note.reason_text = dout.result == DIGEST_OK ? NULL : dout.reason;
     switch (dout.result) {
     case DIGEST_OK:
         err = local_success(cfg, AUTH_SCHEME_DIGEST, dout.user, cfg->realm, out);

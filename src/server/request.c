@@ -650,7 +650,7 @@ access_reserve(struct worker *w, struct config *cfg)
 void
 access_log_line(struct worker *w, struct config *cfg, const char *peer, const char *method,
                 const char *target, int minor_version, int status, uint64_t bytes,
-                uint64_t duration_ms, const char *user, time_t when)
+                uint64_t duration_ms, const char *user, time_t when, bool is_aborted)
 {
     char fallback[ACCESS_LINE_MAX];
     char *line = access_reserve(w, cfg);
@@ -664,9 +664,10 @@ access_log_line(struct worker *w, struct config *cfg, const char *peer, const ch
     safe[t] = '\0';
     int m;
     if (method != NULL)
-        m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"\n",
+        m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"%s\n",
                      access_time(w, when), peer, method, safe, minor_version, status,
-                     (unsigned long long)bytes, (unsigned long long)duration_ms, user);
+                     (unsigned long long)bytes, (unsigned long long)duration_ms, user,
+                     is_aborted ? " aborted" : "");
     else
         m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"-\" %d 0 0 \"-\"\n", access_time(w, when), peer,
                      status);
@@ -697,5 +698,6 @@ access_log_write(struct gh_request *req)
     user_text[u] = '\0';
     access_log_line(req->worker, req->config, gh_request_peer_text(req), req->method, req->target,
                     req->minor_version, req->status, req->bytes_sent,
-                    req->worker->now_ms - req->start_ms, user_text, req->start_time.tv_sec);
+                    req->worker->now_ms - req->start_ms, user_text, req->start_time.tv_sec,
+                    req->is_body_aborted);
 }
