@@ -856,15 +856,22 @@ typedef struct _SecPkgContext_GhErrorInfo {
     const char *Text;
 } SecPkgContext_GhErrorInfo;
 
-/* SecPkgContext_GhErrorInfo.Detail values. */
+/* SecPkgContext_GhErrorInfo.Detail values:
+ *   UNKNOWN_USER      no such account (the peer is told only "denied")
+ *   WRONG_PASSWORD    the account exists; the proof does not match
+ *   NO_BINDINGS       channel bindings required, the client sent none
+ *   BINDINGS_MISMATCH the client's channel bindings are another channel's
+ *   TARGET_NAME       the client named another service (NTLM MsvAvTargetName)
+ *   NO_TARGET_NAME    a target name is required, the client named none
+ *   NO_COMMON_MECH    Negotiate: no mechanism in common with the client */
 #define GH_SEC_DETAIL_NONE              0UL
-#define GH_SEC_DETAIL_UNKNOWN_USER      1UL /* no such account (the peer is told only "denied") */
-#define GH_SEC_DETAIL_WRONG_PASSWORD    2UL /* the account exists; the proof does not match */
-#define GH_SEC_DETAIL_NO_BINDINGS       3UL /* channel bindings required, the client sent none */
-#define GH_SEC_DETAIL_BINDINGS_MISMATCH 4UL /* the client's channel bindings are another channel's */
-#define GH_SEC_DETAIL_TARGET_NAME       5UL /* the client named another service (NTLM MsvAvTargetName) */
-#define GH_SEC_DETAIL_NO_TARGET_NAME    6UL /* a target name is required, the client named none */
-#define GH_SEC_DETAIL_NO_COMMON_MECH    7UL /* Negotiate: no mechanism in common with the client */
+#define GH_SEC_DETAIL_UNKNOWN_USER      1UL
+#define GH_SEC_DETAIL_WRONG_PASSWORD    2UL
+#define GH_SEC_DETAIL_NO_BINDINGS       3UL
+#define GH_SEC_DETAIL_BINDINGS_MISMATCH 4UL
+#define GH_SEC_DETAIL_TARGET_NAME       5UL
+#define GH_SEC_DETAIL_NO_TARGET_NAME    6UL
+#define GH_SEC_DETAIL_NO_COMMON_MECH    7UL
 
 /* ==== Schannel (TLS in SSPI tokens) =========================================
  * The "Schannel" package (also found as UNISP_NAME) runs TLS 1.2 / 1.3 with

@@ -187,8 +187,8 @@ cert_auth_run(const struct auth_config *cfg, struct auth_conn *conn,
                      m.rule_index + 1);
     } else {
         err = GH_ENOTFOUND;
-        note.code = m.outcome == CERTMAP_MATCH_DENY ? AUTH_REASON_CERT_DENIED
-                                                    : AUTH_REASON_CERT_UNMAPPED;
+        note.code =
+            m.outcome == CERTMAP_MATCH_DENY ? AUTH_REASON_CERT_DENIED : AUTH_REASON_CERT_UNMAPPED;
         if (m.outcome == CERTMAP_MATCH_DENY)
             snprintf(note.reason, sizeof(note.reason), "denied by auth_cert_map rule %zu",
                      m.rule_index + 1);

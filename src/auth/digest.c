@@ -543,7 +543,8 @@ digest_authenticate(struct digest_state *st, const struct auth_userdb_ops *db_op
         return GH_OK;
     }
     if (!slice_eq(req->uri, target)) {
-        fail(out, DIGEST_BAD_REQUEST, AUTH_REASON_MALFORMED, "uri does not match the request target");
+        fail(out, DIGEST_BAD_REQUEST, AUTH_REASON_MALFORMED,
+             "uri does not match the request target");
         return GH_OK;
     }
     int nc_rc = digest_nonce_check(st, realm, req->nonce, now);

@@ -246,12 +246,12 @@ report_failure(const struct auth_config *cfg, const struct auth_request_view *re
     out->reason = n->reason;
     audit(cfg, req, now, n);
     const char *peer = peer_of(req);
-    (void)snprintf(what, sizeof(what), "%s%s%s from %s%s%.200s%s", auth_scheme_name(n->scheme),
+    (void)snprintf(what, sizeof(what), "%s%s%s from %s%s%.200s", auth_scheme_name(n->scheme),
                    n->package != NULL ? "/" : "", n->package != NULL ? n->package : "",
                    peer != NULL ? peer : "-", n->principal != NULL ? " user " : "",
-                   n->principal != NULL ? n->principal : "", "");
-    auth_reason_log_failure(&cfg->engine->reason_log, req->error_log, n->reason, (int64_t)now,
-                            what, n->reason_text);
+                   n->principal != NULL ? n->principal : "");
+    auth_reason_log_failure(&cfg->engine->reason_log, req->error_log, n->reason, (int64_t)now, what,
+                            n->reason_text);
 }
 
 /* The answer to a failure whose row says 503: the authority is down, the
@@ -474,7 +474,8 @@ run_sspi(const struct auth_config *cfg, struct auth_conn *conn, const struct aut
         note.reason_text = hs.failure.text;
         note.package = hs.failed_package[0] != 0 ? hs.failed_package : NULL;
         report_failure(cfg, req, now, &note, out);
-        err = row->http_status == 503 ? unavailable(out) : challenge(cfg, conn, req, now, false, out);
+        err =
+            row->http_status == 503 ? unavailable(out) : challenge(cfg, conn, req, now, false, out);
         if (err == GH_OK)
             auth_record_set_failure(&out->record, scheme_types[s], hs.sec_status);
     }
@@ -617,7 +618,8 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
         note.reason_text = why.text;
         note.package = cfg->basic_verify != NULL ? "Kerberos" : NULL;
         report_failure(cfg, req, now, &note, out);
-        err = row->http_status == 503 ? unavailable(out) : challenge(cfg, conn, req, now, false, out);
+        err =
+            row->http_status == 503 ? unavailable(out) : challenge(cfg, conn, req, now, false, out);
         auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, row->sec_status);
     }
     free(canon);

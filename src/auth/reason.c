@@ -18,7 +18,7 @@
 #include <gatehouse/error.h>
 
 static const struct auth_reason_info rows[AUTH_REASON_COUNT] = {
-#define AUTH_REASON_ROW(name, code, http, backoff, level, sec, text, hint)                         \
+#define AUTH_REASON_ROW(name, code, http, backoff, level, sec, text, hint) \
     [AUTH_REASON_##name] = {code, http, backoff, level, sec, text, hint},
     AUTH_REASONS(AUTH_REASON_ROW)
 #undef AUTH_REASON_ROW
@@ -212,6 +212,18 @@ auth_reason_from_sspi(SECURITY_STATUS status, unsigned long detail, long krb5_er
     return from_status(status);
 }
 
+/* Client-chosen bytes reach these texts (a user name, the server name inside
+ * a ticket that MIT quotes): no control byte may start a forged log line. */
+static void
+sanitize(char *dst, size_t cap, const char *src)
+{
+    size_t n = 0;
+
+    for (; src != NULL && *src != 0 && n + 1 < cap; src++)
+        dst[n++] = ((unsigned char)*src < 0x20 || *src == 0x7f) ? '?' : *src;
+    dst[n] = 0;
+}
+
 void
 auth_reason_log_failure(struct auth_reason_log *rl, struct log *log, enum auth_reason r,
                         int64_t now_s, const char *what, const char *text)
@@ -233,8 +245,9 @@ auth_reason_log_failure(struct auth_reason_log *rl, struct log *log, enum auth_r
         return;
     if (k > 0)
         (void)snprintf(more, sizeof(more), " (%u more suppressed)", k);
-    log_msg(log, row->log_level, "auth failure reason=%s: %s: %s%s%s%s", row->code,
-            what != NULL ? what : "-",
-            text != NULL && text[0] != 0 ? text : row->text, row->hint[0] != 0 ? "; hint: " : "",
-            row->hint, more);
+    char safe_what[320], safe_text[600];
+    sanitize(safe_what, sizeof(safe_what), what != NULL ? what : "-");
+    sanitize(safe_text, sizeof(safe_text), text != NULL && text[0] != 0 ? text : row->text);
+    log_msg(log, row->log_level, "auth failure reason=%s: %s: %s%s%s%s", row->code, safe_what,
+            safe_text, row->hint[0] != 0 ? "; hint: " : "", row->hint, more);
 }

@@ -57,7 +57,7 @@
       "add that principal's key to the keytab (kadmin ktadd HTTP/host), or have clients use a "    \
       "host name whose HTTP/ principal is in it (klist -k KEYTAB)")                                \
     X(KERBEROS_WRONG_SERVICE, "kerberos_wrong_service", 401, false, LOG_INFO,                      \
-      SEC_E_WRONG_PRINCIPAL, "the ticket is for another service name than this location accepts", \
+      SEC_E_WRONG_PRINCIPAL, "the ticket is for another service name than this location accepts",  \
       "the client asked for a ticket to another SPN: check auth_service_name and the host name "   \
       "clients use (a CNAME is resolved to the A record's name before the SPN is built)")          \
     X(KERBEROS_REPLAY, "kerberos_replay", 401, true, LOG_INFO, SEC_E_INVALID_TOKEN,                \
@@ -65,12 +65,12 @@
       "the same AP-REQ arrived twice: a replay attack, or a client or proxy resending an old "     \
       "Negotiate token")                                                                           \
     X(CLOCK_SKEW, "clock_skew", 401, false, LOG_INFO, SEC_E_TIME_SKEW,                             \
-      "the client's clock is too far from the server's",                                          \
+      "the client's clock is too far from the server's",                                           \
       "synchronize client, server and KDC clocks (NTP); Kerberos allows 300 s by default "         \
       "(krb5.conf clockskew)")                                                                     \
     X(KERBEROS_TICKET_EXPIRED, "kerberos_ticket_expired", 401, false, LOG_INFO,                    \
       SEC_E_CONTEXT_EXPIRED, "the Kerberos ticket has expired or is not yet valid",                \
-      "the client must get a fresh ticket (kinit, or log on again); check the clocks")            \
+      "the client must get a fresh ticket (kinit, or log on again); check the clocks")             \
     X(SERVER_CREDENTIALS, "server_credentials", 401, false, LOG_WARN, SEC_E_NO_CREDENTIALS,        \
       "the server has no usable credentials for this",                                             \
       "check auth_keytab (readable by the service user, holding the service keys) and "            \
@@ -83,9 +83,9 @@
     X(BINDINGS_MISMATCH, "bindings_mismatch", 401, false, LOG_INFO, SEC_E_BAD_BINDINGS,            \
       "the client's channel bindings are for another TLS channel",                                 \
       "something between the client and us terminates TLS (an intercepting proxy) or the client "  \
-      "bound another certificate; terminate TLS here or turn auth_extended_protection off")       \
+      "bound another certificate; terminate TLS here or turn auth_extended_protection off")        \
     X(NTLM_TARGET_NAME, "ntlm_target_name", 401, false, LOG_INFO, SEC_E_BAD_BINDINGS,              \
-      "the client's NTLM target name is another service's",                                       \
+      "the client's NTLM target name is another service's",                                        \
       "the NTLM exchange was meant for another service (a relay attempt?) or the client uses a "   \
       "name that is not in auth_service_name")                                                     \
     X(NTLM_NO_TARGET_NAME, "ntlm_no_target_name", 401, false, LOG_INFO, SEC_E_BAD_BINDINGS,        \
@@ -104,22 +104,24 @@
       "the handshake was altered in transit (MIC mismatch)",                                       \
       "a man in the middle, or a broken client: the integrity check over the handshake fails")     \
     X(LOGON_DENIED, "logon_denied", 401, true, LOG_INFO, SEC_E_LOGON_DENIED,                       \
-      "the package refused the logon", "the text says which policy refused it (NTLMv1, anonymous)")  \
+      "the package refused the logon",                                                             \
+      "the text says which policy refused it (NTLMv1, anonymous)")                                 \
     X(INVALID_TOKEN, "invalid_token", 401, true, LOG_INFO, SEC_E_INVALID_TOKEN,                    \
       "malformed or unacceptable security token",                                                  \
       "a broken or hostile client; the text gives the package's words")                            \
     X(HANDSHAKE_FAILED, "handshake_failed", 401, true, LOG_INFO, SEC_E_INTERNAL_ERROR,             \
       "the handshake failed", "the text gives the package's words")                                \
     X(DIGEST_STALE, "digest_stale", 401, false, LOG_DEBUG, SEC_E_CONTEXT_EXPIRED,                  \
-      "Digest nonce expired (stale)", "normal: the client retries with the fresh nonce")            \
+      "Digest nonce expired (stale)", "normal: the client retries with the fresh nonce")           \
     X(DIGEST_BAD_NONCE, "digest_bad_nonce", 401, true, LOG_INFO, SEC_E_LOGON_DENIED,               \
       "Digest nonce not issued by this server", "a forged or foreign nonce")                       \
     X(DIGEST_REPLAY, "digest_replay", 401, true, LOG_INFO, SEC_E_LOGON_DENIED,                     \
       "Digest nonce count replayed", "a replayed request, or a client reusing its nonce count")    \
     X(DIGEST_UNSUPPORTED, "digest_unsupported", 401, false, LOG_INFO, SEC_E_UNSUPPORTED_FUNCTION,  \
-      "Digest algorithm or qop not offered", "the client asks for MD5-sess, auth-int...: unsupported") \
-    X(MALFORMED, "malformed", 400, false, LOG_INFO, SEC_E_INVALID_TOKEN,                           \
-      "malformed credentials", "a broken client: the request is answered 400")                     \
+      "Digest algorithm or qop not offered",                                                       \
+      "the client asks for MD5-sess, auth-int...: unsupported")                                    \
+    X(MALFORMED, "malformed", 400, false, LOG_INFO, SEC_E_INVALID_TOKEN, "malformed credentials",  \
+      "a broken client: the request is answered 400")                                              \
     X(CERT_INVALID, "cert_invalid", 401, false, LOG_INFO, SEC_E_CERT_UNKNOWN,                      \
       "the client certificate does not parse", "a broken certificate, or one beyond the limits")   \
     X(CERT_DENIED, "cert_denied", 401, false, LOG_INFO, SEC_E_LOGON_DENIED,                        \
@@ -134,7 +136,7 @@ enum auth_reason {
 #define AUTH_REASON_ENUM(name, code, http, backoff, level, sec, text, hint) AUTH_REASON_##name,
     AUTH_REASONS(AUTH_REASON_ENUM)
 #undef AUTH_REASON_ENUM
-        AUTH_REASON_COUNT
+    AUTH_REASON_COUNT
 };
 
 struct auth_reason_info {

@@ -982,8 +982,7 @@ pull(void *arg, void *buf, size_t cap, size_t *len_out)
         if (!x->has_logged && x->req != NULL && x->stream_why != NULL) {
             char expected[48] = "an unknown number (chunked or until close)";
             if (x->body_expected >= 0)
-                (void)snprintf(expected, sizeof(expected), "%lld",
-                               (long long)x->body_expected);
+                (void)snprintf(expected, sizeof(expected), "%lld", (long long)x->body_expected);
             gh_request_log(x->req, GH_LOG_ERROR,
                            "proxy: backend %s failed in the middle of its response after %llu "
                            "of %s body bytes: %s; the client's connection is aborted",

@@ -83,12 +83,12 @@ struct proxy_exchange {
     pthread_cond_t cv;
     uint8_t ring[PROXY_RING_BYTES];
     size_t ring_off, ring_len;
-    bool is_eof;       /* the backend body ended and ring holds the rest */
-    bool has_failed;   /* the backend failed mid-body: abort the response */
+    bool is_eof;     /* the backend body ended and ring holds the rest */
+    bool has_failed; /* the backend failed mid-body: abort the response */
     /* A failure mid-body, for the error log (written by the streaming job
      * before has_failed is set, read by the loop after). */
-    uint64_t body_relayed; /* body bytes received from the backend */
-    int64_t body_expected; /* Content-Length, or -1 (chunked, until close) */
+    uint64_t body_relayed;  /* body bytes received from the backend */
+    int64_t body_expected;  /* Content-Length, or -1 (chunked, until close) */
     const char *stream_why; /* static: EOF, reset, timeout...; NULL: the client left */
     bool saw_reset;         /* the last recv failed with ECONNRESET */
     bool has_logged;

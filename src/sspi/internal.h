@@ -57,9 +57,9 @@ struct sspi_ctx {
     unsigned long req_flags;        /* last ISC_REQ_* / ASC_REQ_* */
     unsigned long attrs;            /* last ISC_RET_* / ASC_RET_* returned */
     TimeStamp expiry;
-    char *error_text;       /* owned: last failure text (EXTENDED_ERROR), or NULL */
+    char *error_text;                  /* owned: last failure text (EXTENDED_ERROR), or NULL */
     struct sspi_error_info error_info; /* the last failure's details (GH_ERROR_INFO) */
-    struct gh_token *token; /* owned reference, cached for SECPKG_ATTR_ACCESS_TOKEN */
+    struct gh_token *token;            /* owned reference, cached for SECPKG_ATTR_ACCESS_TOKEN */
 };
 
 /* ---- handles.c: the handle table ------------------------------------------

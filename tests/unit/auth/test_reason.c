@@ -20,10 +20,9 @@
 static void
 doc_row(const struct auth_reason_info *r, struct buf *out)
 {
-    (void)buf_printf(out, "| `%s` | %d | %s | %s | %s |\n", r->code,
-                     r->http_status == 0 ? 200 : r->http_status,
-                     r->counts_toward_backoff ? "yes" : "no", r->text,
-                     r->hint[0] != 0 ? r->hint : "-");
+    (void)buf_printf(
+        out, "| `%s` | %d | %s | %s | %s |\n", r->code, r->http_status == 0 ? 200 : r->http_status,
+        r->counts_toward_backoff ? "yes" : "no", r->text, r->hint[0] != 0 ? r->hint : "-");
 }
 
 static void
@@ -104,9 +103,8 @@ static void
 test_classify(void)
 {
     for (size_t i = 0; i < sizeof(sspi_cases) / sizeof(sspi_cases[0]); i++) {
-        enum auth_reason got =
-            auth_reason_from_sspi(sspi_cases[i].status, sspi_cases[i].detail, sspi_cases[i].krb5,
-                                  sspi_cases[i].has_names);
+        enum auth_reason got = auth_reason_from_sspi(sspi_cases[i].status, sspi_cases[i].detail,
+                                                     sspi_cases[i].krb5, sspi_cases[i].has_names);
         if (got != sspi_cases[i].want)
             fprintf(stderr, "case %s: %s\n", sspi_cases[i].name, auth_reason_code(got));
         CHECK_EQ(got, sspi_cases[i].want);
@@ -140,19 +138,25 @@ test_rate_limit(void)
     auth_reason_log_failure(&rl, log, AUTH_REASON_WRONG_PASSWORD, 1009, "Basic from c", NULL);
     auth_reason_log_failure(&rl, log, AUTH_REASON_KERBEROS_REPLAY, 1009, "Negotiate from d", NULL);
     auth_reason_log_failure(&rl, log, AUTH_REASON_WRONG_PASSWORD, 1010, "Basic from e", NULL);
+    /* client-chosen bytes cannot start a line of their own */
+    auth_reason_log_failure(&rl, log, AUTH_REASON_KERBEROS_NO_KEY, 1010, "Negotiate from f",
+                            "server HTTP/x\n2026-01-01T00:00:00Z [error] forged@R");
     log_destroy(log);
     n = read(fd, text, sizeof(text) - 1);
     close(fd);
     unlink(path);
     CHECK(n > 0);
     text[n > 0 ? n : 0] = 0;
-    CHECK(strstr(text, "[info] auth failure reason=wrong_password: Basic from a: KDC says; hint: ") !=
-          NULL);
+    CHECK(
+        strstr(text, "[info] auth failure reason=wrong_password: Basic from a: KDC says; hint: ") !=
+        NULL);
     CHECK(strstr(text, "Basic from b") == NULL && strstr(text, "Basic from c") == NULL);
     CHECK(strstr(text, "reason=kerberos_replay: Negotiate from d: replayed Kerberos "
                        "authenticator; hint: ") != NULL);
     CHECK(strstr(text, "Basic from e: wrong password; hint: ") != NULL);
     CHECK(strstr(text, "(2 more suppressed)\n") != NULL);
+    CHECK(strstr(text, "server HTTP/x?2026-01-01T00:00:00Z [error] forged@R; hint: ") != NULL);
+    CHECK(strstr(text, "\n2026-01-01T00:00:00Z [error] forged") == NULL);
 }
 
 /* docs/auth.md's table is the one this prints, row for row. */
