@@ -115,6 +115,10 @@ access_log_json(struct worker *w, struct config *cfg, const struct access_fields
     if (err == GH_OK)
         err = header_field(&b, &first, "referer", req, "Referer");
     if (err == GH_OK)
+        err = key(&b, "aborted", &first);
+    if (err == GH_OK)
+        err = buf_append_str(&b, req != NULL && req->is_body_aborted ? "true" : "false");
+    if (err == GH_OK)
         err = buf_append(&b, "}\n", 2);
     if (err == GH_OK)
         access_log_append(w, cfg, (const char *)b.data, b.len);

@@ -424,7 +424,8 @@ conn_send_error(struct conn *c, int status)
             inet_ntop(AF_INET, &c->peer.in4.sin_addr, peer, sizeof(peer));
         else if (c->peer.sa.sa_family == AF_INET6)
             inet_ntop(AF_INET6, &c->peer.in6.sin6_addr, peer, sizeof(peer));
-        access_log_line(w, c->config, peer, NULL, NULL, 0, status, 0, 0, NULL, w->now_real.tv_sec);
+        access_log_line(w, c->config, peer, NULL, NULL, 0, status, 0, 0, NULL, w->now_real.tv_sec,
+                        false);
     }
 }
 

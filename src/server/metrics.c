@@ -12,15 +12,6 @@
 
 #include "server/server.h"
 
-static const struct {
-    const char *label;
-    const char *text;
-} reasons[METRICS_REASON_COUNT] = {
-#define METRICS_REASON_ROW(id, label, text) {label, text},
-    METRICS_REASONS(METRICS_REASON_ROW)
-#undef METRICS_REASON_ROW
-};
-
 /* Upper bounds of the handshake latency buckets, in microseconds (the
  * exposition prints them in seconds). Fixed: a histogram's buckets must not
  * change between scrapes. */
@@ -32,24 +23,6 @@ static const char *const scheme_labels[METRICS_SCHEMES] = {
     "Negotiate", "NTLM", "Kerberos", "CredSSP", "Digest", "Basic", "Certificate",
 };
 
-enum metrics_reason
-metrics_reason_of(const char *audit_reason)
-{
-    if (audit_reason == NULL)
-        return METRICS_REASON_OTHER;
-    for (size_t i = 0; i < METRICS_REASON_COUNT; i++) {
-        if (reasons[i].text != NULL && strcmp(reasons[i].text, audit_reason) == 0)
-            return (enum metrics_reason)i;
-    }
-    return METRICS_REASON_OTHER;
-}
-
-const char *
-metrics_reason_label(enum metrics_reason r)
-{
-    return (unsigned)r < METRICS_REASON_COUNT ? reasons[r].label : reasons[0].label;
-}
-
 void
 metrics_request(struct metrics *m, int status)
 {
@@ -59,14 +32,14 @@ metrics_request(struct metrics *m, int status)
 
 void
 metrics_handshake_end(struct metrics *m, unsigned scheme, bool is_success,
-                      enum metrics_reason reason, uint64_t latency_us)
+                      enum auth_reason reason, uint64_t latency_us)
 {
     size_t b = 0;
 
     if (scheme >= METRICS_SCHEMES)
         return;
-    if ((unsigned)reason >= METRICS_REASON_COUNT)
-        reason = METRICS_REASON_OTHER;
+    if ((unsigned)reason >= AUTH_REASON_COUNT)
+        reason = AUTH_REASON_INTERNAL_ERROR;
     if (is_success)
         metrics_inc(&m->hs_completed[scheme]);
     else
@@ -145,14 +118,15 @@ render_handshakes(const struct metrics *m, size_t n, struct buf *out)
         err = head(out, "gatehouse_auth_handshakes_failed_total", "counter",
                    "Authentications that failed, by scheme and reason.");
     for (size_t s = 0; err == GH_OK && s < METRICS_SCHEMES; s++) {
-        for (size_t r = 0; err == GH_OK && r < METRICS_REASON_COUNT; r++) {
+        for (size_t r = 0; err == GH_OK && r < AUTH_REASON_COUNT; r++) {
             uint64_t v = SUM(hs_failed[s][r]);
             if (v == 0)
                 continue; /* most pairs never happen: keep the page short */
             err = buf_printf(out,
                              "gatehouse_auth_handshakes_failed_total{scheme=\"%s\",reason=\"%s\"}"
                              " %llu\n",
-                             scheme_labels[s], reasons[r].label, (unsigned long long)v);
+                             scheme_labels[s], auth_reason_code((enum auth_reason)r),
+                             (unsigned long long)v);
         }
     }
     return err;

@@ -17,36 +17,8 @@
 #include <gatehouse/http.h>
 
 #include "auth/engine.h"
+#include "auth/reason.h"
 #include "base/buf.h"
-
-/* The failure reasons a handshake is counted under, as the label value
- * (stable, snake_case) and the audit line's reason text it stands for.
- * Bounded: an audit reason not listed here is counted as "other".
- * TODO(issue 11): switch to src/auth's reason codes once they exist. */
-#define METRICS_REASONS(X)                                               \
-    X(OTHER, "other", NULL)                                              \
-    X(HANDSHAKE_FAILED, "handshake_failed", "handshake failed")          \
-    X(UNKNOWN_USER, "unknown_user", "unknown user")                      \
-    X(WRONG_PASSWORD, "wrong_password", "wrong password")                \
-    X(MALFORMED, "malformed_credentials", NULL)                          \
-    X(DIGEST_ALG, "digest_not_offered", "algorithm or qop not offered")  \
-    X(DIGEST_REALM, "digest_realm", "realm does not match")              \
-    X(DIGEST_URI, "digest_uri", "uri does not match the request target") \
-    X(NONCE_EXPIRED, "nonce_expired", "nonce expired")                   \
-    X(NONCE_FOREIGN, "nonce_foreign", "nonce not issued by this server") \
-    X(NONCE_UNTRACKED, "nonce_untracked", "nonce no longer tracked")     \
-    X(NONCE_REPLAYED, "nonce_replayed", "nonce count replayed")          \
-    X(WRONG_RESPONSE, "wrong_response", "wrong response")                \
-    X(CERT_INVALID, "certificate_invalid", NULL)                         \
-    X(CERT_DENIED, "certificate_denied", NULL)                           \
-    X(CERT_UNMAPPED, "certificate_unmapped", NULL)
-
-enum metrics_reason {
-#define METRICS_REASON_ENUM(id, label, text) METRICS_REASON_##id,
-    METRICS_REASONS(METRICS_REASON_ENUM)
-#undef METRICS_REASON_ENUM
-    METRICS_REASON_COUNT
-};
 
 /* Schemes: enum auth_scheme, then the client-certificate mapping. */
 #define METRICS_SCHEME_CERT   AUTH_SCHEME_COUNT
@@ -61,7 +33,7 @@ struct metrics {
     _Atomic uint64_t conns_closed;
     _Atomic uint64_t hs_started[METRICS_SCHEMES];
     _Atomic uint64_t hs_completed[METRICS_SCHEMES];
-    _Atomic uint64_t hs_failed[METRICS_SCHEMES][METRICS_REASON_COUNT];
+    _Atomic uint64_t hs_failed[METRICS_SCHEMES][AUTH_REASON_COUNT]; /* auth/reason.h */
     _Atomic uint64_t hs_latency[METRICS_SCHEMES][METRICS_LATENCY_SLOTS]; /* not cumulative */
     _Atomic uint64_t hs_latency_sum_us[METRICS_SCHEMES];
     _Atomic uint64_t basic_cache_hits;
@@ -87,17 +59,13 @@ metrics_add(_Atomic uint64_t *counter, uint64_t n)
                           memory_order_relaxed);
 }
 
-/* The reason slot of an audit reason text (NULL or unknown: OTHER). */
-enum metrics_reason metrics_reason_of(const char *audit_reason);
-/* The label value of a reason slot. */
-const char *metrics_reason_label(enum metrics_reason r);
-
 /* Counts one answered request by its status class (loop thread). */
 void metrics_request(struct metrics *m, int status);
-/* Counts one handshake that ended after latency_us (loop thread); reason is
- * used when is_success is false. */
+/* Counts one handshake that ended after latency_us (loop thread); reason (the
+ * audit line's, auth/reason.h: a bounded set) is used when is_success is false;
+ * out of range counts as AUTH_REASON_INTERNAL_ERROR. */
 void metrics_handshake_end(struct metrics *m, unsigned scheme, bool is_success,
-                           enum metrics_reason reason, uint64_t latency_us);
+                           enum auth_reason reason, uint64_t latency_us);
 
 /* A snapshot of every counter, summed over n per-worker structs, plus the
  * gauges the server reads at scrape time. */

@@ -665,7 +665,7 @@ access_log_append(struct worker *w, struct config *cfg, const char *line, size_t
 void
 access_log_line(struct worker *w, struct config *cfg, const char *peer, const char *method,
                 const char *target, int minor_version, int status, uint64_t bytes,
-                uint64_t duration_ms, const char *user, time_t when)
+                uint64_t duration_ms, const char *user, time_t when, bool is_aborted)
 {
     if (cfg->access_log_json) {
         /* only refusals without a request come here (access_log_write
@@ -686,9 +686,10 @@ access_log_line(struct worker *w, struct config *cfg, const char *peer, const ch
     safe[t] = '\0';
     int m;
     if (method != NULL)
-        m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"\n",
+        m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"%s\n",
                      access_time(w, when), peer, method, safe, minor_version, status,
-                     (unsigned long long)bytes, (unsigned long long)duration_ms, user);
+                     (unsigned long long)bytes, (unsigned long long)duration_ms, user,
+                     is_aborted ? " aborted" : "");
     else
         m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"-\" %d 0 0 \"-\"\n", access_time(w, when), peer,
                      status);
@@ -726,5 +727,6 @@ access_log_write(struct gh_request *req)
     user_text[u] = '\0';
     access_log_line(req->worker, req->config, gh_request_peer_text(req), req->method, req->target,
                     req->minor_version, req->status, req->bytes_sent,
-                    req->worker->now_ms - req->start_ms, user_text, req->start_time.tv_sec);
+                    req->worker->now_ms - req->start_ms, user_text, req->start_time.tv_sec,
+                    req->is_body_aborted);
 }

@@ -471,8 +471,10 @@ pump_stream(struct gh_request *req)
         req->stream_waiting = true;
         return GH_AGAIN;
     }
-    if (rc < 0)
+    if (rc < 0) {
+        req->is_body_aborted = true; /* the access log says so */
         return rc;
+    }
     if (len > sizeof(chunk))
         return GH_EINVAL;
     if (len == 0) {

@@ -544,6 +544,7 @@ struct gh_request {
     struct task wake_task;
     atomic_bool wake_queued;
     bool stream_waiting;
+    bool is_body_aborted; /* the body's source failed mid-way: the client got a cut body */
     /* response */
     int status;
     struct resp_header *resp_headers;
@@ -612,9 +613,11 @@ void response_release(struct gh_request *req);
 void access_log_write(struct gh_request *req);
 /* Buffers one access log line for cfg's log (method NULL: a request the server
  * refused before it had one: "-" as request line). */
+/* is_aborted: the response body was cut (the line ends with " aborted" after
+ * the user field: docs/config.md, access_log). */
 void access_log_line(struct worker *w, struct config *cfg, const char *peer, const char *method,
                      const char *target, int minor_version, int status, uint64_t bytes,
-                     uint64_t duration_ms, const char *user, time_t when);
+                     uint64_t duration_ms, const char *user, time_t when, bool is_aborted);
 /* Writes the worker's buffered access log lines (end of each loop turn, exit). */
 void worker_access_flush(struct worker *w);
 /* Buffers one complete line (ending in '\n') for cfg's access log; a line

@@ -71,6 +71,7 @@ view_build(struct gh_request *req, const struct auth_config *ac, struct auth_job
         .peer_text = peer_text, /* formatted only for an audit line */
         .peer_text_arg = req,
         .is_tls = c->is_tls,
+        .error_log = req->config->error_log, /* lives as long as the request's config */
     };
     /* The client certificate, when the location maps certificates (exchanged
      * before this stage: the location's tls_client_certificate or a module). */
@@ -105,14 +106,14 @@ limit_discard(struct gh_request *req)
         req->keep_alive = false;
 }
 
-static enum metrics_reason
+static enum auth_reason
 cert_reason(enum auth_cert_outcome o)
 {
     if (o == AUTH_CERT_DENIED)
-        return METRICS_REASON_CERT_DENIED;
+        return AUTH_REASON_CERT_DENIED;
     if (o == AUTH_CERT_UNMAPPED)
-        return METRICS_REASON_CERT_UNMAPPED;
-    return METRICS_REASON_CERT_INVALID;
+        return AUTH_REASON_CERT_UNMAPPED;
+    return AUTH_REASON_CERT_INVALID;
 }
 
 /* Counts what the engine did (metrics.h), on the request's loop thread. A
@@ -152,8 +153,11 @@ observe(struct gh_request *req, const struct auth_decision *d)
     if (d->is_handshake_in_progress)
         return;
     bool ok = d->record.pub.status == GH_AUTH_SUCCESS;
-    enum metrics_reason why =
-        d->status == 400 ? METRICS_REASON_MALFORMED : metrics_reason_of(o->reason);
+    /* The audit line's reason; a failure the engine gave none is a 400 for
+     * credentials that do not parse, or the generic handshake failure. */
+    enum auth_reason why = d->reason;
+    if (!ok && why == AUTH_REASON_OK)
+        why = d->status == 400 ? AUTH_REASON_MALFORMED : AUTH_REASON_HANDSHAKE_FAILED;
     metrics_handshake_end(m, o->scheme, ok, why, now_us - c->hs_start_us);
     c->hs_active = false;
 }

@@ -70,7 +70,8 @@ def main():
         sys.exit(1)
     a, b, c = records
     want_keys = {"time", "peer", "method", "target", "protocol", "status", "bytes_sent",
-                 "duration_ms", "user", "auth", "location", "host", "user_agent", "referer"}
+                 "duration_ms", "user", "auth", "location", "host", "user_agent", "referer",
+                 "aborted"}
     check(all(set(r) == want_keys for r in records), "every line has the documented fields")
     check(raw_of(a["target"]) == target, "hostile target decodes to the bytes sent (%r)" %
           a["target"])
