@@ -31,8 +31,8 @@ metrics_request(struct metrics *m, int status)
 }
 
 void
-metrics_handshake_end(struct metrics *m, unsigned scheme, bool is_success,
-                      enum auth_reason reason, uint64_t latency_us)
+metrics_handshake_end(struct metrics *m, unsigned scheme, bool is_success, enum auth_reason reason,
+                      uint64_t latency_us)
 {
     size_t b = 0;
 

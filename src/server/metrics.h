@@ -33,7 +33,7 @@ struct metrics {
     _Atomic uint64_t conns_closed;
     _Atomic uint64_t hs_started[METRICS_SCHEMES];
     _Atomic uint64_t hs_completed[METRICS_SCHEMES];
-    _Atomic uint64_t hs_failed[METRICS_SCHEMES][AUTH_REASON_COUNT]; /* auth/reason.h */
+    _Atomic uint64_t hs_failed[METRICS_SCHEMES][AUTH_REASON_COUNT];      /* auth/reason.h */
     _Atomic uint64_t hs_latency[METRICS_SCHEMES][METRICS_LATENCY_SLOTS]; /* not cumulative */
     _Atomic uint64_t hs_latency_sum_us[METRICS_SCHEMES];
     _Atomic uint64_t basic_cache_hits;
