@@ -207,7 +207,7 @@ check_kdc(struct doctor *d, krb5_context ctx, krb5_keytab kt, const char *kt_nam
 {
     krb5_get_init_creds_opt *opt = NULL;
     krb5_creds tgt;
-    char hint[600], what[512];
+    char hint[3072], what[1024];
     const krb5_data *realm = krb5_princ_realm(ctx, princ);
 
     snprintf(hint, sizeof(hint),
@@ -308,7 +308,7 @@ check_client_names(struct doctor *d, krb5_context ctx, const struct doctor_krb5_
                    const struct kt_list *l, const char *kt_name)
 {
     for (size_t i = 0; i < t->client_name_count; i++) {
-        char spn[300], hint[700];
+        char spn[300], hint[3072];
         krb5_principal p = NULL;
         char *full = NULL;
         krb5_kvno kvno = 0;
@@ -364,7 +364,7 @@ check_principal(struct doctor *d, krb5_context ctx, krb5_keytab kt, const char *
 {
     krb5_principal p = NULL;
     char *full = NULL;
-    char keys[512], hint[600];
+    char keys[512], hint[3072];
     krb5_kvno kvno = 0;
 
     krb5_error_code code = krb5_parse_name(ctx, name, &p);
