@@ -832,6 +832,47 @@ typedef struct _SecPkgContext_GhExtendedError {
     const char *Text;
 } SecPkgContext_GhExtendedError;
 
+/* gatehouse extension: the last failure on this context (or, with a NULL
+ * context handle, the calling thread's last failure), for programs that must
+ * tell faults apart (src/auth's reason codes). Every pointer is owned by the
+ * library and valid until the next call on the context (thread: the next
+ * failing call on the thread); nothing to free.
+ *   Status    the SECURITY_STATUS the failing call returned (0: no failure).
+ *   Detail    GH_SEC_DETAIL_*: what the package knows beyond Status (0: nothing).
+ *   Krb5Error Kerberos (also inside Negotiate): the krb5_error_code, i.e. the
+ *             GSS minor status of the krb5 mechanism (KRB5KRB_AP_ERR_BADKEYVER,
+ *             KRB5KRB_AP_ERR_REPEAT, ...); 0 when none.
+ *   GssMajor  Kerberos: the GSS major status (GSS_S_*); 0 when none.
+ *   Package   the package that failed ("Kerberos", "NTLM": for Negotiate the
+ *             inner one), or NULL.
+ *   Text      the same text as SECPKG_ATTR_GH_EXTENDED_ERROR, or NULL. */
+#define SECPKG_ATTR_GH_ERROR_INFO 0x47480002UL
+typedef struct _SecPkgContext_GhErrorInfo {
+    SECURITY_STATUS Status;
+    unsigned long Detail;
+    long Krb5Error;
+    unsigned long GssMajor;
+    const char *Package;
+    const char *Text;
+} SecPkgContext_GhErrorInfo;
+
+/* SecPkgContext_GhErrorInfo.Detail values:
+ *   UNKNOWN_USER      no such account (the peer is told only "denied")
+ *   WRONG_PASSWORD    the account exists; the proof does not match
+ *   NO_BINDINGS       channel bindings required, the client sent none
+ *   BINDINGS_MISMATCH the client's channel bindings are another channel's
+ *   TARGET_NAME       the client named another service (NTLM MsvAvTargetName)
+ *   NO_TARGET_NAME    a target name is required, the client named none
+ *   NO_COMMON_MECH    Negotiate: no mechanism in common with the client */
+#define GH_SEC_DETAIL_NONE              0UL
+#define GH_SEC_DETAIL_UNKNOWN_USER      1UL
+#define GH_SEC_DETAIL_WRONG_PASSWORD    2UL
+#define GH_SEC_DETAIL_NO_BINDINGS       3UL
+#define GH_SEC_DETAIL_BINDINGS_MISMATCH 4UL
+#define GH_SEC_DETAIL_TARGET_NAME       5UL
+#define GH_SEC_DETAIL_NO_TARGET_NAME    6UL
+#define GH_SEC_DETAIL_NO_COMMON_MECH    7UL
+
 /* ==== Schannel (TLS in SSPI tokens) =========================================
  * The "Schannel" package (also found as UNISP_NAME) runs TLS 1.2 / 1.3 with
  * Windows' semantics: handshake records in SECBUFFER_TOKEN, SECBUFFER_EXTRA /

@@ -115,6 +115,8 @@ audit_format(struct buf *out, const struct auth_audit_event *ev)
     if (err == GH_OK)
         err = field(out, "reason", ev->reason);
     if (err == GH_OK)
+        err = field(out, "reason_text", ev->reason_text);
+    if (err == GH_OK)
         err = buf_append(out, "\n", 1);
     return err;
 }

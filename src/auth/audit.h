@@ -3,7 +3,10 @@
 // refusal), never per handshake leg. Format: logfmt, one line:
 //   time=2026-11-22T02:30:00Z event=auth peer=127.0.0.1:50432 scheme=Negotiate
 //   package=Kerberos principal="alice@EXAMPLE.ORG" result=success sec_status=0x00000000
-//   persisted=yes cached=no cb=checked delegation=no reason="ok"
+//   persisted=yes cached=no cb=checked delegation=no reason=ok reason_text=authenticated
+// reason is a stable code of the table in auth/reason.h (docs/auth.md "When
+// authentication fails"); reason_text says it in words: the package's extended
+// error (the GSS major/minor text, the KDC's answer) or the row's text.
 // Values are quoted when they hold anything beyond [A-Za-z0-9@._:/+-]; quotes,
 // backslashes and control bytes are escaped, so a client-chosen user name can
 // never forge a second line or field.
@@ -29,7 +32,8 @@ struct auth_audit_event {
     bool is_cached;    /* identity taken from the connection (no handshake) */
     const char *cb;    /* "off", "offered", "missing" (no hash from TLS), "n/a" */
     bool is_delegated;
-    const char *reason; /* short static text */
+    const char *reason;      /* a code of auth/reason.h ("wrong_password") */
+    const char *reason_text; /* words (the package's, the KDC's...); NULL: "-" */
 };
 
 /* Appends the line (with '\n') to out. GH_OK, GH_ELIMIT or GH_ENOMEM. */

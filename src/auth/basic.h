@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "auth/reason.h"
 #include "base/buf.h"
 #include "base/secret.h"
 #include "base/slice.h"
@@ -18,9 +19,13 @@
  * the KDC returned, "alice@REALM"); left NULL, the name typed is used. The
  * default verifier is the user store; a Kerberos verifier (initial credentials
  * with the password, then a ticket for our own service checked with the keytab,
- * like mod_auth_gssapi's GssapiBasicAuth) plugs in here. Must be thread-safe. */
+ * like mod_auth_gssapi's GssapiBasicAuth) plugs in here. Must be thread-safe.
+ * On failure the verifier may fill *why_out (reason AUTH_REASON_OK on entry:
+ * left so, the return value decides) with the reason and the authority's words;
+ * AUTH_REASON_AUTHORITY_UNREACHABLE makes the answer a 503 that costs the
+ * client nothing. */
 typedef int basic_verify_fn(void *arg, const char *user, const char *password, size_t password_len,
-                            char **canon_out);
+                            char **canon_out, struct auth_failure *why_out);
 
 /* Appends the challenge: Basic realm="<realm>", charset="UTF-8" (RFC 7617 2, 2.1).
  * GH_OK, GH_EINVAL (realm with control characters), GH_ELIMIT or GH_ENOMEM. */

@@ -18,6 +18,7 @@
 
 #include <gatehouse/error.h>
 
+#include "auth/reason.h"
 #include "base/secret.h"
 
 struct basic_krb5 {
@@ -171,9 +172,46 @@ issued_name(krb5_context ctx, const struct basic_krb5 *bk, const krb5_creds *cre
     return *out == NULL ? GH_ENOMEM : GH_OK;
 }
 
+/* The reason and MIT's words for a failed krb5 call: what (the step), then
+ * krb5_get_error_message (which carries the KDC's e-text and MIT's extended
+ * message, e.g. "Request ticket server ... kvno 2 not found in keytab"). */
+static void
+explain(krb5_context ctx, krb5_error_code kerr, bool is_ticket_check, const char *realm,
+        struct auth_failure *why)
+{
+    const char *msg;
+
+    if (why == NULL)
+        return;
+    why->reason = is_ticket_check ? auth_reason_from_sspi(SEC_E_LOGON_DENIED, 0, kerr, true)
+                                  : auth_reason_from_krb5(kerr);
+    if (why->reason == AUTH_REASON_LOGON_DENIED || why->reason == AUTH_REASON_HANDSHAKE_FAILED)
+        why->reason = AUTH_REASON_INTERNAL_ERROR;
+    msg = ctx != NULL ? krb5_get_error_message(ctx, kerr) : NULL;
+    if (why->reason == AUTH_REASON_AUTHORITY_UNREACHABLE)
+        (void)snprintf(why->text, sizeof(why->text), "KDC for realm %s unreachable (%s)",
+                       realm != NULL ? realm : "?", msg != NULL ? msg : "no answer");
+    else
+        (void)snprintf(why->text, sizeof(why->text), "%s: %s",
+                       is_ticket_check ? "cannot verify the KDC with the keytab"
+                                       : "initial credentials",
+                       msg != NULL ? msg : "unknown Kerberos error");
+    if (msg != NULL)
+        krb5_free_error_message(ctx, msg);
+}
+
+static char *
+realm_text(krb5_context ctx, krb5_const_principal p, char *buf, size_t len)
+{
+    const krb5_data *r = krb5_princ_realm(ctx, p);
+
+    (void)snprintf(buf, len, "%.*s", (int)r->length, r->data);
+    return buf;
+}
+
 int
 basic_krb5_verify(void *arg, const char *user, const char *password, size_t password_len,
-                  char **canon_out)
+                  char **canon_out, struct auth_failure *why)
 {
     const struct basic_krb5 *bk = arg;
     krb5_context ctx = NULL;
@@ -184,7 +222,7 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
     krb5_get_init_creds_opt *gopt = NULL;
     bool has_creds = false;
     char *pw = NULL;
-    char name[1024];
+    char name[1024], realm[256] = "";
     int rc;
 
     *canon_out = NULL;
@@ -205,8 +243,14 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
         rc = krb5_parse_name(ctx, name, &client) == 0 ? GH_OK : GH_EAUTH;
     if (rc == GH_OK)
         rc = krb5_parse_name(ctx, bk->service, &server) == 0 ? GH_OK : GH_EIO;
-    if (rc == GH_OK && !realm_allowed(ctx, bk, client, server))
+    if (rc == GH_OK && !realm_allowed(ctx, bk, client, server)) {
         rc = GH_EAUTH;
+        if (why != NULL) {
+            why->reason = AUTH_REASON_UNKNOWN_USER;
+            (void)snprintf(why->text, sizeof(why->text), "realm %s is not one of ours",
+                           realm_text(ctx, client, realm, sizeof(realm)));
+        }
+    }
     if (rc == GH_OK)
         rc = kt_open(ctx, bk->keytab, &kt);
     if (rc == GH_OK)
@@ -219,11 +263,16 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
             krb5_get_init_creds_password(ctx, &creds, client, pw, NULL, NULL, 0, NULL, gopt);
         has_creds = kerr == 0;
         rc = kerr == 0 ? GH_OK : map_error(kerr);
+        if (kerr != 0)
+            explain(ctx, kerr, false, realm_text(ctx, client, realm, sizeof(realm)), why);
     }
     if (rc == GH_OK) {
         krb5_verify_init_creds_opt_init(&vopt);
         krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1); /* a keytab is mandatory */
-        rc = krb5_verify_init_creds(ctx, &creds, server, kt, NULL, &vopt) == 0 ? GH_OK : GH_EAUTH;
+        krb5_error_code kerr = krb5_verify_init_creds(ctx, &creds, server, kt, NULL, &vopt);
+        rc = kerr == 0 ? GH_OK : GH_EAUTH;
+        if (kerr != 0)
+            explain(ctx, kerr, true, realm_text(ctx, server, realm, sizeof(realm)), why);
     }
     if (rc == GH_OK)
         rc = issued_name(ctx, bk, &creds, server, canon_out);

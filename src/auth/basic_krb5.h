@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "auth/reason.h"
+
 struct basic_krb5;
 
 /* keytab: path (NULL: the default keytab). service: the principal whose key
@@ -26,10 +28,14 @@ void basic_krb5_destroy(struct basic_krb5 *bk); /* NULL-safe */
 /* basic_verify_fn (arg: a struct basic_krb5 *): GH_OK, GH_EAUTH (wrong password,
  * or the KDC could not be verified), GH_ENOTFOUND (unknown principal), GH_EIO (no
  * KDC reachable, keytab problem) or GH_ENOMEM. The password copy is wiped. On
+ * failure *why (may be NULL) gets the reason and MIT's words: a KDC that cannot
+ * be reached (KRB5_KDC_UNREACH, KRB5_REALM_CANT_RESOLVE, timeouts) is
+ * AUTH_REASON_AUTHORITY_UNREACHABLE, a keytab whose key does not decrypt the
+ * KDC's ticket AUTH_REASON_KERBEROS_KEYTAB_KVNO, never "wrong password". On
  * GH_OK *canon_out is the client principal of the credentials the KDC issued
  * (asked with canonicalize, RFC 6806), e.g. "alice@EXAMPLE.ORG" for a typed
  * "ALICE" on a case-insensitive (AD) KDC: malloc'd, the caller frees. */
 int basic_krb5_verify(void *arg, const char *user, const char *password, size_t password_len,
-                      char **canon_out);
+                      char **canon_out, struct auth_failure *why);
 
 #endif

@@ -26,7 +26,8 @@ struct cert_note {
     const char *principal;
     const char *result;
     SECURITY_STATUS sec_status;
-    char reason[160];
+    enum auth_reason code;
+    char reason[160]; /* words: reason_text */
 };
 
 static void
@@ -43,9 +44,16 @@ cert_audit(const struct auth_config *cfg, const struct auth_request_view *req, t
         .result = n->result,
         .sec_status = n->sec_status,
         .cb = "n/a",
-        .reason = n->reason,
+        .reason = auth_reason_code(n->code),
+        .reason_text = n->reason,
     };
     audit_emit(cfg->engine->audit_log, &ev);
+    if (n->code != AUTH_REASON_OK) {
+        char what[128];
+        (void)snprintf(what, sizeof(what), "Certificate from %s", ev.peer != NULL ? ev.peer : "-");
+        auth_reason_log_failure(&cfg->engine->reason_log, req->error_log, n->code, (int64_t)now,
+                                what, n->reason);
+    }
 }
 
 static bool
@@ -107,6 +115,7 @@ upn_success(const struct auth_config *cfg, const char *upn, struct auth_decision
     for (char *p = realm; *p != 0; p++)
         *p = (char)toupper((unsigned char)*p);
     if (!is_local_realm(cfg, realm)) {
+        note->code = AUTH_REASON_CERT_UNMAPPED;
         snprintf(note->reason, sizeof(note->reason), "UPN realm %.100s is not a local realm",
                  realm);
         err = GH_ENOTFOUND;
@@ -161,6 +170,7 @@ cert_auth_run(const struct auth_config *cfg, struct auth_conn *conn,
         out->cert_outcome = AUTH_CERT_INVALID;
         *fail_out = SEC_E_CERT_UNKNOWN;
         note.sec_status = SEC_E_CERT_UNKNOWN;
+        note.code = AUTH_REASON_CERT_INVALID;
         snprintf(note.reason, sizeof(note.reason), "certificate refused: %s", why);
         cert_audit(cfg, req, now, &note);
         return GH_OK;
@@ -177,6 +187,8 @@ cert_auth_run(const struct auth_config *cfg, struct auth_conn *conn,
                      m.rule_index + 1);
     } else {
         err = GH_ENOTFOUND;
+        note.code =
+            m.outcome == CERTMAP_MATCH_DENY ? AUTH_REASON_CERT_DENIED : AUTH_REASON_CERT_UNMAPPED;
         if (m.outcome == CERTMAP_MATCH_DENY)
             snprintf(note.reason, sizeof(note.reason), "denied by auth_cert_map rule %zu",
                      m.rule_index + 1);
@@ -196,6 +208,7 @@ cert_auth_run(const struct auth_config *cfg, struct auth_conn *conn,
         } else {
             out->status = 403;
             note.result = "denied";
+            note.code = AUTH_REASON_DENIED_BY_RULE;
             snprintf(note.reason, sizeof(note.reason), "not allowed by auth_require");
         }
     } else if (err == GH_ENOTFOUND) {

@@ -496,9 +496,11 @@ unlock:
 }
 
 static void
-fail(struct digest_outcome *out, enum digest_result result, const char *reason)
+fail(struct digest_outcome *out, enum digest_result result, enum auth_reason code,
+     const char *reason)
 {
     out->result = result;
+    out->code = code;
     out->reason = reason;
 }
 
@@ -537,20 +539,21 @@ digest_authenticate(struct digest_state *st, const struct auth_userdb_ops *db_op
     memset(out, 0, sizeof(*out));
     buf_init(&out->auth_info, 1024);
     if (!slice_eq(req->realm, slice_cstr(realm))) {
-        fail(out, DIGEST_BAD_REQUEST, "realm does not match");
+        fail(out, DIGEST_BAD_REQUEST, AUTH_REASON_MALFORMED, "realm does not match");
         return GH_OK;
     }
     if (!slice_eq(req->uri, target)) {
-        fail(out, DIGEST_BAD_REQUEST, "uri does not match the request target");
+        fail(out, DIGEST_BAD_REQUEST, AUTH_REASON_MALFORMED,
+             "uri does not match the request target");
         return GH_OK;
     }
     int nc_rc = digest_nonce_check(st, realm, req->nonce, now);
     if (nc_rc == GH_ETIMEDOUT) {
-        fail(out, DIGEST_STALE, "nonce expired");
+        fail(out, DIGEST_STALE, AUTH_REASON_DIGEST_STALE, "nonce expired");
         return GH_OK;
     }
     if (nc_rc != GH_OK) {
-        fail(out, DIGEST_FAILED, "nonce not issued by this server");
+        fail(out, DIGEST_FAILED, AUTH_REASON_DIGEST_BAD_NONCE, "nonce not issued by this server");
         return GH_OK;
     }
 
@@ -558,14 +561,14 @@ digest_authenticate(struct digest_state *st, const struct auth_userdb_ops *db_op
     if (req->userhash) {
         if (db_ops->find_userhash == NULL ||
             db_ops->find_userhash(db, realm, alg, req->user, user, sizeof(user)) != GH_OK) {
-            fail(out, DIGEST_FAILED, "unknown user");
+            fail(out, DIGEST_FAILED, AUTH_REASON_UNKNOWN_USER, "unknown user");
             return GH_OK;
         }
     } else {
         memcpy(user, req->user, sizeof(user));
     }
     if (db_ops->digest_ha1(db, user, realm, alg, ha1) != GH_OK) {
-        fail(out, DIGEST_FAILED, "unknown user");
+        fail(out, DIGEST_FAILED, AUTH_REASON_UNKNOWN_USER, "unknown user");
         goto cleanup;
     }
     err = digest_compute(req->alg, ha1, req->nonce, req->nc_text, req->cnonce, req->qop, method,
@@ -574,7 +577,7 @@ digest_authenticate(struct digest_state *st, const struct auth_userdb_ops *db_op
         goto cleanup;
     size_t n = strlen(expected);
     if (req->response.len != n) {
-        fail(out, DIGEST_FAILED, "wrong response");
+        fail(out, DIGEST_FAILED, AUTH_REASON_WRONG_PASSWORD, "wrong response");
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
@@ -582,16 +585,16 @@ digest_authenticate(struct digest_state *st, const struct auth_userdb_ops *db_op
         given[i] = (char)(c >= 'A' && c <= 'F' ? c + ('a' - 'A') : c);
     }
     if (!secret_memeq(expected, given, n)) {
-        fail(out, DIGEST_FAILED, "wrong response");
+        fail(out, DIGEST_FAILED, AUTH_REASON_WRONG_PASSWORD, "wrong response");
         goto cleanup;
     }
     int rp = digest_replay_check(st, req->nonce, req->nc, now);
     if (rp == GH_ETIMEDOUT) {
-        fail(out, DIGEST_STALE, "nonce no longer tracked");
+        fail(out, DIGEST_STALE, AUTH_REASON_DIGEST_STALE, "nonce no longer tracked");
         goto cleanup;
     }
     if (rp != GH_OK) {
-        fail(out, DIGEST_FAILED, "nonce count replayed");
+        fail(out, DIGEST_FAILED, AUTH_REASON_DIGEST_REPLAY, "nonce count replayed");
         goto cleanup;
     }
     err = build_auth_info(req, ha1, out);
@@ -600,6 +603,7 @@ digest_authenticate(struct digest_state *st, const struct auth_userdb_ops *db_op
     const char *canon = db_ops->canonical_name != NULL ? db_ops->canonical_name(db, user) : NULL;
     snprintf(out->user, sizeof(out->user), "%s", canon != NULL ? canon : user);
     out->result = DIGEST_OK;
+    out->code = AUTH_REASON_OK;
     out->reason = "ok";
 cleanup:
     secret_wipe(ha1, sizeof(ha1));

@@ -20,6 +20,7 @@
 
 #include "auth/authz_header.h"
 #include "auth/backend.h"
+#include "auth/reason.h"
 #include "base/buf.h"
 #include "base/slice.h"
 
@@ -101,6 +102,7 @@ enum digest_result {
 struct digest_outcome {
     enum digest_result result;
     const char *reason;               /* static text for the audit log */
+    enum auth_reason code;            /* its code (auth/reason.h) */
     char user[DIGEST_MAX_USER_BYTES]; /* canonical user name on DIGEST_OK */
     struct buf auth_info;             /* Authentication-Info value on DIGEST_OK (caller frees) */
 };

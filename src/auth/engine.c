@@ -193,8 +193,16 @@ struct outcome_note {
     const char *result;
     SECURITY_STATUS sec_status;
     bool is_persisted, is_cached, did_offer_bindings, is_delegated;
-    const char *reason;
+    enum auth_reason reason;
+    const char *reason_text; /* NULL: the row's text */
 };
+
+static const char *
+peer_of(const struct auth_request_view *req)
+{
+    return req->peer != NULL || req->peer_text == NULL ? req->peer
+                                                       : req->peer_text(req->peer_text_arg);
+}
 
 static void
 audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t now,
@@ -209,8 +217,7 @@ audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t
     }
     struct auth_audit_event ev = {
         .time = now,
-        .peer = req->peer != NULL || req->peer_text == NULL ? req->peer
-                                                            : req->peer_text(req->peer_text_arg),
+        .peer = peer_of(req),
         .scheme = auth_scheme_name(n->scheme),
         .package = n->package,
         .principal = n->principal,
@@ -220,9 +227,43 @@ audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t
         .is_cached = n->is_cached,
         .cb = cb,
         .is_delegated = n->is_delegated,
-        .reason = n->reason,
+        .reason = auth_reason_code(n->reason),
+        .reason_text = n->reason_text != NULL && n->reason_text[0] != 0
+                           ? n->reason_text
+                           : auth_reason_info(n->reason)->text,
     };
     audit_emit(cfg->engine->audit_log, &ev);
+}
+
+/* A failure: the audit line, and the error log's explanation (rate-limited
+ * per reason). */
+static void
+report_failure(const struct auth_config *cfg, const struct auth_request_view *req, time_t now,
+               const struct outcome_note *n, struct auth_decision *out)
+{
+    char what[320];
+
+    out->reason = n->reason;
+    audit(cfg, req, now, n);
+    const char *peer = peer_of(req);
+    (void)snprintf(what, sizeof(what), "%s%s%s from %s%s%.200s", auth_scheme_name(n->scheme),
+                   n->package != NULL ? "/" : "", n->package != NULL ? n->package : "",
+                   peer != NULL ? peer : "-", n->principal != NULL ? " user " : "",
+                   n->principal != NULL ? n->principal : "");
+    auth_reason_log_failure(&cfg->engine->reason_log, req->error_log, n->reason, (int64_t)now, what,
+                            n->reason_text);
+}
+
+/* The answer to a failure whose row says 503: the authority is down, the
+ * client is not to blame and should come back. */
+static int
+unavailable(struct auth_decision *out)
+{
+    char secs[16];
+    int n = snprintf(secs, sizeof(secs), "%d", AUTH_AUTHORITY_RETRY_AFTER_S);
+
+    out->status = 503;
+    return add_header(out, "Retry-After", secs, (size_t)n);
 }
 
 /* 401 with the configured challenges, in order, that this connection and
@@ -280,7 +321,8 @@ authorize(const struct auth_config *cfg, struct auth_decision *out, struct outco
     } else {
         out->status = 403;
         note->result = "denied";
-        note->reason = "not allowed by auth_require";
+        note->reason = AUTH_REASON_DENIED_BY_RULE;
+        out->reason = note->reason;
     }
 }
 
@@ -314,7 +356,7 @@ run_cached(const struct auth_config *cfg, struct auth_conn *conn,
                                 .is_persisted = true,
                                 .is_cached = true,
                                 .is_delegated = conn->cached_delegated,
-                                .reason = "not allowed by auth_require"};
+                                .reason = AUTH_REASON_DENIED_BY_RULE};
     /* A request served from the identity persisted on the connection is not a
      * new authentication: the handshake that made it was audited. Only a
      * refusal (the rules changed with a reload) gets a line. */
@@ -373,7 +415,7 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
     note->principal = out->record.pub.principal;
     note->is_persisted = hs->is_persisted;
     note->is_delegated = (hs->attrs & ASC_RET_DELEGATE) != 0;
-    note->reason = "ok";
+    note->reason = AUTH_REASON_OK;
     return err;
 }
 
@@ -424,11 +466,16 @@ run_sspi(const struct auth_config *cfg, struct auth_conn *conn, const struct aut
             audit(cfg, req, now, &note);
         }
     } else {
-        limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
+        const struct auth_reason_info *row = auth_reason_info(hs.failure.reason);
+        if (row->counts_toward_backoff)
+            limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
         note.sec_status = hs.sec_status;
-        note.reason = "handshake failed";
-        audit(cfg, req, now, &note);
-        err = challenge(cfg, conn, req, now, false, out);
+        note.reason = hs.failure.reason;
+        note.reason_text = hs.failure.text;
+        note.package = hs.failed_package[0] != 0 ? hs.failed_package : NULL;
+        report_failure(cfg, req, now, &note, out);
+        err =
+            row->http_status == 503 ? unavailable(out) : challenge(cfg, conn, req, now, false, out);
         if (err == GH_OK)
             auth_record_set_failure(&out->record, scheme_types[s], hs.sec_status);
     }
@@ -499,6 +546,7 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
 {
     const struct auth_userdb_ops *db = cfg->engine->backend->userdb;
     struct outcome_note note = {.scheme = AUTH_SCHEME_BASIC, .result = "failure"};
+    struct auth_failure why = {.reason = AUTH_REASON_OK};
     struct secret password = {0};
     uint8_t key[BASIC_CACHE_KEY_BYTES];
     char cached[BASIC_CACHE_NAME_BYTES];
@@ -518,17 +566,22 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
         return err;
     bool has_key = cfg->basic_cache != NULL &&
                    basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key);
+    if (has_key)
+        out->observed.basic_cache = 2; /* a miss, unless found below */
     if (has_key && basic_cache_check(cfg->basic_cache, key, now_ms, cached)) {
+        out->observed.basic_cache = 1;
         vrc = GH_OK; /* verified less than auth_basic_cache_ttl ago; not extended */
         if (cached[0] != 0 && (canon = strdup(cached)) == NULL)
             vrc = GH_ENOMEM;
     } else {
         if (cfg->basic_verify != NULL)
             vrc = cfg->basic_verify(cfg->basic_verify_arg, user, (const char *)password.bytes,
-                                    password.len, &canon);
+                                    password.len, &canon, &why);
         else
             vrc =
                 db->verify_password(cfg->userdb, user, (const char *)password.bytes, password.len);
+        /* Only a success is cached: a refusal, or an authority that could
+         * not be asked, must be asked again next time. */
         if (vrc == GH_OK && has_key)
             basic_cache_add(cfg->basic_cache, key, canon, now_ms);
     }
@@ -551,17 +604,26 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
             limiter_success(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len));
             note.package = "Basic";
             note.principal = out->record.pub.user_name;
-            note.reason = "ok";
+            note.reason = AUTH_REASON_OK;
             authorize(cfg, out, &note);
             audit(cfg, req, now, &note);
         }
     } else {
-        limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
-        note.sec_status = SEC_E_LOGON_DENIED;
-        note.reason = vrc == GH_ENOTFOUND ? "unknown user" : "wrong password";
-        audit(cfg, req, now, &note);
-        err = challenge(cfg, conn, req, now, false, out);
-        auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, SEC_E_LOGON_DENIED);
+        if (why.reason == AUTH_REASON_OK) /* the verifier did not say: its return value does */
+            why.reason = vrc == GH_ENOTFOUND ? AUTH_REASON_UNKNOWN_USER
+                         : vrc == GH_EAUTH   ? AUTH_REASON_WRONG_PASSWORD
+                                             : AUTH_REASON_INTERNAL_ERROR;
+        const struct auth_reason_info *row = auth_reason_info(why.reason);
+        if (row->counts_toward_backoff)
+            limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
+        note.sec_status = row->sec_status;
+        note.reason = why.reason;
+        note.reason_text = why.text;
+        note.package = cfg->basic_verify != NULL ? "Kerberos" : NULL;
+        report_failure(cfg, req, now, &note, out);
+        err =
+            row->http_status == 503 ? unavailable(out) : challenge(cfg, conn, req, now, false, out);
+        auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, row->sec_status);
     }
     free(canon);
     free(user);
@@ -579,8 +641,8 @@ run_digest(const struct auth_config *cfg, struct auth_conn *conn,
     int err = digest_request_parse(creds, &dreq);
 
     if (err == GH_EUNSUPPORTED) {
-        note.reason = "algorithm or qop not offered";
-        audit(cfg, req, now, &note);
+        note.reason = AUTH_REASON_DIGEST_UNSUPPORTED;
+        report_failure(cfg, req, now, &note, out);
         return challenge(cfg, conn, req, now, false, out);
     }
     if (err != GH_OK) {
@@ -592,7 +654,8 @@ run_digest(const struct auth_config *cfg, struct auth_conn *conn,
                               cfg->realm, req->method, req->target, &dreq, now, &dout);
     if (err != GH_OK)
         goto cleanup;
-    note.reason = dout.reason;
+    note.reason = dout.code;
+    note.reason_text = dout.result == DIGEST_OK ? NULL : dout.reason;
     switch (dout.result) {
     case DIGEST_OK:
         err = local_success(cfg, AUTH_SCHEME_DIGEST, dout.user, cfg->realm, out);
@@ -609,17 +672,19 @@ run_digest(const struct auth_config *cfg, struct auth_conn *conn,
         break;
     case DIGEST_STALE: /* not a failure of the user: no backoff */
         note.result = "stale";
+        out->reason = note.reason;
         audit(cfg, req, now, &note);
         err = challenge(cfg, conn, req, now, true, out);
         break;
     case DIGEST_BAD_REQUEST:
-        audit(cfg, req, now, &note);
+        report_failure(cfg, req, now, &note, out);
         out->status = 400;
         break;
     case DIGEST_FAILED:
-        limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
+        if (auth_reason_info(note.reason)->counts_toward_backoff)
+            limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
         note.sec_status = SEC_E_LOGON_DENIED;
-        audit(cfg, req, now, &note);
+        report_failure(cfg, req, now, &note, out);
         err = challenge(cfg, conn, req, now, false, out);
         auth_record_set_failure(&out->record, GH_AUTH_TYPE_DIGEST, SEC_E_LOGON_DENIED);
         break;
@@ -674,11 +739,28 @@ run_authorization(const struct auth_config *cfg, struct auth_conn *conn,
         goto cleanup;
     }
     if (auth_scheme_parse(creds.scheme, &s) != GH_OK || !accepts(cfg, req, s)) {
-        /* a scheme not offered here (or Basic over plain HTTP): challenge again */
+        /* a scheme not offered here (or Basic over plain HTTP): challenge
+         * again, and say so (NTLM at a Kerberos-only location is a common
+         * fault: the client found no ticket) */
+        if (auth_scheme_parse(creds.scheme, &s) == GH_OK) {
+            struct outcome_note note = {
+                .scheme = s,
+                .result = "failure",
+                .reason = s == AUTH_SCHEME_NTLM ? AUTH_REASON_NTLM_NOT_OFFERED
+                                                : AUTH_REASON_SCHEME_NOT_OFFERED,
+                .reason_text = s == AUTH_SCHEME_BASIC && offers(cfg, s) && !req->is_tls
+                                   ? "Basic over plain HTTP (auth_basic_over_http is off)"
+                                   : NULL,
+            };
+            report_failure(cfg, req, now, &note, out);
+        }
         err = challenge(cfg, conn, req, now, false, out);
         goto cleanup;
     }
+    out->observed.is_attempt = true;
+    out->observed.scheme = s;
     if (limiter_check(conn->limiter, addr, now_ms, &retry_ms) != GH_OK) {
+        out->observed.is_backoff = true;
         char secs[24];
         int n = snprintf(secs, sizeof(secs), "%llu", (unsigned long long)(retry_ms + 999) / 1000);
         out->status = 429;

@@ -31,6 +31,7 @@
 #include "auth/certmap.h"
 #include "auth/digest.h"
 #include "auth/limiter.h"
+#include "auth/reason.h"
 #include "auth/record.h"
 #include "base/log.h"
 #include "base/slice.h"
@@ -185,6 +186,9 @@ struct auth_request_view {
     const uint8_t *client_cert;
     size_t client_cert_len;
     uint32_t client_cert_flags;
+    /* The server's error log, where failures are explained (rate-limited per
+     * reason, auth/reason.h); NULL: not written. */
+    struct log *error_log;
 };
 
 struct auth_header {
@@ -203,10 +207,21 @@ enum auth_cert_outcome {
     AUTH_CERT_INVALID = 4,  /* the certificate does not parse (or breaks a limit) */
 };
 
+/* What the request's authentication did, for the server's counters (the
+ * status module). Strings are static. */
+struct auth_observed {
+    bool is_attempt;         /* credentials of an accepted scheme were examined */
+    enum auth_scheme scheme; /* with is_attempt */
+    bool is_backoff;         /* answered 429: the address is in backoff */
+    uint8_t basic_cache;     /* 0: not consulted, 1: hit, 2: miss */
+};
+
 struct auth_decision {
     /* 0: pass the request on (with record); else answer with this status:
      * 401 (challenge or continuation), 403 (authorization rules), 400 (malformed
-     * credentials), 429 (address in backoff, or too many handshakes in progress). */
+     * credentials), 429 (address in backoff, or too many handshakes in progress),
+     * 503 (the authority cannot be reached: AUTH_REASON_AUTHORITY_UNREACHABLE,
+     * with Retry-After). */
     int status;
     /* Headers for the response: the 401's challenges in configured order or the
      * continuation token; on pass, the final mutual token (WWW-Authenticate) or
@@ -218,6 +233,10 @@ struct auth_decision {
     bool is_handshake_in_progress;
     struct auth_record record; /* the request's record; free with auth_decision_clear */
     enum auth_cert_outcome cert_outcome;
+    /* The reason of the outcome written in the audit line (auth/reason.h);
+     * AUTH_REASON_OK when there was none (no credentials, a continuation). */
+    enum auth_reason reason;
+    struct auth_observed observed;
 };
 
 /* Authenticates one request. Returns GH_OK with *out filled (free it with

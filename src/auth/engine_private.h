@@ -6,12 +6,14 @@
 #include "auth/digest.h"
 #include "auth/engine.h"
 #include "auth/limiter.h"
+#include "auth/reason.h"
 
 struct auth_engine {
     const struct auth_backend *backend; /* borrowed */
     struct log *audit_log;              /* borrowed */
     struct digest_state *digest;
     struct limiter *limiter;
+    struct auth_reason_log reason_log; /* error-log lines per reason, rate-limited */
 };
 
 /* The client certificate scheme (cert_auth.c), run first when cfg offers it and

@@ -10,6 +10,7 @@
 // feeding a first-leg token to a context that expects a later one.
 #include "auth/handshake.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -84,11 +85,14 @@ handshake_reset(struct auth_conn *conn)
 
 #define MAX_LEGS 8 /* NTLM needs 2, SPNEGO 2-3, Kerberos 1; anything longer is abuse */
 
+/* out->failure is set by the caller, or here from st alone. */
 static void
 fail(struct auth_conn *conn, enum auth_scheme scheme, SECURITY_STATUS st, struct hs_outcome *out)
 {
     out->result = HS_FAILED;
     out->sec_status = st;
+    if (out->failure.reason == AUTH_REASON_OK)
+        out->failure.reason = auth_reason_from_sspi(st, GH_SEC_DETAIL_NONE, 0, false);
     if (scheme == AUTH_SCHEME_NEGOTIATE)
         conn->negotiate_failed = true;
     handshake_reset(conn);
@@ -105,13 +109,38 @@ needs_restart(const struct auth_config *cfg, const struct auth_conn *conn, enum 
     return handshake_is_initial_token(scheme, in_token);
 }
 
+/* What the package said about the failure of the call that just returned st
+ * (SECPKG_ATTR_GH_ERROR_INFO, on the context or else the thread's). */
+static void
+capture_failure(const struct auth_config *cfg, struct auth_conn *conn, SECURITY_STATUS st,
+                struct hs_outcome *out)
+{
+    const SecurityFunctionTableA *sspi = conn->backend->sspi;
+    SecPkgContext_GhErrorInfo info = {0};
+
+    if (sspi->QueryContextAttributesA == NULL ||
+        sspi->QueryContextAttributesA(conn->has_ctx ? &conn->ctx : NULL, SECPKG_ATTR_GH_ERROR_INFO,
+                                      &info) != SEC_E_OK ||
+        info.Status != st) {
+        out->failure.reason = auth_reason_from_sspi(st, GH_SEC_DETAIL_NONE, 0, false);
+        return;
+    }
+    out->failure.reason =
+        auth_reason_from_sspi(st, info.Detail, info.Krb5Error, cfg->service_name_count > 0);
+    if (info.Text != NULL)
+        (void)snprintf(out->failure.text, sizeof(out->failure.text), "%s", info.Text);
+    if (info.Package != NULL)
+        (void)snprintf(out->failed_package, sizeof(out->failed_package), "%s", info.Package);
+}
+
 /* With several accepted service names the credentials accept any key in the
  * keytab, so the name the client asked for is checked once the context is
  * complete. NTLM checks its MsvAvTargetName itself (AcceptedTargetNames; its
  * NATIVE_NAMES server name is our NetBIOS name, no SPN); a package without
  * NATIVE_NAMES passes. */
 static bool
-spn_accepted(const struct auth_config *cfg, struct auth_conn *conn, bool is_ntlm)
+spn_accepted(const struct auth_config *cfg, struct auth_conn *conn, bool is_ntlm,
+             struct hs_outcome *out)
 {
     const SecurityFunctionTableA *sspi = conn->backend->sspi;
     SecPkgContext_NativeNamesA names = {0};
@@ -128,6 +157,12 @@ spn_accepted(const struct auth_config *cfg, struct auth_conn *conn, bool is_ntlm
         for (size_t i = 0; i < cfg->service_name_count && !ok; i++) {
             const char *want = cfg->service_names[i];
             ok = strlen(want) == n && strncasecmp(want, names.sServerName, n) == 0;
+        }
+        if (!ok) {
+            out->failure.reason = AUTH_REASON_KERBEROS_WRONG_SERVICE;
+            (void)snprintf(out->failure.text, sizeof(out->failure.text),
+                           "the ticket is for %s, not one of this location's auth_service_name",
+                           names.sServerName);
         }
     }
     if (names.sClientName != NULL)
@@ -154,7 +189,7 @@ finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme s
     out->token = token;
     const char *pkg = tok_ops->package(token);
     out->is_ntlm = scheme == AUTH_SCHEME_NTLM || (pkg != NULL && strcmp(pkg, "NTLM") == 0);
-    if (!spn_accepted(cfg, conn, out->is_ntlm)) {
+    if (!spn_accepted(cfg, conn, out->is_ntlm, out)) {
         tok_ops->close(token);
         out->token = NULL;
         fail(conn, scheme, SEC_E_WRONG_PRINCIPAL, out);
@@ -212,6 +247,9 @@ handshake_step(const struct auth_config *cfg, struct auth_conn *conn, enum auth_
     if (sspi == NULL || scheme >= AUTH_SSPI_SCHEMES || !cfg->has_creds[scheme]) {
         out->result = HS_FAILED;
         out->sec_status = SEC_E_NO_CREDENTIALS;
+        out->failure.reason = AUTH_REASON_SERVER_CREDENTIALS;
+        (void)snprintf(out->failure.text, sizeof(out->failure.text),
+                       "no %s credentials on this location", auth_scheme_name(scheme));
         return GH_OK;
     }
     if (needs_restart(cfg, conn, scheme, in_token, now_ms)) {
@@ -230,6 +268,10 @@ handshake_step(const struct auth_config *cfg, struct auth_conn *conn, enum auth_
     if (cfg->epa != AUTH_EPA_OFF) {
         if (req->cb_hash == NULL || req->cb_hash_len == 0) {
             if (cfg->epa == AUTH_EPA_REQUIRE) {
+                out->failure.reason = AUTH_REASON_BINDINGS_MISSING;
+                (void)snprintf(out->failure.text, sizeof(out->failure.text),
+                               "no TLS channel to bind to (auth_extended_protection require "
+                               "over plain HTTP)");
                 fail(conn, scheme, SEC_E_BAD_BINDINGS, out); /* no TLS: nothing to bind to */
                 goto cleanup;
             }
@@ -285,9 +327,15 @@ handshake_step(const struct auth_config *cfg, struct auth_conn *conn, enum auth_
         out->sec_status = st;
     } else if (st == SEC_E_OK && conn->has_ctx) {
         finish(cfg, conn, scheme, attrs, out);
+    } else if (st == SEC_I_CONTINUE_NEEDED || SEC_SUCCESS(st)) {
+        out->failure.reason = AUTH_REASON_INVALID_TOKEN;
+        (void)snprintf(out->failure.text, sizeof(out->failure.text), "%s",
+                       st == SEC_I_CONTINUE_NEEDED ? "too many handshake legs"
+                                                   : "the package returned an unexpected status");
+        fail(conn, scheme, SEC_E_INVALID_TOKEN, out);
     } else {
-        fail(conn, scheme,
-             st == SEC_I_CONTINUE_NEEDED || SEC_SUCCESS(st) ? SEC_E_INVALID_TOKEN : st, out);
+        capture_failure(cfg, conn, st, out);
+        fail(conn, scheme, st, out);
     }
 cleanup:
     buf_free(&cb);

@@ -12,6 +12,7 @@
 
 #include "auth/credssp.h"
 #include "auth/engine.h"
+#include "auth/reason.h"
 #include "base/buf.h"
 
 struct auth_conn {
@@ -61,6 +62,9 @@ struct hs_outcome {
     bool is_ntlm;      /* the identity came from NTLM (also inside Negotiate) */
     bool did_offer_bindings;
     struct auth_credssp_deleg deleg; /* HS_DONE with CredSSP: what the client delegated */
+    /* HS_FAILED: why (the package's SECPKG_ATTR_GH_ERROR_INFO, classified). */
+    struct auth_failure failure;
+    char failed_package[16]; /* "Kerberos", "NTLM" (inside Negotiate too), or "" */
 };
 
 /* Runs one leg for scheme with the decoded client token. Starts a new context

@@ -9,5 +9,7 @@
  * changes of the wall clock, meaningful only as a difference between two
  * readings. Thread-safe; never fails (CLOCK_MONOTONIC always exists on Linux). */
 uint64_t clock_monotonic_ms(void);
+/* The same clock in microseconds (latency histograms). */
+uint64_t clock_monotonic_us(void);
 
 #endif

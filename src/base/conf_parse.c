@@ -15,6 +15,7 @@
 
 #include "base/arena.h"
 #include "base/banned.h"
+#include "base/utf8.h"
 
 /* The public struct comes first so a conf_doc pointer is also a doc_impl pointer. */
 struct doc_impl {
@@ -109,42 +110,6 @@ static const char *
 quote_ellipsis(const char *name)
 {
     return strnlen(name, NAME_QUOTE_BYTES + 1) > NAME_QUOTE_BYTES ? "..." : "";
-}
-
-/* Length of the UTF-8 sequence at p[0, left) (RFC 3629 section 4), or 0 when
- * it is invalid: overlong forms, surrogates and values above U+10FFFF fail. */
-static size_t
-utf8_seq_len(const unsigned char *p, size_t left)
-{
-    unsigned char c = p[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xC2 && c <= 0xDF)
-        n = 2;
-    else if (c >= 0xE0 && c <= 0xEF)
-        n = 3;
-    else if (c >= 0xF0 && c <= 0xF4)
-        n = 4;
-    else
-        return 0;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (left < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-    }
-    return n;
 }
 
 /* One pass over the whole text before tokenizing, so the lexer can treat every

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Subcommands of the gatehouse binary. Each lives in its own file
-// (serve.c, passwd.c, fetch.c, bench.c) and is listed once in main.c.
+// (serve.c, passwd.c, fetch.c, doctor.c) and is listed once in main.c.
 #ifndef GH_CLI_CLI_H
 #define GH_CLI_CLI_H
 
@@ -21,5 +21,10 @@ int cli_passwd(int argc, char **argv);
  * Exit: 0 success, 1 HTTP status >= 400, 2 usage, 3 network/TLS, 4 authentication
  * failed, 5 local file (docs/fetch.md). */
 int cli_fetch(int argc, char **argv);
+/* doctor --config FILE [--user USER]: checks keytabs, the KDC, the clock,
+ * service names, user stores, ccache directories and certificates; one line
+ * per check. Exit: 0 all OK, 1 warnings only, 2 a failure, 3 usage or an
+ * unreadable configuration (docs/doctor.md). */
+int cli_doctor(int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ static const struct cli_command commands[] = {
     {"passwd", "manage the user store: passwd FILE add|remove|list|verify USER", cli_passwd},
     {"fetch", "HTTP(S) client with Negotiate/NTLM/Kerberos/Digest/Basic: fetch URL [OPTIONS]",
      cli_fetch},
+    {"doctor", "check what would make authentication fail: doctor --config FILE [--user USER]",
+     cli_doctor},
 };
 
 static void

@@ -503,6 +503,7 @@ exchange_create(const struct proxy_config *cfg, gh_request *req)
     pthread_cond_init(&x->cv, NULL);
     x->addr = cfg->addr;
     x->addr_len = cfg->addr_len;
+    (void)snprintf(x->backend, sizeof(x->backend), "%s:%s", cfg->host, cfg->port);
     x->connect_timeout_ms = cfg->connect_timeout_ms;
     x->read_timeout_ms = cfg->read_timeout_ms;
     x->keepalive = cfg->keepalive;
@@ -1025,6 +1026,17 @@ pull(void *arg, void *buf, size_t cap, size_t *len_out)
         pthread_cond_signal(&x->cv);
     } else if (x->has_failed) {
         rc = GH_EIO; /* the client sees a truncated body: the server closes */
+        if (!x->has_logged && x->req != NULL && x->stream_why != NULL) {
+            char expected[48] = "an unknown number (chunked or until close)";
+            if (x->body_expected >= 0)
+                (void)snprintf(expected, sizeof(expected), "%lld", (long long)x->body_expected);
+            gh_request_log(x->req, GH_LOG_ERROR,
+                           "proxy: backend %s failed in the middle of its response after %llu "
+                           "of %s body bytes: %s; the client's connection is aborted",
+                           x->backend, (unsigned long long)x->body_relayed, expected,
+                           x->stream_why);
+        }
+        x->has_logged = true;
     } else if (!x->is_eof) {
         x->pull_waiting = true;
         rc = GH_AGAIN;

@@ -40,6 +40,7 @@ struct proxy_exchange {
     int connect_timeout_ms;
     int read_timeout_ms;
     unsigned keepalive; /* idle connections kept per worker for this backend */
+    char backend[300];  /* host:port as written in proxy_pass, for the error log */
 
     /* Backend connection state, owned by the side running the job. */
     int fd;         /* -1 until connected */
@@ -82,8 +83,15 @@ struct proxy_exchange {
     pthread_cond_t cv;
     uint8_t ring[PROXY_RING_BYTES];
     size_t ring_off, ring_len;
-    bool is_eof;       /* the backend body ended and ring holds the rest */
-    bool has_failed;   /* the backend failed mid-body: abort the response */
+    bool is_eof;     /* the backend body ended and ring holds the rest */
+    bool has_failed; /* the backend failed mid-body: abort the response */
+    /* A failure mid-body, for the error log (written by the streaming job
+     * before has_failed is set, read by the loop after). */
+    uint64_t body_relayed;  /* body bytes received from the backend */
+    int64_t body_expected;  /* Content-Length, or -1 (chunked, until close) */
+    const char *stream_why; /* static: EOF, reset, timeout...; NULL: the client left */
+    bool saw_reset;         /* the last recv failed with ECONNRESET */
+    bool has_logged;
     bool is_released;  /* the response stream ended (or never started) */
     bool pull_waiting; /* pull returned GH_AGAIN: wake the request */
     bool is_reusable;  /* the backend connection can go back to the pool */

@@ -141,8 +141,10 @@ recv_some(struct proxy_exchange *x, void *buf, size_t cap, bool watch_cancel)
             return n;
         if (errno == EINTR)
             continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
+        if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            x->saw_reset = errno == ECONNRESET;
             return errno == ECONNRESET ? 0 : GH_EIO;
+        }
         int rc = wait_fd(x, POLLIN, x->read_timeout_ms, watch_cancel);
         if (rc != GH_OK)
             return rc;
@@ -389,6 +391,7 @@ relay(struct proxy_exchange *x, const uint8_t *in, size_t len, size_t *used_out)
         size_t n = len < x->body_left ? len : (size_t)x->body_left;
         if (n > 0 && !ring_put(x, in, n))
             return GH_ECLOSED;
+        x->body_relayed += n;
         x->body_left -= n;
         *used_out = n;
         return x->body_left == 0 ? GH_OK : GH_AGAIN;
@@ -396,6 +399,7 @@ relay(struct proxy_exchange *x, const uint8_t *in, size_t len, size_t *used_out)
     if (x->body_kind == H1_BODY_CLOSE) {
         if (len > 0 && !ring_put(x, in, len))
             return GH_ECLOSED;
+        x->body_relayed += len;
         *used_out = len;
         return GH_AGAIN;
     }
@@ -407,6 +411,7 @@ relay(struct proxy_exchange *x, const uint8_t *in, size_t len, size_t *used_out)
             return rc;
         if (data.len > 0 && !ring_put(x, data.ptr, data.len))
             return GH_ECLOSED;
+        x->body_relayed += data.len;
         used += consumed;
         if (rc == GH_OK) {
             *used_out = used;
@@ -419,6 +424,25 @@ relay(struct proxy_exchange *x, const uint8_t *in, size_t len, size_t *used_out)
     return GH_AGAIN;
 }
 
+/* Why the body stopped before its end, in words for the error log; NULL
+ * when it was the client that went away (the stream was released). */
+static const char *
+stream_failure(const struct proxy_exchange *x, int rc)
+{
+    switch (rc) {
+    case GH_EPROTO:
+        return x->body_kind == H1_BODY_CHUNKED ? "malformed chunked body" : "malformed body";
+    case GH_ETIMEDOUT:
+        return "timeout: nothing from the backend within proxy_read_timeout";
+    case GH_ECLOSED:
+        return NULL;
+    case GH_ELIMIT:
+        return "chunk line or trailers beyond the limits";
+    default:
+        return "read error";
+    }
+}
+
 void
 proxy_backend_stream(struct proxy_exchange *x)
 {
@@ -428,6 +452,9 @@ proxy_backend_stream(struct proxy_exchange *x)
     int rc = GH_AGAIN;
     bool has_trailing = false;
 
+    x->body_relayed = 0;
+    x->body_expected = x->body_kind == H1_BODY_LENGTH ? (int64_t)x->body_left : -1;
+    x->stream_why = NULL;
     /* Body bytes that arrived with the head come first. */
     size_t extra = x->head_len - x->head_used;
     if (extra > 0) {
@@ -454,6 +481,9 @@ proxy_backend_stream(struct proxy_exchange *x)
         }
         if (n <= 0) {
             rc = n == 0 ? GH_EPROTO : (int)n; /* EOF before the end of the body */
+            if (n == 0)
+                x->stream_why = x->saw_reset ? "connection reset by the backend"
+                                             : "the backend closed the connection (EOF)";
             break;
         }
         in_len += (size_t)n;
@@ -470,6 +500,8 @@ proxy_backend_stream(struct proxy_exchange *x)
         return;
     }
     x->is_reusable = false;
+    if (x->stream_why == NULL)
+        x->stream_why = stream_failure(x, rc);
     drop_connection(x);
     stream_end(x, false);
 }

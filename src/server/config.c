@@ -781,6 +781,9 @@ set_access_log(struct interp *in, const struct conf_node *n, const struct core_c
 
     (void)cmd;
     (void)loc;
+    if (n->arg_count == 2 && strcmp(n->args[1], "json") != 0 && strcmp(n->args[1], "text") != 0)
+        return fail(in, n, "access_log: unknown format '%s' (text, json)", n->args[1]);
+    cfg->access_log_json = n->arg_count == 2 && strcmp(n->args[1], "json") == 0;
     free(cfg->access_log_path);
     cfg->access_log_path = NULL;
     if (strcmp(n->args[0], "off") != 0)
@@ -1070,8 +1073,8 @@ static const struct core_cmd core_cmds[] = {
      "queued blocking jobs before GH_EBUSY"},
     {"error_log", MAIN, 1, 2, FN(set_error_log), "PATH|- [error|warn|info|debug]", "- info",
      "error log file (-: stderr) and level"},
-    {"access_log", MAIN, 1, 1, FN(set_access_log), "PATH|-|off", "off",
-     "one line per request (-: stdout)"},
+    {"access_log", MAIN, 1, 2, FN(set_access_log), "PATH|-|off [text|json]", "off",
+     "one line per request (-: stdout); json: one JSON object per line"},
     {"load_module", MAIN, 2, 2, FN(set_nothing), "NAME PATH", NULL,
      "load a shared-object module exporting gh_module_entry"},
     {"location", MAIN, 0, BLOCK, FN(set_location), "PREFIX { ... }", NULL,

@@ -156,6 +156,7 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
         w->conns->prev = c;
     w->conns = c;
     w->conn_count++;
+    metrics_inc(&w->metrics.conns_accepted);
     /* The first request's head (and the handshake) must arrive within
      * header_timeout of the accept. */
     timer(c, TIMER_HEAD, cfg->header_timeout_ms, true);
@@ -183,6 +184,7 @@ conn_free(struct conn *c)
     if (c->next != NULL)
         c->next->prev = c->prev;
     w->conn_count--;
+    metrics_inc(&w->metrics.conns_closed);
     while (c->slots != NULL) {
         struct conn_slot *s = c->slots;
         c->slots = s->next;
@@ -415,13 +417,15 @@ conn_send_error(struct conn *c, int status)
                "Content-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
                status, reason, (int)w->date_len, w->date, strlen(reason) + 1, reason);
     c->must_close = true;
+    metrics_request(&w->metrics, status);
     if (c->config->access_log != NULL) {
         char peer[64] = "-";
         if (c->peer.sa.sa_family == AF_INET)
             inet_ntop(AF_INET, &c->peer.in4.sin_addr, peer, sizeof(peer));
         else if (c->peer.sa.sa_family == AF_INET6)
             inet_ntop(AF_INET6, &c->peer.in6.sin6_addr, peer, sizeof(peer));
-        access_log_line(w, c->config, peer, NULL, NULL, 0, status, 0, 0, NULL, w->now_real.tv_sec);
+        access_log_line(w, c->config, peer, NULL, NULL, 0, status, 0, 0, NULL, w->now_real.tv_sec,
+                        false);
     }
 }
 

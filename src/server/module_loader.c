@@ -16,13 +16,11 @@ extern const struct gh_module whoami_module;
 extern const struct gh_module static_module;
 extern const struct gh_module proxy_module;
 extern const struct gh_module return_module;
+extern const struct gh_module status_module;
 
 /* Load order: the order in which notifications reach the modules. */
 static const struct gh_module *const builtin_modules[] = {
-    &whoami_module,
-    &static_module,
-    &proxy_module,
-    &return_module,
+    &whoami_module, &static_module, &proxy_module, &return_module, &status_module,
 };
 
 size_t

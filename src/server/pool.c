@@ -102,3 +102,12 @@ pool_submit(struct pool *p, struct pool_job *job)
     pthread_mutex_unlock(&p->lock);
     return GH_OK;
 }
+
+void
+pool_stats(struct pool *p, uint64_t *queued_out, uint64_t *queue_max_out)
+{
+    pthread_mutex_lock(&p->lock);
+    *queued_out = p->queued;
+    *queue_max_out = p->queue_max;
+    pthread_mutex_unlock(&p->lock);
+}

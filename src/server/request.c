@@ -148,6 +148,7 @@ request_finish(struct gh_request *req)
     struct worker *w = req->worker;
 
     run_final_hooks(req, NOTIFY_LOG);
+    metrics_request(&w->metrics, req->status);
     access_log_write(req);
     run_final_hooks(req, NOTIFY_END);
     for (size_t i = 0; i < req->config->module_count; i++) {
@@ -648,10 +649,31 @@ access_reserve(struct worker *w, struct config *cfg)
 }
 
 void
+access_log_append(struct worker *w, struct config *cfg, const char *line, size_t len)
+{
+    char *dst = len <= ACCESS_LINE_MAX ? access_reserve(w, cfg) : NULL;
+
+    if (dst == NULL) {
+        worker_access_flush(w); /* what is buffered was logged first */
+        log_raw(cfg->access_log, line, len);
+        return;
+    }
+    memcpy(dst, line, len);
+    w->access_buf.len += len;
+}
+
+void
 access_log_line(struct worker *w, struct config *cfg, const char *peer, const char *method,
                 const char *target, int minor_version, int status, uint64_t bytes,
-                uint64_t duration_ms, const char *user, time_t when)
+                uint64_t duration_ms, const char *user, time_t when, bool is_aborted)
 {
+    if (cfg->access_log_json) {
+        /* only refusals without a request come here (access_log_write
+         * writes the others) */
+        struct access_fields f = {NULL, peer, access_time(w, when), status, duration_ms};
+        access_log_json(w, cfg, &f);
+        return;
+    }
     char fallback[ACCESS_LINE_MAX];
     char *line = access_reserve(w, cfg);
     char *out = line != NULL ? line : fallback;
@@ -664,9 +686,10 @@ access_log_line(struct worker *w, struct config *cfg, const char *peer, const ch
     safe[t] = '\0';
     int m;
     if (method != NULL)
-        m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"\n",
+        m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"%s %s HTTP/1.%d\" %d %llu %llu \"%s\"%s\n",
                      access_time(w, when), peer, method, safe, minor_version, status,
-                     (unsigned long long)bytes, (unsigned long long)duration_ms, user);
+                     (unsigned long long)bytes, (unsigned long long)duration_ms, user,
+                     is_aborted ? " aborted" : "");
     else
         m = snprintf(out, ACCESS_LINE_MAX, "%s %s \"-\" %d 0 0 \"-\"\n", access_time(w, when), peer,
                      status);
@@ -687,6 +710,13 @@ access_log_write(struct gh_request *req)
 
     if (req->config->access_log == NULL)
         return;
+    if (req->config->access_log_json) {
+        struct access_fields f = {req, gh_request_peer_text(req),
+                                  access_time(req->worker, req->start_time.tv_sec), req->status,
+                                  req->worker->now_ms - req->start_ms};
+        access_log_json(req->worker, req->config, &f);
+        return;
+    }
     const struct gh_auth_record *auth = &req->auth.record.pub;
     user = auth->status == GH_AUTH_SUCCESS && auth->user_name != NULL ? auth->user_name : "-";
     /* So is the user name (Basic and Digest users are what the client typed). */
@@ -697,5 +727,6 @@ access_log_write(struct gh_request *req)
     user_text[u] = '\0';
     access_log_line(req->worker, req->config, gh_request_peer_text(req), req->method, req->target,
                     req->minor_version, req->status, req->bytes_sent,
-                    req->worker->now_ms - req->start_ms, user_text, req->start_time.tv_sec);
+                    req->worker->now_ms - req->start_ms, user_text, req->start_time.tv_sec,
+                    req->is_body_aborted);
 }

@@ -11,6 +11,7 @@
 
 #include <gatehouse/error.h>
 
+#include "base/json_str.h"
 #include "server/server.h"
 
 #define PUMP_BYTES       (16 * 1024)
@@ -470,8 +471,10 @@ pump_stream(struct gh_request *req)
         req->stream_waiting = true;
         return GH_AGAIN;
     }
-    if (rc < 0)
+    if (rc < 0) {
+        req->is_body_aborted = true; /* the access log says so */
         return rc;
+    }
     if (len > sizeof(chunk))
         return GH_EINVAL;
     if (len == 0) {
@@ -524,29 +527,13 @@ json_raw(struct gh_json *j, const char *s, size_t len)
         j->err = buf_append(&j->req->body, s, len);
 }
 
+/* Every string is client input as often as not: json_str.h escapes it and
+ * keeps the body valid UTF-8 whatever the bytes. */
 static void
 json_string(struct gh_json *j, const char *s, size_t len)
 {
-    static const char hex[] = "0123456789abcdef";
-
-    json_raw(j, "\"", 1);
-    size_t run = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch >= 0x20 && ch != '"' && ch != '\\')
-            continue;
-        json_raw(j, s + run, i - run);
-        run = i + 1;
-        char esc[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-        if (ch == '"' || ch == '\\') {
-            esc[1] = (char)ch;
-            json_raw(j, esc, 2);
-        } else {
-            json_raw(j, esc, 6);
-        }
-    }
-    json_raw(j, s + run, len - run);
-    json_raw(j, "\"", 1);
+    if (j->err == GH_OK)
+        j->err = json_str_append(&j->req->body, s, len);
 }
 
 static void

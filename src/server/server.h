@@ -31,6 +31,7 @@
 #include "base/buf.h"
 #include "base/log.h"
 #include "http/h1.h"
+#include "server/metrics.h"
 #include "tls/tls.h"
 
 struct conf_node;
@@ -100,6 +101,7 @@ struct config {
     enum log_level log_level;
     char *error_log_path;
     char *access_log_path; /* NULL: off */
+    bool access_log_json;  /* `access_log PATH json;`: JSON Lines (access_json.c) */
     struct log *error_log; /* owned */
     struct log *access_log;
     struct config_listen *listens;
@@ -235,7 +237,8 @@ struct worker {
     struct buf access_buf;     /* access log lines not yet written */
     struct config *access_cfg; /* reference: the log access_buf belongs to */
     time_t access_time_sec;
-    char access_time[24]; /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
+    char access_time[24];   /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
+    struct metrics metrics; /* this loop's counters (metrics.h); last: its own lines */
 };
 
 struct gh_server {
@@ -304,6 +307,8 @@ struct pool_job {
     void *arg;
 };
 int pool_submit(struct pool *p, struct pool_job *job);
+/* Jobs waiting now and the queue's limit (takes the pool's lock: scrapes only). */
+void pool_stats(struct pool *p, uint64_t *queued_out, uint64_t *queue_max_out);
 
 /* -------------------------------------------------------------- connection */
 
@@ -374,6 +379,11 @@ struct conn {
         struct sockaddr_in6 in6;
     } peer;
     socklen_t peer_len;
+    /* The authentication in progress, for the handshake counters (metrics.h):
+     * its scheme (METRICS_SCHEMES) and when its first leg began. */
+    bool hs_active;
+    uint8_t hs_scheme;
+    uint64_t hs_start_us;
 };
 
 void conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockaddr *peer,
@@ -526,6 +536,7 @@ struct gh_request {
     /* auth and TLS */
     struct auth_decision auth; /* auth.record.pub is gh_request_auth() */
     uint8_t auth_state;        /* enum req_auth_state */
+    uint64_t auth_start_us;    /* clock_monotonic_us() when the engine was asked */
     bool auth_answered;        /* the response is the engine's (401/403/400/429) */
     bool send_prepared;        /* server_auth_before_send ran */
     struct gh_tls_info tls_info;
@@ -545,6 +556,7 @@ struct gh_request {
     struct task wake_task;
     atomic_bool wake_queued;
     bool stream_waiting;
+    bool is_body_aborted; /* the body's source failed mid-way: the client got a cut body */
     /* response */
     int status;
     struct resp_header *resp_headers;
@@ -613,10 +625,26 @@ void response_release(struct gh_request *req);
 void access_log_write(struct gh_request *req);
 /* Buffers one access log line for cfg's log (method NULL: a request the server
  * refused before it had one: "-" as request line). */
+/* is_aborted: the response body was cut (the line ends with " aborted" after
+ * the user field: docs/config.md, access_log). */
 void access_log_line(struct worker *w, struct config *cfg, const char *peer, const char *method,
                      const char *target, int minor_version, int status, uint64_t bytes,
-                     uint64_t duration_ms, const char *user, time_t when);
+                     uint64_t duration_ms, const char *user, time_t when, bool is_aborted);
 /* Writes the worker's buffered access log lines (end of each loop turn, exit). */
 void worker_access_flush(struct worker *w);
+/* Buffers one complete line (ending in '\n') for cfg's access log; a line
+ * longer than the per-line reservation is written at once, in order. */
+void access_log_append(struct worker *w, struct config *cfg, const char *line, size_t len);
+
+/* One JSON access log line's inputs; req is NULL for a request the server
+ * refused before it had one (then only time, peer and status are known). */
+struct access_fields {
+    const struct gh_request *req;
+    const char *peer;
+    const char *time_text; /* "YYYY-MM-DDTHH:MM:SSZ" */
+    int status;
+    uint64_t duration_ms;
+};
+void access_log_json(struct worker *w, struct config *cfg, const struct access_fields *f);
 
 #endif

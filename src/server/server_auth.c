@@ -13,6 +13,7 @@
 
 #include <gatehouse/error.h>
 
+#include "base/clock.h"
 #include "server/server.h"
 
 /* What the engine reads, kept in the request's arena so that it stays valid
@@ -70,6 +71,7 @@ view_build(struct gh_request *req, const struct auth_config *ac, struct auth_job
         .peer_text = peer_text, /* formatted only for an audit line */
         .peer_text_arg = req,
         .is_tls = c->is_tls,
+        .error_log = req->config->error_log, /* lives as long as the request's config */
     };
     /* The client certificate, when the location maps certificates (exchanged
      * before this stage: the location's tls_client_certificate or a module). */
@@ -104,6 +106,62 @@ limit_discard(struct gh_request *req)
         req->keep_alive = false;
 }
 
+static enum auth_reason
+cert_reason(enum auth_cert_outcome o)
+{
+    if (o == AUTH_CERT_DENIED)
+        return AUTH_REASON_CERT_DENIED;
+    if (o == AUTH_CERT_UNMAPPED)
+        return AUTH_REASON_CERT_UNMAPPED;
+    return AUTH_REASON_CERT_INVALID;
+}
+
+/* Counts what the engine did (metrics.h), on the request's loop thread. A
+ * handshake starts at the first leg that shows credentials of a scheme (the
+ * connection tracks it across the legs of NTLM or Negotiate) and ends with a
+ * success or a failure; a 401 that continues it counts nothing. */
+static void
+observe(struct gh_request *req, const struct auth_decision *d)
+{
+    const struct auth_observed *o = &d->observed;
+    struct metrics *m = &req->worker->metrics;
+    struct conn *c = req->conn;
+    uint64_t now_us = clock_monotonic_us();
+
+    if (d->cert_outcome != AUTH_CERT_NONE) {
+        /* Certificate mapping is one step, before any other scheme. */
+        metrics_inc(&m->hs_started[METRICS_SCHEME_CERT]);
+        metrics_handshake_end(m, METRICS_SCHEME_CERT, d->cert_outcome == AUTH_CERT_MAPPED,
+                              cert_reason(d->cert_outcome), now_us - req->auth_start_us);
+    }
+    if (!o->is_attempt)
+        return;
+    if (o->basic_cache == 1)
+        metrics_inc(&m->basic_cache_hits);
+    else if (o->basic_cache == 2)
+        metrics_inc(&m->basic_cache_misses);
+    if (o->is_backoff) {
+        metrics_inc(&m->backoff_refusals);
+        return;
+    }
+    if (!c->hs_active || c->hs_scheme != (uint8_t)o->scheme) {
+        metrics_inc(&m->hs_started[o->scheme]);
+        c->hs_active = true;
+        c->hs_scheme = (uint8_t)o->scheme;
+        c->hs_start_us = req->auth_start_us;
+    }
+    if (d->is_handshake_in_progress)
+        return;
+    bool ok = d->record.pub.status == GH_AUTH_SUCCESS;
+    /* The audit line's reason; a failure the engine gave none is a 400 for
+     * credentials that do not parse, or the generic handshake failure. */
+    enum auth_reason why = d->reason;
+    if (!ok && why == AUTH_REASON_OK)
+        why = d->status == 400 ? AUTH_REASON_MALFORMED : AUTH_REASON_HANDSHAKE_FAILED;
+    metrics_handshake_end(m, o->scheme, ok, why, now_us - c->hs_start_us);
+    c->hs_active = false;
+}
+
 /* Turns the decision into the response (non-zero status) or lets it pass. */
 static enum gh_rq_status
 decision_apply(struct gh_request *req, int rc)
@@ -124,6 +182,7 @@ decision_apply(struct gh_request *req, int rc)
         gh_response_text(req, 500, NULL);
         return GH_RQ_FINISH;
     }
+    observe(req, d);
     if (d->status == 0)
         return GH_RQ_CONTINUE; /* headers (mutual token...) go out in before_send */
     req->auth_answered = true;
@@ -195,6 +254,7 @@ server_auth_run(struct gh_request *req)
         req->auth_state = REQ_AUTH_DONE;
         return GH_RQ_CONTINUE;
     }
+    req->auth_start_us = clock_monotonic_us();
     struct auth_job *job = arena_alloc(req->arena, sizeof(*job));
     int rc = job == NULL ? GH_ENOMEM : view_build(req, ac, job);
     if (rc == GH_OK)
@@ -215,6 +275,7 @@ server_auth_run(struct gh_request *req)
             atomic_store(&req->pend, PEND_NONE);
         }
         /* Pool full or no memory: tell the client to come back. */
+        metrics_inc(&req->worker->metrics.pool_refusals);
         req->auth_state = REQ_AUTH_DONE;
         req->auth_answered = true;
         gh_response_text(req, 503, NULL);

@@ -28,6 +28,15 @@ struct sspi_cred {
     char *user;                     /* owned, UTF-8, may be NULL (explicit identity) */
 };
 
+/* What SECPKG_ATTR_GH_ERROR_INFO reports besides the text. */
+struct sspi_error_info {
+    SECURITY_STATUS status;
+    unsigned long detail;
+    long krb5;
+    unsigned long major;
+    const char *package; /* static */
+};
+
 enum sspi_ctx_state {
     CTX_IN_PROGRESS = 0,
     CTX_NEEDS_COMPLETE_FINAL,    /* SEC_I_COMPLETE_NEEDED returned */
@@ -48,8 +57,9 @@ struct sspi_ctx {
     unsigned long req_flags;        /* last ISC_REQ_* / ASC_REQ_* */
     unsigned long attrs;            /* last ISC_RET_* / ASC_RET_* returned */
     TimeStamp expiry;
-    char *error_text;       /* owned: last failure text (EXTENDED_ERROR), or NULL */
-    struct gh_token *token; /* owned reference, cached for SECPKG_ATTR_ACCESS_TOKEN */
+    char *error_text;                  /* owned: last failure text (EXTENDED_ERROR), or NULL */
+    struct sspi_error_info error_info; /* the last failure's details (GH_ERROR_INFO) */
+    struct gh_token *token;            /* owned reference, cached for SECPKG_ATTR_ACCESS_TOKEN */
 };
 
 /* ---- handles.c: the handle table ------------------------------------------
@@ -109,6 +119,11 @@ void sspi_cred_unref(struct sspi_cred *cred);
 void sspi_set_error(struct sspi_ctx *ctx, const char *text);
 /* The calling thread's last failure text ("" when none). */
 const char *sspi_thread_error(void);
+/* The details of the last failure recorded for this thread (and ctx when
+ * non-NULL); sspi_set_error clears them, so call this after it. */
+void sspi_set_error_info(struct sspi_ctx *ctx, const struct sspi_error_info *info);
+/* The calling thread's last failure details (zeros when none). */
+const struct sspi_error_info *sspi_thread_error_info(void);
 
 /* query.c */
 SECURITY_STATUS query_ctx_attr(struct sspi_ctx *ctx, unsigned long attribute, void *buffer,

@@ -57,6 +57,11 @@ struct sspi_step {
     unsigned long missing_bytes; /* with SEC_E_INCOMPLETE_MESSAGE */
     unsigned long extra_bytes;   /* unconsumed trailing input (SECBUFFER_EXTRA) */
     struct buf error_text;       /* reason for a failure, for EXTENDED_ERROR / logs */
+    /* The failure's details for SECPKG_ATTR_GH_ERROR_INFO (zeros: none). */
+    unsigned long error_detail; /* GH_SEC_DETAIL_* */
+    long error_krb5;            /* krb5_error_code */
+    unsigned long error_major;  /* GSS major status */
+    const char *error_package;  /* static: the package that failed (NULL: this one) */
 };
 
 /* Package entry points. Each returns a SECURITY_STATUS. A package context is

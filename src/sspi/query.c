@@ -213,6 +213,16 @@ query_ctx_attr(struct sspi_ctx *ctx, unsigned long attribute, void *buffer, bool
     case SECPKG_ATTR_GH_EXTENDED_ERROR:
         ((SecPkgContext_GhExtendedError *)buffer)->Text = ctx->error_text;
         return SEC_E_OK;
+    case SECPKG_ATTR_GH_ERROR_INFO:
+        *(SecPkgContext_GhErrorInfo *)buffer = (SecPkgContext_GhErrorInfo){
+            .Status = ctx->error_info.status,
+            .Detail = ctx->error_info.detail,
+            .Krb5Error = ctx->error_info.krb5,
+            .GssMajor = ctx->error_info.major,
+            .Package = ctx->error_info.package,
+            .Text = ctx->error_text,
+        };
+        return SEC_E_OK;
     case SECPKG_ATTR_FLAGS:
         ((SecPkgContext_Flags *)buffer)->Flags = ctx->attrs;
         return SEC_E_OK;

@@ -31,11 +31,26 @@
  * with a NULL context, docs/sspi.md). A fixed array: nothing to free at thread
  * exit. */
 static _Thread_local char thread_error[ERROR_TEXT_MAX];
+static _Thread_local struct sspi_error_info thread_error_info;
 
 const char *
 sspi_thread_error(void)
 {
     return thread_error;
+}
+
+const struct sspi_error_info *
+sspi_thread_error_info(void)
+{
+    return &thread_error_info;
+}
+
+void
+sspi_set_error_info(struct sspi_ctx *ctx, const struct sspi_error_info *info)
+{
+    thread_error_info = *info;
+    if (ctx != NULL)
+        ctx->error_info = *info;
 }
 
 void
@@ -47,7 +62,9 @@ sspi_set_error(struct sspi_ctx *ctx, const char *text)
         len = sizeof(thread_error) - 1;
     memcpy(thread_error, text, len);
     thread_error[len] = '\0';
+    thread_error_info = (struct sspi_error_info){0};
     if (ctx != NULL) {
+        ctx->error_info = (struct sspi_error_info){0};
         char *copy = strdup(thread_error);
 
         if (copy == NULL)
@@ -72,6 +89,23 @@ record_failure(struct sspi_ctx *ctx, const struct sspi_package *pkg, SECURITY_ST
                  sspi_status_name(status), (unsigned)status);
     }
     sspi_set_error(ctx, line);
+}
+
+/* The text, then the details a step gathered (GH_ERROR_INFO). */
+static void
+record_step_failure(struct sspi_ctx *ctx, const struct sspi_package *pkg, SECURITY_STATUS status,
+                    const struct sspi_step *step)
+{
+    struct sspi_error_info info = {
+        .status = status,
+        .detail = step->error_detail,
+        .krb5 = step->error_krb5,
+        .major = step->error_major,
+        .package = step->error_package != NULL ? step->error_package : pkg->name,
+    };
+
+    record_failure(ctx, pkg, status, &step->error_text);
+    sspi_set_error_info(ctx, &info);
 }
 
 /* ---- Credentials ------------------------------------------------------------ */
@@ -624,7 +658,7 @@ context_step(const struct ctx_call *c)
     if (status < 0) {
         if (status == SEC_E_INCOMPLETE_MESSAGE)
             buffers_mark(c->in, SECBUFFER_MISSING, step.missing_bytes);
-        record_failure(is_first ? NULL : ctx, ctx->pkg, status, &step.error_text);
+        record_step_failure(is_first ? NULL : ctx, ctx->pkg, status, &step);
         /* An error token for the peer (CredSSP's TSRequest.errorCode), as
          * Windows returns with EXTENDED_ERROR: placed when the caller asked. */
         if (step.out_token.len > 0 &&
@@ -968,6 +1002,19 @@ query_context(PCtxtHandle handle, unsigned long attribute, void *buffer, bool wi
         const char *text = sspi_thread_error();
 
         ((SecPkgContext_GhExtendedError *)buffer)->Text = text[0] != '\0' ? text : NULL;
+        return SEC_E_OK;
+    }
+    if (handle == NULL && attribute == SECPKG_ATTR_GH_ERROR_INFO) {
+        const char *text = sspi_thread_error();
+
+        *(SecPkgContext_GhErrorInfo *)buffer = (SecPkgContext_GhErrorInfo){
+            .Status = thread_error_info.status,
+            .Detail = thread_error_info.detail,
+            .Krb5Error = thread_error_info.krb5,
+            .GssMajor = thread_error_info.major,
+            .Package = thread_error_info.package,
+            .Text = text[0] != '\0' ? text : NULL,
+        };
         return SEC_E_OK;
     }
     status = ctx_get(handle, &ctx);

@@ -183,7 +183,15 @@ class Realm:
             self.kadmin(f"addprinc -randkey {svc}")
             self.kadmin(f"ktadd -k {self.keytab} {svc}")
         os.chmod(self.keytab, 0o600)
-        log = open(self._path("kdc.stderr"), "w")
+        self.start_kdc()
+        if self.kinit_user:
+            self.kinit(self.kinit_user)
+        return self
+
+    def start_kdc(self):
+        """Starts the KDC of an existing realm (again, after stop(): a test of
+        an outage), on the same port, and waits until it listens."""
+        log = open(self._path("kdc.stderr"), "a")
         self.kdc = subprocess.Popen([_tool("krb5kdc"), "-n", "-r", self.realm,
                                      "-P", self._path("kdc.pid")],
                                     env=self.env, stdout=log, stderr=log,
@@ -192,9 +200,6 @@ class Realm:
         with open(self._path("kdc.pid"), "w") as f:
             f.write(f"{self.kdc.pid}\n")
         self._wait_ready()
-        if self.kinit_user:
-            self.kinit(self.kinit_user)
-        return self
 
     def _wait_ready(self):
         deadline = time.monotonic() + 15

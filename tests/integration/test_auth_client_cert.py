@@ -384,7 +384,7 @@ def main():
                             r" result=success", lines) is not None,
                   "audit: Certificate success line for alice")
             check(re.search(r"scheme=Certificate .*result=failure sec_status=0x8009030c .*"
-                            r"reason=\"denied by auth_cert_map rule 2\"", lines) is not None,
+                            r"reason=cert_denied reason_text=\"denied by auth_cert_map rule 2\"", lines) is not None,
                   "audit: carl denied by rule 2 (SEC_E_LOGON_DENIED)")
 
             # SIGHUP: carl's rule becomes user=contractor

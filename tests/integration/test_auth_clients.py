@@ -99,6 +99,8 @@ def test_ntlm_epa(srv, audit, seen):
           "audit: NTLM success with cb=offered")
     st = ntlm_wrong_bindings(srv, "/ntlm-epa")
     check(st == 401, f"NTLM with bindings of another certificate: refused ({st})")
+    check("reason=bindings_mismatch" in new_audit(audit, seen),
+          "audit: reason=bindings_mismatch (issue 11)")
     st, a = requests_ntlm_get(url, "alice", PW["alice"], srv.ca)  # clears the failure
     check(st == 200, f"requests-ntlm again: 200 ({st})")
     st, _, _ = last_response(curl(None, "--cacert", srv.ca, "--ntlm", "-u",

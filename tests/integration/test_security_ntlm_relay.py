@@ -69,6 +69,13 @@ location /strict {{ handler whoami; auth NTLM; auth_service_name HTTP/localhost;
         audit = srv.stderr().lower()
         check("sec_status=0x80090346" in audit,
               "audit: the refused exchange failed with SEC_E_BAD_BINDINGS")
+        # issue 11: the reason codes tell the two refusals apart
+        check("reason=ntlm_target_name" in audit,
+              "audit: reason=ntlm_target_name for the exchange meant for HTTP/127.0.0.1")
+        check("reason=ntlm_no_target_name" in audit,
+              "audit: reason=ntlm_no_target_name for curl at auth_ntlm_require_target_name on")
+        check("auth failure reason=ntlm_target_name:" in audit,
+              "error log: the target-name refusal is explained")
         srv.assert_alive()
     finish()
 

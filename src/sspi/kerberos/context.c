@@ -17,6 +17,7 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
+#include <krb5/krb5.h>
 #include <openssl/rand.h>
 
 #include <gatehouse/error.h>
@@ -272,6 +273,8 @@ krb_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
                                  &ret_flags, &time_rec);
     if (GSS_ERROR(major)) {
         gss_release_buffer(&tmp, &out);
+        step->error_krb5 = (long)(krb5_error_code)minor;
+        step->error_major = major;
         return krb_map_error(major, minor, true, is_reply,
                              is_reply ? "cannot verify the server's reply"
                                       : "cannot create the Kerberos request",
@@ -301,6 +304,7 @@ unbound(struct sspi_step *step)
 {
     step->out_token.len = 0; /* no AP-REP for a refused client */
     (void)buf_append_str(&step->error_text, "the client sent no channel bindings");
+    step->error_detail = GH_SEC_DETAIL_NO_BINDINGS;
     return SEC_E_BAD_BINDINGS;
 }
 
@@ -369,6 +373,10 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
             gss_release_cred(&tmp, &delegated);
         if (src != GSS_C_NO_NAME)
             gss_release_name(&tmp, &src);
+        step->error_krb5 = (long)(krb5_error_code)minor;
+        step->error_major = major;
+        if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_BINDINGS)
+            step->error_detail = GH_SEC_DETAIL_BINDINGS_MISMATCH;
         return krb_map_error(major, minor, false, false, "cannot accept the Kerberos request",
                              &step->error_text);
     }

@@ -241,6 +241,9 @@ inner_step(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step 
     else
         st = ctx->pkg->init_ctx(cred_for(cred, ctx->mech), &ctx->inner, &s);
     outer->error_text = s.error_text; /* the inner package may have grown it */
+    outer->error_detail = s.error_detail;
+    outer->error_krb5 = s.error_krb5;
+    outer->error_major = s.error_major;
     *tok = s.out_token;
     if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED) {
         ctx->attrs = s.attrs_out;
@@ -252,6 +255,7 @@ inner_step(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_step 
     buf_free(tok);
     if (st > 0) /* COMPLETE_NEEDED and friends: neither inner package uses them */
         return SEC_E_INTERNAL_ERROR;
+    outer->error_package = s.error_package != NULL ? s.error_package : ctx->pkg->name;
     name_inner_failure(ctx->pkg, st, &outer->error_text);
     return st;
 }
@@ -582,8 +586,14 @@ accept_first(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_ste
         ctx->mech = MECH_KRB5;
     }
     if (ctx->mech != MECH_NONE) {
-        if (cred_for(cred, ctx->mech) == NULL)
+        if (cred_for(cred, ctx->mech) == NULL) {
+            (void)buf_printf(&step->error_text,
+                             "Negotiate: the client sent a raw %s token; %s is not available here",
+                             ctx->mech == MECH_NTLM ? "NTLM" : "Kerberos",
+                             ctx->mech == MECH_NTLM ? "NTLM" : "Kerberos");
+            step->error_detail = GH_SEC_DETAIL_NO_COMMON_MECH;
             return SEC_E_NO_CREDENTIALS;
+        }
         ctx->is_raw = true;
         ctx->pkg = pkg_of(ctx->mech);
         return raw_step(ctx, cred, step);
@@ -601,6 +611,7 @@ accept_first(struct nego_ctx *ctx, const struct nego_cred *cred, struct sspi_ste
     }
     if (i == t.init.mech_count) {
         (void)buf_append_str(&step->error_text, "SPNEGO: no mechanism in common with the client");
+        step->error_detail = GH_SEC_DETAIL_NO_COMMON_MECH;
         return reject(step, SEC_E_INVALID_TOKEN);
     }
     ctx->mech = mech_of(t.init.mechs[i]);

@@ -736,7 +736,11 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
     }
     bool proof_ok = secret_memeq(proof, auth.nt_response.ptr, 16);
     if (((unsigned)found & (unsigned)proof_ok) == 0) {
-        st = fail(ctx, step, SEC_E_LOGON_DENIED, "unknown user or wrong password");
+        /* The peer is told only SEC_E_LOGON_DENIED either way; the server's
+         * own logs may tell the two apart (GH_ERROR_INFO). */
+        step->error_detail = found ? GH_SEC_DETAIL_WRONG_PASSWORD : GH_SEC_DETAIL_UNKNOWN_USER;
+        st = fail(ctx, step, SEC_E_LOGON_DENIED,
+                  found ? "wrong password (the NTLMv2 proof does not match)" : "unknown user");
         goto cleanup;
     }
 
@@ -775,6 +779,7 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
      * supported" policy). */
     if (step->bindings.len > 0 && (!info.has_bindings || is_zero(info.bindings, 16))) {
         if (!(step->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS)) {
+            step->error_detail = GH_SEC_DETAIL_NO_BINDINGS;
             st = fail(ctx, step, SEC_E_BAD_BINDINGS, "the client sent no channel bindings");
             goto cleanup;
         }
@@ -784,6 +789,8 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
         if (st == SEC_E_OK && !secret_memeq(cb_hash, info.bindings, 16))
             st = SEC_E_BAD_BINDINGS;
         if (st != SEC_E_OK) {
+            if (st == SEC_E_BAD_BINDINGS)
+                step->error_detail = GH_SEC_DETAIL_BINDINGS_MISMATCH;
             fail(ctx, step, st, "channel bindings do not match");
             goto cleanup;
         }
@@ -791,6 +798,9 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
     const char *why = NULL;
     st = check_target_name(cred, info.target_name, &why);
     if (st != SEC_E_OK) {
+        if (st == SEC_E_BAD_BINDINGS)
+            step->error_detail = info.target_name.len == 0 ? GH_SEC_DETAIL_NO_TARGET_NAME
+                                                           : GH_SEC_DETAIL_TARGET_NAME;
         fail(ctx, step, st, why != NULL ? why : "out of memory");
         goto cleanup;
     }

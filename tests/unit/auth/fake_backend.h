@@ -211,6 +211,8 @@ check_user(struct fake_ctx *c, const char *cred, size_t len, PSecBufferDesc in, 
     if (cb != NULL)
         *cb = 0;
     char *colon = strchr(text, ':');
+    if (colon != NULL && strcmp(colon + 1, "authority-down") == 0)
+        return SEC_E_NO_AUTHENTICATING_AUTHORITY; /* winbind or a KDC cannot be reached */
     if (colon == NULL || strcmp(colon + 1, "pw") != 0)
         return SEC_E_LOGON_DENIED;
     *colon = 0;

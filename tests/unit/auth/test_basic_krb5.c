@@ -141,28 +141,28 @@ test_verify(void)
     CHECK_EQ(basic_krb5_create(keytab, NULL, NULL, &bk, err, sizeof(err)), GH_OK);
     /* security review: the name is the client principal the KDC issued, not
      * the spelling typed (AD KDCs match names case-insensitively) */
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon), GH_OK);
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon, NULL), GH_OK);
     CHECK_STR_EQ(canon, "alice@GH.TEST");
     free(canon);
-    CHECK_EQ(basic_krb5_verify(bk, "alice@GH.TEST", "secret", 6, &canon), GH_OK);
+    CHECK_EQ(basic_krb5_verify(bk, "alice@GH.TEST", "secret", 6, &canon, NULL), GH_OK);
     CHECK_STR_EQ(canon, "alice@GH.TEST");
     free(canon);
     canon = (char *)"stale";
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "wrong", 5, &canon), GH_EAUTH);
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "wrong", 5, &canon, NULL), GH_EAUTH);
     CHECK(canon == NULL); /* set only on success */
-    CHECK_EQ(basic_krb5_verify(bk, "nobody", "secret", 6, &canon), GH_ENOTFOUND);
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "sec\0ret", 7, &canon), GH_EAUTH);
+    CHECK_EQ(basic_krb5_verify(bk, "nobody", "secret", 6, &canon, NULL), GH_ENOTFOUND);
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "sec\0ret", 7, &canon, NULL), GH_EAUTH);
     /* security review: another realm's KDC is never asked (unknown to
      * krb5.conf, it was looked up and failed with GH_EIO) */
-    CHECK_EQ(basic_krb5_verify(bk, "alice@OTHER.TEST", "secret", 6, &canon), GH_EAUTH);
-    CHECK_EQ(basic_krb5_verify(bk, "alice@gh.test", "secret", 6, &canon),
+    CHECK_EQ(basic_krb5_verify(bk, "alice@OTHER.TEST", "secret", 6, &canon, NULL), GH_EAUTH);
+    CHECK_EQ(basic_krb5_verify(bk, "alice@gh.test", "secret", 6, &canon, NULL),
              GH_EAUTH); /* realms: case */
     basic_krb5_destroy(bk);
 
     /* a keytab whose key the KDC does not have: the TGT is fine, verification is not */
     bk = NULL;
     CHECK_EQ(basic_krb5_create(keytab, "HTTP/other", NULL, &bk, err, sizeof(err)), GH_OK);
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon), GH_EAUTH);
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon, NULL), GH_EAUTH);
     basic_krb5_destroy(bk);
 
     snprintf(keytab, sizeof(keytab), "%s/missing.keytab", dir);

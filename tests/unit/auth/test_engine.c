@@ -137,6 +137,46 @@ test_challenges(void)
     auth_config_destroy(cfg);
 }
 
+/* Issue 11: any package answering SEC_E_NO_AUTHENTICATING_AUTHORITY (winbind
+ * or a KDC down) makes a 503 with Retry-After that costs the client no
+ * backoff; a wrong password does cost it. */
+static void
+test_authority_unreachable(void)
+{
+    static const char *const lines[] = {"auth NTLM"};
+    struct auth_config *cfg = make_config(lines, 1);
+    struct auth_conn *c = make_conn();
+    struct auth_decision d;
+
+    auth_engine_set_backoff(engine, 2, 0, 0);
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(run(cfg, c, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
+        CHECK_EQ(d.status, 401);
+        auth_decision_clear(&d);
+        CHECK_EQ(run(cfg, c,
+                     (struct req){.authorization = fake_ntlm3("NTLM", "alice:authority-down")}, &d),
+                 GH_OK);
+        CHECK_EQ(d.status, 503);
+        CHECK(has_header(&d, "Retry-After", "30"));
+        CHECK_EQ(d.reason, AUTH_REASON_AUTHORITY_UNREACHABLE);
+        CHECK_EQ(d.record.pub.status, GH_AUTH_FAILURE);
+        CHECK_HEX_EQ((uint32_t)d.record.pub.sec_status,
+                     (uint32_t)SEC_E_NO_AUTHENTICATING_AUTHORITY);
+        auth_decision_clear(&d);
+    }
+    /* four outages past a threshold of 2: the authority is back, the client
+     * is served at once */
+    CHECK_EQ(run(cfg, c, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg, c, (struct req){.authorization = fake_ntlm3("NTLM", "alice:pw")}, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    CHECK_EQ(d.reason, AUTH_REASON_OK);
+    auth_decision_clear(&d);
+    auth_conn_destroy(c);
+    auth_engine_set_backoff(engine, 100, 0, 0);
+    auth_config_destroy(cfg);
+}
+
 static void
 test_ntlm_keepalive(void)
 {
@@ -454,6 +494,7 @@ main(void)
     p.audit_log = audit_log;
     CHECK_EQ(auth_engine_create(&p, &engine), GH_OK);
     test_challenges();
+    test_authority_unreachable();
     test_ntlm_keepalive();
     test_negotiate();
     test_packed_context();

@@ -385,13 +385,14 @@ test_audit(void)
                                   .result = "failure",
                                   .sec_status = SEC_E_LOGON_DENIED,
                                   .cb = "n/a",
-                                  .reason = "wrong password"};
+                                  .reason = "wrong_password",
+                                  .reason_text = "wrong password"};
     buf_init(&b, 4096);
     CHECK_EQ(audit_format(&b, &ev), GH_OK);
     const char *want = "time=2023-11-14T22:13:20Z event=auth peer=127.0.0.1:1 scheme=Basic "
                        "package=- principal=\"eve\\\" result=success\\x0aforged\" result=failure "
                        "sec_status=0x8009030c persisted=no cached=no cb=n/a delegation=no "
-                       "reason=\"wrong password\"\n";
+                       "reason=wrong_password reason_text=\"wrong password\"\n";
     CHECK_EQ(b.len, strlen(want));
     CHECK_MEM_EQ(b.data, want, b.len);
     /* the time string is cached per second: the next second, then back */

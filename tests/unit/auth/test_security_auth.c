@@ -198,12 +198,14 @@ test_audit_line_survives_long_principal(void)
                                   .principal = user,
                                   .result = "failure",
                                   .cb = "n/a",
-                                  .reason = "wrong password"};
+                                  .reason = "wrong_password",
+                                  .reason_text = "wrong password"};
     buf_init(&b, 4096); /* the bound audit_emit uses */
     CHECK_EQ(audit_format(&b, &ev), GH_OK);
     CHECK(b.len > 0 && b.data[b.len - 1] == '\n');
     CHECK(memmem(b.data, b.len, "result=failure", 14) != NULL);
-    CHECK(memmem(b.data, b.len, "reason=\"wrong password\"", 23) != NULL);
+    CHECK(memmem(b.data, b.len, "reason=wrong_password reason_text=\"wrong password\"", 50) !=
+          NULL);
     buf_free(&b);
 }
 

@@ -171,15 +171,28 @@ test_failures(void)
 {
     struct side c = {0}, s = {0};
 
+    SecPkgContext_GhErrorInfo info = {0};
+
     CHECK_EQ(acquire_client(&c, "alice", "wrong"), SEC_E_OK);
     CHECK_EQ(acquire_server(&s), SEC_E_OK);
     CHECK_EQ(handshake(&c, &s, NULL, 0), SEC_E_LOGON_DENIED);
+    /* GH_ERROR_INFO (issue 11): the server's logs tell the two apart, the
+     * client is told SEC_E_LOGON_DENIED either way */
+    CHECK_EQ(QueryContextAttributesA(NULL, SECPKG_ATTR_GH_ERROR_INFO, &info), SEC_E_OK);
+    CHECK_HEX_EQ(info.Status, SEC_E_LOGON_DENIED);
+    CHECK_EQ(info.Detail, GH_SEC_DETAIL_WRONG_PASSWORD);
+    CHECK_EQ(info.Krb5Error, 0);
+    CHECK_STR_EQ(info.Package, "NTLM");
+    CHECK(info.Text != NULL && strstr(info.Text, "wrong password") != NULL);
     done(&c, &s);
 
     c = (struct side){0}, s = (struct side){0};
     CHECK_EQ(acquire_client(&c, "nobody", "Secret-1"), SEC_E_OK);
     CHECK_EQ(acquire_server(&s), SEC_E_OK);
     CHECK_EQ(handshake(&c, &s, NULL, 0), SEC_E_LOGON_DENIED);
+    CHECK_EQ(QueryContextAttributesA(NULL, SECPKG_ATTR_GH_ERROR_INFO, &info), SEC_E_OK);
+    CHECK_EQ(info.Detail, GH_SEC_DETAIL_UNKNOWN_USER);
+    CHECK(info.Text != NULL && strstr(info.Text, "unknown user") != NULL);
     done(&c, &s);
 
     /* SECBUFFER_CHANNEL_BINDINGS reaches the package on both sides (the

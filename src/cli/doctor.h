@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: MIT
+// gatehouse doctor: what would make authentication fail, checked before any
+// client tries (issue 11). doctor.c reads the configuration and prints;
+// doctor_files.c checks files, permissions and certificates; doctor_krb5.c
+// checks keytabs, the KDC, the keys' version and the clock.
+#ifndef GH_CLI_DOCTOR_H
+#define GH_CLI_DOCTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+enum doctor_level {
+    DOCTOR_OK = 0,
+    DOCTOR_WARN = 1,
+    DOCTOR_FAIL = 2,
+};
+
+/* The user the server runs as: whose access the file checks test. */
+struct doctor_user {
+    char name[64];
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[64];
+    int group_count;
+};
+
+struct doctor {
+    struct doctor_user user;
+    bool as_root; /* we are root: access is tested by a child running as user */
+    enum doctor_level worst;
+    unsigned counts[3];
+};
+
+/* Prints one line: "LEVEL  check  what[  -> hint]" and keeps the worst level.
+ * hint may be NULL. */
+void doctor_report(struct doctor *d, enum doctor_level level, const char *check, const char *hint,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* --------------------------------------------------------- doctor_files.c */
+
+/* Whether user can open path for reading (directories: search and write with
+ * want_write). Tested for real by a child that takes the user's identity when
+ * we are root; from the file's owner, group and mode bits otherwise.
+ * 0 yes, else an errno value (EACCES, ENOENT...). */
+int doctor_access(const struct doctor *d, const char *path, bool want_write);
+
+/* A secret file (keytab, user store, private key): readable by the service
+ * user, owned by it (or root), not readable or writable by others. */
+void doctor_check_secret_file(struct doctor *d, const char *check, const char *path);
+/* auth_ccache_dir: exists, a directory the service user can write, closed to others. */
+void doctor_check_ccache_dir(struct doctor *d, const char *path);
+/* tls_certificate: loads (key matches), expiry, chain order, key file modes.
+ * DNS names of the leaf are appended to names (up to *name_count < max). */
+void doctor_check_certificate(struct doctor *d, const char *cert, const char *key, char **names,
+                              size_t *name_count, size_t max);
+/* tls_client_ca: readable, parses, expiry of every CA. */
+void doctor_check_client_ca(struct doctor *d, const char *path);
+
+/* ---------------------------------------------------------- doctor_krb5.c */
+
+struct doctor_krb5_target {
+    const char *location;             /* for the messages */
+    const char *keytab;               /* NULL: the default keytab */
+    const char *const *service_names; /* "HTTP/host"; may be empty */
+    size_t service_name_count;
+    const char *const *client_names; /* host names clients use (certificates' DNS names) */
+    size_t client_name_count;
+};
+
+/* Keytab readable and holding keys for every service name (kvno, enctypes);
+ * for each: a ticket from the KDC with the keytab's key, a service ticket for
+ * itself decrypted with the keytab (the kvno and enctype match), the clock
+ * against the KDC's; the host names' resolution. */
+void doctor_check_kerberos(struct doctor *d, const struct doctor_krb5_target *t);
+
+#endif
