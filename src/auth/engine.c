@@ -746,8 +746,10 @@ run_authorization(const struct auth_config *cfg, struct auth_conn *conn,
             struct outcome_note note = {
                 .scheme = s,
                 .result = "failure",
-                .reason = s == AUTH_SCHEME_NTLM ? AUTH_REASON_NTLM_NOT_OFFERED
-                                                : AUTH_REASON_SCHEME_NOT_OFFERED,
+                .reason = s == AUTH_SCHEME_NTLM && (offers(cfg, AUTH_SCHEME_NEGOTIATE) ||
+                                                    offers(cfg, AUTH_SCHEME_KERBEROS))
+                              ? AUTH_REASON_NTLM_NOT_OFFERED
+                              : AUTH_REASON_SCHEME_NOT_OFFERED,
                 .reason_text = s == AUTH_SCHEME_BASIC && offers(cfg, s) && !req->is_tls
                                    ? "Basic over plain HTTP (auth_basic_over_http is off)"
                                    : NULL,

@@ -6,7 +6,8 @@ an administrator must fix, the error log's explanation and hint:
 
   - Basic checked against Kerberos: wrong password, unknown user;
   - NTLM (curl --ntlm): wrong password, unknown user;
-  - a Kerberos token replayed on a second connection: kerberos_replay;
+  - a Kerberos token replayed on a second connection, raw and inside SPNEGO
+    (the package that failed is named: Kerberos): kerberos_replay;
   - a client clock one hour ahead (the ccache's KDC time offset, as in
     test_auth_clients.py): clock_skew;
   - a ticket for a service the keytab has no key for: kerberos_no_key;
@@ -41,6 +42,7 @@ from test_auth_clients import audit_lines, krb5_token, skewed_ccache
 
 PW = {"alice": "alice-pw-1", "bob": "bob-pw-2"}
 KRB5 = "1.2.840.113554.1.2.2"
+SPNEGO = "1.3.6.1.5.5.2"
 RATE_INTERVAL_S = 10  # AUTH_REASON_LOG_INTERVAL_S
 
 
@@ -132,6 +134,14 @@ def test_replay_and_skew(srv, realm, audit):
     check(st1 == 200 and a.get("package") == "Kerberos", f"Kerberos token: 200 ({st1})")
     check(st2 == 401, f"the same token on a second connection: 401 ({st2})")
     expect_reason(audit, 40, "kerberos_replay", "replayed authenticator")
+    # the same inside SPNEGO: the Kerberos error crosses the Negotiate package
+    tok = krb5_token(mech=SPNEGO)
+    st1, _ = shot(srv, 42, "/krb", tok)
+    st2, _ = shot(srv, 42, "/krb", tok)
+    check(st1 == 200 and st2 == 401, f"SPNEGO/Kerberos token twice: 200 then 401 ({st1}, {st2})")
+    lines = expect_reason(audit, 42, "kerberos_replay", "SPNEGO: replayed authenticator")
+    check(any(" package=Kerberos " in l for l in lines),
+          f"audit: the package that failed inside Negotiate is Kerberos ({lines})")
     check(any("Request is a replay" in l for l in log_lines(srv, "kerberos_replay")),
           "error log: MIT's 'Request is a replay'")
 
