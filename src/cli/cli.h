@@ -21,5 +21,11 @@ int cli_passwd(int argc, char **argv);
  * Exit: 0 success, 1 HTTP status >= 400, 2 usage, 3 network/TLS, 4 authentication
  * failed, 5 local file (docs/fetch.md). */
 int cli_fetch(int argc, char **argv);
+/* bench URL [--auth negotiate|ntlm|kerberos|digest|basic|none] [-u user[:password]]
+ * [-c N] [-n N] [-d S] [--new-conn] [--threads N] [--insecure] [--cacert F]
+ * [--timeout S] [--json]: requests/s, handshakes/s, latency percentiles and
+ * errors by kind (docs/bench.md). Exit: 0 all requests succeeded, 1 some
+ * failed, 2 usage. */
+int cli_bench(int argc, char **argv);
 
 #endif

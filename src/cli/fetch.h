@@ -270,4 +270,22 @@ void fetch_auth_destroy(struct fetch_auth *auth); /* NULL-safe; wipes secrets */
  * caller, at least resp->head.len bytes). GH_OK, GH_EPROTO or GH_ELIMIT. */
 int fetch_auth_collect(const struct fetch_response *resp, struct fetch_challenges *out);
 
+/* Answers a 401: collects its challenges and starts the exchange
+ * (fetch_auth_begin). A malformed WWW-Authenticate, or no offered scheme that
+ * fits (NO_MATCH, the offered schemes listed), is said on errors (NULL:
+ * quietly) and is FETCH_AUTH_FAILED. Returns SEND (with *auth_out), FAILED,
+ * or GH_ENOMEM. Shared by fetch and bench. */
+int fetch_auth_answer(const struct fetch_auth_config *cfg, const struct fetch_response *resp,
+                      const uint8_t *cbt, size_t cbt_len, struct buf *authz_out,
+                      struct fetch_auth **auth_out, FILE *errors);
+
+/* -u as fetch and bench take it: NULL, "" or ":" (default credentials: the
+ * ccache, $NTLM_USER_FILE) gives *user_out = *password_out = NULL; "user"
+ * asks for the password (prompt.h, prefixed by who); "user:password" splits.
+ * *user_out is the caller's to free; the password goes into pw[0, pw_cap)
+ * (wipe it) and *password_out points to it. GH_OK, GH_EINVAL (too long, or
+ * unreadable: said on stderr) or GH_ENOMEM. */
+int fetch_user_arg(const char *arg, const char *who, char **user_out, char *pw, size_t pw_cap,
+                   const char **password_out);
+
 #endif

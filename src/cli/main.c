@@ -22,6 +22,8 @@ static const struct cli_command commands[] = {
     {"passwd", "manage the user store: passwd FILE add|remove|list|verify USER", cli_passwd},
     {"fetch", "HTTP(S) client with Negotiate/NTLM/Kerberos/Digest/Basic: fetch URL [OPTIONS]",
      cli_fetch},
+    {"bench", "load generator with real handshakes: bench URL [--auth MODE] [-c N] [-n N|-d S]",
+     cli_bench},
 };
 
 static void
