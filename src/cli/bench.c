@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include <gatehouse/error.h>
 
 #include "base/banned.h"
@@ -372,6 +374,15 @@ run_bench(struct bench_opts *o)
         fprintf(stderr, "gatehouse bench: out of memory\n");
         goto cleanup;
     }
+    if (o->url.is_https) {
+        /* One client context for every connection: a new one per connection
+         * would load the CA store each time. */
+        char why[512] = "";
+        if (fetch_tls_ctx_create(&o->tls, &o->tls.shared_ctx, why, sizeof(why)) != GH_OK) {
+            fprintf(stderr, "gatehouse bench: %s\n", why[0] ? why : "out of memory");
+            goto cleanup;
+        }
+    }
     uint64_t start = bench_now_ns();
     run.deadline_ns = o->duration_s > 0 ? start + (uint64_t)(o->duration_s * 1e9) : UINT64_MAX;
     for (unsigned i = 0; i < n; i++) {
@@ -427,6 +438,8 @@ run_bench(struct bench_opts *o)
     report(o, total, secs > 0 ? secs : 1e-9);
     rc = total->ok == total->requests && started == n ? 0 : 1;
 cleanup:
+    SSL_CTX_free(o->tls.shared_ctx);
+    o->tls.shared_ctx = NULL;
     free(ws);
     free(total);
     return rc;

@@ -50,7 +50,16 @@ void fetch_url_free(struct fetch_url *u);
 struct fetch_tls_opts {
     const char *cacert; /* PEM file of trusted CAs; NULL: the system store */
     bool insecure;      /* no certificate or host name verification */
+    /* borrowed: made by fetch_tls_ctx_create from these options and shared by
+     * the connections (bench); NULL: each connection makes its own */
+    struct ssl_ctx_st *shared_ctx;
 };
+
+/* A client SSL_CTX for tls (TLS 1.2+, the CAs loaded unless insecure): GH_OK
+ * with *ctx_out (free with SSL_CTX_free), GH_ETLS (CA file unreadable: the
+ * reason in err) or GH_ENOMEM. */
+int fetch_tls_ctx_create(const struct fetch_tls_opts *tls, struct ssl_ctx_st **ctx_out, char *err,
+                         size_t err_len);
 
 struct fetch_conn; /* opaque: socket, optional TLS session, read buffer */
 

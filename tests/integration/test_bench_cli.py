@@ -7,7 +7,8 @@
     the plain path with 3 threads; https with --cacert;
   - basic, ntlm (raw NTLM through the security library), negotiate (the
     Kerberos ccache), digest: 20 requests, 20 ok; with --new-conn 20
-    handshakes; on keep-alive NTLM one handshake per connection;
+    handshakes; on keep-alive NTLM and Negotiate (identity kept) at most one
+    handshake per connection;
   - a wrong password: every request counted as an auth error, exit 1;
   - nothing listening: connect errors, exit 1; a 404: status_4xx;
   - the text report names the figures; no progress line when stdout is
@@ -89,8 +90,8 @@ location /basic {{ handler whoami; auth Basic; }}
                   "the epoll path with 3 threads: 300 ok (%s)" % j)
             rc, j = bench_json(env, "-n", "10", "-c", "2", "--cacert", srv.ca,
                                https + "/plain")
-            check(rc == 0 and j.get("ok") == 10 and j.get("handshakes") == 2,
-                  "https, keep-alive: 10 ok over 2 TLS connections (%s)" % j)
+            check(rc == 0 and j.get("ok") == 10 and 1 <= j.get("handshakes", 0) <= 2,
+                  "https, keep-alive: 10 ok over at most 2 TLS connections (%s)" % j)
 
             for mode, path, cred in (("basic", "/basic", alice), ("ntlm", "/ntlm", alice),
                                      ("negotiate", "/neg", []), ("digest", "/digest", alice)):
@@ -101,10 +102,12 @@ location /basic {{ handler whoami; auth Basic; }}
                       "%s --new-conn -n 20: 20 ok, 20 handshakes (%s)" % (mode, j))
             rc, j = bench_json(env, "--auth", "ntlm", *alice, "-n", "20", "-c", "2",
                                http + "/ntlm")
-            check(rc == 0 and j.get("ok") == 20 and j.get("handshakes") == 2,
+            # A connection's thread may take every request before the other
+            # one starts: at most one handshake per connection.
+            check(rc == 0 and j.get("ok") == 20 and 1 <= j.get("handshakes", 0) <= 2,
                   "ntlm keep-alive: one handshake per connection (%s)" % j)
             rc, j = bench_json(env, "--auth", "negotiate", "-n", "20", "-c", "2", http + "/neg")
-            check(rc == 0 and j.get("ok") == 20 and j.get("handshakes") == 2,
+            check(rc == 0 and j.get("ok") == 20 and 1 <= j.get("handshakes", 0) <= 2,
                   "negotiate keep-alive, identity kept: one handshake per connection (%s)" % j)
             rc, j = bench_json(env, "--auth", "basic", *alice, "-n", "20", "-c", "2",
                                http + "/basic")
