@@ -336,21 +336,43 @@ clock_skew_s(void)
     return (uint32_t)skew;
 }
 
-/* Our replay cache for an acceptor (replay.h), unless the environment names
- * one of MIT's or the file is another process's: then MIT's stays (*out NULL).
- * SEC_E_OK or SEC_E_INSUFFICIENT_MEMORY. */
+/* The acceptor's GSSAPI credential from keytab (NULL: the default one), with
+ * our replay cache in place of MIT's (replay.h: MIT's is told "none" for this
+ * credential only) unless the environment names one of MIT's or our file
+ * cannot be used (not ours): then MIT's stays. The cache is opened once MIT
+ * accepted the credential, so a failed acquisition leaves no file behind.
+ * MIT's status in *major and *minor; SEC_E_INSUFFICIENT_MEMORY when our
+ * cache could not be made, else SEC_E_OK. */
 static SECURITY_STATUS
-open_replay_cache(struct krb_replay **out)
+acquire_acceptor(gss_name_t name, gss_cred_usage_t usage, const char *keytab, struct krb_cred *cred,
+                 OM_uint32 *major, OM_uint32 *minor, OM_uint32 *lifetime)
 {
+    gss_key_value_element_desc kv[2];
+    gss_key_value_set_desc store = {0, kv};
     char *path = krb_replay_default_path();
-    SECURITY_STATUS st;
+    OM_uint32 tmp;
 
-    *out = NULL;
-    if (path == NULL)
+    if (keytab != NULL)
+        kv[store.count++] = (gss_key_value_element_desc){"keytab", keytab};
+    if (path != NULL)
+        kv[store.count++] = (gss_key_value_element_desc){"rcache", "none:"};
+    *major = gss_acquire_cred_from(minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
+                                   &cred->gss, NULL, lifetime);
+    if (GSS_ERROR(*major) || path == NULL) {
+        free(path);
         return SEC_E_OK;
-    st = krb_replay_open(path, clock_skew_s(), out, NULL);
+    }
+    SECURITY_STATUS st = krb_replay_open(path, clock_skew_s(), &cred->replay, NULL);
     free(path);
-    return st == SEC_E_INSUFFICIENT_MEMORY ? st : SEC_E_OK;
+    if (st == SEC_E_OK)
+        return SEC_E_OK;
+    gss_release_cred(&tmp, &cred->gss);
+    if (st == SEC_E_INSUFFICIENT_MEMORY)
+        return st;
+    store.count--; /* MIT's own cache after all */
+    *major = gss_acquire_cred_from(minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
+                                   &cred->gss, NULL, lifetime);
+    return SEC_E_OK;
 }
 
 SECURITY_STATUS
@@ -398,26 +420,20 @@ krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
                                                GSS_C_INITIATE, &cred->gss, NULL, &lifetime);
     } else if (cred->is_acceptor) {
         /* A private MEMORY copy of a FILE keytab (keytab.h): MIT would read
-         * the file on every handshake. Unreadable: MIT says why below. And
-         * our replay cache in place of MIT's (replay.h). */
-        gss_key_value_element_desc kv[2];
-        gss_key_value_set_desc store = {0, kv};
+         * the file on every handshake. Unreadable: MIT says why below. */
         bool has_keytab = args->acceptor != NULL && args->acceptor->Keytab != NULL &&
                           args->acceptor->Keytab[0] != '\0';
-        if ((has_keytab && krb_keytab_load(args->acceptor->Keytab, &cred->keytab, NULL) ==
-                               SEC_E_INSUFFICIENT_MEMORY) ||
-            open_replay_cache(&cred->replay) != SEC_E_OK) {
+        if (has_keytab && krb_keytab_load(args->acceptor->Keytab, &cred->keytab, NULL) ==
+                              SEC_E_INSUFFICIENT_MEMORY) {
             st = SEC_E_INSUFFICIENT_MEMORY;
             goto cleanup;
         }
-        if (has_keytab)
-            kv[store.count++] = (gss_key_value_element_desc){
-                "keytab",
-                cred->keytab != NULL ? krb_keytab_name(cred->keytab) : args->acceptor->Keytab};
-        if (cred->replay != NULL)
-            kv[store.count++] = (gss_key_value_element_desc){"rcache", "none:"};
-        major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
-                                      &cred->gss, NULL, &lifetime);
+        const char *keytab = !has_keytab ? NULL
+                                         : (cred->keytab != NULL ? krb_keytab_name(cred->keytab)
+                                                                 : args->acceptor->Keytab);
+        st = acquire_acceptor(name, usage, keytab, cred, &major, &minor, &lifetime);
+        if (st != SEC_E_OK)
+            goto cleanup;
     } else {
         major = gss_acquire_cred(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &cred->gss,
                                  NULL, &lifetime);
