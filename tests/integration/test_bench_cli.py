@@ -5,8 +5,8 @@
   - none, keep-alive: -n 20 gives 20 requests, 20 ok, one handshake (TCP
     connection) per connection; --new-conn: 20 requests and 20 handshakes;
     the plain path with 3 threads; https with --cacert;
-  - basic, ntlm (raw NTLM through the security library), negotiate (the
-    Kerberos ccache), digest: 20 requests, 20 ok; with --new-conn 20
+  - basic, ntlm (raw NTLM through the security library), negotiate and
+    kerberos (the Kerberos ccache), digest: 20 requests, 20 ok; with --new-conn 20
     handshakes; on keep-alive NTLM and Negotiate (identity kept) at most one
     handshake per connection;
   - a wrong password: every request counted as an auth error, exit 1;
@@ -65,6 +65,7 @@ keepalive_requests 1000000;
 location /plain {{ handler return; return 200 "hello\\n"; }}
 location /neg {{ handler whoami; auth Negotiate; auth_persist_kerberos on; }}
 location /ntlm {{ handler whoami; auth NTLM; }}
+location /krb {{ handler whoami; auth Kerberos; }}
 location /digest {{ handler whoami; auth Digest; }}
 location /basic {{ handler whoami; auth Basic; }}
 """
@@ -94,7 +95,8 @@ location /basic {{ handler whoami; auth Basic; }}
                   "https, keep-alive: 10 ok over at most 2 TLS connections (%s)" % j)
 
             for mode, path, cred in (("basic", "/basic", alice), ("ntlm", "/ntlm", alice),
-                                     ("negotiate", "/neg", []), ("digest", "/digest", alice)):
+                                     ("negotiate", "/neg", []), ("kerberos", "/krb", []),
+                                     ("digest", "/digest", alice)):
                 rc, j = bench_json(env, "--auth", mode, *cred, "-n", "20", "-c", "2",
                                    "--new-conn", http + path)
                 check(rc == 0 and j.get("requests") == 20 and j.get("ok") == 20 and
