@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,7 +23,9 @@
 #include "base/secret.h"
 #include "cli/cli.h"
 
-#define MAX_CONNECTIONS 10000u
+#define MAX_CONNECTIONS 10000u /* the epoll path; one thread each on the other: */
+#define MAX_BLOCKING    1000u
+#define THREAD_STACK    (512 * 1024)
 #define MAX_THREADS     64u
 #define MAX_DURATION_S  3600.0
 #define MAX_REQUESTS    1000000000ull
@@ -149,7 +152,8 @@ usage(FILE *out)
           "                     answer 401s like `gatehouse fetch --auth MODE`\n"
           "  -u USER[:PASSWORD] credentials (default: the Kerberos ccache, $NTLM_USER_FILE);\n"
           "                     without :PASSWORD it is asked for\n"
-          "  -c N               connections (1..10000, default 10)\n"
+          "  -c N               connections (1..10000, default 10; at most 1000 with TLS,\n"
+          "                     --new-conn or --auth: one thread each)\n"
           "  -n N               requests in all (1..1000000000)\n"
           "  -d SECONDS         duration (0.1..3600)\n"
           "  --new-conn         a new connection (and handshake) for every request\n"
@@ -269,6 +273,15 @@ parse_args(int argc, char **argv, struct bench_opts *o, const char **user_arg)
     }
     if (o->max_requests == 0 && o->duration_s == 0)
         o->duration_s = 10;
+    bool fast =
+        o->auth == FETCH_AUTH_NONE && !o->new_conn && strncasecmp(o->url_text, "http:", 5) == 0;
+    if (!fast && o->connections > MAX_BLOCKING) {
+        fprintf(stderr,
+                "gatehouse bench: -c %u: at most %u connections with TLS, --new-conn or "
+                "--auth (one thread each)\n",
+                o->connections, MAX_BLOCKING);
+        return GH_EINVAL;
+    }
     return GH_OK;
 }
 
@@ -385,16 +398,20 @@ run_bench(struct bench_opts *o)
     }
     uint64_t start = bench_now_ns();
     run.deadline_ns = o->duration_s > 0 ? start + (uint64_t)(o->duration_s * 1e9) : UINT64_MAX;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setstacksize(&attr, THREAD_STACK);
     for (unsigned i = 0; i < n; i++) {
         ws[i].run = &run;
         ws[i].conns = fast ? o->connections / n + (i < o->connections % n) : 0;
-        if (pthread_create(&ws[i].tid, NULL, worker_main, &ws[i]) != 0) {
+        if (pthread_create(&ws[i].tid, &attr, worker_main, &ws[i]) != 0) {
             fprintf(stderr, "gatehouse bench: cannot start thread %u\n", i);
             atomic_store(&run.stop, true);
             break;
         }
         started++;
     }
+    pthread_attr_destroy(&attr);
     /* The progress line, once per second on a terminal; Ctrl-C stops the run. */
     uint64_t next = start + 1000000000u;
     for (;;) {
