@@ -409,6 +409,10 @@ addr_text(const struct sockaddr *sa, char *out, size_t out_len)
         }
         p = dec_put_u64(p, ntohs(in4->sin_port));
         *p = '\0';
+    } else if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
+        snprintf(out, out_len, "%s:%u", host, ntohs(in4->sin_port));
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
