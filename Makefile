@@ -7,7 +7,7 @@ BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
 .PHONY: all run test deps build test-build install deb format bench bench-auth bench-sspi bench-client-cert \
-	bench-schannel bench-credssp lint clean
+	bench-schannel bench-credssp bench-wrk lint clean
 
 all: build
 
@@ -54,6 +54,9 @@ bench: build
 
 bench-auth: build
 	bench/vs-apache $(BUILD)/src/cli/gatehouse
+
+bench-wrk: build
+	bench/vs-wrk $(BUILD)/src/cli/gatehouse
 
 bench-sspi: deps
 	bench/sspi-handshakes

@@ -19,7 +19,7 @@ is_plain(const char *s)
     for (; *s != 0; s++) {
         char c = *s;
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                  strchr("@._:/+-", c) != NULL;
+                  c == '@' || c == '.' || c == '_' || c == ':' || c == '/' || c == '+' || c == '-';
         if (!ok)
             return false;
     }

@@ -26,5 +26,11 @@ int cli_fetch(int argc, char **argv);
  * per check. Exit: 0 all OK, 1 warnings only, 2 a failure, 3 usage or an
  * unreadable configuration (docs/doctor.md). */
 int cli_doctor(int argc, char **argv);
+/* bench URL [--auth negotiate|ntlm|kerberos|digest|basic|none] [-u user[:password]]
+ * [-c N] [-n N] [-d S] [--new-conn] [--threads N] [--insecure] [--cacert F]
+ * [--timeout S] [--json]: requests/s, handshakes/s, latency percentiles and
+ * errors by kind (docs/bench.md). Exit: 0 all requests succeeded, 1 some
+ * failed, 2 usage. */
+int cli_bench(int argc, char **argv);
 
 #endif

@@ -203,16 +203,6 @@ parse_args(int argc, char **argv, struct fetch_opts *o)
 /* The password for -u user: from the terminal without echo, or one line of
  * standard input when it is not a terminal. */
 static int
-read_password(const char *user, char *buf, size_t cap)
-{
-    char prompt[320];
-    size_t len = 0;
-
-    snprintf(prompt, sizeof(prompt), "Password for %s: ", user);
-    return prompt_password(prompt, true, buf, cap, &len);
-}
-
-static int
 load_file(const char *path, struct buf *out)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -486,29 +476,8 @@ run(const struct fetch_opts *o, const char *user, const char *password)
         if (auth == NULL) {
             if (resp.status != 401 || o->auth == FETCH_AUTH_NONE)
                 break; /* final, unauthenticated */
-            uint8_t *scratch = malloc(resp.head.len + 1);
-            struct fetch_challenges cs = {.scratch = scratch, .scratch_len = resp.head.len + 1};
-            if (scratch == NULL) {
-                rc = net_exit("challenges", GH_ENOMEM);
-                goto cleanup;
-            }
-            err = fetch_auth_collect(&resp, &cs);
-            if (err != GH_OK)
-                fprintf(stderr, "fetch: malformed WWW-Authenticate in the 401 (%s)\n",
-                        gh_strerror(err));
-            step = err == GH_OK ? fetch_auth_begin(&acfg, &cs, cbt_len > 0 ? cbt : NULL, cbt_len,
-                                                   &authz, &auth)
-                                : FETCH_AUTH_FAILED;
-            if (step == FETCH_AUTH_NO_MATCH) {
-                fprintf(stderr, "fetch: the server asks for authentication, but no offered "
-                                "scheme fits --auth and the credentials given:");
-                for (size_t i = 0; i < cs.count; i++)
-                    fprintf(stderr, " %.*s", (int)cs.items[i].scheme.len,
-                            (const char *)cs.items[i].scheme.ptr);
-                fputc('\n', stderr);
-                step = FETCH_AUTH_FAILED;
-            }
-            free(scratch);
+            step = fetch_auth_answer(&acfg, &resp, cbt_len > 0 ? cbt : NULL, cbt_len, &authz, &auth,
+                                     stderr);
         } else {
             step = fetch_auth_step(auth, &resp, &authz);
         }
@@ -596,27 +565,9 @@ cli_fetch(int argc, char **argv)
         fprintf(stderr, "(gatehouse fetch --help lists the options)\n");
         return FETCH_EXIT_USAGE;
     }
-    password[0] = '\0';
-    if (o.user_arg != NULL && strcmp(o.user_arg, ":") != 0 && o.user_arg[0] != '\0') {
-        const char *colon = strchr(o.user_arg, ':');
-        size_t ulen = colon != NULL ? (size_t)(colon - o.user_arg) : strlen(o.user_arg);
-        user = strndup(o.user_arg, ulen);
-        if (user == NULL)
-            return FETCH_EXIT_NET;
-        if (colon != NULL) {
-            if (strlen(colon + 1) >= sizeof(password)) {
-                fprintf(stderr, "gatehouse fetch: password too long\n");
-                free(user);
-                return FETCH_EXIT_USAGE;
-            }
-            memcpy(password, colon + 1, strlen(colon + 1) + 1);
-        } else if (read_password(user, password, sizeof(password)) != 0) {
-            fprintf(stderr, "gatehouse fetch: cannot read the password\n");
-            free(user);
-            return FETCH_EXIT_USAGE;
-        }
-        pw = password;
-    }
+    err = fetch_user_arg(o.user_arg, "gatehouse fetch", &user, password, sizeof(password), &pw);
+    if (err != GH_OK)
+        return err == GH_ENOMEM ? FETCH_EXIT_NET : FETCH_EXIT_USAGE;
     rc = run(&o, user, pw);
     secret_wipe(password, sizeof(password));
     free(user);

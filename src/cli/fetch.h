@@ -50,7 +50,16 @@ void fetch_url_free(struct fetch_url *u);
 struct fetch_tls_opts {
     const char *cacert; /* PEM file of trusted CAs; NULL: the system store */
     bool insecure;      /* no certificate or host name verification */
+    /* borrowed: made by fetch_tls_ctx_create from these options and shared by
+     * the connections (bench); NULL: each connection makes its own */
+    struct ssl_ctx_st *shared_ctx;
 };
+
+/* A client SSL_CTX for tls (TLS 1.2+, the CAs loaded unless insecure): GH_OK
+ * with *ctx_out (free with SSL_CTX_free), GH_ETLS (CA file unreadable: the
+ * reason in err) or GH_ENOMEM. */
+int fetch_tls_ctx_create(const struct fetch_tls_opts *tls, struct ssl_ctx_st **ctx_out, char *err,
+                         size_t err_len);
 
 struct fetch_conn; /* opaque: socket, optional TLS session, read buffer */
 
@@ -269,5 +278,23 @@ void fetch_auth_destroy(struct fetch_auth *auth); /* NULL-safe; wipes secrets */
 /* Collects the WWW-Authenticate fields of resp into *out (scratch owned by the
  * caller, at least resp->head.len bytes). GH_OK, GH_EPROTO or GH_ELIMIT. */
 int fetch_auth_collect(const struct fetch_response *resp, struct fetch_challenges *out);
+
+/* Answers a 401: collects its challenges and starts the exchange
+ * (fetch_auth_begin). A malformed WWW-Authenticate, or no offered scheme that
+ * fits (NO_MATCH, the offered schemes listed), is said on errors (NULL:
+ * quietly) and is FETCH_AUTH_FAILED. Returns SEND (with *auth_out), FAILED,
+ * or GH_ENOMEM. Shared by fetch and bench. */
+int fetch_auth_answer(const struct fetch_auth_config *cfg, const struct fetch_response *resp,
+                      const uint8_t *cbt, size_t cbt_len, struct buf *authz_out,
+                      struct fetch_auth **auth_out, FILE *errors);
+
+/* -u as fetch and bench take it: NULL, "" or ":" (default credentials: the
+ * ccache, $NTLM_USER_FILE) gives *user_out = *password_out = NULL; "user"
+ * asks for the password (prompt.h, prefixed by who); "user:password" splits.
+ * *user_out is the caller's to free; the password goes into pw[0, pw_cap)
+ * (wipe it) and *password_out points to it. GH_OK, GH_EINVAL (too long, or
+ * unreadable: said on stderr) or GH_ENOMEM. */
+int fetch_user_arg(const char *arg, const char *who, char **user_out, char *pw, size_t pw_cap,
+                   const char **password_out);
 
 #endif

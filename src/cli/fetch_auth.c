@@ -29,6 +29,7 @@
 #include "base/b64.h"
 #include "base/secret.h"
 #include "cli/fetch.h"
+#include "cli/prompt.h"
 #include "sspi/status.h"
 
 #define MAX_CBT_BYTES 128
@@ -687,4 +688,72 @@ fetch_auth_destroy(struct fetch_auth *auth)
         FreeCredentialsHandle(&auth->cred);
     secret_wipe(auth, sizeof(*auth));
     free(auth);
+}
+
+int
+fetch_auth_answer(const struct fetch_auth_config *cfg, const struct fetch_response *resp,
+                  const uint8_t *cbt, size_t cbt_len, struct buf *authz_out,
+                  struct fetch_auth **auth_out, FILE *errors)
+{
+    uint8_t *scratch = malloc(resp->head.len + 1);
+    struct fetch_challenges cs = {.scratch = scratch, .scratch_len = resp->head.len + 1};
+    int step;
+
+    *auth_out = NULL;
+    if (scratch == NULL)
+        return GH_ENOMEM;
+    int err = fetch_auth_collect(resp, &cs);
+    if (err != GH_OK && errors != NULL)
+        fprintf(errors, "fetch: malformed WWW-Authenticate in the 401 (%s)\n", gh_strerror(err));
+    step = err == GH_OK ? fetch_auth_begin(cfg, &cs, cbt, cbt_len, authz_out, auth_out)
+                        : FETCH_AUTH_FAILED;
+    if (step == FETCH_AUTH_NO_MATCH) {
+        if (errors != NULL) {
+            fprintf(errors, "fetch: the server asks for authentication, but no offered "
+                            "scheme fits --auth and the credentials given:");
+            for (size_t i = 0; i < cs.count; i++)
+                fprintf(errors, " %.*s", (int)cs.items[i].scheme.len,
+                        (const char *)cs.items[i].scheme.ptr);
+            fputc('\n', errors);
+        }
+        step = FETCH_AUTH_FAILED;
+    }
+    free(scratch);
+    return step;
+}
+
+int
+fetch_user_arg(const char *arg, const char *who, char **user_out, char *pw, size_t pw_cap,
+               const char **password_out)
+{
+    *user_out = NULL;
+    *password_out = NULL;
+    pw[0] = '\0';
+    if (arg == NULL || arg[0] == '\0' || strcmp(arg, ":") == 0)
+        return GH_OK;
+    const char *colon = strchr(arg, ':');
+    size_t ulen = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+    char *user = strndup(arg, ulen);
+    if (user == NULL)
+        return GH_ENOMEM;
+    if (colon != NULL) {
+        if (strlen(colon + 1) >= pw_cap) {
+            fprintf(stderr, "%s: password too long\n", who);
+            free(user);
+            return GH_EINVAL;
+        }
+        memcpy(pw, colon + 1, strlen(colon + 1) + 1);
+    } else {
+        char prompt[320];
+        size_t len = 0;
+        snprintf(prompt, sizeof(prompt), "Password for %s: ", user);
+        if (prompt_password(prompt, true, pw, pw_cap, &len) != 0) {
+            fprintf(stderr, "%s: cannot read the password\n", who);
+            free(user);
+            return GH_EINVAL;
+        }
+    }
+    *user_out = user;
+    *password_out = pw;
+    return GH_OK;
 }

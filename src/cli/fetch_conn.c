@@ -110,6 +110,32 @@ is_ip_literal(const char *host)
     return inet_pton(AF_INET, host, tmp) == 1 || inet_pton(AF_INET6, host, tmp) == 1;
 }
 
+int
+fetch_tls_ctx_create(const struct fetch_tls_opts *tls, SSL_CTX **ctx_out, char *err, size_t err_len)
+{
+    char why[256];
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+
+    *ctx_out = NULL;
+    if (ctx == NULL)
+        return GH_ENOMEM;
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (!tls->insecure) {
+        int ok = tls->cacert != NULL ? SSL_CTX_load_verify_locations(ctx, tls->cacert, NULL)
+                                     : SSL_CTX_set_default_verify_paths(ctx);
+        if (ok != 1) {
+            set_err(err, err_len, "cannot load CA certificates %s: %s",
+                    tls->cacert != NULL ? tls->cacert : "(system store)",
+                    ssl_reason(why, sizeof(why)));
+            SSL_CTX_free(ctx);
+            return GH_ETLS;
+        }
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+    }
+    *ctx_out = ctx;
+    return GH_OK;
+}
+
 static int
 tls_start(struct fetch_conn *c, const char *host, const struct fetch_tls_opts *tls, char *err,
           size_t err_len)
@@ -117,20 +143,14 @@ tls_start(struct fetch_conn *c, const char *host, const struct fetch_tls_opts *t
     char why[256];
     static const unsigned char alpn[] = "\x08http/1.1";
 
-    c->ctx = SSL_CTX_new(TLS_client_method());
-    if (c->ctx == NULL)
-        return GH_ENOMEM;
-    SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
-    if (!tls->insecure) {
-        int ok = tls->cacert != NULL ? SSL_CTX_load_verify_locations(c->ctx, tls->cacert, NULL)
-                                     : SSL_CTX_set_default_verify_paths(c->ctx);
-        if (ok != 1) {
-            set_err(err, err_len, "cannot load CA certificates %s: %s",
-                    tls->cacert != NULL ? tls->cacert : "(system store)",
-                    ssl_reason(why, sizeof(why)));
-            return GH_ETLS;
-        }
-        SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+    if (tls->shared_ctx != NULL) {
+        if (SSL_CTX_up_ref(tls->shared_ctx) != 1)
+            return GH_ENOMEM;
+        c->ctx = tls->shared_ctx;
+    } else {
+        int rc = fetch_tls_ctx_create(tls, &c->ctx, err, err_len);
+        if (rc != GH_OK)
+            return rc;
     }
     c->ssl = SSL_new(c->ctx);
     if (c->ssl == NULL)

@@ -24,6 +24,8 @@ static const struct cli_command commands[] = {
      cli_fetch},
     {"doctor", "check what would make authentication fail: doctor --config FILE [--user USER]",
      cli_doctor},
+    {"bench", "load generator with real handshakes: bench URL [--auth MODE] [-c N] [-n N|-d S]",
+     cli_bench},
 };
 
 static void

@@ -17,6 +17,7 @@
 
 #include <gatehouse/error.h>
 
+#include "base/dec.h"
 #include "server/server.h"
 
 #define REQUEST_ARENA_BYTES 4096
@@ -398,7 +399,18 @@ addr_text(const struct sockaddr *sa, char *out, size_t out_len)
 {
     char host[INET6_ADDRSTRLEN] = "?";
 
-    if (sa->sa_family == AF_INET) {
+    if (sa->sa_family == AF_INET && out_len >= sizeof("255.255.255.255:65535")) {
+        /* By hand: inet_ntop + snprintf were a third of an NTLM handshake's audit line. */
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
+        const uint8_t *a = (const uint8_t *)&in4->sin_addr;
+        char *p = out;
+        for (int i = 0; i < 4; i++) {
+            p = dec_put_u64(p, a[i]);
+            *p++ = i < 3 ? '.' : ':';
+        }
+        p = dec_put_u64(p, ntohs(in4->sin_port));
+        *p = '\0';
+    } else if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *in4 = (const struct sockaddr_in *)sa;
         inet_ntop(AF_INET, &in4->sin_addr, host, sizeof(host));
         snprintf(out, out_len, "%s:%u", host, ntohs(in4->sin_port));

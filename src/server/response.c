@@ -11,6 +11,7 @@
 
 #include <gatehouse/error.h>
 
+#include "base/dec.h"
 #include "base/json_str.h"
 #include "server/server.h"
 
@@ -284,22 +285,6 @@ put(char *p, const void *src, size_t len)
 
 #define PUT_LIT(p, lit) put((p), (lit), sizeof(lit) - 1)
 
-/* Decimal digits of v into p; returns the end. */
-static char *
-put_u64(char *p, uint64_t v)
-{
-    char tmp[20];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v > 0);
-    while (n > 0)
-        *p++ = tmp[--n];
-    return p;
-}
-
 /* The response head (RFC 9112 4, 6). Module headers were validated when they
  * were added, so the head is sized once and copied, with no second pass over
  * the bytes: this runs for every response. */
@@ -374,7 +359,7 @@ response_head_write(struct gh_request *req)
             p = PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
         } else if (length >= 0) {
             p = PUT_LIT(p, "Content-Length: ");
-            p = put_u64(p, (uint64_t)length);
+            p = dec_put_u64(p, (uint64_t)length);
             p = PUT_LIT(p, "\r\n");
         }
     }

@@ -28,6 +28,7 @@
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/kerberos/keytab.h"
 #include "sspi/kerberos/krb_internal.h"
+#include "sspi/kerberos/replay.h"
 #include "sspi/packed.h"
 
 /* ISC_REQ_* / ASC_REQ_* bits 0x1..0x10 equal GSS_C_*_FLAG bits 1..16 and the
@@ -363,22 +364,48 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     }
     in.value = (void *)step->in_token.ptr;
     in.length = step->in_token.len;
+    /* MIT checks no replay for this credential (rcache "none"): the first
+     * token's authenticator goes to our cache once MIT has verified it. */
+    bool check_replay = cred->replay != NULL && ctx->gss == GSS_C_NO_CONTEXT;
+    uint8_t tag[KRB_REPLAY_TAG_LEN];
+    if (check_replay && krb_replay_tag(step->in_token, tag) != SEC_E_OK) {
+        (void)buf_append_str(&step->error_text,
+                             "cannot accept the Kerberos request: not an AP-REQ");
+        return SEC_E_INVALID_TOKEN;
+    }
     if (cred->keytab != NULL)
         krb_keytab_refresh(cred->keytab, 0); /* a rotated key in the file */
     major = gss_accept_sec_context(&minor, &ctx->gss, cred->gss, &in, cb, &src, NULL, &out,
                                    &ret_flags, &time_rec, &delegated);
-    if (GSS_ERROR(major)) {
+    SECURITY_STATUS replay_st = SEC_E_OK;
+    if (!GSS_ERROR(major) && check_replay)
+        replay_st = krb_replay_add(cred->replay, tag, time(NULL));
+    if (GSS_ERROR(major) || replay_st != SEC_E_OK) {
         gss_release_buffer(&tmp, &out);
         if (delegated != GSS_C_NO_CREDENTIAL)
             gss_release_cred(&tmp, &delegated);
         if (src != GSS_C_NO_NAME)
             gss_release_name(&tmp, &src);
-        step->error_krb5 = (long)(krb5_error_code)minor;
-        step->error_major = major;
-        if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_BINDINGS)
-            step->error_detail = GH_SEC_DETAIL_BINDINGS_MISMATCH;
-        return krb_map_error(major, minor, false, false, "cannot accept the Kerberos request",
-                             &step->error_text);
+        if (replay_st == SEC_E_OK) {
+            step->error_krb5 = (long)(krb5_error_code)minor;
+            step->error_major = major;
+            if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_BINDINGS)
+                step->error_detail = GH_SEC_DETAIL_BINDINGS_MISMATCH;
+            return krb_map_error(major, minor, false, false,
+                                 "cannot accept the Kerberos request", &step->error_text);
+        }
+        gss_delete_sec_context(&tmp, &ctx->gss, GSS_C_NO_BUFFER);
+        /* Our replay cache refused it: report it as MIT would have. */
+        if (replay_st == SEC_E_INVALID_TOKEN) {
+            step->error_krb5 = (long)KRB5KRB_AP_ERR_REPEAT;
+            step->error_major = GSS_S_DUPLICATE_TOKEN;
+        }
+        (void)buf_append_str(&step->error_text,
+                             replay_st == SEC_E_INVALID_TOKEN
+                                 ? "cannot accept the Kerberos request: Request is a replay"
+                                 : "cannot accept the Kerberos request: the replay cache cannot "
+                                   "record it");
+        return replay_st;
     }
     if (delegated != GSS_C_NO_CREDENTIAL) {
         if (ctx->delegated != GSS_C_NO_CREDENTIAL)

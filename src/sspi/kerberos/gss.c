@@ -7,6 +7,7 @@
 // threads share), and MIT's credential object serializes its own use, so one
 // credential may serve concurrent handshakes.
 #include <errno.h>
+#include <profile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "base/buf.h"
 #include "sspi/kerberos/keytab.h"
 #include "sspi/kerberos/krb_internal.h"
+#include "sspi/kerberos/replay.h"
 
 /* 1.2.840.113554.1.2.2 (RFC 1964) */
 gss_OID_desc krb_mech_oid = {9, (void *)"\x2a\x86\x48\x86\xf7\x12\x01\x02\x02"};
@@ -296,6 +298,7 @@ krb_free_cred(void *pkg_cred)
     if (cred->gss != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&minor, &cred->gss);
     krb_keytab_free(cred->keytab); /* after the GSSAPI credential that uses it */
+    krb_replay_close(cred->replay);
     free(cred->principal);
     free(cred->ccache_dir);
     free(cred);
@@ -311,6 +314,65 @@ import_principal(const char *text, bool is_service, gss_name_t *name_out)
     gss_buffer_desc in = {strlen(text), (void *)text};
     major = gss_import_name(&minor, &in, (gss_OID)GSS_KRB5_NT_PRINCIPAL_NAME, name_out);
     return GSS_ERROR(major) ? SEC_E_UNKNOWN_CREDENTIALS : SEC_E_OK;
+}
+
+/* The clock skew MIT allows (libdefaults clockskew, seconds; 300 by default). */
+static uint32_t
+clock_skew_s(void)
+{
+    krb5_context kctx = NULL;
+    profile_t profile = NULL;
+    int skew = 300;
+
+    if (krb5_init_context(&kctx) != 0)
+        return (uint32_t)skew;
+    if (krb5_get_profile(kctx, &profile) == 0) {
+        if (profile_get_integer(profile, "libdefaults", "clockskew", NULL, 300, &skew) != 0 ||
+            skew < 0)
+            skew = 300;
+        profile_release(profile);
+    }
+    krb5_free_context(kctx);
+    return (uint32_t)skew;
+}
+
+/* The acceptor's GSSAPI credential from keytab (NULL: the default one), with
+ * our replay cache in place of MIT's (replay.h: MIT's is told "none" for this
+ * credential only) unless the environment names one of MIT's or our file
+ * cannot be used (not ours): then MIT's stays. The cache is opened once MIT
+ * accepted the credential, so a failed acquisition leaves no file behind.
+ * MIT's status in *major and *minor; SEC_E_INSUFFICIENT_MEMORY when our
+ * cache could not be made, else SEC_E_OK. */
+static SECURITY_STATUS
+acquire_acceptor(gss_name_t name, gss_cred_usage_t usage, const char *keytab, struct krb_cred *cred,
+                 OM_uint32 *major, OM_uint32 *minor, OM_uint32 *lifetime)
+{
+    gss_key_value_element_desc kv[2];
+    gss_key_value_set_desc store = {0, kv};
+    char *path = krb_replay_default_path();
+    OM_uint32 tmp;
+
+    if (keytab != NULL)
+        kv[store.count++] = (gss_key_value_element_desc){"keytab", keytab};
+    if (path != NULL)
+        kv[store.count++] = (gss_key_value_element_desc){"rcache", "none:"};
+    *major = gss_acquire_cred_from(minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
+                                   &cred->gss, NULL, lifetime);
+    if (GSS_ERROR(*major) || path == NULL) {
+        free(path);
+        return SEC_E_OK;
+    }
+    SECURITY_STATUS st = krb_replay_open(path, clock_skew_s(), &cred->replay, NULL);
+    free(path);
+    if (st == SEC_E_OK)
+        return SEC_E_OK;
+    gss_release_cred(&tmp, &cred->gss);
+    if (st == SEC_E_INSUFFICIENT_MEMORY)
+        return st;
+    store.count--; /* MIT's own cache after all */
+    *major = gss_acquire_cred_from(minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
+                                   &cred->gss, NULL, lifetime);
+    return SEC_E_OK;
 }
 
 SECURITY_STATUS
@@ -356,21 +418,22 @@ krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
         gss_buffer_desc pw = {args->password.len, args->password.bytes};
         major = gss_acquire_cred_with_password(&minor, name, &pw, GSS_C_INDEFINITE, &krb_mech_set,
                                                GSS_C_INITIATE, &cred->gss, NULL, &lifetime);
-    } else if (cred->is_acceptor && args->acceptor != NULL && args->acceptor->Keytab != NULL &&
-               args->acceptor->Keytab[0] != '\0') {
+    } else if (cred->is_acceptor) {
         /* A private MEMORY copy of a FILE keytab (keytab.h): MIT would read
          * the file on every handshake. Unreadable: MIT says why below. */
-        if (krb_keytab_load(args->acceptor->Keytab, &cred->keytab, NULL) ==
-            SEC_E_INSUFFICIENT_MEMORY) {
+        bool has_keytab = args->acceptor != NULL && args->acceptor->Keytab != NULL &&
+                          args->acceptor->Keytab[0] != '\0';
+        if (has_keytab && krb_keytab_load(args->acceptor->Keytab, &cred->keytab, NULL) ==
+                              SEC_E_INSUFFICIENT_MEMORY) {
             st = SEC_E_INSUFFICIENT_MEMORY;
             goto cleanup;
         }
-        gss_key_value_element_desc kv = {"keytab", cred->keytab != NULL
-                                                       ? krb_keytab_name(cred->keytab)
-                                                       : args->acceptor->Keytab};
-        gss_key_value_set_desc store = {1, &kv};
-        major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
-                                      &cred->gss, NULL, &lifetime);
+        const char *keytab = !has_keytab ? NULL
+                                         : (cred->keytab != NULL ? krb_keytab_name(cred->keytab)
+                                                                 : args->acceptor->Keytab);
+        st = acquire_acceptor(name, usage, keytab, cred, &major, &minor, &lifetime);
+        if (st != SEC_E_OK)
+            goto cleanup;
     } else {
         major = gss_acquire_cred(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &cred->gss,
                                  NULL, &lifetime);

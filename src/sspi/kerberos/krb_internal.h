@@ -20,6 +20,7 @@
 #include "sspi/package.h"
 
 struct krb_keytab;
+struct krb_replay;
 
 /* A credential: acquired once per AcquireCredentialsHandle, so the keytab is
  * opened and the ccache read once, not per handshake. */
@@ -30,7 +31,10 @@ struct krb_cred {
     char *principal;           /* owned: the credential's name as text, or NULL (any keytab key) */
     char *ccache_dir;          /* owned: where delegated credentials are stored, or NULL */
     struct krb_keytab *keytab; /* owned: the acceptor's MEMORY keytab copy, or NULL */
-    time_t expiry;             /* 0 when unknown / indefinite */
+    /* owned reference: our replay cache (MIT's is "none" then), or NULL when
+     * MIT's own cache is used (replay.h) */
+    struct krb_replay *replay;
+    time_t expiry; /* 0 when unknown / indefinite */
 };
 
 struct krb_ctx {

@@ -139,14 +139,16 @@ fail(struct ntlm_ctx *ctx, struct sspi_step *step, SECURITY_STATUS st, const cha
     return st;
 }
 
+/* is_public: the value is sent in clear (the server challenge), so a nonce
+ * from the per-thread pool (crypto.h) is enough. */
 static SECURITY_STATUS
-random_or_fixed(uint8_t *out, size_t len, bool has_fixed, const uint8_t *fixed)
+random_or_fixed(uint8_t *out, size_t len, bool has_fixed, const uint8_t *fixed, bool is_public)
 {
     if (has_fixed) {
         memcpy(out, fixed, len);
         return SEC_E_OK;
     }
-    return ntlm_crypto_random(out, len);
+    return is_public ? ntlm_crypto_nonce(out, len) : ntlm_crypto_random(out, len);
 }
 
 static SECURITY_STATUS
@@ -319,7 +321,7 @@ client_authenticate(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct s
     /* temp = 1, 1, Z(6), Time, ClientChallenge, Z(4), AvPairs, Z(4). */
     timestamp = info.has_timestamp ? info.timestamp : now_filetime(ctx);
     st = random_or_fixed(client_challenge, 8, ctx->fixed.has_client_challenge,
-                         ctx->fixed.client_challenge);
+                         ctx->fixed.client_challenge, true);
     if (st != SEC_E_OK) {
         fail(ctx, step, st, "no randomness");
         goto cleanup;
@@ -358,7 +360,7 @@ client_authenticate(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct s
     /* KXKEY for NTLMv2 is the session base key (3.4.5.1). */
     if (ctx->flags & NTLMSSP_NEGOTIATE_KEY_EXCH) {
         st = random_or_fixed(ctx->exported_key, 16, ctx->fixed.has_session_key,
-                             ctx->fixed.session_key);
+                             ctx->fixed.session_key, false);
         if (st == SEC_E_OK)
             st = ntlm_crypto_rc4k(base_key, ctx->exported_key, 16, enc_key);
         if (st != SEC_E_OK) {
@@ -501,7 +503,7 @@ server_challenge(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi
         ctx->flags &= ~NTLMSSP_NEGOTIATE_SEAL; /* no 40-bit sealing */
 
     st = random_or_fixed(ctx->server_challenge, 8, ctx->fixed.has_server_challenge,
-                         ctx->fixed.server_challenge);
+                         ctx->fixed.server_challenge, true);
     if (st != SEC_E_OK) {
         fail(ctx, step, st, "no randomness");
         goto cleanup;

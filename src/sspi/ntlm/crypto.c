@@ -6,6 +6,7 @@
 #include "sspi/ntlm/crypto.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -23,6 +24,15 @@
 static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
 static struct ntlm_crypto crypto_state;
 static bool crypto_ok;
+/* One MD5 context per thread, re-initialised for each digest: allocating and
+ * freeing an EVP_MD_CTX per digest was a third of the digests' cost. */
+static pthread_key_t md_ctx_key;
+
+static void
+md_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
 
 /* RC4 from the private legacy context (sspi/md4.h, which also does MD4); MD5 and random
  * bytes from the default context, which never sees the legacy provider. */
@@ -31,7 +41,7 @@ crypto_init(void)
 {
     OSSL_LIB_CTX *legacy = sspi_legacy_libctx();
 
-    if (legacy == NULL)
+    if (legacy == NULL || pthread_key_create(&md_ctx_key, md_ctx_free) != 0)
         return;
     crypto_state.rc4 = EVP_CIPHER_fetch(legacy, "RC4", NULL);
     crypto_state.md5 = EVP_MD_fetch(NULL, "MD5", NULL);
@@ -52,105 +62,116 @@ ntlm_crypto_get(void)
     return crypto_ok ? &crypto_state : NULL;
 }
 
-static SECURITY_STATUS
-digest(const EVP_MD *md, const struct slice *parts, size_t count, uint8_t out[16])
+/* This thread's MD5 context (freed when the thread exits); NULL on OOM. */
+static EVP_MD_CTX *
+thread_md_ctx(void)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    SECURITY_STATUS st = SEC_E_INTERNAL_ERROR;
+    EVP_MD_CTX *ctx = pthread_getspecific(md_ctx_key);
+
+    if (ctx != NULL)
+        return ctx;
+    ctx = EVP_MD_CTX_new();
+    if (ctx != NULL && pthread_setspecific(md_ctx_key, ctx) != 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
+/* MD5 of parts, optionally preceded by a 64-byte block (HMAC's padded key). */
+static SECURITY_STATUS
+digest(const uint8_t *block, const struct slice *parts, size_t count, uint8_t out[16])
+{
+    const struct ntlm_crypto *c = ntlm_crypto_get();
+    EVP_MD_CTX *ctx;
     unsigned int out_len = 0;
 
+    if (c == NULL)
+        return SEC_E_INTERNAL_ERROR;
+    ctx = thread_md_ctx();
     if (ctx == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
-    if (EVP_DigestInit_ex2(ctx, md, NULL) != 1)
-        goto cleanup;
+    if (EVP_DigestInit_ex2(ctx, c->md5, NULL) != 1)
+        return SEC_E_INTERNAL_ERROR;
+    if (block != NULL && EVP_DigestUpdate(ctx, block, 64) != 1)
+        return SEC_E_INTERNAL_ERROR;
     for (size_t i = 0; i < count; i++) {
         if (parts[i].len > 0 && EVP_DigestUpdate(ctx, parts[i].ptr, parts[i].len) != 1)
-            goto cleanup;
+            return SEC_E_INTERNAL_ERROR;
     }
     if (EVP_DigestFinal_ex(ctx, out, &out_len) != 1 || out_len != 16)
-        goto cleanup;
-    st = SEC_E_OK;
-cleanup:
-    EVP_MD_CTX_free(ctx);
-    return st;
+        return SEC_E_INTERNAL_ERROR;
+    return SEC_E_OK;
 }
 
 SECURITY_STATUS
 ntlm_crypto_md5(const struct slice *parts, size_t count, uint8_t out[16])
 {
-    const struct ntlm_crypto *c = ntlm_crypto_get();
-
-    if (c == NULL)
-        return SEC_E_INTERNAL_ERROR;
-    return digest(c->md5, parts, count, out);
+    return digest(NULL, parts, count, out);
 }
 
 SECURITY_STATUS
 ntlm_crypto_hmac_md5(const uint8_t *key, size_t key_len, const struct slice *parts, size_t count,
                      uint8_t out[16])
 {
-    const struct ntlm_crypto *c = ntlm_crypto_get();
     uint8_t pad[64];
     uint8_t inner[16];
-    struct slice outer_parts[2];
-    SECURITY_STATUS st = SEC_E_INTERNAL_ERROR;
-    EVP_MD_CTX *ctx = NULL;
-    unsigned int n = 0;
+    struct slice outer_part;
+    SECURITY_STATUS st;
 
-    if (c == NULL || key_len > sizeof(pad))
+    if (key_len > sizeof(pad))
         return SEC_E_INTERNAL_ERROR;
-    ctx = EVP_MD_CTX_new();
-    if (ctx == NULL)
-        return SEC_E_INSUFFICIENT_MEMORY;
     /* inner = MD5((K ^ ipad) || text) */
     memset(pad, 0x36, sizeof(pad));
     for (size_t i = 0; i < key_len; i++)
         pad[i] ^= key[i];
-    if (EVP_DigestInit_ex2(ctx, c->md5, NULL) != 1 || EVP_DigestUpdate(ctx, pad, sizeof(pad)) != 1)
-        goto cleanup;
-    for (size_t i = 0; i < count; i++) {
-        if (parts[i].len > 0 && EVP_DigestUpdate(ctx, parts[i].ptr, parts[i].len) != 1)
-            goto cleanup;
-    }
-    if (EVP_DigestFinal_ex(ctx, inner, &n) != 1)
+    st = digest(pad, parts, count, inner);
+    if (st != SEC_E_OK)
         goto cleanup;
     /* out = MD5((K ^ opad) || inner) */
     memset(pad, 0x5c, sizeof(pad));
     for (size_t i = 0; i < key_len; i++)
         pad[i] ^= key[i];
-    outer_parts[0] = slice_make(pad, sizeof(pad));
-    outer_parts[1] = slice_make(inner, sizeof(inner));
-    EVP_MD_CTX_free(ctx);
-    ctx = NULL;
-    st = digest(c->md5, outer_parts, 2, out);
+    outer_part = slice_make(inner, sizeof(inner));
+    st = digest(pad, &outer_part, 1, out);
 cleanup:
-    EVP_MD_CTX_free(ctx);
     secret_wipe(pad, sizeof(pad));
     secret_wipe(inner, sizeof(inner));
     return st;
 }
 
+/* RC4K (MS-NLMP 6) is one 16-byte block per handshake (the exported session
+ * key), so the cipher is run here rather than through EVP: keying the legacy
+ * provider's RC4 cost ~5,000 instructions of parameter handling, the key
+ * schedule itself ~1,500. The session's streams (session.c) stay on OpenSSL. */
 SECURITY_STATUS
 ntlm_crypto_rc4k(const uint8_t key[16], const uint8_t *in, size_t len, uint8_t *out)
 {
-    const struct ntlm_crypto *c = ntlm_crypto_get();
-    EVP_CIPHER_CTX *ctx = NULL;
-    SECURITY_STATUS st = SEC_E_INTERNAL_ERROR;
-    int n = 0;
+    uint8_t state[256];
+    unsigned i, j = 0;
 
-    if (c == NULL || len > INT32_MAX)
-        return SEC_E_INTERNAL_ERROR;
-    ctx = EVP_CIPHER_CTX_new();
-    if (ctx == NULL)
-        return SEC_E_INSUFFICIENT_MEMORY;
-    if (EVP_EncryptInit_ex2(ctx, c->rc4, key, NULL, NULL) != 1)
-        goto cleanup;
-    if (len > 0 && EVP_EncryptUpdate(ctx, out, &n, in, (int)len) != 1)
-        goto cleanup;
-    st = SEC_E_OK;
-cleanup:
-    EVP_CIPHER_CTX_free(ctx);
-    return st;
+    /* Key-scheduling algorithm. */
+    for (i = 0; i < 256; i++)
+        state[i] = (uint8_t)i;
+    for (i = 0; i < 256; i++) {
+        j = (j + state[i] + key[i % 16]) & 0xff;
+        uint8_t t = state[i];
+        state[i] = state[j];
+        state[j] = t;
+    }
+    /* Pseudo-random generation, XORed over the input. */
+    i = 0;
+    j = 0;
+    for (size_t n = 0; n < len; n++) {
+        i = (i + 1) & 0xff;
+        j = (j + state[i]) & 0xff;
+        uint8_t t = state[i];
+        state[i] = state[j];
+        state[j] = t;
+        out[n] = in[n] ^ state[(state[i] + state[j]) & 0xff];
+    }
+    secret_wipe(state, sizeof(state));
+    return SEC_E_OK;
 }
 
 static SECURITY_STATUS
@@ -347,6 +368,51 @@ ntlm_crypto_bindings_hash(struct slice cb, uint8_t out[16])
         app,
     };
     return ntlm_crypto_md5(parts, 8, out);
+}
+
+/* Nonces come from a per-thread pool of RAND_bytes output: one RAND_bytes
+ * for 8 bytes was 6,600 instructions (DRBG reseed checks, a getpid, an AES
+ * key schedule), a seventh of a server's handshake. A child process after
+ * fork() must not hand out its parent's pool: fork_generation moves on in
+ * the child, which makes every pool stale. */
+static atomic_uint fork_generation;
+static pthread_once_t nonce_once = PTHREAD_ONCE_INIT;
+
+static void
+nonce_after_fork(void)
+{
+    atomic_fetch_add(&fork_generation, 1);
+}
+
+static void
+nonce_init(void)
+{
+    (void)pthread_atfork(NULL, NULL, nonce_after_fork);
+}
+
+SECURITY_STATUS
+ntlm_crypto_nonce(uint8_t *out, size_t len)
+{
+    static _Thread_local uint8_t pool[512];
+    static _Thread_local size_t pool_left;
+    static _Thread_local unsigned pool_generation;
+    unsigned generation;
+
+    if (len > sizeof(pool) / 4)
+        return ntlm_crypto_random(out, len);
+    pthread_once(&nonce_once, nonce_init);
+    generation = atomic_load(&fork_generation);
+    if (pool_left < len || pool_generation != generation) {
+        if (ntlm_crypto_random(pool, sizeof(pool)) != SEC_E_OK)
+            return SEC_E_INTERNAL_ERROR;
+        pool_left = sizeof(pool);
+        pool_generation = generation;
+    }
+    /* Each byte is handed out once, then wiped from the pool. */
+    memcpy(out, pool + sizeof(pool) - pool_left, len);
+    secret_wipe(pool + sizeof(pool) - pool_left, len);
+    pool_left -= len;
+    return SEC_E_OK;
 }
 
 SECURITY_STATUS

@@ -89,5 +89,10 @@ SECURITY_STATUS ntlm_crypto_bindings_hash(struct slice sec_channel_bindings, uin
 
 /* Cryptographically random bytes. SEC_E_OK or SEC_E_INTERNAL_ERROR. */
 SECURITY_STATUS ntlm_crypto_random(uint8_t *out, size_t len);
+/* Unpredictable bytes for values sent in clear (the server challenge), from a
+ * per-thread pool of ntlm_crypto_random output refilled 512 bytes at a time
+ * (and after fork(), so a child never repeats its parent's). Not for keys.
+ * SEC_E_OK or SEC_E_INTERNAL_ERROR. Thread-safe. */
+SECURITY_STATUS ntlm_crypto_nonce(uint8_t *out, size_t len);
 
 #endif

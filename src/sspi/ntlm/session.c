@@ -34,38 +34,46 @@ rc4_open(EVP_CIPHER_CTX **ctx, const uint8_t key[16])
     return SEC_E_OK;
 }
 
-static SECURITY_STATUS
+/* The handle goes back to the start of seal_key's stream; keyed on first use. */
+static void
 rc4_rekey(struct ntlm_session_dir *d)
 {
-    SECURITY_STATUS st = rc4_open(&d->rc4, d->seal_key);
+    d->is_rc4_keyed = false;
+    d->rc4_bytes = 0;
+}
 
-    if (st == SEC_E_OK)
-        d->rc4_bytes = 0;
-    return st;
+/* exported_key is wiped once the keys are derived. */
+SECURITY_STATUS
+ntlm_session_derive_keys(struct ntlm_session *s)
+{
+    SECURITY_STATUS st = SEC_E_OK;
+
+    if (!s->is_ready)
+        return SEC_E_NO_CONTEXT;
+    if (s->has_keys)
+        return SEC_E_OK;
+    for (int d = NTLM_DIR_SEND; d <= NTLM_DIR_RECV && st == SEC_E_OK; d++) {
+        /* The client sends client-to-server; the server receives it. */
+        bool c2s = (d == NTLM_DIR_SEND) == s->is_client;
+        st = ntlm_crypto_signkey(s->exported_key, c2s, s->dir[d].sign_key);
+        if (st == SEC_E_OK)
+            st = ntlm_crypto_sealkey(s->exported_key, s->flags, c2s, s->dir[d].seal_key);
+    }
+    if (st != SEC_E_OK)
+        return st;
+    secret_wipe(s->exported_key, sizeof(s->exported_key));
+    s->has_keys = true;
+    return SEC_E_OK;
 }
 
 SECURITY_STATUS
 ntlm_session_init(struct ntlm_session *s, const uint8_t exported_key[16], uint32_t flags,
                   bool is_client)
 {
-    SECURITY_STATUS st;
-
     ntlm_session_free(s);
     s->flags = flags;
-    for (int d = NTLM_DIR_SEND; d <= NTLM_DIR_RECV; d++) {
-        /* The client sends client-to-server; the server receives it. */
-        bool c2s = (d == NTLM_DIR_SEND) == is_client;
-        st = ntlm_crypto_signkey(exported_key, c2s, s->dir[d].sign_key);
-        if (st == SEC_E_OK)
-            st = ntlm_crypto_sealkey(exported_key, flags, c2s, s->dir[d].seal_key);
-        if (st == SEC_E_OK)
-            st = rc4_rekey(&s->dir[d]);
-        if (st != SEC_E_OK) {
-            ntlm_session_free(s);
-            return st;
-        }
-        s->dir[d].seq = 0;
-    }
+    s->is_client = is_client;
+    memcpy(s->exported_key, exported_key, sizeof(s->exported_key));
     s->is_ready = true;
     return SEC_E_OK;
 }
@@ -87,9 +95,7 @@ ntlm_session_reset_rc4(struct ntlm_session *s, bool reset_seq)
     if (!s->is_ready)
         return SEC_E_NO_CONTEXT;
     for (int d = 0; d < 2; d++) {
-        SECURITY_STATUS st = rc4_rekey(&s->dir[d]);
-        if (st != SEC_E_OK)
-            return st;
+        rc4_rekey(&s->dir[d]);
         if (reset_seq)
             s->dir[d].seq = 0;
     }
@@ -99,7 +105,20 @@ ntlm_session_reset_rc4(struct ntlm_session *s, bool reset_seq)
 SECURITY_STATUS
 ntlm_session_crypt(struct ntlm_session *s, enum ntlm_dir dir, uint8_t *data, size_t len)
 {
+    struct ntlm_session_dir *d = &s->dir[dir];
     int n = 0;
+    SECURITY_STATUS st;
+
+    if (!s->is_ready)
+        return SEC_E_NO_CONTEXT;
+    if (!d->is_rc4_keyed) {
+        st = ntlm_session_derive_keys(s);
+        if (st == SEC_E_OK)
+            st = rc4_open(&d->rc4, d->seal_key);
+        if (st != SEC_E_OK)
+            return st;
+        d->is_rc4_keyed = true;
+    }
 
     while (len > 0) {
         int chunk = len > (1u << 30) ? (1 << 30) : (int)len;
@@ -150,6 +169,9 @@ checksum(struct ntlm_session *s, enum ntlm_dir dir, uint32_t seq, const struct s
 
     if (count > MAX_PARTS)
         return SEC_E_INVALID_TOKEN;
+    st = ntlm_session_derive_keys(s);
+    if (st != SEC_E_OK)
+        return st;
     all[0] = slice_make(seq_le, 4);
     for (size_t i = 0; i < count; i++)
         all[i + 1] = parts[i];
@@ -321,6 +343,9 @@ ntlm_session_encrypt(struct ntlm_session *s, unsigned long qop, PSecBufferDesc m
     uint8_t seq_le[4] = {(uint8_t)seq, (uint8_t)(seq >> 8), (uint8_t)(seq >> 16),
                          (uint8_t)(seq >> 24)};
     uint8_t mac[16];
+    st = ntlm_session_derive_keys(s);
+    if (st != SEC_E_OK)
+        return st;
     all[0] = slice_make(seq_le, 4);
     for (size_t i = 0; i < count; i++)
         all[i + 1] = parts[i];

@@ -26,21 +26,31 @@ struct ntlm_session_dir {
     uint8_t sign_key[16];
     uint8_t seal_key[16];
     EVP_CIPHER_CTX *rc4; /* the RC4 handle of this direction (MS-NLMP 3.4.4) */
+    bool is_rc4_keyed;   /* rc4 holds seal_key's stream (keyed on first use) */
     uint64_t rc4_bytes;  /* key stream used since the handle was keyed (packed contexts) */
     uint32_t seq;
 };
 
 struct ntlm_session {
     bool is_ready;
+    bool is_client;
+    bool has_keys;                  /* sign/seal keys derived from exported_key */
     uint32_t flags;                 /* negotiated NegotiateFlags */
+    uint8_t exported_key[16];       /* kept until the keys are derived */
     struct ntlm_session_dir dir[2]; /* indexed by enum ntlm_dir */
 };
 
-/* Derives the four keys from the exported session key and opens both RC4
- * handles. is_client picks which constants belong to which direction.
- * SEC_E_OK, SEC_E_INSUFFICIENT_MEMORY or SEC_E_INTERNAL_ERROR. */
+/* Makes the session ready to derive the four keys from the exported session
+ * key; is_client picks which constants belong to which direction. The keys
+ * are derived, and the RC4 handles keyed, on first use: an HTTP handshake
+ * never signs or seals, and the derivation was a sixth of its server CPU.
+ * SEC_E_OK (it cannot fail now; the first use reports a failure). */
 SECURITY_STATUS ntlm_session_init(struct ntlm_session *s, const uint8_t exported_key[16],
                                   uint32_t flags, bool is_client);
+/* Derives the sign and seal keys of both directions now (MS-NLMP 3.4.5.2,
+ * 3.4.5.3) if not done yet; every operation below does it on first use.
+ * SEC_E_OK, SEC_E_NO_CONTEXT (not initialised) or SEC_E_INTERNAL_ERROR. */
+SECURITY_STATUS ntlm_session_derive_keys(struct ntlm_session *s);
 /* Wipes the keys and frees the handles. NULL-safe; s is reusable afterwards. */
 void ntlm_session_free(struct ntlm_session *s);
 /* Re-keys both RC4 handles from their sealing keys (the state they had right

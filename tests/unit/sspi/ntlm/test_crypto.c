@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // NTLM cryptography against MS-NLMP 4.2.4 (NTLMv2) and the channel-binding hash.
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "harness/check.h"
 #include "sspi/ntlm/crypto.h"
@@ -109,6 +111,39 @@ test_mic(void)
         SEC_E_INVALID_TOKEN);
 }
 
+/* Nonces from the per-thread pool: never repeated, also not by a child after
+ * fork() (it must not hand out the bytes its parent will). */
+static void
+test_nonce(void)
+{
+    uint8_t a[8], b[8], child[8];
+    int fds[2];
+
+    CHECK_EQ(ntlm_crypto_nonce(a, sizeof(a)), SEC_E_OK);
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        uint8_t n[8] = {0};
+        ssize_t w = ntlm_crypto_nonce(n, sizeof(n)) == SEC_E_OK ? write(fds[1], n, sizeof(n)) : 0;
+        _exit(w == (ssize_t)sizeof(n) ? 0 : 1);
+    }
+    CHECK(pid > 0);
+    CHECK_EQ(read(fds[0], child, sizeof(child)), (ssize_t)sizeof(child));
+    int status = 0;
+    CHECK_EQ(waitpid(pid, &status, 0), pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(fds[0]);
+    close(fds[1]);
+    CHECK_EQ(ntlm_crypto_nonce(b, sizeof(b)), SEC_E_OK);
+    CHECK(memcmp(a, b, sizeof(a)) != 0);
+    CHECK(memcmp(b, child, sizeof(b)) != 0); /* the child drew afresh */
+    for (int i = 0; i < 200; i++) {          /* across pool refills */
+        CHECK_EQ(ntlm_crypto_nonce(a, sizeof(a)), SEC_E_OK);
+        CHECK(memcmp(a, b, sizeof(a)) != 0);
+        memcpy(b, a, sizeof(b));
+    }
+}
+
 int
 main(void)
 {
@@ -116,5 +151,6 @@ main(void)
     test_session_keys();
     test_bindings();
     test_mic();
+    test_nonce();
     return check_done("test_crypto");
 }

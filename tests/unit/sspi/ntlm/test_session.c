@@ -28,6 +28,7 @@ test_wrap_vector(void)
     memcpy(data, pt->bytes, pt->len);
     CHECK_EQ(ntlm_session_init(&client, vec("random_session_key")->bytes, v2_flags(), true),
              SEC_E_OK);
+    CHECK_EQ(ntlm_session_derive_keys(&client), SEC_E_OK); /* else derived on first use */
     CHECK_MEM_EQ(client.dir[NTLM_DIR_SEND].seal_key, vec("sealkey_c2s")->bytes, 16);
     CHECK_MEM_EQ(client.dir[NTLM_DIR_SEND].sign_key, vec("signkey_c2s")->bytes, 16);
     CHECK_EQ(ntlm_session_encrypt(&client, 0, &desc), SEC_E_OK);
@@ -38,6 +39,7 @@ test_wrap_vector(void)
     /* The server's receive side is the client's send side. */
     CHECK_EQ(ntlm_session_init(&server, vec("random_session_key")->bytes, v2_flags(), false),
              SEC_E_OK);
+    CHECK_EQ(ntlm_session_derive_keys(&server), SEC_E_OK);
     CHECK_MEM_EQ(server.dir[NTLM_DIR_RECV].seal_key, vec("sealkey_c2s")->bytes, 16);
     CHECK_EQ(ntlm_session_decrypt(&server, &desc), SEC_E_OK);
     CHECK_MEM_EQ(data, pt->bytes, pt->len);
