@@ -348,7 +348,8 @@ def main():
         tmp = GhServer("", https=True)
         store = os.path.join(tmp.dir, "users")
         for user, group in (("alice", "staff"), ("bob", None)):
-            argv = [gh_bin(), "passwd", store, "add", user, "--realm", "gatehouse", "--stdin"]
+            argv = [gh_bin(), "passwd", store, "add", user, "--realm", "gatehouse", "--stdin",
+                    "--iterations", "20000"]
             if group:
                 argv += ["--group", group]
             subprocess.run(argv, input=(PW[user] + "\n").encode(), check=True,

@@ -109,7 +109,7 @@ def main():
         store = os.path.join(realm.dir, "users")
         for user in ("alice", "bob"):
             subprocess.run([gh_bin(), "passwd", store, "add", user, "--realm", "gatehouse",
-                            "--stdin"], input=(PW[user] + "\n").encode(), check=True,
+                            "--iterations", "20000", "--stdin"], input=(PW[user] + "\n").encode(), check=True,
                            capture_output=True)
         ntlm_file = os.path.join(realm.dir, "ntlm_users")
         with open(ntlm_file, "w") as f:

@@ -88,7 +88,7 @@ def test_authorization_not_forwarded(backend):
     tmp = GhServer("")
     store = os.path.join(tmp.dir, "users")
     subprocess.run([gh_bin(), "passwd", store, "add", "alice", "--realm", "gatehouse",
-                    "--stdin"], input=b"alice-pw-1\n", check=True, capture_output=True)
+                    "--iterations", "20000", "--stdin"], input=b"alice-pw-1\n", check=True, capture_output=True)
     up = "proxy_pass http://127.0.0.1:%d;" % backend.port
     tmp.write_conf(f"""
 auth_user_store {store};
