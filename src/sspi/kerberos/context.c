@@ -391,8 +391,8 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
             step->error_major = major;
             if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_BINDINGS)
                 step->error_detail = GH_SEC_DETAIL_BINDINGS_MISMATCH;
-            return krb_map_error(major, minor, false, false,
-                                 "cannot accept the Kerberos request", &step->error_text);
+            return krb_map_error(major, minor, false, false, "cannot accept the Kerberos request",
+                                 &step->error_text);
         }
         gss_delete_sec_context(&tmp, &ctx->gss, GSS_C_NO_BUFFER);
         /* Our replay cache refused it: report it as MIT would have. */
