@@ -88,14 +88,21 @@ static_entry_same_file(const struct static_entry *e, const struct stat *st)
            e->ctim.tv_sec == st->st_ctim.tv_sec && e->ctim.tv_nsec == st->st_ctim.tv_nsec;
 }
 
+/* Whether t is at least STATIC_CACHE_SETTLE_S before now, to the nanosecond. */
+static bool
+settled(const struct timespec *t, const struct timespec *now)
+{
+    time_t limit = now->tv_sec - STATIC_CACHE_SETTLE_S;
+
+    return t->tv_sec < limit || (t->tv_sec == limit && t->tv_nsec <= now->tv_nsec);
+}
+
 bool
 static_cache_storable(const struct stat *st, const struct timespec *now)
 {
-    time_t settled = now->tv_sec - STATIC_CACHE_SETTLE_S;
-
     /* A timestamp in the future (clock stepped back) is never settled. */
     return S_ISREG(st->st_mode) && st->st_size >= 0 && st->st_size <= STATIC_CACHE_MAX_FILE &&
-           st->st_mtim.tv_sec < settled && st->st_ctim.tv_sec < settled;
+           settled(&st->st_mtim, now) && settled(&st->st_ctim, now);
 }
 
 static char *

@@ -119,8 +119,16 @@ test_storable(void)
     struct stat st = file_stat(1, 100, 4000, 4000);
 
     CHECK(static_cache_storable(&st, &now));
-    st.st_mtim.tv_sec = 5000 - STATIC_CACHE_SETTLE_S; /* written within the window */
+    st.st_mtim.tv_sec = 5000 - STATIC_CACHE_SETTLE_S; /* exactly the window ago */
+    st.st_mtim.tv_nsec = 0;
+    CHECK(static_cache_storable(&st, &now));
+    st.st_mtim.tv_nsec = 1; /* one nanosecond within the window */
     CHECK(!static_cache_storable(&st, &now));
+    now.tv_nsec = 999999999; /* to the nanosecond, not to the second */
+    st.st_mtim.tv_sec = 5000 - STATIC_CACHE_SETTLE_S;
+    st.st_mtim.tv_nsec = 999999998;
+    CHECK(static_cache_storable(&st, &now));
+    now.tv_nsec = 0;
     st = file_stat(1, 100, 4000, 5000); /* chmod'ed or touched just now */
     CHECK(!static_cache_storable(&st, &now));
     st = file_stat(1, 100, 6000, 4000); /* in the future: the clock went back */
