@@ -235,7 +235,8 @@ struct worker {
     struct buf access_buf;     /* access log lines not yet written */
     struct config *access_cfg; /* reference: the log access_buf belongs to */
     time_t access_time_sec;
-    char access_time[24]; /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
+    char access_time[24];         /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
+    size_t handshakes_since_trim; /* TLS handshakes ended since the last malloc_trim */
 };
 
 struct gh_server {
