@@ -292,11 +292,13 @@ finished(struct worker *w)
  * handshakes, a third of its RSS (bench/vs-h2o, idle phase). Once the worker
  * has nothing to do for a whole wait (epoll_wait timed out: at most a second),
  * malloc_trim() returns the free pages of every arena to the kernel. Never on a
- * busy worker, at most once per idle wait, and only after handshakes. */
+ * busy worker, only after handshakes, at most once a second (it walks and locks
+ * every arena). */
 static void
 trim_after_handshakes(struct worker *w)
 {
     w->handshakes_since_trim = 0;
+    w->last_trim_ms = w->now_ms;
     malloc_trim(0);
 }
 
@@ -333,7 +335,7 @@ worker_main(void *arg)
         }
         run_timers(w);
         worker_access_flush(w);
-        if (n == 0 && w->handshakes_since_trim > 0)
+        if (n == 0 && w->handshakes_since_trim > 0 && w->now_ms - w->last_trim_ms >= 1000)
             trim_after_handshakes(w);
     }
     worker_access_flush(w);

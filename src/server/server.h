@@ -237,6 +237,7 @@ struct worker {
     time_t access_time_sec;
     char access_time[24];         /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
     size_t handshakes_since_trim; /* TLS handshakes ended since the last malloc_trim */
+    uint64_t last_trim_ms;        /* now_ms of the last malloc_trim */
 };
 
 struct gh_server {
