@@ -16,6 +16,7 @@ no timed assertions in tests."""
 import http.client
 import os
 import pwd
+import shutil
 import socket
 import stat
 import tempfile
@@ -188,9 +189,17 @@ def test_permission(work, root):
     path = os.path.join(root, "p.txt")
     conf = "location / { handler static; static_root %s; }" % root
     pre = drop_to_nobody if os.geteuid() == 0 else None
+    saved_bin = os.environ["GH_BIN"]
+    if pre is not None:
+        # The build tree may not be reachable by nobody (a checkout under /root).
+        copy = os.path.join(work, "gatehouse")
+        shutil.copy(saved_bin, copy)
+        os.chmod(copy, 0o755)
+        os.environ["GH_BIN"] = copy
     srv = GhServer(conf, access_log=False, preexec_fn=pre)
     os.chmod(srv.dir, 0o755)  # its configuration must be readable by nobody
     with srv:
+        os.environ["GH_BIN"] = saved_bin  # start() has run the copy
         port = srv.port()
         old = b"readable\n"
         s, h, body = get(port, "/p.txt")
