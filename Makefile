@@ -6,8 +6,8 @@ JOBS ?= $(shell nproc)
 BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
-.PHONY: all run test deps build test-build install deb format bench bench-auth bench-sspi bench-client-cert \
-	bench-schannel bench-credssp bench-wrk lint clean
+.PHONY: all run test deps build test-build install deb format bench bench-h2o bench-auth bench-sspi \
+	bench-client-cert bench-schannel bench-credssp bench-wrk lint clean
 
 all: build
 
@@ -51,6 +51,9 @@ format:
 
 bench: build
 	bench/vs-nginx $(BUILD)/src/cli/gatehouse
+
+bench-h2o: build
+	bench/vs-h2o $(BUILD)/src/cli/gatehouse
 
 bench-auth: build
 	bench/vs-apache $(BUILD)/src/cli/gatehouse

@@ -14,6 +14,8 @@
 //     static_root DIR;          the directory served (required)
 //     static_index NAME;        file tried for a directory URL ("index.html");
 //                               `static_index off;` disables it
+//     static_cache on|off;      keep small files in memory per worker (on); a
+//                               change is seen within STATIC_CACHE_CHECK_MS
 // The location prefix is removed from the URL path before it is mapped, like
 // nginx's alias: `location /files/ { handler static; static_root /srv/f; }` maps
 // /files/a.txt to /srv/f/a.txt.
@@ -21,6 +23,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/openat2.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <gatehouse/error.h>
@@ -36,6 +40,7 @@
 
 #include "base/slice.h"
 #include "http/h1.h"
+#include "modules/static_cache.h"
 #include "modules/static_path.h"
 
 #define PATH_BYTES 4096
@@ -45,7 +50,11 @@ struct static_config {
     char *root;             /* owned; NULL when not configured */
     int root_fd;            /* O_PATH directory, opened by config_check; -1 before */
     char index[NAME_BYTES]; /* "" when disabled */
+    bool cache;             /* static_cache on */
+    uint64_t id;            /* unique per opened root: the cache's key, never reused */
 };
+
+static uint64_t next_config_id; /* atomic */
 
 /* ------------------------------------------------------------ config */
 
@@ -58,6 +67,7 @@ static_config_create(void **config_out)
     if (cfg == NULL)
         return GH_ENOMEM;
     cfg->root_fd = -1;
+    cfg->cache = true;
     memcpy(cfg->index, "index.html", sizeof("index.html"));
     *config_out = cfg;
     return GH_OK;
@@ -113,12 +123,27 @@ set_index(void *config, const struct gh_directive *d, char *err, size_t err_len)
     return GH_OK;
 }
 
+static int
+set_cache(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct static_config *cfg = config;
+
+    if (strcmp(d->args[0], "on") != 0 && strcmp(d->args[0], "off") != 0) {
+        snprintf(err, err_len, "static_cache needs on or off");
+        return GH_EINVAL;
+    }
+    cfg->cache = d->args[0][1] == 'n';
+    return GH_OK;
+}
+
 /* The static module's directives (documented in docs/config.md). */
 static const struct gh_command static_commands[] = {
     {"static_root", GH_CONF_MAIN | GH_CONF_LOCATION, 1, 1, set_root, "DIR", NULL,
      "absolute directory the files are served from (with handler static)"},
     {"static_index", GH_CONF_MAIN | GH_CONF_LOCATION, 1, 1, set_index, "NAME|off", "index.html",
      "file served for a request naming a directory; off: 404"},
+    {"static_cache", GH_CONF_MAIN | GH_CONF_LOCATION, 1, 1, set_cache, "on|off", "on",
+     "keep files up to 4 KiB in memory per worker; a change is seen within 1 s"},
     GH_COMMAND_END,
 };
 
@@ -134,6 +159,8 @@ static_config_check(void *config, char *err, size_t err_len)
         snprintf(err, err_len, "static_root %s: %s", cfg->root, strerror(errno));
         return GH_EINVAL;
     }
+    /* A new configuration (SIGHUP) gets new ids: no entry of an old root is used. */
+    cfg->id = __atomic_add_fetch(&next_config_id, 1, __ATOMIC_RELAXED);
     return GH_OK;
 }
 
@@ -242,7 +269,7 @@ content_type_of(const char *name)
     return "application/octet-stream";
 }
 
-/* ------------------------------------------------------------ handler */
+/* ------------------------------------------------------------ answers */
 
 /* Sets the response to a short text with the status; FINISH. */
 static enum gh_rq_status
@@ -302,7 +329,7 @@ redirect_to_dir(gh_request *req)
 /* Whether the request's validators say the client's copy is current
  * (RFC 9110 13.2.2: If-None-Match first; If-Modified-Since only without it). */
 static bool
-not_modified(const gh_request *req, const char *etag, const struct stat *st)
+not_modified(const gh_request *req, const char *etag, time_t mtime)
 {
     struct gh_str v;
 
@@ -311,7 +338,7 @@ not_modified(const gh_request *req, const char *etag, const struct stat *st)
     if (gh_request_header(req, "If-Modified-Since", &v) == GH_OK) {
         time_t since;
         if (h1_date_parse(slice_make(v.ptr, v.len), &since) == GH_OK)
-            return st->st_mtime <= since;
+            return mtime <= since;
     }
     return false;
 }
@@ -340,40 +367,81 @@ set_validators(gh_request *req, const char *etag, const char *last_modified)
     return rc;
 }
 
-/* Answers for an open regular file (fd is ours until handed to the response). */
+/* A file to answer with: in memory (a cache entry) or an open descriptor. */
+struct file_view {
+    uint64_t size;
+    time_t mtime;
+    const char *etag, *last_modified, *content_type;
+    const char *data; /* the whole file, or NULL: read from fd */
+    int fd;           /* -1 with data; else ours until handed to the response */
+};
+
+static void
+view_close(struct file_view *v)
+{
+    if (v->fd >= 0)
+        close(v->fd);
+    v->fd = -1;
+}
+
 #define SMALL_FILE_BYTES 4096 /* files up to this size are copied into the response */
 
+/* Sends the body range [first, first + len) of the view. */
 static enum gh_rq_status
-serve_file(gh_request *req, int fd, const struct stat *st, const char *rel)
+send_body(gh_request *req, struct file_view *v, uint64_t first, uint64_t len)
 {
-    char etag[80], last_modified[32], range_text[96];
-    uint64_t size = (uint64_t)st->st_size;
+    if (v->data != NULL) {
+        view_close(v);
+        return gh_response_body(req, v->data + first, (size_t)len) == GH_OK ? GH_RQ_FINISH
+                                                                            : answer(req, 500);
+    }
+    if (len <= SMALL_FILE_BYTES && !gh_request_is_head(req)) {
+        /* A small file goes behind the head in the same send (one TCP segment,
+         * like nginx's default read + writev): sendfile after the head would
+         * make a second segment, which costs more than this copy. */
+        char small[SMALL_FILE_BYTES];
+        ssize_t got = len > 0 ? pread(v->fd, small, (size_t)len, (off_t)first) : 0;
+        if (got == (ssize_t)len) {
+            view_close(v);
+            return gh_response_body(req, small, (size_t)len) == GH_OK ? GH_RQ_FINISH
+                                                                      : answer(req, 500);
+        }
+        /* changed under us: sendfile sends what is there (or fails the response) */
+    }
+    int fd = v->fd;
+    v->fd = -1;
+    if (gh_response_file(req, fd, (off_t)first, len) != GH_OK)
+        return answer(req, 500); /* fd was taken and closed */
+    return GH_RQ_FINISH;
+}
+
+/* Answers for a regular file: validators, 304, Range, then the body. */
+static enum gh_rq_status
+serve_view(gh_request *req, struct file_view *v)
+{
+    char range_text[96];
+    uint64_t size = v->size;
     struct static_range range = {0, size > 0 ? size - 1 : 0};
     int status = 200;
-    struct gh_str v;
+    struct gh_str h;
 
-    /* Inode, size and modification time: changes with any replacement. */
-    snprintf(etag, sizeof(etag), "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"", (uint64_t)st->st_ino,
-             size, (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
-    last_modified[h1_date_format(st->st_mtime, last_modified)] = '\0';
-
-    if (set_validators(req, etag, last_modified) != GH_OK)
+    if (set_validators(req, v->etag, v->last_modified) != GH_OK)
         goto fail;
-    if (not_modified(req, etag, st)) {
-        close(fd);
+    if (not_modified(req, v->etag, v->mtime)) {
+        view_close(v);
         gh_response_status(req, 304);
         return GH_RQ_FINISH;
     }
     if (gh_response_header_set(req, "Accept-Ranges", "bytes") != GH_OK ||
-        gh_response_header_set(req, "Content-Type", content_type_of(rel)) != GH_OK)
+        gh_response_header_set(req, "Content-Type", v->content_type) != GH_OK)
         goto fail;
     /* Range is defined for GET only (RFC 9110 14.2). Several ranges would need a
      * multipart/byteranges body: we answer those with the whole file (allowed). */
-    if (!gh_request_is_head(req) && gh_request_header(req, "Range", &v) == GH_OK &&
-        if_range_holds(req, etag, last_modified)) {
-        int rc = static_range_parse(v.ptr, v.len, size, &range);
+    if (!gh_request_is_head(req) && gh_request_header(req, "Range", &h) == GH_OK &&
+        if_range_holds(req, v->etag, v->last_modified)) {
+        int rc = static_range_parse(h.ptr, h.len, size, &range);
         if (rc == GH_ELIMIT) {
-            close(fd);
+            view_close(v);
             snprintf(range_text, sizeof(range_text), "bytes */%" PRIu64, size);
             gh_response_header_set(req, "Content-Range", range_text);
             return answer(req, 416);
@@ -389,26 +457,173 @@ serve_file(gh_request *req, int fd, const struct stat *st, const char *rel)
         }
     }
     gh_response_status(req, status);
-    uint64_t len = size == 0 ? 0 : range.last - range.first + 1;
-    if (len <= SMALL_FILE_BYTES && !gh_request_is_head(req)) {
-        /* A small file goes behind the head in the same send (one TCP segment,
-         * like nginx's default read + writev): sendfile after the head would
-         * make a second segment, which costs more than this copy. */
-        char small[SMALL_FILE_BYTES];
-        ssize_t got = len > 0 ? pread(fd, small, (size_t)len, (off_t)range.first) : 0;
-        if (got == (ssize_t)len) {
-            close(fd);
-            return gh_response_body(req, small, (size_t)len) == GH_OK ? GH_RQ_FINISH
-                                                                      : answer(req, 500);
-        }
-        /* changed under us: sendfile sends what is there (or fails the response) */
-    }
-    if (gh_response_file(req, fd, (off_t)range.first, len) != GH_OK)
-        return answer(req, 500); /* fd was taken and closed */
-    return GH_RQ_FINISH;
+    return send_body(req, v, range.first, size == 0 ? 0 : range.last - range.first + 1);
 fail:
-    close(fd);
+    view_close(v);
     return answer(req, 500);
+}
+
+/* Answers for an open regular file, uncached (fd is ours). */
+static enum gh_rq_status
+serve_file(gh_request *req, int fd, const struct stat *st, const char *rel)
+{
+    char etag[64], last_modified[32];
+    struct file_view v = {
+        .size = (uint64_t)st->st_size,
+        .mtime = st->st_mtime,
+        .etag = etag,
+        .last_modified = last_modified,
+        .content_type = content_type_of(rel),
+        .fd = fd,
+    };
+
+    static_etag_format(st, etag);
+    last_modified[h1_date_format(st->st_mtime, last_modified)] = '\0';
+    return serve_view(req, &v);
+}
+
+static enum gh_rq_status
+serve_entry(gh_request *req, const struct static_entry *e)
+{
+    struct file_view v = {
+        .size = (uint64_t)e->size,
+        .mtime = e->mtim.tv_sec,
+        .etag = e->etag,
+        .last_modified = e->last_modified,
+        .content_type = e->content_type,
+        .data = e->data,
+        .fd = -1,
+    };
+
+    return serve_view(req, &v);
+}
+
+/* ------------------------------------------------------------ cache */
+
+/* One cache per worker thread: the handler runs on its worker's loop, so a
+ * thread-local cache needs no lock. The key's destructor frees it when the
+ * worker exits. */
+static pthread_once_t cache_key_once = PTHREAD_ONCE_INIT;
+static pthread_key_t cache_key;
+static bool cache_key_ok;
+static _Thread_local struct static_cache *worker_cache_ptr;
+
+static void
+cache_thread_exit(void *cache)
+{
+    static_cache_destroy(cache);
+}
+
+static void
+cache_key_init(void)
+{
+    cache_key_ok = pthread_key_create(&cache_key, cache_thread_exit) == 0;
+}
+
+/* This worker's cache, created on first use; NULL when it cannot be made. */
+static struct static_cache *
+worker_cache(void)
+{
+    if (worker_cache_ptr != NULL)
+        return worker_cache_ptr;
+    if (pthread_once(&cache_key_once, cache_key_init) != 0 || !cache_key_ok)
+        return NULL;
+    struct static_cache *cache = static_cache_create();
+    if (cache == NULL)
+        return NULL;
+    if (pthread_setspecific(cache_key, cache) != 0) {
+        static_cache_destroy(cache);
+        return NULL;
+    }
+    worker_cache_ptr = cache;
+    return cache;
+}
+
+static uint64_t
+monotonic_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* vDSO: no system call */
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Reads the whole small file fd (described by *st) and stores it, if it stayed
+ * the same file while it was read: a file being written is never stored with
+ * mixed or cut content. Returns the entry or NULL (then serve uncached). */
+static struct static_entry *
+cache_fill(struct static_cache *cache, const struct static_config *cfg, const struct stat *st,
+           const char *rel, size_t key_len, bool dir_url, int fd, uint64_t now_ms)
+{
+    char data[STATIC_CACHE_MAX_FILE];
+    struct timespec now;
+    struct stat after;
+    size_t size = (size_t)st->st_size;
+
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (!static_cache_storable(st, &now))
+        return NULL;
+    if (size > 0 && pread(fd, data, size, 0) != (ssize_t)size)
+        return NULL;
+    if (fstat(fd, &after) != 0 || after.st_size != st->st_size ||
+        after.st_mtim.tv_sec != st->st_mtim.tv_sec ||
+        after.st_mtim.tv_nsec != st->st_mtim.tv_nsec ||
+        after.st_ctim.tv_sec != st->st_ctim.tv_sec || after.st_ctim.tv_nsec != st->st_ctim.tv_nsec)
+        return NULL;
+    return static_cache_put(cache, cfg->id, dir_url, rel, key_len, st, content_type_of(rel), data,
+                            now_ms);
+}
+
+/* ------------------------------------------------------------ handler */
+
+/* Opens what the normalized path names: the file, or a directory URL's index.
+ * Returns the open regular file with *st filled, or -1 with the answer already
+ * set in *status_out (or *redirect_out for a directory URL without its '/'). */
+static int
+resolve(gh_request *req, const struct static_config *cfg, char *rel, size_t rel_len, bool is_dir,
+        struct gh_str path, struct stat *st, int *status_out, bool *redirect_out)
+{
+    int fd = open_beneath(cfg->root_fd, rel);
+
+    *status_out = 0;
+    *redirect_out = false;
+    if (fd < 0) {
+        gh_request_log(req, GH_LOG_DEBUG, "static: %s: %s", rel, strerror(errno));
+        *status_out = status_for_errno(errno);
+        return -1;
+    }
+    if (fstat(fd, st) != 0)
+        goto fail500;
+    if (S_ISDIR(st->st_mode)) {
+        close(fd);
+        if (!is_dir || path.len == 0 || path.ptr[path.len - 1] != '/') {
+            *redirect_out = true;
+            return -1;
+        }
+        if (cfg->index[0] == '\0') {
+            *status_out = 404; /* no listings: a directory without index is 404 */
+            return -1;
+        }
+        /* rel has NAME_BYTES of room left for "/" + the index name. */
+        snprintf(rel + rel_len, PATH_BYTES - rel_len, "%s%s", rel_len > 0 ? "/" : "", cfg->index);
+        fd = open_beneath(cfg->root_fd, rel);
+        if (fd < 0) {
+            *status_out = status_for_errno(errno);
+            return -1;
+        }
+        if (fstat(fd, st) != 0)
+            goto fail500;
+    }
+    if (!S_ISREG(st->st_mode)) {
+        close(fd);
+        *status_out = 404; /* devices, FIFOs, sockets, a directory as index */
+        return -1;
+    }
+    return fd;
+fail500:
+    close(fd);
+    *status_out = 500;
+    return -1;
 }
 
 static enum gh_rq_status
@@ -418,9 +633,9 @@ static_execute(gh_request *req, void *config)
     const char *method = gh_request_method(req);
     char rel[PATH_BYTES];
     size_t rel_len = 0;
-    bool is_dir = false;
+    bool is_dir = false, redirect;
     struct stat st;
-    int fd;
+    int status;
 
     if (cfg == NULL || cfg->root_fd < 0) {
         gh_request_log(req, GH_LOG_ERROR, "static: no static_root for location %s",
@@ -438,34 +653,35 @@ static_execute(gh_request *req, void *config)
         gh_request_log(req, GH_LOG_DEBUG, "static: refused path (%s)", gh_strerror(rc));
         return answer(req, rc == GH_ELIMIT ? 414 : 400);
     }
-    fd = open_beneath(cfg->root_fd, rel);
+    struct static_cache *cache = cfg->cache ? worker_cache() : NULL;
+    struct static_entry *e = NULL;
+    uint64_t now_ms = 0;
+    if (cache != NULL) {
+        now_ms = monotonic_ms();
+        e = static_cache_find(cache, cfg->id, is_dir, rel, rel_len);
+        if (e != NULL && static_entry_fresh(e, now_ms))
+            return serve_entry(req, e); /* no system call */
+    }
+    /* Uncached, or time to check the entry: the same opening rules either way. */
+    int fd = resolve(req, cfg, rel, rel_len, is_dir, path, &st, &status, &redirect);
     if (fd < 0) {
-        gh_request_log(req, GH_LOG_DEBUG, "static: %s: %s", rel, strerror(errno));
-        return answer(req, status_for_errno(errno));
+        if (e != NULL)
+            static_cache_drop(cache, e);
+        return redirect ? redirect_to_dir(req) : answer(req, status);
     }
-    if (fstat(fd, &st) != 0) {
+    if (e != NULL && static_entry_same_file(e, &st)) {
         close(fd);
-        return answer(req, 500);
+        e->checked_ms = now_ms;
+        return serve_entry(req, e);
     }
-    if (S_ISDIR(st.st_mode)) {
-        close(fd);
-        if (!is_dir || path.len == 0 || path.ptr[path.len - 1] != '/')
-            return redirect_to_dir(req);
-        if (cfg->index[0] == '\0')
-            return answer(req, 404); /* no listings: a directory without index is 404 */
-        /* rel has NAME_BYTES of room left for "/" + the index name. */
-        snprintf(rel + rel_len, sizeof(rel) - rel_len, "%s%s", rel_len > 0 ? "/" : "", cfg->index);
-        fd = open_beneath(cfg->root_fd, rel);
-        if (fd < 0)
-            return answer(req, status_for_errno(errno));
-        if (fstat(fd, &st) != 0) {
+    if (e != NULL)
+        static_cache_drop(cache, e);
+    if (cache != NULL) {
+        e = cache_fill(cache, cfg, &st, rel, rel_len, is_dir, fd, now_ms);
+        if (e != NULL) {
             close(fd);
-            return answer(req, 500);
+            return serve_entry(req, e);
         }
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return answer(req, 404); /* devices, FIFOs, sockets, a directory as index */
     }
     return serve_file(req, fd, &st, rel);
 }

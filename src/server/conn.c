@@ -602,6 +602,7 @@ conn_run(struct conn *c)
             rc = handshake(c);
             if (rc == GH_AGAIN)
                 break;
+            c->worker->handshakes_since_trim++; /* failed ones leave garbage too */
             if (rc != GH_OK) {
                 conn_abort(c);
                 continue;

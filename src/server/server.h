@@ -237,8 +237,10 @@ struct worker {
     struct buf access_buf;     /* access log lines not yet written */
     struct config *access_cfg; /* reference: the log access_buf belongs to */
     time_t access_time_sec;
-    char access_time[24];   /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
-    struct metrics metrics; /* this loop's counters (metrics.h); last: its own lines */
+    char access_time[24];         /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
+    size_t handshakes_since_trim; /* TLS handshakes ended since the last malloc_trim */
+    uint64_t last_trim_ms;        /* now_ms of the last malloc_trim */
+    struct metrics metrics;       /* this loop's counters (metrics.h); last: its own lines */
 };
 
 struct gh_server {

@@ -65,7 +65,10 @@ class GhServer:
     listen, tls_certificate, error_log and worker_threads lines are added."""
 
     def __init__(self, conf="", http=True, https=False, cert_names=("localhost",), workers=1,
-                 error_level="info", access_log=True, extra_top="", tls_port=None):
+                 error_level="info", access_log=True, extra_top="", tls_port=None,
+                 preexec_fn=None):
+        # preexec_fn runs in the child before exec (e.g. to drop root privileges).
+        self.preexec_fn = preexec_fn
         self.dir = tempfile.mkdtemp(prefix="ghtest-")
         self.conf_path = os.path.join(self.dir, "gatehouse.conf")
         self.stderr_path = os.path.join(self.dir, "stderr.log")
@@ -97,7 +100,8 @@ class GhServer:
     def start(self, timeout=20):
         self.err_file = open(self.stderr_path, "w")
         self.proc = subprocess.Popen([gh_bin(), "serve", "--config", self.conf_path],
-                                     stdout=self.err_file, stderr=subprocess.STDOUT)
+                                     stdout=self.err_file, stderr=subprocess.STDOUT,
+                                     preexec_fn=self.preexec_fn)
         deadline = time.time() + timeout
         while time.time() < deadline:
             text = self.stderr()
