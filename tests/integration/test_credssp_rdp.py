@@ -135,7 +135,8 @@ def test_shadow(d, display):
                               env=dict(os.environ, DISPLAY=display), stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        assert wait_port(port), "freerdp-shadow-cli did not listen"
+        assert wait_port(port, timeout=30), "freerdp-shadow-cli did not listen within 30 s (exit %r)" % (
+            shadow.poll(),)
         r = subprocess.run([TOOL, "init", "--port", str(port), "--user", USER, "--password",
                             PASSWORD, "--raw-ntlm"], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0 and "OK" in r.stdout and "delegated=1" in r.stdout, r
