@@ -20,6 +20,7 @@
 #include "sspi/package.h"
 
 struct krb_keytab;
+struct krb_pac;
 
 /* A credential: acquired once per AcquireCredentialsHandle, so the keytab is
  * opened and the ccache read once, not per handshake. */
@@ -49,6 +50,9 @@ struct krb_ctx {
     char *delegated_ccache;  /* owned "FILE:/path" after kerberos_ctx_store_delegated */
     bool owns_delegated_ccache;
     gh_token *token; /* owned reference, made on the first query */
+    /* owned, acceptor only: the client's PAC (pac.h), read when the context
+     * completes; NULL when the ticket carried none (an MIT KDC's). */
+    struct krb_pac *pac;
     /* After ExportSecurityContext: MIT's export took the GSS context away
      * (gss == GSS_C_NO_CONTEXT) and its interprocess token waits here (owned,
      * wiped on free) until the context is used again (krb_ctx_live). */
