@@ -411,6 +411,7 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
             st = ctx_finish(ctx, src, cred, time_rec, step);
         if (st == SEC_E_OK && src != GSS_C_NO_NAME)
             st = read_pac(ctx, src, step);
+        ctx->lookup_names = cred->lookup_names;
         if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
             st = store_delegated_in(ctx, cred->ccache_dir, step);
     }
