@@ -260,6 +260,13 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
         }
         return errf(err, err_len, "auth_extended_protection takes off, allow or require");
     }
+    if (strcmp(name, "auth_group_names") == 0) {
+        if (n == 1 && (strcmp(args[0], "off") == 0 || strcmp(args[0], "winbind") == 0)) {
+            cfg->group_names = strcmp(args[0], "winbind") == 0;
+            return GH_OK;
+        }
+        return errf(err, err_len, "auth_group_names takes off or winbind");
+    }
     if (strcmp(name, "auth_basic_kerberos") == 0)
         return parse_bool(name, args, n, &cfg->basic_kerberos, err, err_len);
     if (strcmp(name, "auth_mutual_to_app") == 0)
@@ -396,7 +403,8 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
         .Keytab = cfg->keytab,
         .NbDomainName = cfg->nb_domain,
         .NbComputerName = cfg->nb_computer,
-        .Flags = cfg->ntlm_require_target_name ? GH_ACCEPTOR_REQUIRE_TARGET_NAME : 0,
+        .Flags = (cfg->ntlm_require_target_name ? GH_ACCEPTOR_REQUIRE_TARGET_NAME : 0) |
+                 (cfg->group_names ? GH_ACCEPTOR_GROUP_NAMES : 0),
         .AcceptedTargetNames = (const char *const *)cfg->service_names,
         .AcceptedTargetNameCount = cfg->service_name_count,
     };

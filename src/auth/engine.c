@@ -194,6 +194,8 @@ struct outcome_note {
     SECURITY_STATUS sec_status;
     bool is_persisted, is_cached, did_offer_bindings, is_delegated;
     const char *reason;
+    const char *const *groups; /* borrowed from the record, on success */
+    size_t group_count;
 };
 
 static void
@@ -221,6 +223,8 @@ audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t
         .cb = cb,
         .is_delegated = n->is_delegated,
         .reason = n->reason,
+        .groups = n->groups,
+        .group_count = n->group_count,
     };
     audit_emit(cfg->engine->audit_log, &ev);
 }
@@ -374,6 +378,8 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
     note->is_persisted = hs->is_persisted;
     note->is_delegated = (hs->attrs & ASC_RET_DELEGATE) != 0;
     note->reason = "ok";
+    note->groups = out->record.pub.groups;
+    note->group_count = out->record.pub.group_count;
     return err;
 }
 
@@ -552,6 +558,8 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
             note.package = "Basic";
             note.principal = out->record.pub.user_name;
             note.reason = "ok";
+            note.groups = out->record.pub.groups;
+            note.group_count = out->record.pub.group_count;
             authorize(cfg, out, &note);
             audit(cfg, req, now, &note);
         }
@@ -746,6 +754,26 @@ auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
     return err;
 }
 
+/* With auth_group_names winbind, the Kerberos leg (also inside Negotiate)
+ * may ask winbindd for the names of the PAC's group SIDs when they are not
+ * cached yet: which SIDs only shows after the ticket is decrypted, so every
+ * such leg goes to the blocking pool. */
+static bool
+is_group_names_leg(const struct auth_config *cfg, struct slice value)
+{
+    const uint8_t *sp = memchr(value.ptr, ' ', value.len);
+    struct slice scheme;
+
+    if (!cfg->group_names || sp == NULL)
+        return false;
+    scheme = slice_make(value.ptr, (size_t)(sp - value.ptr));
+    if (slice_eq_nocase(scheme, SLICE_LIT("Negotiate")))
+        return offers(cfg, AUTH_SCHEME_NEGOTIATE);
+    if (slice_eq_nocase(scheme, SLICE_LIT("Kerberos")))
+        return offers(cfg, AUTH_SCHEME_KERBEROS);
+    return false;
+}
+
 bool
 auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req)
 {
@@ -756,6 +784,8 @@ auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_v
     enum auth_scheme s;
     bool slow = true;
 
+    if (req->authorization_count == 1 && is_group_names_leg(cfg, req->authorization[0]))
+        return true;
     if (req->authorization_count != 1 || !offers(cfg, AUTH_SCHEME_BASIC))
         return false;
     struct slice value = req->authorization[0];
