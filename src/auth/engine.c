@@ -566,7 +566,10 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
     } else {
         limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
         note.sec_status = SEC_E_LOGON_DENIED;
-        note.reason = vrc == GH_ENOTFOUND ? "unknown user" : "wrong password";
+        note.reason = vrc == GH_ENOTFOUND ? "unknown user"
+                      : vrc == GH_EDENIED ? "account revoked"
+                      : vrc == GH_ESTATE  ? "password expired"
+                                          : "wrong password";
         audit(cfg, req, now, &note);
         err = challenge(cfg, conn, req, now, false, out);
         auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, SEC_E_LOGON_DENIED);

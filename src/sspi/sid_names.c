@@ -32,50 +32,114 @@ static atomic_uint_fast64_t resolver_calls;
 
 /* ---- winbind ------------------------------------------------------------------ */
 
-static bool
-winbind_resolve(const struct sid *sids, size_t count, char **names_out)
+static char *
+join_name(const char *domain, const char *name)
 {
-    struct wbcContext *ctx = wbcCtxCreate();
+    size_t n;
+    char *out;
+
+    if (name == NULL || name[0] == '\0')
+        return NULL;
+    if (domain == NULL)
+        domain = "";
+    n = strlen(domain) + strlen(name) + 2;
+    out = malloc(n);
+    if (out != NULL)
+        snprintf(out, n, "%s%s%s", domain, domain[0] != '\0' ? "\\" : "", name);
+    return out;
+}
+
+static void
+to_wbc(const struct sid *s, struct wbcDomainSid *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->sid_rev_num = s->revision;
+    w->num_auths = s->sub_count;
+    memcpy(w->id_auth, s->authority, 6);
+    memcpy(w->sub_auths, s->sub, sizeof(s->sub));
+}
+
+static bool
+known(enum wbcSidType type)
+{
+    return type != WBC_SID_NAME_UNKNOWN && type != WBC_SID_NAME_USE_NONE &&
+           type != WBC_SID_NAME_INVALID;
+}
+
+/* One wbcLookupSids call; false when winbindd refused the batch (it fails
+ * the whole batch when one SID is unknown, e.g. S-1-18-1). */
+static bool
+batch(struct wbcContext *ctx, const struct sid *sids, size_t count, char **names_out,
+      wbcErr *err_out)
+{
     struct wbcDomainSid *in = calloc(count, sizeof(*in));
     struct wbcDomainInfo *domains = NULL;
     struct wbcTranslatedName *names = NULL;
     int num_domains = 0;
-    wbcErr err = WBC_ERR_NO_MEMORY;
 
-    if (ctx != NULL && in != NULL && count <= (size_t)INT32_MAX) {
-        for (size_t i = 0; i < count; i++) {
-            in[i].sid_rev_num = sids[i].revision;
-            in[i].num_auths = (int8_t)sids[i].sub_count;
-            memcpy(in[i].id_auth, sids[i].authority, 6);
-            memcpy(in[i].sub_auths, sids[i].sub, sizeof(sids[i].sub));
-        }
-        err = wbcCtxLookupSids(ctx, in, (int)count, &domains, &num_domains, &names);
-    }
-    if (err == WBC_ERR_SUCCESS) {
-        for (size_t i = 0; i < count; i++) {
-            const struct wbcTranslatedName *t = &names[i];
-            const char *dom = "";
-            size_t n;
-
-            if (t->type == WBC_SID_NAME_UNKNOWN || t->type == WBC_SID_NAME_USE_NONE ||
-                t->name == NULL || t->name[0] == '\0')
-                continue;
-            if (t->domain_index >= 0 && t->domain_index < num_domains &&
-                domains[t->domain_index].short_name != NULL)
-                dom = domains[t->domain_index].short_name;
-            n = strlen(dom) + strlen(t->name) + 2;
-            names_out[i] = malloc(n);
-            if (names_out[i] != NULL)
-                snprintf(names_out[i], n, "%s%s%s", dom, dom[0] != '\0' ? "\\" : "", t->name);
-        }
+    *err_out = WBC_ERR_NO_MEMORY;
+    if (in == NULL)
+        return false;
+    for (size_t i = 0; i < count; i++)
+        to_wbc(&sids[i], &in[i]);
+    *err_out = wbcCtxLookupSids(ctx, in, (int)count, &domains, &num_domains, &names);
+    for (size_t i = 0; *err_out == WBC_ERR_SUCCESS && i < count; i++) {
+        const struct wbcTranslatedName *t = &names[i];
+        if (!known(t->type))
+            continue;
+        names_out[i] = join_name(t->domain_index >= 0 && t->domain_index < num_domains
+                                     ? domains[t->domain_index].short_name
+                                     : NULL,
+                                 t->name);
     }
     wbcFreeMemory(domains);
     wbcFreeMemory(names);
     free(in);
+    return *err_out == WBC_ERR_SUCCESS;
+}
+
+/* Names as winbindd gives them (Samba's DC lowercases group names: "CORP\\staff";
+ * authorization compares case-insensitively). */
+static bool
+winbind_resolve(const struct sid *sids, size_t count, char **names_out)
+{
+    struct wbcContext *ctx;
+    wbcErr err;
+    bool answered;
+
+    if (count > (size_t)INT32_MAX || (ctx = wbcCtxCreate()) == NULL)
+        return false;
+    answered = batch(ctx, sids, count, names_out, &err);
+    /* A refused batch: one SID at a time, an unknown one is just unknown. */
+    for (size_t i = 0;
+         !answered && err != WBC_ERR_WINBIND_NOT_AVAILABLE && err != WBC_ERR_NO_MEMORY && i < count;
+         i++) {
+        struct wbcDomainSid w;
+        char *domain = NULL, *name = NULL;
+        enum wbcSidType type = WBC_SID_NAME_UNKNOWN;
+        wbcErr e;
+
+        to_wbc(&sids[i], &w);
+        e = wbcCtxLookupSid(ctx, &w, &domain, &name, &type);
+        if (e == WBC_ERR_SUCCESS && known(type))
+            names_out[i] = join_name(domain, name);
+        wbcFreeMemory(domain);
+        wbcFreeMemory(name);
+        if (e == WBC_ERR_WINBIND_NOT_AVAILABLE) {
+            err = e;
+            break;
+        }
+        if (i + 1 == count)
+            answered = true;
+    }
     wbcCtxFree(ctx);
-    /* Some SIDs unknown fails the whole call in some winbind versions
-     * (WBC_ERR_DOMAIN_NOT_FOUND / NOT_MAPPED): that is an answer, "unknown". */
-    return err == WBC_ERR_SUCCESS || err == WBC_ERR_DOMAIN_NOT_FOUND || err == WBC_ERR_INVALID_SID;
+    if (!answered) {
+        for (size_t i = 0; i < count; i++) {
+            free(names_out[i]);
+            names_out[i] = NULL;
+        }
+    }
+    return answered;
 }
 
 /* ---- the table -------------------------------------------------------------------- */
