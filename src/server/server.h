@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -148,6 +149,13 @@ int config_module_index(const struct config *c, const struct gh_module *module);
 /* Parses "8k" "16m" "100" and "10s" "250ms" "2m" (tests use these too). */
 int config_parse_size(const char *s, uint64_t *bytes_out);
 int config_parse_duration(const char *s, uint32_t *ms_out);
+/* Prints every directive the configuration language has (the core's, the
+ * auth engine's, then each module's, in load order): cfg's modules, or the
+ * built-in ones when cfg is NULL. The format is stable (docs/config.md,
+ * "Directive list"): two '#' comment lines, then one line per directive with six
+ * TAB-separated fields: name, context (main | location | main,location), module
+ * (core, auth or the module's name), syntax, default (empty: none), description. */
+void config_directives_print(FILE *out, const struct config *cfg);
 
 /* ------------------------------------------------------------ module loader */
 
@@ -241,6 +249,7 @@ struct gh_server {
     int control_fd; /* eventfd: stop / reload requests */
     atomic_bool stop_requested;
     atomic_bool reload_requested;
+    atomic_bool reopen_requested; /* SIGUSR1: reopen the log files */
     atomic_uint live_workers;
     atomic_uint config_gen;          /* bumped by every successful reload */
     struct auth_engine *auth_engine; /* owned; destroyed after every config and conn */
@@ -249,6 +258,17 @@ struct gh_server {
 
 /* The current configuration with a reference the caller releases. */
 struct config *server_config_get(struct gh_server *s);
+
+/* What the service manager is told (notify.c: sd_notify under systemd). */
+enum server_state {
+    SERVER_READY,     /* READY=1: listeners bound, workers running */
+    SERVER_RELOADING, /* RELOADING=1: a SIGHUP reload begins (READY=1 ends it) */
+    SERVER_STOPPING,  /* STOPPING=1: the graceful stop begins */
+    SERVER_STATUS,    /* STATUS= only */
+};
+/* Sends state and a one-line status text; does nothing without NOTIFY_SOCKET
+ * in the environment or when built without libsystemd. Control thread only. */
+void server_notify(enum server_state state, const char *status);
 
 /* Posts t to w (any thread) and wakes its loop. */
 void worker_post(struct worker *w, struct task *t);
