@@ -5,9 +5,13 @@
 // ("urn:mspac:logon-info", "urn:mspac:upn-dns-info", and the whole PAC as
 // "urn:mspac:"). When the ticket is decrypted, MIT checks the PAC's server
 // signature with the service key and reports the result as the attribute's
-// "authenticated" flag: a PAC whose signature fails is still returned, with
-// authenticated = 0, so the check below is what refuses a forged PAC. (The
-// KDC signature needs the krbtgt key; only the KDC can check it.)
+// "authenticated" flag. What MIT 1.20 does with a PAC whose server signature
+// fails is to filter it out: gss_get_name_attribute then fails for every
+// urn:mspac attribute, as if the ticket carried no PAC, while
+// gss_inquire_name still lists them (found by
+// tests/integration/test_ad_pac_signature.py). That listing is what tells a
+// filtered PAC from none: such a ticket fails the handshake. (The KDC
+// signature needs the krbtgt key; only the KDC can check it.)
 #include "sspi/kerberos/pac.h"
 
 #include <stdlib.h>
@@ -45,6 +49,29 @@ pac_present(gss_name_t name, int *authenticated)
     return true;
 }
 
+/* True when MIT lists a PAC attribute for name that it will not give: what
+ * it does with a PAC it filtered out as unverified ("Filtering out
+ * unverified MS PAC" in KRB5_TRACE). */
+static bool
+pac_filtered(gss_name_t name)
+{
+    gss_buffer_set_t attrs = GSS_C_NO_BUFFER_SET;
+    OM_uint32 minor, major;
+    int is_mn = 0;
+    bool listed = false;
+
+    major = gss_inquire_name(&minor, name, &is_mn, NULL, &attrs);
+    if (GSS_ERROR(major) || attrs == GSS_C_NO_BUFFER_SET)
+        return false;
+    for (size_t i = 0; i < attrs->count && !listed; i++) {
+        const gss_buffer_desc *a = &attrs->elements[i];
+        listed = a->length >= sizeof(ATTR_WHOLE) - 1 &&
+                 memcmp(a->value, ATTR_WHOLE, sizeof(ATTR_WHOLE) - 1) == 0;
+    }
+    gss_release_buffer_set(&minor, &attrs);
+    return listed;
+}
+
 SECURITY_STATUS
 krb_pac_read(gss_name_t name, struct krb_pac **pac_out, struct buf *error_text)
 {
@@ -60,7 +87,8 @@ krb_pac_read(gss_name_t name, struct krb_pac **pac_out, struct buf *error_text)
         /* No logon info: no Windows identity. An MIT KDC (1.20 and later)
          * still puts a PAC in its tickets, without KERB_VALIDATION_INFO;
          * such a PAC must verify like any other. */
-        if (!pac_present(name, &authenticated) || authenticated)
+        bool has_attr = pac_present(name, &authenticated);
+        if ((has_attr && authenticated) || (!has_attr && !pac_filtered(name)))
             return SEC_E_OK;
         if (error_text != NULL)
             (void)buf_append_str(error_text, "the ticket's PAC did not verify");

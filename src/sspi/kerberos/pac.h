@@ -26,7 +26,8 @@ struct krb_pac {
  * Windows logon information: no PAC, or a verified PAC without a logon-info
  * buffer (an MIT KDC's, 1.20 and later). A PAC that is present must be
  * authenticated: MIT verified its server checksum with our key (RFC 6680
- * "authenticated"); otherwise SEC_E_LOGON_DENIED ("the ticket's PAC did not
+ * "authenticated"; a PAC that fails the check MIT filters out, but still
+ * lists in gss_inquire_name); otherwise SEC_E_LOGON_DENIED ("the ticket's PAC did not
  * verify"). A logon-info buffer our decoder refuses is SEC_E_INVALID_TOKEN.
  * SEC_E_INSUFFICIENT_MEMORY. error_text (may be NULL) gets the reason. Free
  * the result with krb_pac_free. */
