@@ -8,20 +8,14 @@ a group the user is not in shows no record (403 page). The Chromium launcher
 test_auth_chromium's."""
 import os
 import shutil
-import sys
 
 import ghskip
+from authclients import check, finish
 import sambadc
 from ghserver import GhServer
 from test_auth_chromium import chromium
 
-FAILURES = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
 
 
 def main():
@@ -51,11 +45,8 @@ location /finance {{ handler whoami; auth Negotiate; auth_require group CORP\\Fi
             a, dom = chromium(f"http://localhost:{srv.port()}/finance", dict(dc.env), allow)
             check(a == {} and "carol" not in dom, "group the user is not in: no record (403)")
             srv.assert_alive()
-    if FAILURES:
-        print(f"{len(FAILURES)} failure(s)")
-        return 1
-    return 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -11,15 +11,10 @@ import sys
 import tempfile
 
 import ghskip
+from authclients import check, finish
 import sambadc
 
-FAILURES = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
 
 
 def main():
@@ -79,11 +74,8 @@ def main():
                                                      "sambadc.py"), "stop", d],
                        capture_output=True, timeout=60)
         shutil.rmtree(d, ignore_errors=True)
-    if FAILURES:
-        print(f"{len(FAILURES)} failure(s)")
-        return 1
-    return 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -13,49 +13,21 @@ Samba AD DC (tests/harness/sambadc.py) and real clients:
   the UPN spelling (frank.upn@corp.test); the disabled and the expired users
   refused (401) with their reason in the audit line.
 """
-import base64
-import json
 import os
-import re
 import subprocess
-import sys
 
 import ghskip
+from authclients import auth_of, check, curl, finish, last_response
 import sambadc
 from ghserver import GhServer, gh_bin
 
-FAILURES = []
 
 
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
 
 
-def curl(env, *args):
-    r = subprocess.run(["curl", "-s", "-i", "--max-time", "20"] + list(args), env=env,
-                       capture_output=True, timeout=30)
-    return r.stdout.decode("utf-8", "replace")
 
 
-def last_response(text):
-    parts = re.split(r"(?m)^(?=HTTP/1\.1 \d{3})", text)
-    resp = [p for p in parts if p.startswith("HTTP/")]
-    if not resp:
-        return 0, [], ""
-    head, _, body = resp[-1].partition("\r\n\r\n")
-    lines = head.split("\r\n")
-    status = int(lines[0].split(" ")[1])
-    headers = [tuple(x.strip() for x in l.split(":", 1)) for l in lines[1:] if ":" in l]
-    return status, headers, body
 
-
-def auth_of(body):
-    try:
-        return json.loads(body)["auth"]
-    except (ValueError, KeyError):
-        return {}
 
 
 def negotiate(env, url):
@@ -175,11 +147,8 @@ location /basic {{ handler whoami; auth Basic; auth_basic_kerberos on; auth_basi
                 check(any(f'reason="{reason}"' in l for l in lines),
                       f"audit reason for {user} is {reason!r} ({lines[-1:]})")
             srv.assert_alive()
-    if FAILURES:
-        print(f"{len(FAILURES)} failure(s)")
-        return 1
-    return 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

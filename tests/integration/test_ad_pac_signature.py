@@ -17,19 +17,13 @@ import os
 import re
 import struct
 import subprocess
-import sys
 
 import ghskip
+from authclients import check, finish
 import sambadc
 from ghserver import GhServer
 
-FAILURES = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what, flush=True)
-    if not cond:
-        FAILURES.append(what)
 
 
 def status_of(text):
@@ -130,11 +124,8 @@ location /whoami {{ handler whoami; auth Negotiate; }}
             check(any("result=failure" in l and "sec_status=0x8009030c" in l for l in lines),
                   f"audited as a failure with SEC_E_LOGON_DENIED ({lines[-1:]})")
             srv.assert_alive()
-    if FAILURES:
-        print(f"{len(FAILURES)} failure(s)")
-        return 1
-    return 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

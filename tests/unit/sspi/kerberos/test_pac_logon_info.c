@@ -9,28 +9,10 @@
 #include <string.h>
 
 #include "harness/check.h"
+#include "harness/vector_file.h"
 #include "sspi/kerberos/pac_logon_info.h"
 
 #define DOM "S-1-5-21-3328848901-3481113619-4265478161"
-
-static size_t
-load(const char *name, uint8_t *buf, size_t cap)
-{
-    char path[1024];
-    const char *dir = getenv("GH_VECTORS");
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "%s/pac/%s", dir != NULL ? dir : "tests/vectors", name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
 
 static void
 put32(uint8_t *p, uint32_t v)
@@ -204,8 +186,8 @@ int
 main(void)
 {
     uint8_t carol[1024], frank[1024];
-    size_t cn = load("carol_logon_info.bin", carol, sizeof(carol));
-    size_t fn = load("frank_logon_info.bin", frank, sizeof(frank));
+    size_t cn = vector_load("pac/carol_logon_info.bin", carol, sizeof(carol));
+    size_t fn = vector_load("pac/frank_logon_info.bin", frank, sizeof(frank));
     struct pac_logon_info li;
     char s[SID_STRING_MAX];
 

@@ -6,32 +6,14 @@
 #include <string.h>
 
 #include "harness/check.h"
+#include "harness/vector_file.h"
 #include "sspi/kerberos/pac_upn_dns.h"
-
-static size_t
-load(const char *name, uint8_t *buf, size_t cap)
-{
-    char path[1024];
-    const char *dir = getenv("GH_VECTORS");
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "%s/pac/%s", dir != NULL ? dir : "tests/vectors", name);
-    f = fopen(path, "rb");
-    if (f == NULL) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(1);
-    }
-    n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
 
 int
 main(void)
 {
     uint8_t b[512], m[512];
-    size_t n = load("frank_upn_dns_info.bin", b, sizeof(b));
+    size_t n = vector_load("pac/frank_upn_dns_info.bin", b, sizeof(b));
     struct pac_upn_dns u;
     char s[SID_STRING_MAX];
 
@@ -46,7 +28,7 @@ main(void)
     CHECK_HEX_EQ(u.flags, PAC_UPN_DNS_FLAG_EXTENDED);
     pac_upn_dns_free(&u);
 
-    n = load("carol_upn_dns_info.bin", b, sizeof(b));
+    n = vector_load("pac/carol_upn_dns_info.bin", b, sizeof(b));
     CHECK_EQ(pac_upn_dns_decode(slice_make(b, n), &u), SEC_E_OK);
     CHECK_STR_EQ(u.upn, "carol@corp.test");
     CHECK_STR_EQ(u.sam_name, "carol");
