@@ -7,14 +7,18 @@ Samba AD DC (tests/harness/sambadc.py) and real clients:
   auth_group_names winbind, their names from winbind; without it, SIDs only;
 - auth_require group with the nested group by name (CORP\\Staff,
   Staff@corp.test) and by SID: 200; a group the user is not in: 403;
-- the audit line shows the groups;
+- the audit line shows the groups; the proxy's X-Remote-Groups carries the
+  names and, opt-in, X-Remote-Group-SIDs the SIDs;
 - gatehouse fetch --auth negotiate as a domain user;
 - Basic against Kerberos (auth_basic_kerberos) with domain users, including
   the UPN spelling (frank.upn@corp.test); the disabled and the expired users
   refused (401) with their reason in the audit line.
 """
+import http.server
+import json
 import os
 import subprocess
+import threading
 
 import ghskip
 from authclients import auth_of, check, curl, finish, last_response
@@ -28,6 +32,22 @@ from ghserver import GhServer, gh_bin
 
 
 
+
+
+class EchoHeaders(http.server.BaseHTTPRequestHandler):
+    """The proxy's backend: answers the request headers as JSON."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        body = json.dumps({k.lower(): v for k, v in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def negotiate(env, url):
@@ -66,6 +86,8 @@ def main():
         finance_sid = dc.wbinfo("-n", "CORP\\Finance").stdout.split()[0]
         carol_sid = dc.user_sid("carol")
         audit = os.path.join(dc.dir, "audit.log")
+        backend = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoHeaders)
+        threading.Thread(target=backend.serve_forever, daemon=True).start()
         conf = f"""
 auth_audit_log {audit};
 auth_keytab {dc.keytab};
@@ -79,6 +101,9 @@ location /staffsid {{ handler whoami; auth Negotiate; auth_require group {staff_
 location /finance {{ handler whoami; auth Negotiate; auth_group_names winbind;
                     auth_require group CORP\\Finance; }}
 location /financesid {{ handler whoami; auth Negotiate; auth_require group {finance_sid}; }}
+location /proxy {{ handler proxy; proxy_pass http://127.0.0.1:{backend.server_address[1]};
+                  auth Negotiate; auth_group_names winbind;
+                  proxy_identity_header group_sids X-Remote-Group-SIDs; }}
 location /basic {{ handler whoami; auth Basic; auth_basic_kerberos on; auth_basic_over_http on;
                   auth_basic_cache_ttl 0; }}
 """
@@ -131,7 +156,22 @@ location /basic {{ handler whoami; auth Basic; auth_basic_kerberos on; auth_basi
                   f"gatehouse fetch --auth negotiate as carol ({r.returncode}, "
                   f"{r.stderr.decode(errors='replace')[-300:]})")
 
-            # 6. Basic against Kerberos with domain users
+            # 6. the proxy's identity headers: names, and (opt-in) the SIDs; a
+            # client's own X-Remote-Group-SIDs never reaches the backend
+            status, _, body = last_response(curl(env, "--negotiate", "-u", ":", "-H",
+                                                 "X-Remote-Group-SIDs: S-1-5-32-544",
+                                                 base + "/proxy"))
+            try:
+                seen = json.loads(body)
+            except ValueError:
+                seen = {}
+            check(status == 200 and "corp\\staff" in seen.get("x-remote-groups", "").lower(),
+                  f"X-Remote-Groups with the winbind names ({seen.get('x-remote-groups')})")
+            sids_hdr = seen.get("x-remote-group-sids", "")
+            check(staff_sid in sids_hdr.split(",") and "S-1-5-32-544" not in sids_hdr,
+                  f"X-Remote-Group-SIDs from the PAC only ({sids_hdr})")
+
+            # 7. Basic against Kerberos with domain users
             status, a = basic(env, base + "/basic", "carol", dc.users["carol"])
             check(status == 200 and a.get("user") == "carol", f"Basic carol: 200 ({status})")
             status, a = basic(env, base + "/basic", sambadc.UPN, dc.users["frank"])
@@ -147,6 +187,7 @@ location /basic {{ handler whoami; auth Basic; auth_basic_kerberos on; auth_basi
                 check(any(f'reason="{reason}"' in l for l in lines),
                       f"audit reason for {user} is {reason!r} ({lines[-1:]})")
             srv.assert_alive()
+        backend.shutdown()
     finish()
 
 
