@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
-.PHONY: all run test deps build test-build install deb format bench bench-h2o bench-auth bench-sspi \
+.PHONY: all run run-ad test deps build test-build install deb format bench bench-h2o bench-auth bench-sspi \
 	bench-client-cert bench-schannel bench-credssp bench-wrk lint clean
 
 all: build
@@ -20,6 +20,10 @@ build: deps
 
 run: build
 	scripts/demo-run $(BUILD)/src/cli/gatehouse
+
+# The same against a throwaway Samba AD domain controller (docs/active-directory.md).
+run-ad: build
+	scripts/demo-run-ad $(BUILD)/src/cli/gatehouse $(BUILD)
 
 test-build: deps
 	cmake -S . -B $(TEST_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DGH_SANITIZE=ON

@@ -314,6 +314,15 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
 /* With AcceptedTargetNames: an NTLM client that sent no MsvAvTargetName fails
  * (SEC_E_BAD_BINDINGS) instead of passing. */
 #define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
+/* Kerberos (also inside Negotiate): name the group SIDs of a client's PAC
+ * through winbindd (libwbclient wbcLookupSids; the socket is the one
+ * libwbclient was built with, /run/samba/winbindd on Debian), so that the
+ * access token's groups read "CORP\Staff" rather than SIDs. Names are cached
+ * process-wide (5 minutes, 4096 SIDs); on a miss QuerySecurityContextToken
+ * blocks on winbindd: call it where blocking is allowed. Without this bit the
+ * groups are the SIDs. An unreachable winbindd leaves SIDs unnamed, never
+ * fails a handshake. */
+#define GH_ACCEPTOR_GROUP_NAMES 0x00000008UL
 /* Reserved, with no effect: no structure takes initiator flags, and the NTLM
  * initiator only ever sends NTLMv2 responses (with a MIC), for the reason
  * given at GH_ACCEPTOR_ALLOW_NTLMV1. Kept so that code naming it compiles. */

@@ -34,7 +34,13 @@ struct auth_audit_event {
     bool is_delegated;
     const char *reason;      /* a code of auth/reason.h ("wrong_password") */
     const char *reason_text; /* words (the package's, the KDC's...); NULL: "-" */
+    /* The identity's groups on success (names, or SIDs without names), shown
+     * as groups="a,b,..." cut at AUDIT_MAX_GROUPS_BYTES; NULL / 0: none. */
+    const char *const *groups;
+    size_t group_count;
 };
+
+#define AUDIT_MAX_GROUPS_BYTES 256
 
 /* Appends the line (with '\n') to out. GH_OK, GH_ELIMIT or GH_ENOMEM. */
 int audit_format(struct buf *out, const struct auth_audit_event *ev);

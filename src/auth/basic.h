@@ -20,10 +20,14 @@
  * default verifier is the user store; a Kerberos verifier (initial credentials
  * with the password, then a ticket for our own service checked with the keytab,
  * like mod_auth_gssapi's GssapiBasicAuth) plugs in here. Must be thread-safe.
- * On failure the verifier may fill *why_out (reason AUTH_REASON_OK on entry:
- * left so, the return value decides) with the reason and the authority's words;
- * AUTH_REASON_AUTHORITY_UNREACHABLE makes the answer a 503 that costs the
- * client nothing. */
+ * Failures: GH_EAUTH (wrong password), GH_ENOTFOUND (unknown user), and, when
+ * the directory says why it refuses a right password, GH_EDENIED (account
+ * revoked: disabled, locked or expired) or GH_ESTATE (password expired or to
+ * be changed at next logon); anything else is an error of the verifier.
+ * On failure the verifier may also fill *why_out (reason AUTH_REASON_OK on
+ * entry: left so, the return value decides) with the reason and the
+ * authority's words; AUTH_REASON_AUTHORITY_UNREACHABLE makes the answer a 503
+ * that costs the client nothing. */
 typedef int basic_verify_fn(void *arg, const char *user, const char *password, size_t password_len,
                             char **canon_out, struct auth_failure *why_out);
 

@@ -195,6 +195,8 @@ struct outcome_note {
     bool is_persisted, is_cached, did_offer_bindings, is_delegated;
     enum auth_reason reason;
     const char *reason_text; /* NULL: the row's text */
+    const char *const *groups; /* borrowed from the record, on success */
+    size_t group_count;
 };
 
 static const char *
@@ -231,6 +233,8 @@ audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t
         .reason_text = n->reason_text != NULL && n->reason_text[0] != 0
                            ? n->reason_text
                            : auth_reason_info(n->reason)->text,
+        .groups = n->groups,
+        .group_count = n->group_count,
     };
     audit_emit(cfg->engine->audit_log, &ev);
 }
@@ -416,6 +420,8 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
     note->is_persisted = hs->is_persisted;
     note->is_delegated = (hs->attrs & ASC_RET_DELEGATE) != 0;
     note->reason = AUTH_REASON_OK;
+    note->groups = out->record.pub.groups;
+    note->group_count = out->record.pub.group_count;
     return err;
 }
 
@@ -605,6 +611,8 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
             note.package = "Basic";
             note.principal = out->record.pub.user_name;
             note.reason = AUTH_REASON_OK;
+            note.groups = out->record.pub.groups;
+            note.group_count = out->record.pub.group_count;
             authorize(cfg, out, &note);
             audit(cfg, req, now, &note);
         }
@@ -612,6 +620,8 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
         if (why.reason == AUTH_REASON_OK) /* the verifier did not say: its return value does */
             why.reason = vrc == GH_ENOTFOUND ? AUTH_REASON_UNKNOWN_USER
                          : vrc == GH_EAUTH   ? AUTH_REASON_WRONG_PASSWORD
+                         : vrc == GH_EDENIED ? AUTH_REASON_ACCOUNT_DISABLED
+                         : vrc == GH_ESTATE  ? AUTH_REASON_PASSWORD_EXPIRED
                                              : AUTH_REASON_INTERNAL_ERROR;
         const struct auth_reason_info *row = auth_reason_info(why.reason);
         if (row->counts_toward_backoff)
@@ -830,6 +840,26 @@ auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
     return err;
 }
 
+/* With auth_group_names winbind, the Kerberos leg (also inside Negotiate)
+ * may ask winbindd for the names of the PAC's group SIDs when they are not
+ * cached yet: which SIDs only shows after the ticket is decrypted, so every
+ * such leg goes to the blocking pool. */
+static bool
+is_group_names_leg(const struct auth_config *cfg, struct slice value)
+{
+    const uint8_t *sp = memchr(value.ptr, ' ', value.len);
+    struct slice scheme;
+
+    if (!cfg->group_names || sp == NULL)
+        return false;
+    scheme = slice_make(value.ptr, (size_t)(sp - value.ptr));
+    if (slice_eq_nocase(scheme, SLICE_LIT("Negotiate")))
+        return offers(cfg, AUTH_SCHEME_NEGOTIATE);
+    if (slice_eq_nocase(scheme, SLICE_LIT("Kerberos")))
+        return offers(cfg, AUTH_SCHEME_KERBEROS);
+    return false;
+}
+
 bool
 auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req)
 {
@@ -840,6 +870,8 @@ auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_v
     enum auth_scheme s;
     bool slow = true;
 
+    if (req->authorization_count == 1 && is_group_names_leg(cfg, req->authorization[0]))
+        return true;
     if (req->authorization_count != 1 || !offers(cfg, AUTH_SCHEME_BASIC))
         return false;
     struct slice value = req->authorization[0];

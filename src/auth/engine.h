@@ -112,6 +112,7 @@ struct auth_config {
     char *nb_domain; /* NTLM NetBIOS names (GH_ACCEPTOR_AUTH_DATA); NULL: package default */
     char *nb_computer;
     bool ntlm_require_target_name; /* auth_ntlm_require_target_name on */
+    bool group_names;              /* auth_group_names winbind: name the PAC's group SIDs */
     char *credssp_cert; /* auth_credssp_certificate: PEM of the inner TLS (src/auth/credssp.c) */
     char *credssp_key;  /* its key file, or NULL (in the certificate file) */
     /* Kerberos realms whose users are named by bare user name (auth_local_realm,

@@ -41,9 +41,18 @@
     X(UNKNOWN_USER, "unknown_user", 401, true, LOG_INFO, SEC_E_LOGON_DENIED, "unknown user",       \
       "no such account in the user store or the realm: check the spelling and the realm "          \
       "(auth_realm, auth_user_store)")                                                             \
+    X(ACCOUNT_DISABLED, "account_disabled", 401, true, LOG_INFO, SEC_E_LOGON_DENIED,               \
+      "account disabled, locked out or expired",                                                   \
+      "the directory refuses this account itself (KDC_ERR_CLIENT_REVOKED, "                        \
+      "STATUS_ACCOUNT_DISABLED/LOCKED_OUT/EXPIRED): enable or unlock it")                          \
+    X(PASSWORD_EXPIRED, "password_expired", 401, true, LOG_INFO, SEC_E_LOGON_DENIED,               \
+      "the password has expired or must be changed at next logon",                                 \
+      "the user must set a new password (KDC_ERR_KEY_EXPIRED, STATUS_PASSWORD_EXPIRED/"            \
+      "MUST_CHANGE) before logging on here")                                                       \
     X(ACCOUNT_UNUSABLE, "account_unusable", 401, true, LOG_INFO, SEC_E_LOGON_DENIED,               \
-      "account disabled, locked or with an expired password",                                      \
-      "the KDC refuses this account itself: unlock it or reset its password")                      \
+      "the directory's policy refuses this account",                                               \
+      "the KDC refuses this account by policy (KDC_ERR_POLICY: logon hours, workstation "          \
+      "restrictions): check the account's settings")                                               \
     X(AUTHORITY_UNREACHABLE, "authority_unreachable", 503, false, LOG_WARN,                        \
       SEC_E_NO_AUTHENTICATING_AUTHORITY, "the authentication authority cannot be reached",         \
       "check that the KDC (krb5.conf [realms] kdc, DNS SRV records, firewall) or winbindd is "     \

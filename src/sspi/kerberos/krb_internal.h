@@ -20,6 +20,7 @@
 #include "sspi/package.h"
 
 struct krb_keytab;
+struct krb_pac;
 struct krb_replay;
 
 /* A credential: acquired once per AcquireCredentialsHandle, so the keytab is
@@ -35,6 +36,7 @@ struct krb_cred {
      * MIT's own cache is used (replay.h) */
     struct krb_replay *replay;
     time_t expiry; /* 0 when unknown / indefinite */
+    bool lookup_names; /* GH_ACCEPTOR_GROUP_NAMES: name the PAC's SIDs */
 };
 
 struct krb_ctx {
@@ -53,6 +55,10 @@ struct krb_ctx {
     char *delegated_ccache;  /* owned "FILE:/path" after kerberos_ctx_store_delegated */
     bool owns_delegated_ccache;
     gh_token *token; /* owned reference, made on the first query */
+    /* owned, acceptor only: the client's PAC (pac.h), read when the context
+     * completes; NULL when the ticket carried none (an MIT KDC's). */
+    struct krb_pac *pac;
+    bool lookup_names; /* from the credential (GH_ACCEPTOR_GROUP_NAMES) */
     /* After ExportSecurityContext: MIT's export took the GSS context away
      * (gss == GSS_C_NO_CONTEXT) and its interprocess token waits here (owned,
      * wiped on free) until the context is used again (krb_ctx_live). */
