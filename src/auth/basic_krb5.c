@@ -257,7 +257,8 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
                  : GH_EAUTH;
         const krb5_data *sr = krb5_princ_realm(ctx, server);
         char *upn_realm = bk->realm != NULL ? strdup(bk->realm) : strndup(sr->data, sr->length);
-        if (rc == GH_OK && (upn_realm == NULL || krb5_set_principal_realm(ctx, client, upn_realm) != 0))
+        if (rc == GH_OK &&
+            (upn_realm == NULL || krb5_set_principal_realm(ctx, client, upn_realm) != 0))
             rc = GH_ENOMEM;
         free(upn_realm);
     }

@@ -194,7 +194,7 @@ struct outcome_note {
     SECURITY_STATUS sec_status;
     bool is_persisted, is_cached, did_offer_bindings, is_delegated;
     enum auth_reason reason;
-    const char *reason_text; /* NULL: the row's text */
+    const char *reason_text;   /* NULL: the row's text */
     const char *const *groups; /* borrowed from the record, on success */
     size_t group_count;
 };
