@@ -314,6 +314,23 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
 /* With AcceptedTargetNames: an NTLM client that sent no MsvAvTargetName fails
  * (SEC_E_BAD_BINDINGS) instead of passing. */
 #define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
+/* NTLM (also inside Negotiate): the domain controller checks the client's
+ * NTLMv2 response, through winbindd's network logon (libwbclient
+ * wbcAuthenticateUserEx; winbindd's socket directory is $WINBINDD_SOCKET_DIR
+ * or /run/samba/winbindd), instead of the built-in user store (UserStore is
+ * then not needed). The acceptor still issues the CHALLENGE and still checks
+ * the MIC, channel bindings and target name, with the session key the DC
+ * returns. The access token names the account as the DC does (DOMAIN, user,
+ * UPN as principal) and its groups are the account's group SIDs
+ * ("S-1-5-21-...-513", primary group first). AcceptSecurityContext then
+ * blocks on winbindd for the AUTHENTICATE leg: call it where blocking is
+ * allowed. Its failures: SEC_E_LOGON_DENIED for anything the DC refuses
+ * (unknown user, wrong password, account disabled, locked or expired, password
+ * expired or to be changed: the extended error names the NTSTATUS, e.g.
+ * "account disabled (NT_STATUS_ACCOUNT_DISABLED)"), and
+ * SEC_E_NO_AUTHENTICATING_AUTHORITY when winbindd or the domain controller
+ * cannot be reached (the extended error says what to check). */
+#define GH_ACCEPTOR_NTLM_WINBIND 0x00000004UL
 /* Reserved, with no effect: no structure takes initiator flags, and the NTLM
  * initiator only ever sends NTLMv2 responses (with a MIC), for the reason
  * given at GH_ACCEPTOR_ALLOW_NTLMV1. Kept so that code naming it compiles. */

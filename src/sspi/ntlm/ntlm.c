@@ -180,9 +180,11 @@ decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *
  *   u8 has_session  u32 seq[SEND]  u32 seq[RECV]  u64 rc4_bytes[SEND]  u64 rc4_bytes[RECV]
  *   str client_name  str user  str domain  str server_name
  *   u32 group_count  str group...
+ *   (version 2:) str principal  str local_account  str user_sid
  * The four signing/sealing keys are derived again from the session key; the
- * RC4 handles are run forward to where they were (ntlm_session_restore). */
-#define PACKED_NTLM_VERSION 1
+ * RC4 handles are run forward to where they were (ntlm_session_restore).
+ * Version 1 (no domain identity) is still read. */
+#define PACKED_NTLM_VERSION 2
 #define PACKED_MAX_GROUPS   4096
 
 static SECURITY_STATUS
@@ -228,6 +230,12 @@ export_ctx(void *pkg_ctx, struct buf *out)
         st = packed_put_u32(out, (uint32_t)ctx->group_count);
     for (size_t i = 0; i < ctx->group_count && st == SEC_E_OK; i++)
         st = packed_put_str(out, ctx->groups[i]);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->principal);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->local_account);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->user_sid);
     return st;
 }
 
@@ -242,7 +250,8 @@ import_ctx(struct slice in, void **pkg_ctx_out)
     SECURITY_STATUS st = SEC_E_INVALID_TOKEN;
 
     *pkg_ctx_out = NULL;
-    if (reader_u8(&rd) != PACKED_NTLM_VERSION)
+    uint8_t version = reader_u8(&rd);
+    if (version != 1 && version != PACKED_NTLM_VERSION)
         return SEC_E_INVALID_TOKEN;
     uint8_t is_client = reader_u8(&rd);
     if (rd.failed || is_client > 1)
@@ -277,6 +286,11 @@ import_ctx(struct slice in, void **pkg_ctx_out)
             goto cleanup;
         ctx->group_count = i + 1;
     }
+    if (version >= 2 &&
+        !(packed_get_str(&rd, &ctx->principal, &oom) &&
+          packed_get_str(&rd, &ctx->local_account, &oom) &&
+          packed_get_str(&rd, &ctx->user_sid, &oom)))
+        goto cleanup;
     if (rd.left != 0 || (!ctx->is_client && ctx->user == NULL))
         goto cleanup;
     if (has_session) {
