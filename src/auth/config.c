@@ -290,6 +290,15 @@ auth_config_directive(struct auth_config *cfg, const char *name, const char *con
     }
     if (strcmp(name, "auth_ntlm_require_target_name") == 0)
         return parse_bool(name, args, n, &cfg->ntlm_require_target_name, err, err_len);
+    if (strcmp(name, "auth_ntlm_backend") == 0) {
+        if (n == 1 && strcmp(args[0], "store") == 0)
+            cfg->ntlm_winbind = false;
+        else if (n == 1 && strcmp(args[0], "winbind") == 0)
+            cfg->ntlm_winbind = true;
+        else
+            return errf(err, err_len, "auth_ntlm_backend takes store or winbind");
+        return GH_OK;
+    }
     if (strcmp(name, "auth_max_token_bytes") == 0) {
         rc = parse_uint(name, args, n, MIN_TOKEN_BYTES, MAX_TOKEN_BYTES, &v, err, err_len);
         if (rc == GH_OK)
@@ -396,7 +405,8 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
         .Keytab = cfg->keytab,
         .NbDomainName = cfg->nb_domain,
         .NbComputerName = cfg->nb_computer,
-        .Flags = cfg->ntlm_require_target_name ? GH_ACCEPTOR_REQUIRE_TARGET_NAME : 0,
+        .Flags = (cfg->ntlm_require_target_name ? GH_ACCEPTOR_REQUIRE_TARGET_NAME : 0) |
+                 (cfg->ntlm_winbind ? GH_ACCEPTOR_NTLM_WINBIND : 0),
         .AcceptedTargetNames = (const char *const *)cfg->service_names,
         .AcceptedTargetNameCount = cfg->service_name_count,
     };

@@ -377,6 +377,26 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
     return err;
 }
 
+/* The audit reason of a failed handshake: what the package's words say when
+ * an operator can act on it (the domain refused the account), else generic. */
+static const char *
+failure_reason(SECURITY_STATUS st, const char *text)
+{
+    static const char *const account_reasons[] = {
+        "account disabled",     "account locked",   "account expired",
+        "password must change", "password expired",
+    };
+
+    if (st == SEC_E_NO_AUTHENTICATING_AUTHORITY)
+        return "authority unreachable";
+    for (size_t i = 0;
+         st == SEC_E_LOGON_DENIED && i < sizeof(account_reasons) / sizeof(*account_reasons); i++) {
+        if (strstr(text, account_reasons[i]) != NULL)
+            return account_reasons[i];
+    }
+    return "handshake failed";
+}
+
 static int
 run_sspi(const struct auth_config *cfg, struct auth_conn *conn, const struct auth_request_view *req,
          enum auth_scheme s, const struct authz_credentials *creds, uint64_t now_ms, time_t now,
@@ -426,8 +446,15 @@ run_sspi(const struct auth_config *cfg, struct auth_conn *conn, const struct aut
     } else {
         limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
         note.sec_status = hs.sec_status;
-        note.reason = "handshake failed";
+        note.reason = failure_reason(hs.sec_status, hs.failure_text);
         audit(cfg, req, now, &note);
+        if (hs.sec_status == SEC_E_NO_AUTHENTICATING_AUTHORITY)
+            log_msg(req->error_log, LOG_ERROR, "auth %s from %s: %s", auth_scheme_name(s),
+                    req->peer != NULL || req->peer_text == NULL
+                        ? (req->peer != NULL ? req->peer : "?")
+                        : req->peer_text(req->peer_text_arg),
+                    hs.failure_text[0] != '\0' ? hs.failure_text
+                                               : "the authentication authority cannot be reached");
         err = challenge(cfg, conn, req, now, false, out);
         if (err == GH_OK)
             auth_record_set_failure(&out->record, scheme_types[s], hs.sec_status);
@@ -746,6 +773,35 @@ auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
     return err;
 }
 
+/* With the winbind NTLM back end, the leg that carries the client's response
+ * asks the domain controller. Told from the base64 text without decoding it:
+ * "TlRMTVNTUAAD" is "NTLMSSP\0" followed by message type 3 (MS-NLMP 2.2.1.3);
+ * under Negotiate a later leg is a negTokenResp, DER tag 0xA1, whose base64
+ * starts with 'o' (RFC 4178 4.2.2). A wrong guess only costs a trip through
+ * the pool. */
+static bool
+is_ntlm_authenticate_leg(const struct auth_config *cfg, struct slice value)
+{
+    static const char type3[] = "TlRMTVNTUAAD";
+    struct slice scheme, token;
+    const char *sp = memchr(value.ptr, ' ', value.len);
+
+    if (!cfg->ntlm_winbind || sp == NULL)
+        return false;
+    scheme = slice_make(value.ptr, (size_t)((const uint8_t *)sp - value.ptr));
+    token = slice_make((const uint8_t *)sp, value.len - scheme.len);
+    while (token.len > 0 && token.ptr[0] == ' ')
+        token = slice_make(token.ptr + 1, token.len - 1);
+    bool is_type3 =
+        token.len >= sizeof(type3) - 1 && memcmp(token.ptr, type3, sizeof(type3) - 1) == 0;
+    if (slice_eq_nocase(scheme, SLICE_LIT("NTLM")))
+        return offers(cfg, AUTH_SCHEME_NTLM) && is_type3;
+    if (slice_eq_nocase(scheme, SLICE_LIT("Negotiate")))
+        return offers(cfg, AUTH_SCHEME_NEGOTIATE) &&
+               (is_type3 || (token.len > 0 && token.ptr[0] == 'o'));
+    return false;
+}
+
 bool
 auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req)
 {
@@ -756,6 +812,8 @@ auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_v
     enum auth_scheme s;
     bool slow = true;
 
+    if (req->authorization_count == 1 && is_ntlm_authenticate_leg(cfg, req->authorization[0]))
+        return true;
     if (req->authorization_count != 1 || !offers(cfg, AUTH_SCHEME_BASIC))
         return false;
     struct slice value = req->authorization[0];

@@ -10,6 +10,7 @@
 // feeding a first-leg token to a context that expects a later one.
 #include "auth/handshake.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -286,6 +287,12 @@ handshake_step(const struct auth_config *cfg, struct auth_conn *conn, enum auth_
     } else if (st == SEC_E_OK && conn->has_ctx) {
         finish(cfg, conn, scheme, attrs, out);
     } else {
+        /* The package's words, read before anything else fails on this thread. */
+        SecPkgContext_GhExtendedError ee = {0};
+        if (!SEC_SUCCESS(st) && sspi->QueryContextAttributesA != NULL &&
+            sspi->QueryContextAttributesA(NULL, SECPKG_ATTR_GH_EXTENDED_ERROR, &ee) == SEC_E_OK &&
+            ee.Text != NULL)
+            snprintf(out->failure_text, sizeof(out->failure_text), "%s", ee.Text);
         fail(conn, scheme,
              st == SEC_I_CONTINUE_NEEDED || SEC_SUCCESS(st) ? SEC_E_INVALID_TOKEN : st, out);
     }

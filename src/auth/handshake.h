@@ -60,6 +60,9 @@ struct hs_outcome {
     bool is_persisted; /* the context stays on the connection */
     bool is_ntlm;      /* the identity came from NTLM (also inside Negotiate) */
     bool did_offer_bindings;
+    /* HS_FAILED: the package's extended error ("" when none), for the audit
+     * reason and the error log; never sent to the client. */
+    char failure_text[512];
     struct auth_credssp_deleg deleg; /* HS_DONE with CredSSP: what the client delegated */
 };
 

@@ -69,6 +69,7 @@ view_build(struct gh_request *req, const struct auth_config *ac, struct auth_job
         .authorization_count = n,
         .peer_text = peer_text, /* formatted only for an audit line */
         .peer_text_arg = req,
+        .error_log = req->config->error_log,
         .is_tls = c->is_tls,
     };
     /* The client certificate, when the location maps certificates (exchanged

@@ -87,8 +87,8 @@ SECURITY_STATUS ntlm_winbind_create(void **state_out);
  * available", ...: static text). */
 struct ntlm_winbind_failure {
     SECURITY_STATUS status;
-    const char *reason;    /* short words for logs and audit lines */
-    const char *nt_name;   /* "NT_STATUS_ACCOUNT_DISABLED", or NULL */
+    const char *reason;  /* short words for logs and audit lines */
+    const char *nt_name; /* "NT_STATUS_ACCOUNT_DISABLED", or NULL */
 };
 struct ntlm_winbind_failure ntlm_winbind_map_failure(int wbc_err, uint32_t nt_status);
 

@@ -61,8 +61,8 @@ local_logon(void *state, const struct ntlm_logon *in, struct ntlm_logon_result *
     uint8_t nt_hash[16], key[16], proof[16];
     SECURITY_STATUS st;
 
-    bool found = ntlm_cred_lookup(cred, in->user, in->domain, nt_hash, canon, sizeof(canon)) ==
-                 GH_OK;
+    bool found =
+        ntlm_cred_lookup(cred, in->user, in->domain, nt_hash, canon, sizeof(canon)) == GH_OK;
     if (!found && ntlm_crypto_random(nt_hash, sizeof(nt_hash)) != SEC_E_OK)
         memset(nt_hash, 0xA5, sizeof(nt_hash));
     struct slice temp = slice_make(in->nt_response.ptr + 16, in->nt_response.len - 16);

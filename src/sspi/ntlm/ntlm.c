@@ -286,10 +286,9 @@ import_ctx(struct slice in, void **pkg_ctx_out)
             goto cleanup;
         ctx->group_count = i + 1;
     }
-    if (version >= 2 &&
-        !(packed_get_str(&rd, &ctx->principal, &oom) &&
-          packed_get_str(&rd, &ctx->local_account, &oom) &&
-          packed_get_str(&rd, &ctx->user_sid, &oom)))
+    if (version >= 2 && !(packed_get_str(&rd, &ctx->principal, &oom) &&
+                          packed_get_str(&rd, &ctx->local_account, &oom) &&
+                          packed_get_str(&rd, &ctx->user_sid, &oom)))
         goto cleanup;
     if (rd.left != 0 || (!ctx->is_client && ctx->user == NULL))
         goto cleanup;

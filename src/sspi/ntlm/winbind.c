@@ -53,10 +53,8 @@ static const struct {
     {0xC0000193u, "NT_STATUS_ACCOUNT_EXPIRED", SEC_E_LOGON_DENIED, "account expired"},
     {0xC000006Eu, "NT_STATUS_ACCOUNT_RESTRICTION", SEC_E_LOGON_DENIED, "account restriction"},
     {0xC000006Fu, "NT_STATUS_INVALID_LOGON_HOURS", SEC_E_LOGON_DENIED, "outside logon hours"},
-    {0xC0000070u, "NT_STATUS_INVALID_WORKSTATION", SEC_E_LOGON_DENIED,
-     "workstation not allowed"},
-    {0xC000015Bu, "NT_STATUS_LOGON_TYPE_NOT_GRANTED", SEC_E_LOGON_DENIED,
-     "logon type not granted"},
+    {0xC0000070u, "NT_STATUS_INVALID_WORKSTATION", SEC_E_LOGON_DENIED, "workstation not allowed"},
+    {0xC000015Bu, "NT_STATUS_LOGON_TYPE_NOT_GRANTED", SEC_E_LOGON_DENIED, "logon type not granted"},
     {0xC0000413u, "NT_STATUS_AUTHENTICATION_FIREWALL_FAILED", SEC_E_LOGON_DENIED,
      "authentication firewall"},
     {0xC0000022u, "NT_STATUS_ACCESS_DENIED", SEC_E_LOGON_DENIED, "access denied by the DC"},
@@ -100,8 +98,8 @@ ntlm_winbind_map_failure(int wbc_err, uint32_t nt_status)
         return (struct ntlm_winbind_failure){SEC_E_NO_AUTHENTICATING_AUTHORITY,
                                              "winbind is not available", NULL};
     case WBC_ERR_DOMAIN_NOT_FOUND:
-        return (struct ntlm_winbind_failure){SEC_E_NO_AUTHENTICATING_AUTHORITY,
-                                             "domain not found", NULL};
+        return (struct ntlm_winbind_failure){SEC_E_NO_AUTHENTICATING_AUTHORITY, "domain not found",
+                                             NULL};
     case WBC_ERR_INVALID_RESPONSE:
         return (struct ntlm_winbind_failure){SEC_E_NO_AUTHENTICATING_AUTHORITY,
                                              "invalid answer from winbindd", NULL};
@@ -189,12 +187,10 @@ static SECURITY_STATUS
 take_info(const struct wbcAuthUserInfo *info, const struct ntlm_logon *in,
           struct ntlm_logon_result *out)
 {
-    const char *account = info->account_name != NULL && info->account_name[0] != '\0'
-                              ? info->account_name
-                              : in->user;
-    const char *domain = info->domain_name != NULL && info->domain_name[0] != '\0'
-                             ? info->domain_name
-                             : in->domain;
+    const char *account =
+        info->account_name != NULL && info->account_name[0] != '\0' ? info->account_name : in->user;
+    const char *domain =
+        info->domain_name != NULL && info->domain_name[0] != '\0' ? info->domain_name : in->domain;
 
     memcpy(out->session_base_key, info->user_session_key, 16);
     out->user = strdup(account);
@@ -205,8 +201,7 @@ take_info(const struct wbcAuthUserInfo *info, const struct ntlm_logon *in,
     size_t len = strlen(domain) + strlen(account) + 2;
     out->local_account = malloc(len);
     if (out->user == NULL || out->domain == NULL || out->local_account == NULL ||
-        (info->user_principal != NULL && info->user_principal[0] != '\0' &&
-         out->principal == NULL))
+        (info->user_principal != NULL && info->user_principal[0] != '\0' && out->principal == NULL))
         return SEC_E_INSUFFICIENT_MEMORY;
     snprintf(out->local_account, len, "%s\\%s", domain, account);
     if (info->num_sids == 0 || info->sids == NULL)
