@@ -316,8 +316,8 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
 #define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
 /* NTLM (also inside Negotiate): the domain controller checks the client's
  * NTLMv2 response, through winbindd's network logon (libwbclient
- * wbcAuthenticateUserEx; winbindd's socket directory is $WINBINDD_SOCKET_DIR
- * or /run/samba/winbindd), instead of the built-in user store (UserStore is
+ * wbcAuthenticateUserEx; winbindd's socket is the one libwbclient was built
+ * with, /run/samba/winbindd/pipe on Debian), instead of the built-in user store (UserStore is
  * then not needed). The acceptor still issues the CHALLENGE and still checks
  * the MIC, channel bindings and target name, with the session key the DC
  * returns. The access token names the account as the DC does (DOMAIN, user,

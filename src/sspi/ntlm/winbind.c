@@ -16,6 +16,7 @@
 // denied with its reason; a winbindd or DC that cannot be reached is
 // SEC_E_NO_AUTHENTICATING_AUTHORITY (the client is not at fault), with a text
 // that says what to check.
+#include <ctype.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wbclient.h>
 
 #include "base/secret.h"
@@ -34,6 +36,10 @@ struct winbind {
     pthread_mutex_t lock;
     struct wbcContext *idle[IDLE_MAX];
     size_t idle_count;
+    /* The last domain's realm (its DNS name in capitals), for principals:
+     * a network logon's answer does not carry it. Under lock. */
+    char realm_domain[64];
+    char realm[256];
 };
 
 /* NTSTATUS values (MS-ERREF 2.3.1) a network logon may return. */
@@ -181,10 +187,42 @@ dup_nonempty(const char *s)
     return s != NULL && s[0] != '\0' ? strdup(s) : NULL;
 }
 
+/* The realm of NetBIOS domain `domain` into realm_out ("" when winbind does
+ * not know it), asked once per domain change. */
+static void
+domain_realm(struct winbind *w, struct wbcContext *c, const char *domain, char *realm_out,
+             size_t realm_len)
+{
+    struct wbcDomainInfo *dinfo = NULL;
+
+    realm_out[0] = '\0';
+    pthread_mutex_lock(&w->lock);
+    bool hit = strcasecmp(w->realm_domain, domain) == 0;
+    if (hit)
+        snprintf(realm_out, realm_len, "%s", w->realm);
+    pthread_mutex_unlock(&w->lock);
+    if (hit || strlen(domain) >= sizeof(w->realm_domain))
+        return;
+    if (wbcCtxDomainInfo(c, domain, &dinfo) != WBC_ERR_SUCCESS || dinfo == NULL ||
+        dinfo->dns_name == NULL || strlen(dinfo->dns_name) >= sizeof(w->realm)) {
+        wbcFreeMemory(dinfo);
+        return;
+    }
+    size_t i = 0;
+    for (; dinfo->dns_name[i] != '\0' && i + 1 < realm_len; i++)
+        realm_out[i] = (char)toupper((unsigned char)dinfo->dns_name[i]);
+    realm_out[i] = '\0';
+    wbcFreeMemory(dinfo);
+    pthread_mutex_lock(&w->lock);
+    snprintf(w->realm_domain, sizeof(w->realm_domain), "%s", domain);
+    snprintf(w->realm, sizeof(w->realm), "%s", realm_out);
+    pthread_mutex_unlock(&w->lock);
+}
+
 /* What the DC told us, into our result. sids[0] is the account, sids[1] its
  * primary group, the rest its other groups (wbclient.h). */
 static SECURITY_STATUS
-take_info(const struct wbcAuthUserInfo *info, const struct ntlm_logon *in,
+take_info(const struct wbcAuthUserInfo *info, const struct ntlm_logon *in, const char *realm,
           struct ntlm_logon_result *out)
 {
     const char *account =
@@ -195,7 +233,16 @@ take_info(const struct wbcAuthUserInfo *info, const struct ntlm_logon *in,
     memcpy(out->session_base_key, info->user_session_key, 16);
     out->user = strdup(account);
     out->domain = strdup(domain);
+    /* The principal a Kerberos logon of the same account would show: the
+     * UPN when the DC gives one, else account@REALM. */
     out->principal = dup_nonempty(info->user_principal);
+    if (out->principal == NULL && realm[0] != '\0') {
+        size_t plen = strlen(account) + strlen(realm) + 2;
+        out->principal = malloc(plen);
+        if (out->principal == NULL)
+            return SEC_E_INSUFFICIENT_MEMORY;
+        snprintf(out->principal, plen, "%s@%s", account, realm);
+    }
     /* NSS (winbind's nss module) spells domain accounts DOMAIN\user; a bare
      * name could be an unrelated local account. */
     size_t len = strlen(domain) + strlen(account) + 2;
@@ -239,9 +286,9 @@ describe_failure(wbcErr wst, const struct wbcAuthErrorInfo *err, const struct nt
     if (f.status == SEC_E_NO_AUTHENTICATING_AUTHORITY) {
         (void)buf_printf(error_text,
                          "NTLM: the domain cannot be asked: %s (%s%s%s): check that winbindd "
-                         "runs and that this service can reach its socket directory "
-                         "(WINBINDD_SOCKET_DIR or the default /run/samba/winbindd), and that "
-                         "winbindd can reach a domain controller (wbinfo -P)",
+                         "runs (wbinfo -p), that this service may open its socket "
+                         "(/run/samba/winbindd/pipe, the directory libwbclient was built "
+                         "with) and that winbindd reaches a domain controller (wbinfo -P)",
                          f.reason, wbcErrorString(wst), nt_name != NULL ? ", " : "",
                          nt_name != NULL ? nt_name : "");
     } else if (f.status == SEC_E_LOGON_DENIED) {
@@ -290,7 +337,12 @@ winbind_logon(void *state, const struct ntlm_logon *in, struct ntlm_logon_result
 
     wbcErr wst = wbcCtxAuthenticateUserEx(c, &p, &info, &err);
     if (wst == WBC_ERR_SUCCESS && info != NULL) {
-        st = take_info(info, in, out);
+        char realm[256];
+        domain_realm(w, c,
+                     info->domain_name != NULL && info->domain_name[0] != '\0' ? info->domain_name
+                                                                               : in->domain,
+                     realm, sizeof(realm));
+        st = take_info(info, in, realm, out);
         if (st != SEC_E_OK)
             (void)buf_append_str(error_text, "NTLM: cannot read winbind's answer");
     } else {
