@@ -7,7 +7,7 @@ BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
 .PHONY: all run test deps build test-build format bench bench-auth bench-sspi bench-client-cert \
-	bench-schannel bench-credssp lint clean
+	bench-schannel bench-credssp bench-ntlm-winbind lint clean
 
 all: build
 
@@ -51,6 +51,9 @@ bench-sspi: deps
 
 bench-client-cert: build
 	bench/vs-client-cert $(BUILD)/src/cli/gatehouse
+
+bench-ntlm-winbind: build
+	bench/vs-ntlm-winbind $(BUILD)/src/cli/gatehouse
 
 bench-schannel: deps
 	bench/schannel-handshakes

@@ -8,7 +8,8 @@ against a real Samba AD DC (tests/harness/sambadc.py), with real clients.
   - a wrong password: 401, audit SEC_E_LOGON_DENIED;
   - dave (disabled) and erin (must change her password): 401 with the
     audit reasons "account disabled" / "password must change";
-  - the UPN spelling frank.upn@corp.test (no domain): what the DC accepts;
+  - the UPN spelling frank.upn@corp.test (no domain): 200 as CORP\\frank;
+  - auth_require group with the Staff SID: carol (nested member) 200, frank 403;
   - a tampered MIC (python3-ntlm-auth's AUTHENTICATE with one MIC byte
     flipped, on a raw socket): 401 although the DC accepts the response;
   - gatehouse fetch --auth ntlm as CORP\\carol: 200;
@@ -172,6 +173,11 @@ def test_logons(srv, dc, audit, seen, groups):
     st, a = curl_ntlm(srv, "/ntlm", "CORP\\frank", PW["frank"])
     check(st == 200 and a.get("user") == "frank",
           f"curl --ntlm CORP\\frank (sAMAccountName): 200 ({st})")
+    # auth_require group with a SID: Staff holds carol through Engineers.
+    st, _ = curl_ntlm(srv, "/staff", "CORP\\carol", PW["carol"])
+    check(st == 200, f"auth_require group <Staff SID>: carol (nested member) 200 ({st})")
+    st, _ = curl_ntlm(srv, "/staff", "CORP\\frank", PW["frank"])
+    check(st == 403, f"... frank (not a member) 403 ({st})")
     audit_tail(audit, seen)
 
 
@@ -268,6 +274,13 @@ location /nego {{
     auth_keytab {dc.keytab};
     auth_ntlm_backend winbind;
     auth_ntlm_domain CORP;
+}}
+location /staff {{
+    handler whoami;
+    auth NTLM;
+    auth_ntlm_backend winbind;
+    auth_ntlm_domain CORP;
+    auth_require group {groups["Staff"]};
 }}
 location /store {{ handler whoami; auth NTLM; auth_user_store {store}; }}
 location /open {{ handler whoami; }}
