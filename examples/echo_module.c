@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -144,28 +145,35 @@ echo_config_create(void **config_out)
     return GH_OK;
 }
 
+/* `echo_banner TEXT;` The server has checked where the directive is written
+ * and that it has exactly one argument (the table's min_args/max_args). */
 static int
-echo_config_directive(void *config, const struct gh_directive *d, char *err, size_t err_len)
+set_banner(void *config, const struct gh_directive *d, char *err, size_t err_len)
 {
     struct echo_config *c = config;
 
-    if (strcmp(d->name, "echo_banner") != 0)
-        return GH_ENOTFOUND;
-    if (d->arg_count != 1 || strlen(d->args[0]) >= sizeof(c->banner)) {
-        strncpy(err, "echo_banner takes one argument of at most 127 bytes", err_len - 1);
-        err[err_len - 1] = '\0';
+    if (strlen(d->args[0]) >= sizeof(c->banner)) {
+        snprintf(err, err_len, "echo_banner takes one argument of at most 127 bytes");
         return GH_EINVAL;
     }
     memcpy(c->banner, d->args[0], strlen(d->args[0]) + 1);
     return GH_OK;
 }
 
+/* The module's directives: name, where allowed, argument counts, set function,
+ * and the documentation `gatehouse serve --list-directives` prints. */
+static const struct gh_command echo_commands[] = {
+    {"echo_banner", GH_CONF_MAIN | GH_CONF_LOCATION, 1, 1, set_banner, "TEXT", NULL,
+     "prefix of the echoed body"},
+    GH_COMMAND_END,
+};
+
 const struct gh_module echo_module = {
     .abi_version = GH_MODULE_ABI_VERSION,
     .name = "echo",
     .description = "example: logs like the IIS seed, echoes the request body",
     .config_create = echo_config_create,
-    .config_directive = echo_config_directive,
+    .commands = echo_commands,
     .config_destroy = free,
     .on_begin_request = echo_begin,
     .on_execute_handler = echo_execute,

@@ -21,10 +21,16 @@
 // server answers 404.
 //
 // Configuration: each location (see docs/config.md) has one config object per
-// module, made by config_create. Directives the server does not know are offered
-// to every module's config_directive in load order: server-level directives
-// first (so locations inherit them), then the location's own. The hooks receive
-// the matched location's config object.
+// module, made by config_create. A module declares its directives as data: a
+// table of struct gh_command rows (name, where the directive may appear, how
+// many arguments it takes, the function that applies it, and its one-line
+// documentation), ended by GH_COMMAND_END (nginx's ngx_command_t). The table is
+// the only place that knows the module's directives: the server dispatches by
+// it, `gatehouse serve --check` validates by it, and `gatehouse serve
+// --list-directives` prints it for the documentation test and the
+// gatehouse.conf(5) generator. For each location, server-level directives are
+// applied first (so locations inherit them), then the location's own. The
+// hooks receive the matched location's config object.
 #ifndef GATEHOUSE_MODULE_H
 #define GATEHOUSE_MODULE_H
 
@@ -39,8 +45,9 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change of struct gh_module or of http.h.
- * 2: struct gh_client_cert and gh_auth_record changed (issues 7 and 8). */
-#define GH_MODULE_ABI_VERSION 2u
+ * 2: struct gh_client_cert and gh_auth_record changed (issues 7 and 8).
+ * 3: config_directive replaced by the directive table `commands` (issue 10). */
+#define GH_MODULE_ABI_VERSION 3u
 
 enum gh_rq_status {
     GH_RQ_CONTINUE = 0, /* RQ_NOTIFICATION_CONTINUE */
@@ -50,7 +57,8 @@ enum gh_rq_status {
 
 typedef enum gh_rq_status gh_hook_fn(gh_request *req, void *config);
 
-/* One configuration directive as written: name arg1 arg2 ...; with its origin. */
+/* One configuration directive as written: name arg1 arg2 ...; with its origin.
+ * Everything is borrowed for the duration of the call it is passed to. */
 struct gh_directive {
     const char *name;
     const char *const *args;
@@ -58,6 +66,50 @@ struct gh_directive {
     const char *file;
     unsigned line;
 };
+
+/* Where a directive may appear (struct gh_command.contexts, a bit set). */
+#define GH_CONF_MAIN     0x1u /* top level of the file: inherited by every location */
+#define GH_CONF_LOCATION 0x2u /* inside a location { } block */
+
+/* max_args value: any number of arguments (the set function checks them). */
+#define GH_CONF_ARGS_ANY 0xFFFFu
+
+/* One row of a module's directive table.
+ *
+ * The server checks, before calling set: the directive is written where
+ * `contexts` allows ("'NAME' belongs in a location block" / "'NAME' is not
+ * allowed in a location" otherwise), without a { } block, and with min_args to
+ * max_args arguments ("'NAME' takes N arguments"). set then receives the
+ * location's config object (from config_create; NULL when the module has
+ * none) and the directive, and returns:
+ *   GH_OK        the directive was applied;
+ *   GH_ENOMEM    out of memory;
+ *   another failure (GH_EINVAL, GH_ELIMIT) with a one-line reason in err
+ *                (err_len bytes; name the directive, e.g. "proxy_pass: malformed
+ *                URL x"); the server prefixes "file:line: ".
+ * A directive written at server level (GH_CONF_MAIN) is applied to the config
+ * of every location, before the location's own directives: a later call
+ * replaces or adds to an earlier one, as the module documents.
+ *
+ * The three text fields are documentation, printed by `gatehouse serve
+ * --list-directives` (docs/config.md describes that format): keep each on one
+ * line, without tabs. */
+struct gh_command {
+    const char *name;  /* the directive's name; unique across the server */
+    uint16_t contexts; /* GH_CONF_MAIN | GH_CONF_LOCATION */
+    uint16_t min_args;
+    uint16_t max_args; /* or GH_CONF_ARGS_ANY */
+    int (*set)(void *config, const struct gh_directive *d, char *err, size_t err_len);
+    const char *syntax;        /* arguments as written after the name: "URL", "on|off" */
+    const char *default_value; /* as written in the file ("60s"), or NULL: none */
+    const char *description;   /* one line */
+};
+
+/* Ends a directive table. */
+#define GH_COMMAND_END                        \
+    {                                         \
+        NULL, 0, 0, 0, NULL, NULL, NULL, NULL \
+    }
 
 struct gh_module {
     uint32_t abi_version; /* GH_MODULE_ABI_VERSION, always first */
@@ -71,13 +123,13 @@ struct gh_module {
 
     /* Per-location configuration. May all be NULL (then config is NULL).
      * config_create: GH_OK or GH_ENOMEM.
-     * config_directive: GH_OK when the directive was taken, GH_ENOTFOUND when it is
-     *   not this module's, or another failure with a reason in err (the server
-     *   prefixes file:line).
+     * commands: the module's directives, ended by GH_COMMAND_END (see struct
+     *   gh_command), or NULL when it has none. Static storage: the server reads
+     *   it for as long as the module is loaded.
      * config_check: called once the location is complete; GH_OK or a failure with a
      *   reason in err. */
     int (*config_create)(void **config_out);
-    int (*config_directive)(void *config, const struct gh_directive *d, char *err, size_t err_len);
+    const struct gh_command *commands;
     int (*config_check)(void *config, char *err, size_t err_len);
     void (*config_destroy)(void *config);
 

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include <gatehouse/error.h>
+#include <gatehouse/module.h>
 
 #include "auth/basic_cache.h"
 #include "auth/basic_krb5.h"
@@ -213,109 +214,252 @@ parse_uint(const char *name, const char *const *args, size_t n, unsigned long lo
     return GH_OK;
 }
 
+/* Set functions of the directive table (struct gh_command, module.h): the
+ * ones above take (cfg, args, n); these adapt them and name the field. */
+#define FLAG_SETTER(field)                                                               \
+    static int set_##field(void *c, const struct gh_directive *d, char *err, size_t len) \
+    {                                                                                    \
+        struct auth_config *cfg = c;                                                     \
+        return parse_bool(d->name, d->args, d->arg_count, &cfg->field, err, len);        \
+    }
+#define STRING_SETTER(field)                                                             \
+    static int set_##field(void *c, const struct gh_directive *d, char *err, size_t len) \
+    {                                                                                    \
+        struct auth_config *cfg = c;                                                     \
+        return set_string(d->name, d->args, d->arg_count, &cfg->field, err, len);        \
+    }
+FLAG_SETTER(allow_anonymous)
+FLAG_SETTER(persist_kerberos)
+FLAG_SETTER(packed_context)
+FLAG_SETTER(basic_over_http)
+FLAG_SETTER(basic_kerberos)
+FLAG_SETTER(mutual_to_app)
+FLAG_SETTER(delegation)
+FLAG_SETTER(ntlm_require_target_name)
+STRING_SETTER(keytab)
+STRING_SETTER(user_store_path)
+STRING_SETTER(ccache_dir)
+STRING_SETTER(nb_domain)
+STRING_SETTER(nb_computer)
+
+static int
+set_auth(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    return set_schemes(c, d->args, d->arg_count, err, err_len);
+}
+
+static int
+set_cert_map(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+    int rc = certmap_add(&cfg->certmap, d->args, d->arg_count, err, err_len);
+
+    return rc == GH_ELIMIT ? GH_EINVAL : rc; /* a limit of the file: a bad value */
+}
+
+static int
+set_auth_require(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    return set_require(c, d->args, d->arg_count, err, err_len);
+}
+
+static int
+set_realm(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+    int rc = set_string(d->name, d->args, d->arg_count, &cfg->realm, err, err_len);
+
+    if (rc == GH_OK && strlen(cfg->realm) > 256)
+        return errf(err, err_len, "auth_realm: longer than 256 bytes");
+    for (const char *p = cfg->realm; rc == GH_OK && *p != 0; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7F)
+            return errf(err, err_len, "auth_realm: control characters are not allowed");
+    }
+    return rc;
+}
+
+static int
+set_service_name(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    return set_spns(c, d->args, d->arg_count, err, err_len);
+}
+
+static int
+set_extended_protection(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    static const char *const modes[] = {"off", "allow", "require"};
+    struct auth_config *cfg = c;
+
+    for (size_t i = 0; d->arg_count == 1 && i < 3; i++) {
+        if (strcmp(d->args[0], modes[i]) == 0) {
+            cfg->epa = (enum auth_epa)i;
+            return GH_OK;
+        }
+    }
+    return errf(err, err_len, "auth_extended_protection takes off, allow or require");
+}
+
+static int
+set_credssp_certificate(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    return auth_credssp_directive(c, d->args, d->arg_count, err, err_len);
+}
+
+static int
+set_local_realm(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+
+    if (d->arg_count == 0)
+        return errf(err, err_len, "auth_local_realm takes one or more realms");
+    for (size_t i = 0; i < d->arg_count; i++) {
+        int rc = auth_realm_add(d->args[i], strlen(d->args[i]), &cfg->local_realms,
+                                &cfg->local_realm_count);
+        if (rc != GH_OK)
+            return rc;
+    }
+    cfg->has_local_realm_directive = true;
+    return GH_OK;
+}
+
+static int
+set_ntlm_backend(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+
+    if (strcmp(d->args[0], "store") == 0)
+        cfg->ntlm_winbind = false;
+    else if (strcmp(d->args[0], "winbind") == 0)
+        cfg->ntlm_winbind = true;
+    else
+        return errf(err, err_len, "auth_ntlm_backend takes store or winbind");
+    return GH_OK;
+}
+
+static int
+set_max_token_bytes(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+    unsigned long v = 0;
+    int rc = parse_uint(d->name, d->args, d->arg_count, MIN_TOKEN_BYTES, MAX_TOKEN_BYTES, &v, err,
+                        err_len);
+
+    if (rc == GH_OK)
+        cfg->max_token_bytes = v;
+    return rc;
+}
+
+static int
+set_handshake_timeout(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+    unsigned long v = 0;
+    int rc = parse_uint(d->name, d->args, d->arg_count, 1, 3600, &v, err, err_len);
+
+    if (rc == GH_OK)
+        cfg->handshake_timeout_ms = (unsigned)v * 1000;
+    return rc;
+}
+
+static int
+set_basic_cache_ttl(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+    unsigned long v = 0;
+    int rc = parse_uint(d->name, d->args, d->arg_count, 0, 3600, &v, err, err_len);
+
+    if (rc == GH_OK)
+        cfg->basic_cache_ttl_s = (unsigned)v;
+    return rc;
+}
+
+#define ANYWHERE (GH_CONF_MAIN | GH_CONF_LOCATION)
+#define MANY     GH_CONF_ARGS_ANY
+/* The per-location auth directives (docs/auth.md explains each; docs/config.md
+ * lists them, which tests/integration/test_config_docs.py checks). Written at
+ * server level they are inherited by every location (src/server/config.c).
+ * The server-level-only auth_* directives are the server's (config.c). */
+static const struct gh_command auth_commands[] = {
+    {"auth", ANYWHERE, 1, AUTH_SCHEME_COUNT + 1, set_auth, "SCHEME...", NULL,
+     "schemes offered, in challenge order: Negotiate NTLM Kerberos CredSSP Digest Basic "
+     "Certificate"},
+    {"auth_cert_map", ANYWHERE, 1, MANY, set_cert_map, "CONDITION... ACTION", NULL,
+     "one client-certificate mapping rule (repeatable; first match decides)"},
+    {"auth_anonymous", ANYWHERE, 1, 1, set_allow_anonymous, "on|off", "off",
+     "requests without credentials pass unauthenticated instead of a 401"},
+    {"auth_require", ANYWHERE, 1, MANY, set_auth_require,
+     "valid-user | user NAME... | group NAME...", "valid-user",
+     "who may pass once authenticated (repeatable: any rule suffices); others get 403"},
+    {"auth_realm", ANYWHERE, 1, 1, set_realm, "REALM", "gatehouse",
+     "realm of Basic and Digest (at most 256 bytes)"},
+    {"auth_keytab", ANYWHERE, 1, 1, set_keytab, "PATH", "$KRB5_KTNAME",
+     "keytab of the Kerberos acceptor (Negotiate, Kerberos)"},
+    {"auth_service_name", ANYWHERE, 1, MANY, set_service_name, "HTTP/HOST...", NULL,
+     "accepted service principal names; also bind NTLM to this service"},
+    {"auth_persist_kerberos", ANYWHERE, 1, 1, set_persist_kerberos, "on|off", "on",
+     "keep a Kerberos identity on the keep-alive connection"},
+    {"auth_packed_context", ANYWHERE, 1, 1, set_packed_context, "on|off", "on",
+     "export each completed SSPI context into the auth record"},
+    {"auth_basic_over_http", ANYWHERE, 1, 1, set_basic_over_http, "on|off", "off",
+     "offer and accept Basic on plain HTTP"},
+    {"auth_extended_protection", ANYWHERE, 1, 1, set_extended_protection, "off|allow|require",
+     "off", "channel binding (RFC 5929 tls-server-end-point) for the SSPI schemes"},
+    {"auth_basic_kerberos", ANYWHERE, 1, 1, set_basic_kerberos, "on|off", "off",
+     "Basic passwords are checked against the KDC"},
+    {"auth_mutual_to_app", ANYWHERE, 1, 1, set_mutual_to_app, "on|off", "off",
+     "the final mutual-authentication token goes to the application"},
+    {"auth_credssp_certificate", ANYWHERE, 1, 2, set_credssp_certificate, "PEM [KEY]", NULL,
+     "certificate of the TLS channel inside CredSSP (required with auth CredSSP)"},
+    {"auth_user_store", ANYWHERE, 1, 1, set_user_store_path, "PATH", NULL,
+     "the built-in user store (gatehouse passwd); required with Digest or Basic"},
+    {"auth_delegation", ANYWHERE, 1, 1, set_delegation, "on|off", "off",
+     "ask for delegation: a forwarded Kerberos TGT, CredSSP's delegated password"},
+    {"auth_ccache_dir", ANYWHERE, 1, 1, set_ccache_dir, "DIR", NULL,
+     "directory of the delegated credential caches (absolute)"},
+    {"auth_ntlm_domain", ANYWHERE, 1, 1, set_nb_domain, "NAME", NULL,
+     "NetBIOS domain name the NTLM acceptor announces"},
+    {"auth_ntlm_computer", ANYWHERE, 1, 1, set_nb_computer, "NAME", NULL,
+     "NetBIOS computer name the NTLM acceptor announces"},
+    {"auth_local_realm", ANYWHERE, 1, MANY, set_local_realm, "REALM...", NULL,
+     "Kerberos realms whose users are named by their bare user name"},
+    {"auth_ntlm_require_target_name", ANYWHERE, 1, 1, set_ntlm_require_target_name, "on|off", "off",
+     "an NTLM client that names no target fails (needs auth_service_name)"},
+    {"auth_ntlm_backend", ANYWHERE, 1, 1, set_ntlm_backend, "store|winbind", "store",
+     "who checks NTLM responses: the user store, or the domain controller through winbindd"},
+    {"auth_max_token_bytes", ANYWHERE, 1, 1, set_max_token_bytes, "N", "65536",
+     "largest decoded SSPI token accepted (1024..1048576); larger: 400"},
+    {"auth_handshake_timeout", ANYWHERE, 1, 1, set_handshake_timeout, "SECONDS", "30",
+     "a handshake whose next leg comes later starts over"},
+    {"auth_basic_cache_ttl", ANYWHERE, 1, 1, set_basic_cache_ttl, "SECONDS", "300",
+     "how long verified Basic credentials are remembered (0..3600)"},
+    GH_COMMAND_END,
+};
+
+const struct gh_command *
+auth_config_commands(void)
+{
+    return auth_commands;
+}
+
 int
 auth_config_directive(struct auth_config *cfg, const char *name, const char *const *args, size_t n,
                       char *err, size_t err_len)
 {
-    unsigned long v = 0;
-    int rc;
-
-    if (strcmp(name, "auth") == 0)
-        return set_schemes(cfg, args, n, err, err_len);
-    if (strcmp(name, "auth_cert_map") == 0) {
-        rc = certmap_add(&cfg->certmap, args, n, err, err_len);
-        return rc == GH_ELIMIT ? GH_EINVAL : rc; /* a limit of the file: a bad value */
-    }
-    if (strcmp(name, "auth_anonymous") == 0)
-        return parse_bool(name, args, n, &cfg->allow_anonymous, err, err_len);
-    if (strcmp(name, "auth_require") == 0)
-        return set_require(cfg, args, n, err, err_len);
-    if (strcmp(name, "auth_realm") == 0) {
-        rc = set_string(name, args, n, &cfg->realm, err, err_len);
-        if (rc == GH_OK && strlen(cfg->realm) > 256)
-            return errf(err, err_len, "auth_realm: longer than 256 bytes");
-        for (const char *p = cfg->realm; rc == GH_OK && *p != 0; p++) {
-            if ((unsigned char)*p < 0x20 || *p == 0x7F)
-                return errf(err, err_len, "auth_realm: control characters are not allowed");
+    for (const struct gh_command *c = auth_commands; c->name != NULL; c++) {
+        if (strcmp(c->name, name) != 0)
+            continue;
+        if (n < c->min_args || (c->max_args != GH_CONF_ARGS_ANY && n > c->max_args)) {
+            if (c->min_args == c->max_args)
+                return errf(err, err_len, "'%s' takes %u argument%s", name, c->min_args,
+                            c->min_args == 1 ? "" : "s");
+            if (c->max_args == GH_CONF_ARGS_ANY)
+                return errf(err, err_len, "'%s' takes at least %u argument%s", name, c->min_args,
+                            c->min_args == 1 ? "" : "s");
+            return errf(err, err_len, "'%s' takes %u to %u arguments", name, c->min_args,
+                        c->max_args);
         }
-        return rc;
-    }
-    if (strcmp(name, "auth_keytab") == 0)
-        return set_string(name, args, n, &cfg->keytab, err, err_len);
-    if (strcmp(name, "auth_service_name") == 0)
-        return set_spns(cfg, args, n, err, err_len);
-    if (strcmp(name, "auth_persist_kerberos") == 0)
-        return parse_bool(name, args, n, &cfg->persist_kerberos, err, err_len);
-    if (strcmp(name, "auth_packed_context") == 0)
-        return parse_bool(name, args, n, &cfg->packed_context, err, err_len);
-    if (strcmp(name, "auth_basic_over_http") == 0)
-        return parse_bool(name, args, n, &cfg->basic_over_http, err, err_len);
-    if (strcmp(name, "auth_extended_protection") == 0) {
-        static const char *const modes[] = {"off", "allow", "require"};
-        for (size_t i = 0; n == 1 && i < 3; i++) {
-            if (strcmp(args[0], modes[i]) == 0) {
-                cfg->epa = (enum auth_epa)i;
-                return GH_OK;
-            }
-        }
-        return errf(err, err_len, "auth_extended_protection takes off, allow or require");
-    }
-    if (strcmp(name, "auth_basic_kerberos") == 0)
-        return parse_bool(name, args, n, &cfg->basic_kerberos, err, err_len);
-    if (strcmp(name, "auth_mutual_to_app") == 0)
-        return parse_bool(name, args, n, &cfg->mutual_to_app, err, err_len);
-    if (strcmp(name, "auth_credssp_certificate") == 0)
-        return auth_credssp_directive(cfg, args, n, err, err_len);
-    if (strcmp(name, "auth_user_store") == 0)
-        return set_string(name, args, n, &cfg->user_store_path, err, err_len);
-    if (strcmp(name, "auth_delegation") == 0)
-        return parse_bool(name, args, n, &cfg->delegation, err, err_len);
-    if (strcmp(name, "auth_ccache_dir") == 0)
-        return set_string(name, args, n, &cfg->ccache_dir, err, err_len);
-    if (strcmp(name, "auth_ntlm_domain") == 0)
-        return set_string(name, args, n, &cfg->nb_domain, err, err_len);
-    if (strcmp(name, "auth_ntlm_computer") == 0)
-        return set_string(name, args, n, &cfg->nb_computer, err, err_len);
-    if (strcmp(name, "auth_local_realm") == 0) {
-        if (n == 0)
-            return errf(err, err_len, "auth_local_realm takes one or more realms");
-        for (size_t i = 0; i < n; i++) {
-            rc = auth_realm_add(args[i], strlen(args[i]), &cfg->local_realms,
-                                &cfg->local_realm_count);
-            if (rc != GH_OK)
-                return rc;
-        }
-        cfg->has_local_realm_directive = true;
-        return GH_OK;
-    }
-    if (strcmp(name, "auth_ntlm_require_target_name") == 0)
-        return parse_bool(name, args, n, &cfg->ntlm_require_target_name, err, err_len);
-    if (strcmp(name, "auth_ntlm_backend") == 0) {
-        if (n == 1 && strcmp(args[0], "store") == 0)
-            cfg->ntlm_winbind = false;
-        else if (n == 1 && strcmp(args[0], "winbind") == 0)
-            cfg->ntlm_winbind = true;
-        else
-            return errf(err, err_len, "auth_ntlm_backend takes store or winbind");
-        return GH_OK;
-    }
-    if (strcmp(name, "auth_max_token_bytes") == 0) {
-        rc = parse_uint(name, args, n, MIN_TOKEN_BYTES, MAX_TOKEN_BYTES, &v, err, err_len);
-        if (rc == GH_OK)
-            cfg->max_token_bytes = v;
-        return rc;
-    }
-    if (strcmp(name, "auth_handshake_timeout") == 0) {
-        rc = parse_uint(name, args, n, 1, 3600, &v, err, err_len);
-        if (rc == GH_OK)
-            cfg->handshake_timeout_ms = (unsigned)v * 1000;
-        return rc;
-    }
-    if (strcmp(name, "auth_basic_cache_ttl") == 0) {
-        rc = parse_uint(name, args, n, 0, 3600, &v, err, err_len);
-        if (rc == GH_OK)
-            cfg->basic_cache_ttl_s = (unsigned)v;
-        return rc;
+        struct gh_directive d = {.name = name, .args = args, .arg_count = n};
+        return c->set(cfg, &d, err, err_len);
     }
     if (strncmp(name, "auth_", 5) == 0)
         return errf(err, err_len, "unknown directive %s", name);

@@ -35,6 +35,8 @@
 #include "base/log.h"
 #include "base/slice.h"
 
+struct gh_command; /* <gatehouse/module.h> */
+
 struct conf_node;
 struct basic_krb5;
 struct basic_cache;
@@ -150,6 +152,11 @@ int auth_config_from_conf(struct auth_engine *engine, const struct conf_node *lo
 int auth_config_create(struct auth_engine *engine, struct auth_config **cfg_out);
 int auth_config_directive(struct auth_config *cfg, const char *name, const char *const *args,
                           size_t arg_count, char *err, size_t err_len);
+/* The auth directives' table (ended by GH_COMMAND_END), for the server's
+ * dispatch and `gatehouse serve --list-directives`; each set function takes a
+ * struct auth_config. auth_config_directive() looks names up in it and checks
+ * the argument count. */
+const struct gh_command *auth_config_commands(void);
 int auth_config_activate(struct auth_config *cfg, char *err, size_t err_len);
 void auth_config_destroy(struct auth_config *cfg); /* NULL-safe */
 

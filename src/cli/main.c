@@ -18,7 +18,7 @@ struct cli_command {
 };
 
 static const struct cli_command commands[] = {
-    {"serve", "run the HTTP server: serve [--check] --config FILE", cli_serve},
+    {"serve", "run the HTTP server: serve [--check] --config FILE | --list-directives", cli_serve},
     {"passwd", "manage the user store: passwd FILE add|remove|list|verify USER", cli_passwd},
     {"fetch", "HTTP(S) client with Negotiate/NTLM/Kerberos/Digest/Basic: fetch URL [OPTIONS]",
      cli_fetch},

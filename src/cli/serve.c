@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `gatehouse serve`: runs the server in the foreground until SIGTERM/SIGINT
 // (graceful stop), reloading on SIGHUP. `--check` validates the configuration
-// (syntax, certificates, modules, log files) without binding anything.
+// (syntax, certificates, modules, log files) without binding anything;
+// `--list-directives` prints the directive tables (docs/config.md).
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,10 +34,30 @@ static void
 serve_usage(FILE *out)
 {
     fprintf(out, "usage: gatehouse serve --config FILE\n"
-                 "       gatehouse serve --check --config FILE\n\n"
-                 "  --config FILE  the configuration (see docs/config.md)\n"
-                 "  --check        validate the configuration and exit\n\n"
+                 "       gatehouse serve --check --config FILE\n"
+                 "       gatehouse serve --list-directives [--config FILE]\n\n"
+                 "  --config FILE      the configuration (see docs/config.md)\n"
+                 "  --check            validate the configuration and exit\n"
+                 "  --list-directives  print every directive (name, context, module, syntax,\n"
+                 "                     default, description; TAB-separated, docs/config.md);\n"
+                 "                     with --config, also those of the modules it loads\n\n"
                  "signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration\n");
+}
+
+/* --list-directives: the directive tables, with the modules path loads. */
+static int
+list_directives(const char *path)
+{
+    struct config *cfg = NULL;
+    char err[1024] = "";
+
+    if (path != NULL && config_load(path, &cfg, err, sizeof(err)) != GH_OK) {
+        fprintf(stderr, "gatehouse: %s\n", err);
+        return 1;
+    }
+    config_directives_print(stdout, cfg);
+    config_unref(cfg);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int
@@ -44,6 +65,7 @@ cli_serve(int argc, char **argv)
 {
     const char *path = NULL;
     bool check = false;
+    bool list = false;
     char err[1024] = "";
 
     for (int i = 1; i < argc; i++) {
@@ -53,6 +75,8 @@ cli_serve(int argc, char **argv)
             path = argv[i] + 9;
         } else if (strcmp(argv[i], "--check") == 0) {
             check = true;
+        } else if (strcmp(argv[i], "--list-directives") == 0) {
+            list = true;
         } else if (strcmp(argv[i], "--help") == 0) {
             serve_usage(stdout);
             return 0;
@@ -62,6 +86,8 @@ cli_serve(int argc, char **argv)
             return 2;
         }
     }
+    if (list)
+        return list_directives(path);
     if (path == NULL) {
         serve_usage(stderr);
         return 2;

@@ -218,110 +218,157 @@ is_token(const char *s)
     return true;
 }
 
+/* The set functions of the directive table below: the server has checked
+ * the context and the argument count (the table's), so each one reads args[0]. */
 static int
-proxy_config_directive(void *config, const struct gh_directive *d, char *err, size_t err_len)
+set_pass(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    return parse_pass(config, d->args[0], err, err_len);
+}
+
+static int
+set_timeout(void *config, const struct gh_directive *d, char *err, size_t err_len)
 {
     struct proxy_config *cfg = config;
+    int *out = d->name[6] == 'c' ? &cfg->connect_timeout_ms : &cfg->read_timeout_ms;
 
-    if (strcmp(d->name, "proxy_pass") == 0) {
-        if (d->arg_count != 1) {
-            snprintf(err, err_len, "proxy_pass needs one URL");
-            return GH_EINVAL;
-        }
-        return parse_pass(cfg, d->args[0], err, err_len);
-    }
-    if (strcmp(d->name, "proxy_connect_timeout") == 0 ||
-        strcmp(d->name, "proxy_read_timeout") == 0) {
-        int *out = d->name[6] == 'c' ? &cfg->connect_timeout_ms : &cfg->read_timeout_ms;
-        if (d->arg_count != 1 || parse_duration_ms(d->args[0], out) != GH_OK) {
-            snprintf(err, err_len, "%s needs one duration (e.g. 5s, 500ms)", d->name);
-            return GH_EINVAL;
-        }
-        return GH_OK;
-    }
-    if (strcmp(d->name, "proxy_keepalive") == 0) {
-        char *end = NULL;
-        long v = d->arg_count == 1 ? strtol(d->args[0], &end, 10) : -1;
-        if (d->arg_count != 1 || *end != '\0' || v < 0 || v > 1024) {
-            snprintf(err, err_len, "proxy_keepalive needs a count of idle connections (0-1024)");
-            return GH_EINVAL;
-        }
-        cfg->keepalive = (unsigned)v;
-        return GH_OK;
-    }
-    if (strcmp(d->name, "proxy_pass_authorization") == 0) {
-        if (d->arg_count != 1 ||
-            (strcmp(d->args[0], "on") != 0 && strcmp(d->args[0], "off") != 0)) {
-            snprintf(err, err_len, "proxy_pass_authorization takes on or off");
-            return GH_EINVAL;
-        }
-        cfg->pass_authorization = strcmp(d->args[0], "on") == 0;
-        return GH_OK;
-    }
-    if (strcmp(d->name, "proxy_delegated_credentials") == 0) {
-        static const char *const modes[] = {"off", "basic", "ntlm"};
-        for (size_t i = 0; d->arg_count == 1 && i < 3; i++) {
-            if (strcmp(d->args[0], modes[i]) == 0) {
-                cfg->delegated = (enum delegated_mode)i;
-                return GH_OK;
-            }
-        }
-        snprintf(err, err_len, "proxy_delegated_credentials takes off, basic or ntlm");
+    if (parse_duration_ms(d->args[0], out) != GH_OK) {
+        snprintf(err, err_len, "%s needs one duration (e.g. 5s, 500ms)", d->name);
         return GH_EINVAL;
     }
-    if (strcmp(d->name, "proxy_delegated_basic_over_http") == 0) {
-        if (d->arg_count != 1 ||
-            (strcmp(d->args[0], "on") != 0 && strcmp(d->args[0], "off") != 0)) {
-            snprintf(err, err_len, "proxy_delegated_basic_over_http takes on or off");
-            return GH_EINVAL;
-        }
-        cfg->delegated_basic_over_http = strcmp(d->args[0], "on") == 0;
-        return GH_OK;
-    }
-    if (strcmp(d->name, "proxy_client_cert") == 0) {
-        static const char *const modes[] = {"off", "on", "chain"};
-        for (size_t i = 0; d->arg_count == 1 && i < 3; i++) {
-            if (strcmp(d->args[0], modes[i]) == 0) {
-                cfg->client_cert = (enum client_cert_mode)i;
-                return GH_OK;
-            }
-        }
-        snprintf(err, err_len, "proxy_client_cert takes off, on or chain");
-        return GH_EINVAL;
-    }
-    if (strcmp(d->name, "proxy_client_cert_max") == 0) {
-        char *end = NULL;
-        long v = d->arg_count == 1 ? strtol(d->args[0], &end, 10) : -1;
-        if (v > 0 && end != NULL && (*end == 'k' || *end == 'K') && end[1] == '\0') {
-            v *= 1024;
-            end++;
-        }
-        if (d->arg_count != 1 || end == NULL || *end != '\0' || v < CLIENT_CERT_MIN_BYTES ||
-            v > CLIENT_CERT_MAX_BYTES) {
-            snprintf(err, err_len, "proxy_client_cert_max needs a size from 512 to 40k");
-            return GH_EINVAL;
-        }
-        cfg->client_cert_max_bytes = (size_t)v;
-        return GH_OK;
-    }
-    if (strcmp(d->name, "proxy_identity_header") == 0) {
-        static const char *const fields[ID_COUNT] = {"user", "groups", "auth_type"};
-        size_t f = 0;
-        while (d->arg_count == 2 && f < ID_COUNT && strcmp(d->args[0], fields[f]) != 0)
-            f++;
-        if (d->arg_count != 2 || f == ID_COUNT ||
-            (!is_token(d->args[1]) || strlen(d->args[1]) >= NAME_BYTES)) {
-            snprintf(err, err_len,
-                     "proxy_identity_header needs user|groups|auth_type and a "
-                     "header name (or off)");
-            return GH_EINVAL;
-        }
-        snprintf(cfg->identity[f], NAME_BYTES, "%s",
-                 strcmp(d->args[1], "off") == 0 ? "" : d->args[1]);
-        return GH_OK;
-    }
-    return GH_ENOTFOUND;
+    return GH_OK;
 }
+
+static int
+set_keepalive(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct proxy_config *cfg = config;
+    char *end = NULL;
+    long v = strtol(d->args[0], &end, 10);
+
+    if (end == d->args[0] || *end != '\0' || v < 0 || v > 1024) {
+        snprintf(err, err_len, "proxy_keepalive needs a count of idle connections (0-1024)");
+        return GH_EINVAL;
+    }
+    cfg->keepalive = (unsigned)v;
+    return GH_OK;
+}
+
+/* on|off into a bool; which bool the directive's name says. */
+static int
+set_flag(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct proxy_config *cfg = config;
+    bool *out = strcmp(d->name, "proxy_pass_authorization") == 0 ? &cfg->pass_authorization
+                                                                 : &cfg->delegated_basic_over_http;
+
+    if (strcmp(d->args[0], "on") != 0 && strcmp(d->args[0], "off") != 0) {
+        snprintf(err, err_len, "%s takes on or off", d->name);
+        return GH_EINVAL;
+    }
+    *out = strcmp(d->args[0], "on") == 0;
+    return GH_OK;
+}
+
+static int
+set_delegated(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    static const char *const modes[] = {"off", "basic", "ntlm"};
+    struct proxy_config *cfg = config;
+
+    for (size_t i = 0; i < 3; i++) {
+        if (strcmp(d->args[0], modes[i]) == 0) {
+            cfg->delegated = (enum delegated_mode)i;
+            return GH_OK;
+        }
+    }
+    snprintf(err, err_len, "proxy_delegated_credentials takes off, basic or ntlm");
+    return GH_EINVAL;
+}
+
+static int
+set_client_cert(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    static const char *const modes[] = {"off", "on", "chain"};
+    struct proxy_config *cfg = config;
+
+    for (size_t i = 0; i < 3; i++) {
+        if (strcmp(d->args[0], modes[i]) == 0) {
+            cfg->client_cert = (enum client_cert_mode)i;
+            return GH_OK;
+        }
+    }
+    snprintf(err, err_len, "proxy_client_cert takes off, on or chain");
+    return GH_EINVAL;
+}
+
+static int
+set_client_cert_max(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct proxy_config *cfg = config;
+    char *end = NULL;
+    long v = strtol(d->args[0], &end, 10);
+
+    if (v > 0 && end != NULL && (*end == 'k' || *end == 'K') && end[1] == '\0') {
+        v *= 1024;
+        end++;
+    }
+    if (end == NULL || end == d->args[0] || *end != '\0' || v < CLIENT_CERT_MIN_BYTES ||
+        v > CLIENT_CERT_MAX_BYTES) {
+        snprintf(err, err_len, "proxy_client_cert_max needs a size from 512 to 40k");
+        return GH_EINVAL;
+    }
+    cfg->client_cert_max_bytes = (size_t)v;
+    return GH_OK;
+}
+
+static int
+set_identity_header(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    static const char *const fields[ID_COUNT] = {"user", "groups", "auth_type"};
+    struct proxy_config *cfg = config;
+    size_t f = 0;
+
+    while (f < ID_COUNT && strcmp(d->args[0], fields[f]) != 0)
+        f++;
+    if (f == ID_COUNT || !is_token(d->args[1]) || strlen(d->args[1]) >= NAME_BYTES) {
+        snprintf(err, err_len,
+                 "proxy_identity_header needs user|groups|auth_type and a "
+                 "header name (or off)");
+        return GH_EINVAL;
+    }
+    snprintf(cfg->identity[f], NAME_BYTES, "%s", strcmp(d->args[1], "off") == 0 ? "" : d->args[1]);
+    return GH_OK;
+}
+
+#define MAIN_LOC (GH_CONF_MAIN | GH_CONF_LOCATION)
+/* The proxy's directives; docs/config.md documents each (tests/integration/
+ * test_config_docs.py checks both lists agree). */
+static const struct gh_command proxy_commands[] = {
+    {"proxy_pass", MAIN_LOC, 1, 1, set_pass, "http://HOST[:PORT][/PREFIX]", NULL,
+     "the backend requests go to (with handler proxy); PREFIX replaces the location's prefix"},
+    {"proxy_connect_timeout", MAIN_LOC, 1, 1, set_timeout, "DURATION", "5s",
+     "connect timeout toward the backend; exceeded: 504"},
+    {"proxy_read_timeout", MAIN_LOC, 1, 1, set_timeout, "DURATION", "60s",
+     "longest wait for any backend read or write; exceeded before the response head: 504"},
+    {"proxy_keepalive", MAIN_LOC, 1, 1, set_keepalive, "N", "16",
+     "idle backend connections kept per worker (0..1024; 0: one connection per request)"},
+    {"proxy_pass_authorization", MAIN_LOC, 1, 1, set_flag, "on|off", "off",
+     "forward the client's Authorization header to the backend"},
+    {"proxy_delegated_credentials", MAIN_LOC, 1, 1, set_delegated, "off|basic|ntlm", "off",
+     "log on to the backend with the password the client delegated over CredSSP"},
+    {"proxy_delegated_basic_over_http", MAIN_LOC, 1, 1, set_flag, "on|off", "off",
+     "allow proxy_delegated_credentials basic toward an http:// backend"},
+    {"proxy_client_cert", MAIN_LOC, 1, 1, set_client_cert, "off|on|chain", "off",
+     "send the client's certificate to the backend in Client-Cert (RFC 9440)"},
+    {"proxy_client_cert_max", MAIN_LOC, 1, 1, set_client_cert_max, "SIZE", "16k",
+     "largest certificate (or chain) sent in Client-Cert, 512..40k"},
+    {"proxy_identity_header", MAIN_LOC, 2, 2, set_identity_header, "user|groups|auth_type NAME|off",
+     NULL,
+     "header carrying the identity to the backend (default X-Remote-User, X-Remote-Groups, "
+     "X-Remote-Auth-Type)"},
+    GH_COMMAND_END,
+};
 
 static int
 proxy_config_check(void *config, char *err, size_t err_len)
@@ -1314,7 +1361,7 @@ const struct gh_module proxy_module = {
     .name = "proxy",
     .description = "reverse proxy to HTTP/1.1 backends (pooled, streaming, identity headers)",
     .config_create = proxy_config_create,
-    .config_directive = proxy_config_directive,
+    .commands = proxy_commands,
     .config_check = proxy_config_check,
     .config_destroy = proxy_config_destroy,
     .on_execute_handler = proxy_execute,

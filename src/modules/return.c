@@ -60,17 +60,16 @@ parse_status(const char *s, int *status_out)
 }
 
 /* `return STATUS [TEXT];` A later directive (the location's own) replaces an
- * earlier one (the server level's). */
+ * earlier one (the server level's). The table gives GH_CONF_ARGS_ANY: the count
+ * is checked here, with a message that says what the arguments are. */
 static int
-return_config_directive(void *config, const struct gh_directive *d, char *err, size_t err_len)
+set_return(void *config, const struct gh_directive *d, char *err, size_t err_len)
 {
     struct return_config *rc = config;
     int status = 0;
     char *body = NULL;
     size_t len = 0;
 
-    if (strcmp(d->name, "return") != 0)
-        return GH_ENOTFOUND;
     if (d->arg_count < 1 || d->arg_count > 2) {
         snprintf(err, err_len, "return takes a status and an optional text");
         return GH_EINVAL;
@@ -97,6 +96,12 @@ return_config_directive(void *config, const struct gh_directive *d, char *err, s
     return GH_OK;
 }
 
+static const struct gh_command return_commands[] = {
+    {"return", GH_CONF_MAIN | GH_CONF_LOCATION, 0, GH_CONF_ARGS_ANY, set_return, "STATUS [TEXT]",
+     NULL, "answer with STATUS (200..599) and TEXT as a text/plain body (with handler return)"},
+    GH_COMMAND_END,
+};
+
 static enum gh_rq_status
 return_execute(gh_request *req, void *config)
 {
@@ -121,7 +126,7 @@ const struct gh_module return_module = {
     .name = "return",
     .description = "fixed status and text (`return 200 \"ok\\n\";`)",
     .config_create = return_config_create,
-    .config_directive = return_config_directive,
+    .commands = return_commands,
     .config_destroy = return_config_destroy,
     .on_execute_handler = return_execute,
 };

@@ -76,39 +76,51 @@ static_config_destroy(void *config)
     free(cfg);
 }
 
+/* Set functions of the table below; the server checked context and arity. */
 static int
-static_config_directive(void *config, const struct gh_directive *d, char *err, size_t err_len)
+set_root(void *config, const struct gh_directive *d, char *err, size_t err_len)
 {
     struct static_config *cfg = config;
 
-    if (strcmp(d->name, "static_root") == 0) {
-        if (d->arg_count != 1 || d->args[0][0] != '/') {
-            snprintf(err, err_len, "static_root needs one absolute directory path");
-            return GH_EINVAL;
-        }
-        char *copy = strdup(d->args[0]);
-        if (copy == NULL)
-            return GH_ENOMEM;
-        free(cfg->root);
-        cfg->root = copy;
-        return GH_OK;
+    if (d->args[0][0] != '/') {
+        snprintf(err, err_len, "static_root needs one absolute directory path");
+        return GH_EINVAL;
     }
-    if (strcmp(d->name, "static_index") == 0) {
-        const char *name = d->arg_count == 1 ? d->args[0] : "";
-        size_t len = strlen(name);
-        if (d->arg_count != 1 || len == 0 || len >= sizeof(cfg->index) ||
-            strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-            snprintf(err, err_len, "static_index needs one file name (no '/'), or off");
-            return GH_EINVAL;
-        }
-        if (strcmp(name, "off") == 0)
-            cfg->index[0] = '\0';
-        else
-            memcpy(cfg->index, name, len + 1);
-        return GH_OK;
-    }
-    return GH_ENOTFOUND;
+    char *copy = strdup(d->args[0]);
+    if (copy == NULL)
+        return GH_ENOMEM;
+    free(cfg->root);
+    cfg->root = copy;
+    return GH_OK;
 }
+
+static int
+set_index(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct static_config *cfg = config;
+    const char *name = d->args[0];
+    size_t len = strlen(name);
+
+    if (len == 0 || len >= sizeof(cfg->index) || strchr(name, '/') != NULL ||
+        strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+        snprintf(err, err_len, "static_index needs one file name (no '/'), or off");
+        return GH_EINVAL;
+    }
+    if (strcmp(name, "off") == 0)
+        cfg->index[0] = '\0';
+    else
+        memcpy(cfg->index, name, len + 1);
+    return GH_OK;
+}
+
+/* The static module's directives (documented in docs/config.md). */
+static const struct gh_command static_commands[] = {
+    {"static_root", GH_CONF_MAIN | GH_CONF_LOCATION, 1, 1, set_root, "DIR", NULL,
+     "absolute directory the files are served from (with handler static)"},
+    {"static_index", GH_CONF_MAIN | GH_CONF_LOCATION, 1, 1, set_index, "NAME|off", "index.html",
+     "file served for a request naming a directory; off: 404"},
+    GH_COMMAND_END,
+};
 
 static int
 static_config_check(void *config, char *err, size_t err_len)
@@ -463,7 +475,7 @@ const struct gh_module static_module = {
     .name = "static",
     .description = "files under a root directory (ETag, Range, sendfile)",
     .config_create = static_config_create,
-    .config_directive = static_config_directive,
+    .commands = static_commands,
     .config_check = static_config_check,
     .config_destroy = static_config_destroy,
     .on_execute_handler = static_execute,

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,11 +45,31 @@ struct interp {
     const struct conf_node *first_tls_listen;
     const struct conf_node *auth_directives[64]; /* server-level auth*, replayed per location */
     size_t auth_directive_count;
+    const struct conf_node *locs[256]; /* location blocks, in file order */
+    size_t loc_count;
+    bool has_root_loc;
     struct auth_engine *engine; /* borrowed from the server, or NULL */
+};
+
+/* One directive of the core (the server itself), as a row of core_cmds. */
+struct core_cmd;
+typedef int core_set_fn(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                        struct config_location *loc);
+struct core_cmd {
+    const char *name;
+    unsigned contexts; /* GH_CONF_MAIN | GH_CONF_LOCATION */
+    unsigned min_args, max_args;
+    core_set_fn *set;
+    size_t offset, width; /* the struct config field of the generic setters */
+    uint64_t min, max;    /* their value range */
+    const char *syntax, *default_value, *description; /* as struct gh_command */
 };
 
 static int fail(struct interp *in, const struct conf_node *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+static const struct core_cmd *core_command(const char *name);
+static int core_apply(struct interp *in, const struct core_cmd *cmd, const struct conf_node *n,
+                      struct config_location *loc);
 
 static int
 fail(struct interp *in, const struct conf_node *n, const char *fmt, ...)
@@ -260,17 +281,52 @@ parse_listen(struct interp *in, const struct conf_node *n, struct config_listen 
     return GH_OK;
 }
 
+/* The module that declares directive `name` (first in load order), or NULL. */
+static const struct gh_command *
+module_command(const struct config *cfg, const char *name, size_t *module_index_out)
+{
+    for (size_t i = 0; i < cfg->module_count; i++) {
+        const struct gh_command *c = cfg->modules[i].module->commands;
+        for (; c != NULL && c->name != NULL; c++) {
+            if (strcmp(c->name, name) == 0) {
+                *module_index_out = i;
+                return c;
+            }
+        }
+    }
+    return NULL;
+}
+
+/* A loaded module may not redefine a directive: the tables are the one source
+ * of truth for dispatch and documentation, so a name means one thing. */
+static const char *
+command_owner(const struct config *cfg, const char *name)
+{
+    size_t idx = 0;
+
+    if (core_command(name) != NULL)
+        return "core";
+    for (const struct gh_command *c = auth_config_commands(); c->name != NULL; c++) {
+        if (strcmp(c->name, name) == 0)
+            return "auth";
+    }
+    if (module_command(cfg, name, &idx) != NULL)
+        return cfg->modules[idx].module->name;
+    return NULL;
+}
+
 static int
-load_module(struct interp *in, const struct conf_node *n)
+load_module(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+            struct config_location *loc)
 {
     struct config *cfg = in->cfg;
     const struct gh_module *m = NULL;
     void *handle = NULL;
     char why[512];
-    int rc = want_args(in, n, 2, 2);
+    int rc;
 
-    if (rc != GH_OK)
-        return rc;
+    (void)cmd;
+    (void)loc;
     if (cfg->module_count >= MAX_MODULES)
         return fail(in, n, "too many modules (at most %d)", MAX_MODULES);
     char *path = resolve_path(in, n->args[1]);
@@ -291,15 +347,52 @@ load_module(struct interp *in, const struct conf_node *n)
             return fail(in, n, "load_module: a module named '%s' is already loaded", m->name);
         }
     }
+    for (const struct gh_command *c = m->commands; c != NULL && c->name != NULL; c++) {
+        const char *owner = command_owner(cfg, c->name);
+        if (owner != NULL || c->set == NULL) {
+            module_loader_close(handle);
+            if (owner == NULL)
+                return fail(in, n, "load_module %s: directive '%s' has no set function", m->name,
+                            c->name);
+            return fail(in, n, "load_module %s: directive '%s' is already defined by %s", m->name,
+                        c->name, owner);
+        }
+    }
     cfg->modules[cfg->module_count++] =
         (struct config_module){.module = m, .dl_handle = handle, .use_fiber = true};
     return GH_OK;
 }
 
+/* Checks a directive against its table row: where it is written (is_location)
+ * and its argument count. Messages name the directive, after file:line. */
 static int
-offer_to_modules(struct interp *in, const struct conf_node *n, void **module_configs)
+check_usage(struct interp *in, const struct conf_node *n, unsigned contexts, unsigned min_args,
+            unsigned max_args, bool is_location)
+{
+    if (!is_location && (contexts & GH_CONF_MAIN) == 0)
+        return fail(in, n, "'%s' belongs in a location block", n->name);
+    if (is_location && (contexts & GH_CONF_LOCATION) == 0)
+        return fail(in, n, "'%s' is not allowed in a location", n->name);
+    if (max_args == GH_CONF_ARGS_ANY) {
+        if (n->is_block)
+            return fail(in, n, "'%s' takes no block", n->name);
+        if (n->arg_count < min_args)
+            return fail(in, n, "'%s' takes at least %u argument%s", n->name, min_args,
+                        min_args == 1 ? "" : "s");
+        return GH_OK;
+    }
+    return want_args(in, n, min_args, max_args);
+}
+
+/* A module's directive, applied to one location's module configs. Unknown to
+ * every module: an error. */
+static int
+offer_to_modules(struct interp *in, const struct conf_node *n, void **module_configs,
+                 bool is_location)
 {
     struct config *cfg = in->cfg;
+    size_t idx = 0;
+    const struct gh_command *c = module_command(cfg, n->name, &idx);
     struct gh_directive d = {
         .name = n->name,
         .args = (const char *const *)n->args,
@@ -307,23 +400,17 @@ offer_to_modules(struct interp *in, const struct conf_node *n, void **module_con
         .file = n->file,
         .line = n->line,
     };
-    char why[512];
+    char why[512] = "";
 
-    for (size_t i = 0; i < cfg->module_count; i++) {
-        const struct gh_module *m = cfg->modules[i].module;
-        if (m->config_directive == NULL)
-            continue;
-        why[0] = '\0';
-        int rc = m->config_directive(module_configs[i], &d, why, sizeof(why));
-        if (rc == GH_OK) {
-            if (n->is_block)
-                return fail(in, n, "'%s' takes no block", n->name);
-            return GH_OK;
-        }
-        if (rc != GH_ENOTFOUND)
-            return fail(in, n, "%s", why[0] != '\0' ? why : gh_strerror(rc));
-    }
-    return fail(in, n, "unknown directive '%s'", n->name);
+    if (c == NULL)
+        return fail(in, n, "unknown directive '%s'", n->name);
+    int rc = check_usage(in, n, c->contexts, c->min_args, c->max_args, is_location);
+    if (rc != GH_OK)
+        return rc;
+    rc = c->set(module_configs[idx], &d, why, sizeof(why));
+    if (rc != GH_OK)
+        return fail(in, n, "%s", why[0] != '\0' ? why : gh_strerror(rc));
+    return GH_OK;
 }
 
 /* "auth" and "auth_*": the auth engine's directives (docs/auth.md). */
@@ -565,37 +652,23 @@ location_build(struct interp *in, const struct conf_node *n, const char *prefix,
         }
     }
     for (size_t i = 0; i < in->module_directive_count; i++) {
-        rc = offer_to_modules(in, in->module_directives[i], loc->module_configs);
+        rc = offer_to_modules(in, in->module_directives[i], loc->module_configs, false);
         if (rc != GH_OK)
             return rc;
     }
     for (size_t i = 0; n != NULL && i < n->child_count; i++) {
         const struct conf_node *c = &n->children[i];
-        if (strcmp(c->name, "handler") == 0) {
-            rc = want_args(in, c, 1, 1);
-            if (rc != GH_OK)
-                return rc;
-            int idx = -1;
-            for (size_t j = 0; j < cfg->module_count; j++) {
-                if (strcmp(cfg->modules[j].module->name, c->args[0]) == 0)
-                    idx = (int)j;
-            }
-            if (idx < 0)
-                return fail(in, c, "handler: no module named '%s'", c->args[0]);
-            if (cfg->modules[idx].module->on_execute_handler == NULL)
-                return fail(in, c, "handler: module '%s' has no execute handler", c->args[0]);
-            loc->handler = idx;
-        } else if (strcmp(c->name, "location") == 0) {
+        const struct core_cmd *cmd = core_command(c->name);
+        if (strcmp(c->name, "location") == 0)
             return fail(in, c, "locations do not nest");
-        } else if (strcmp(c->name, "tls_client_certificate") == 0 ||
-                   strcmp(c->name, "tls_client_certificate_no_pha") == 0) {
-            rc = client_cert_mode_directive(in, c, &loc->client_cert_mode, &loc->no_pha_redirect);
+        if (cmd != NULL) {
+            rc = core_apply(in, cmd, c, loc);
             if (rc != GH_OK)
                 return rc;
         } else if (is_auth_directive(c->name)) {
             continue; /* location_auth() takes them */
         } else {
-            rc = offer_to_modules(in, c, loc->module_configs);
+            rc = offer_to_modules(in, c, loc->module_configs, true);
             if (rc != GH_OK)
                 return rc;
         }
@@ -618,218 +691,506 @@ location_build(struct interp *in, const struct conf_node *n, const char *prefix,
     return GH_OK;
 }
 
+/* ------------------------------------------------------------ the core's directives
+ * Each directive is one row of core_cmds below (nginx's ngx_command_t): its
+ * name, where it may be written, its argument count, the function that applies
+ * it and, for the generic setters, the field it sets (offset, width) and the
+ * value's range. The rows' text fields are the documentation that `gatehouse
+ * serve --list-directives` prints (docs/config.md, "Directive reference"). */
+
+/* The field a generic setter writes: offset and width in struct config. */
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)NULL)->f)
+
+static void
+store_number(struct config *cfg, const struct core_cmd *cmd, uint64_t v)
+{
+    char *field = (char *)cfg + cmd->offset;
+
+    if (cmd->width == sizeof(uint32_t)) {
+        uint32_t v32 = (uint32_t)v; /* the row's range fits 32 bits */
+        memcpy(field, &v32, sizeof(v32));
+    } else {
+        memcpy(field, &v, sizeof(v));
+    }
+}
+
+/* A number or size ("16k") in [cmd->min, cmd->max]. */
+static int
+set_number(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+           struct config_location *loc)
+{
+    uint64_t v = 0;
+    int rc = arg_uint(in, n, cmd->min, cmd->max, &v);
+
+    (void)loc;
+    if (rc == GH_OK)
+        store_number(in->cfg, cmd, v);
+    return rc;
+}
+
+/* A duration ("10s", "250ms") into a uint32_t of milliseconds; never 0. */
+static int
+set_duration(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+             struct config_location *loc)
+{
+    uint32_t ms = 0;
+    int rc = arg_duration(in, n, &ms);
+
+    (void)loc;
+    if (rc == GH_OK)
+        store_number(in->cfg, cmd, ms);
+    return rc;
+}
+
+static int
+set_worker_threads(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                   struct config_location *loc)
+{
+    if (strcmp(n->args[0], "auto") == 0)
+        return GH_OK;
+    return set_number(in, n, cmd, loc);
+}
+
+static int
+set_error_log(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+              struct config_location *loc)
+{
+    struct config *cfg = in->cfg;
+
+    (void)cmd;
+    (void)loc;
+    if (n->arg_count == 2 && log_level_parse(n->args[1], &cfg->log_level) != GH_OK)
+        return fail(in, n, "error_log: unknown level '%s' (error, warn, info, debug)", n->args[1]);
+    free(cfg->error_log_path);
+    cfg->error_log_path = strcmp(n->args[0], "-") == 0 ? NULL : resolve_path(in, n->args[0]);
+    return GH_OK;
+}
+
+static int
+set_access_log(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+               struct config_location *loc)
+{
+    struct config *cfg = in->cfg;
+
+    (void)cmd;
+    (void)loc;
+    free(cfg->access_log_path);
+    cfg->access_log_path = NULL;
+    if (strcmp(n->args[0], "off") != 0)
+        cfg->access_log_path =
+            strcmp(n->args[0], "-") == 0 ? strdup("-") : resolve_path(in, n->args[0]);
+    return GH_OK;
+}
+
+static int
+set_listen(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+           struct config_location *loc)
+{
+    struct config *cfg = in->cfg;
+
+    (void)cmd;
+    (void)loc;
+    struct config_listen *grown =
+        realloc(cfg->listens, (cfg->listen_count + 1) * sizeof(*cfg->listens));
+    if (grown == NULL)
+        return GH_ENOMEM;
+    cfg->listens = grown;
+    struct config_listen *cl = &cfg->listens[cfg->listen_count];
+    *cl = (struct config_listen){0};
+    int rc = parse_listen(in, n, cl);
+    if (rc == GH_OK || cl->text != NULL)
+        cfg->listen_count++;
+    if (rc != GH_OK)
+        return rc;
+    bool any_port =
+        (cl->addr.ss_family == AF_INET && ((struct sockaddr_in *)&cl->addr)->sin_port == 0) ||
+        (cl->addr.ss_family == AF_INET6 && ((struct sockaddr_in6 *)&cl->addr)->sin6_port == 0);
+    for (size_t i = 0; !any_port && i + 1 < cfg->listen_count; i++) {
+        if (cfg->listens[i].addr_len == cl->addr_len &&
+            memcmp(&cfg->listens[i].addr, &cl->addr, cl->addr_len) == 0)
+            return fail(in, n, "listen: %s is already listed", cl->text);
+    }
+    if (cl->is_tls && in->first_tls_listen == NULL)
+        in->first_tls_listen = n;
+    return GH_OK;
+}
+
+static int
+set_tls_certificate(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                    struct config_location *loc)
+{
+    (void)cmd;
+    (void)loc;
+    if (in->cert_count >= sizeof(in->certs) / sizeof(in->certs[0]))
+        return fail(in, n, "too many certificates");
+    char *c = resolve_path(in, n->args[0]);
+    char *k = resolve_path(in, n->args[1]);
+    in->cert_paths[2 * in->cert_count] = c;
+    in->cert_paths[2 * in->cert_count + 1] = k;
+    if (c == NULL || k == NULL)
+        return GH_ENOMEM;
+    in->certs[in->cert_count++] = (struct tls_cert_spec){c, k};
+    return GH_OK;
+}
+
+static int
+set_tls_protocols(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                  struct config_location *loc)
+{
+    (void)cmd;
+    (void)loc;
+    in->tls_min = 0;
+    in->tls_max = 0;
+    for (size_t i = 0; i < n->arg_count; i++) {
+        int ver;
+        if (strcmp(n->args[i], "TLSv1.2") == 0)
+            ver = TLS1_2_VERSION;
+        else if (strcmp(n->args[i], "TLSv1.3") == 0)
+            ver = TLS1_3_VERSION;
+        else
+            return fail(in, n, "tls_protocols: unknown protocol '%s' (TLSv1.2, TLSv1.3)",
+                        n->args[i]);
+        if (in->tls_min == 0 || ver < in->tls_min)
+            in->tls_min = ver;
+        if (ver > in->tls_max)
+            in->tls_max = ver;
+    }
+    return GH_OK;
+}
+
+static int
+set_client_trust(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                 struct config_location *loc)
+{
+    (void)cmd;
+    (void)loc;
+    return client_trust_directive(in, n);
+}
+
+static int
+set_client_verify_depth(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                        struct config_location *loc)
+{
+    uint64_t v = 0;
+    int rc = arg_uint(in, n, cmd->min, cmd->max, &v);
+
+    (void)loc;
+    if (rc == GH_OK)
+        in->client_verify_depth = (int)v;
+    return rc;
+}
+
+static int
+set_client_verify(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                  struct config_location *loc)
+{
+    (void)cmd;
+    (void)loc;
+    if (strcmp(n->args[0], "on") == 0)
+        in->cfg->client_verify_optional = false;
+    else if (strcmp(n->args[0], "optional_no_ca") == 0)
+        in->cfg->client_verify_optional = true;
+    else
+        return fail(in, n, "tls_client_verify: expected on or optional_no_ca, not '%s'",
+                    n->args[0]);
+    return GH_OK;
+}
+
+/* tls_client_certificate(_no_pha): at server level, the locations' default. */
+static int
+set_client_cert_mode(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                     struct config_location *loc)
+{
+    (void)cmd;
+    if (loc == NULL)
+        return client_cert_mode_directive(in, n, &in->cfg->default_client_cert_mode,
+                                          &in->cfg->default_no_pha_redirect);
+    return client_cert_mode_directive(in, n, &loc->client_cert_mode, &loc->no_pha_redirect);
+}
+
+static int
+set_session_tickets(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                    struct config_location *loc)
+{
+    (void)cmd;
+    (void)loc;
+    return arg_bool(in, n, &in->tickets);
+}
+
+/* tls_session_cache off | N; (used only with tls_session_tickets off) */
+static int
+set_session_cache(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                  struct config_location *loc)
+{
+    uint64_t size = 0;
+    int rc;
+
+    (void)loc;
+    if (strcmp(n->args[0], "off") == 0) {
+        in->session_cache = 0;
+        return GH_OK;
+    }
+    rc = arg_uint(in, n, cmd->min, cmd->max, &size);
+    if (rc == GH_OK)
+        in->session_cache = (uint32_t)size;
+    return rc;
+}
+
+static int
+set_ciphers(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+            struct config_location *loc)
+{
+    (void)cmd;
+    (void)loc;
+    char **dst = strcmp(n->name, "tls_ciphersuites") == 0 ? &in->ciphersuites : &in->ciphers;
+    free(*dst);
+    *dst = strdup(n->args[0]);
+    return *dst == NULL ? GH_ENOMEM : GH_OK;
+}
+
+static int
+set_handler(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+            struct config_location *loc)
+{
+    struct config *cfg = in->cfg;
+    int idx = -1;
+
+    (void)cmd;
+    for (size_t j = 0; j < cfg->module_count; j++) {
+        if (strcmp(cfg->modules[j].module->name, n->args[0]) == 0)
+            idx = (int)j;
+    }
+    if (idx < 0)
+        return fail(in, n, "handler: no module named '%s'", n->args[0]);
+    if (cfg->modules[idx].module->on_execute_handler == NULL)
+        return fail(in, n, "handler: module '%s' has no execute handler", n->args[0]);
+    loc->handler = idx;
+    return GH_OK;
+}
+
+static int
+set_audit_log(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+              struct config_location *loc)
+{
+    struct config *cfg = in->cfg;
+
+    (void)cmd;
+    (void)loc;
+    free(cfg->auth_audit_log_path);
+    cfg->auth_audit_log_path = strcmp(n->args[0], "-") == 0 ? NULL : resolve_path(in, n->args[0]);
+    if (strcmp(n->args[0], "-") != 0 && cfg->auth_audit_log_path == NULL)
+        return GH_ENOMEM;
+    return GH_OK;
+}
+
+static int
+set_nonce_lifetime(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                   struct config_location *loc)
+{
+    int rc = set_duration(in, n, cmd, loc);
+
+    if (rc == GH_OK && in->cfg->auth_digest_nonce_ms < 1000)
+        return fail(in, n, "auth_digest_nonce_lifetime: at least 1s");
+    return rc;
+}
+
+static int
+set_backoff_threshold(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                      struct config_location *loc)
+{
+    if (strcmp(n->args[0], "off") == 0) {
+        in->cfg->auth_backoff_threshold = UINT32_MAX;
+        return GH_OK;
+    }
+    return set_number(in, n, cmd, loc);
+}
+
+/* location PREFIX { ... }: collected here, built once every server-level
+ * directive is known (locations inherit them). */
+static int
+set_location(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+             struct config_location *loc)
+{
+    (void)cmd;
+    (void)loc;
+    if (!n->is_block || n->arg_count != 1)
+        return fail(in, n, "'location' takes one prefix and a block");
+    if (n->args[0][0] != '/')
+        return fail(in, n, "location prefix must start with '/': '%s'", n->args[0]);
+    for (size_t j = 0; j < in->loc_count; j++) {
+        if (strcmp(in->locs[j]->args[0], n->args[0]) == 0)
+            return fail(in, n, "location %s is already defined at line %u", n->args[0],
+                        in->locs[j]->line);
+    }
+    if (in->loc_count >= sizeof(in->locs) / sizeof(in->locs[0]))
+        return fail(in, n, "too many locations");
+    if (strcmp(n->args[0], "/") == 0)
+        in->has_root_loc = true;
+    in->locs[in->loc_count++] = n;
+    return GH_OK;
+}
+
+/* load_module is applied in a first pass (its directives may appear anywhere). */
+static int
+set_nothing(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+            struct config_location *loc)
+{
+    (void)in;
+    (void)n;
+    (void)cmd;
+    (void)loc;
+    return GH_OK;
+}
+
+#define MAIN           GH_CONF_MAIN
+#define LOCATION       GH_CONF_LOCATION
+#define BLOCK          GH_CONF_ARGS_ANY /* max_args of a block directive: its set checks */
+#define NO_FIELD       0, 0
+#define NUM(f, lo, hi) set_number, FIELD(f), lo, hi
+#define DUR(f)         set_duration, FIELD(f), 0, 0
+#define FN(fn)         fn, NO_FIELD, 0, 0
+#define MIB            (1024ull * 1024)
+
+static const struct core_cmd core_cmds[] = {
+    /* Sockets, threads, logs. */
+    {"listen", MAIN, 1, 3, FN(set_listen), "ADDR:PORT [tls [client_cert]]", NULL,
+     "a listening socket (numeric address); repeatable; required"},
+    {"worker_threads", MAIN, 1, 1, set_worker_threads, FIELD(worker_count), 1, 64, "N|auto", "auto",
+     "event-loop threads (1..64; auto: one per core)"},
+    {"blocking_threads", MAIN, 1, 1, NUM(blocking_threads, 1, 64), "N", "4",
+     "threads for modules' blocking work"},
+    {"blocking_queue", MAIN, 1, 1, NUM(blocking_queue, 1, 1000000), "N", "4096",
+     "queued blocking jobs before GH_EBUSY"},
+    {"error_log", MAIN, 1, 2, FN(set_error_log), "PATH|- [error|warn|info|debug]", "- info",
+     "error log file (-: stderr) and level"},
+    {"access_log", MAIN, 1, 1, FN(set_access_log), "PATH|-|off", "off",
+     "one line per request (-: stdout)"},
+    {"load_module", MAIN, 2, 2, FN(set_nothing), "NAME PATH", NULL,
+     "load a shared-object module exporting gh_module_entry"},
+    {"location", MAIN, 0, BLOCK, FN(set_location), "PREFIX { ... }", NULL,
+     "directives for request paths starting with PREFIX (longest prefix wins)"},
+    {"handler", LOCATION, 1, 1, FN(set_handler), "MODULE", NULL,
+     "the module whose execute handler answers requests here"},
+    /* TLS. */
+    {"tls_certificate", MAIN, 2, 2, FN(set_tls_certificate), "CHAIN KEY", NULL,
+     "PEM certificate chain and key; repeatable, chosen by SNI; the first is the default"},
+    {"tls_protocols", MAIN, 1, 2, FN(set_tls_protocols), "TLSv1.2|TLSv1.3...", "TLSv1.2 TLSv1.3",
+     "allowed protocol versions"},
+    {"tls_session_tickets", MAIN, 1, 1, FN(set_session_tickets), "on|off", "on",
+     "stateless session tickets (otherwise a server-side session cache)"},
+    {"tls_session_cache", MAIN, 1, 1, set_session_cache, NO_FIELD, 1, 1000000, "off|N", "20000",
+     "sessions kept by the server-side cache with tls_session_tickets off"},
+    {"tls_ciphers", MAIN, 1, 1, FN(set_ciphers), "LIST", NULL, "TLS 1.2 cipher list"},
+    {"tls_ciphersuites", MAIN, 1, 1, FN(set_ciphers), "LIST", NULL, "TLS 1.3 cipher suites"},
+    /* Client certificates. */
+    {"tls_client_ca", MAIN, 1, 2, FN(set_client_trust), "FILE [SERVER_NAME]", NULL,
+     "CAs client certificates must chain to (optionally for one SNI name)"},
+    {"tls_client_crl", MAIN, 1, 2, FN(set_client_trust), "FILE [SERVER_NAME]", NULL,
+     "CRLs of those CAs: turns on revocation checking"},
+    {"tls_client_verify_depth", MAIN, 1, 1, set_client_verify_depth, NO_FIELD, 1, 16, "N", "4",
+     "intermediates allowed above the client's leaf (1..16)"},
+    {"tls_client_verify", MAIN, 1, 1, FN(set_client_verify), "on|optional_no_ca", "on",
+     "reject a client certificate that does not verify, or pass it with its CertFlags"},
+    {"tls_client_certificate_timeout", MAIN, 1, 1, DUR(client_cert_timeout_ms), "DURATION", "30s",
+     "limit of a whole client-certificate exchange"},
+    {"tls_client_certificate_buffer", MAIN, 1, 1, NUM(client_cert_buffer, 0, 64 * MIB), "SIZE",
+     "128k", "request-body bytes held while a client-certificate exchange runs"},
+    {"tls_client_certificate", MAIN | LOCATION, 1, 1, FN(set_client_cert_mode),
+     "ignore|negotiate|require", "ignore", "ask for a client certificate when the location is hit"},
+    {"tls_client_certificate_no_pha", MAIN | LOCATION, 1, 2, FN(set_client_cert_mode),
+     "reject | redirect URL", "reject",
+     "what require does for a TLS 1.3 client without post-handshake auth"},
+    /* Limits and timeouts. */
+    {"max_request_line", MAIN, 1, 1, NUM(limits.max_request_line_bytes, 64, MIB), "SIZE", "8k",
+     "longer request line: 414"},
+    {"max_header_bytes", MAIN, 1, 1, NUM(limits.max_head_bytes, 256, MIB), "SIZE", "16k",
+     "larger request head: 431"},
+    {"max_headers", MAIN, 1, 1, NUM(limits.max_header_count, 1, 1000), "N", "100",
+     "more header fields: 431"},
+    {"max_body", MAIN, 1, 1, NUM(max_body_bytes, 0, UINT64_MAX), "SIZE", "1m",
+     "larger request body: 413 and close"},
+    {"max_response_buffer", MAIN, 1, 1, NUM(max_response_buffer_bytes, 1024, 1ull << 32), "SIZE",
+     "64m", "largest response body a module may hand over as a buffer"},
+    {"header_timeout", MAIN, 1, 1, DUR(header_timeout_ms), "DURATION", "10s",
+     "TLS handshake plus request head must arrive within it: 408"},
+    {"body_timeout", MAIN, 1, 1, DUR(body_timeout_ms), "DURATION", "30s",
+     "longest silence while waiting for body bytes: 408"},
+    {"keepalive_timeout", MAIN, 1, 1, DUR(keepalive_timeout_ms), "DURATION", "75s",
+     "idle time between requests before the connection closes"},
+    {"write_timeout", MAIN, 1, 1, DUR(write_timeout_ms), "DURATION", "30s",
+     "longest time the client may take no bytes"},
+    {"shutdown_timeout", MAIN, 1, 1, DUR(shutdown_timeout_ms), "DURATION", "10s",
+     "in-flight requests' grace period after SIGTERM/SIGINT"},
+    {"keepalive_requests", MAIN, 1, 1, NUM(keepalive_requests, 1, UINT32_MAX), "N", "10000",
+     "requests per connection before it closes"},
+    /* Server-level authentication settings (the per-location ones are src/auth's). */
+    {"auth_audit_log", MAIN, 1, 1, FN(set_audit_log), "PATH|-", "-",
+     "where the authentication audit lines go (-: stderr)"},
+    {"auth_digest_nonce_lifetime", MAIN, 1, 1, set_nonce_lifetime, FIELD(auth_digest_nonce_ms), 0,
+     0, "DURATION", "300s", "age after which a Digest nonce is answered stale=true (at least 1s)"},
+    {"auth_backoff_threshold", MAIN, 1, 1, set_backoff_threshold, FIELD(auth_backoff_threshold), 1,
+     1000000, "N|off", "5", "failed attempts from one address before its next ones get 429"},
+    {"auth_backoff_window", MAIN, 1, 1, DUR(auth_backoff_window_ms), "DURATION", "5m",
+     "how long a failure counts"},
+    {"auth_backoff_max", MAIN, 1, 1, DUR(auth_backoff_max_ms), "DURATION", "60s",
+     "the longest backoff"},
+    {"auth_discard_body", MAIN, 1, 1, NUM(auth_discard_bytes, 0, 1ull << 30), "SIZE", "64k",
+     "body bytes read and dropped after an authentication answer to keep the connection"},
+};
+
+static const struct core_cmd *
+core_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof(core_cmds) / sizeof(core_cmds[0]); i++) {
+        if (strcmp(core_cmds[i].name, name) == 0)
+            return &core_cmds[i];
+    }
+    return NULL;
+}
+
+/* Checks where and how the directive is written, then applies it; loc is NULL
+ * at server level. */
+static int
+core_apply(struct interp *in, const struct core_cmd *cmd, const struct conf_node *n,
+           struct config_location *loc)
+{
+    int rc = GH_OK;
+
+    if (cmd->max_args != BLOCK || loc != NULL)
+        rc = check_usage(in, n, cmd->contexts, cmd->min_args, cmd->max_args, loc != NULL);
+    if (rc != GH_OK)
+        return rc;
+    return cmd->set(in, n, cmd, loc);
+}
+
+/* A server-level directive: the core's applies now; auth* and the modules'
+ * are kept and replayed into every location (inheritance). */
 static int
 server_directive(struct interp *in, const struct conf_node *n)
 {
-    struct config *cfg = in->cfg;
-    uint64_t v = 0; /* read below even when arg_uint failed */
-    int rc = GH_OK;
+    const struct core_cmd *cmd = core_command(n->name);
+    size_t idx = 0;
 
-    if (strcmp(n->name, "worker_threads") == 0) {
-        rc = want_args(in, n, 1, 1);
-        if (rc == GH_OK && strcmp(n->args[0], "auto") == 0)
-            return GH_OK;
-        rc = arg_uint(in, n, 1, 64, &v);
-        cfg->worker_count = (unsigned)v;
-    } else if (strcmp(n->name, "blocking_threads") == 0) {
-        rc = arg_uint(in, n, 1, 64, &v);
-        cfg->blocking_threads = (unsigned)v;
-    } else if (strcmp(n->name, "blocking_queue") == 0) {
-        rc = arg_uint(in, n, 1, 1000000, &v);
-        cfg->blocking_queue = (unsigned)v;
-    } else if (strcmp(n->name, "error_log") == 0) {
-        rc = want_args(in, n, 1, 2);
-        if (rc != GH_OK)
-            return rc;
-        if (n->arg_count == 2 && log_level_parse(n->args[1], &cfg->log_level) != GH_OK)
-            return fail(in, n, "error_log: unknown level '%s' (error, warn, info, debug)",
-                        n->args[1]);
-        free(cfg->error_log_path);
-        cfg->error_log_path = strcmp(n->args[0], "-") == 0 ? NULL : resolve_path(in, n->args[0]);
-    } else if (strcmp(n->name, "access_log") == 0) {
-        rc = want_args(in, n, 1, 1);
-        if (rc != GH_OK)
-            return rc;
-        free(cfg->access_log_path);
-        cfg->access_log_path = NULL;
-        if (strcmp(n->args[0], "off") != 0)
-            cfg->access_log_path =
-                strcmp(n->args[0], "-") == 0 ? strdup("-") : resolve_path(in, n->args[0]);
-    } else if (strcmp(n->name, "listen") == 0) {
-        rc = want_args(in, n, 1, 3);
-        if (rc != GH_OK)
-            return rc;
-        struct config_listen *grown =
-            realloc(cfg->listens, (cfg->listen_count + 1) * sizeof(*cfg->listens));
-        if (grown == NULL)
-            return GH_ENOMEM;
-        cfg->listens = grown;
-        struct config_listen *cl = &cfg->listens[cfg->listen_count];
-        *cl = (struct config_listen){0};
-        rc = parse_listen(in, n, cl);
-        if (rc == GH_OK || cl->text != NULL)
-            cfg->listen_count++;
-        if (rc != GH_OK)
-            return rc;
-        bool any_port =
-            (cl->addr.ss_family == AF_INET && ((struct sockaddr_in *)&cl->addr)->sin_port == 0) ||
-            (cl->addr.ss_family == AF_INET6 && ((struct sockaddr_in6 *)&cl->addr)->sin6_port == 0);
-        for (size_t i = 0; !any_port && i + 1 < cfg->listen_count; i++) {
-            if (cfg->listens[i].addr_len == cl->addr_len &&
-                memcmp(&cfg->listens[i].addr, &cl->addr, cl->addr_len) == 0)
-                return fail(in, n, "listen: %s is already listed", cl->text);
-        }
-        if (cl->is_tls && in->first_tls_listen == NULL)
-            in->first_tls_listen = n;
-    } else if (strcmp(n->name, "tls_certificate") == 0) {
-        rc = want_args(in, n, 2, 2);
-        if (rc != GH_OK)
-            return rc;
-        if (in->cert_count >= sizeof(in->certs) / sizeof(in->certs[0]))
-            return fail(in, n, "too many certificates");
-        char *c = resolve_path(in, n->args[0]);
-        char *k = resolve_path(in, n->args[1]);
-        in->cert_paths[2 * in->cert_count] = c;
-        in->cert_paths[2 * in->cert_count + 1] = k;
-        if (c == NULL || k == NULL)
-            return GH_ENOMEM;
-        in->certs[in->cert_count++] = (struct tls_cert_spec){c, k};
-    } else if (strcmp(n->name, "tls_protocols") == 0) {
-        rc = want_args(in, n, 1, 2);
-        if (rc != GH_OK)
-            return rc;
-        in->tls_min = 0;
-        in->tls_max = 0;
-        for (size_t i = 0; i < n->arg_count; i++) {
-            int ver;
-            if (strcmp(n->args[i], "TLSv1.2") == 0)
-                ver = TLS1_2_VERSION;
-            else if (strcmp(n->args[i], "TLSv1.3") == 0)
-                ver = TLS1_3_VERSION;
-            else
-                return fail(in, n, "tls_protocols: unknown protocol '%s' (TLSv1.2, TLSv1.3)",
-                            n->args[i]);
-            if (in->tls_min == 0 || ver < in->tls_min)
-                in->tls_min = ver;
-            if (ver > in->tls_max)
-                in->tls_max = ver;
-        }
-    } else if (strcmp(n->name, "tls_client_ca") == 0 || strcmp(n->name, "tls_client_crl") == 0) {
-        rc = client_trust_directive(in, n);
-    } else if (strcmp(n->name, "tls_client_verify_depth") == 0) {
-        rc = arg_uint(in, n, 1, 16, &v);
-        in->client_verify_depth = (int)v;
-    } else if (strcmp(n->name, "tls_client_verify") == 0) {
-        rc = want_args(in, n, 1, 1);
-        if (rc != GH_OK)
-            return rc;
-        if (strcmp(n->args[0], "on") == 0)
-            cfg->client_verify_optional = false;
-        else if (strcmp(n->args[0], "optional_no_ca") == 0)
-            cfg->client_verify_optional = true;
-        else
-            return fail(in, n, "tls_client_verify: expected on or optional_no_ca, not '%s'",
-                        n->args[0]);
-    } else if (strcmp(n->name, "tls_client_certificate_timeout") == 0) {
-        rc = arg_duration(in, n, &cfg->client_cert_timeout_ms);
-    } else if (strcmp(n->name, "tls_client_certificate_buffer") == 0) {
-        rc = arg_uint(in, n, 0, 64ull * 1024 * 1024, &v);
-        cfg->client_cert_buffer = v;
-    } else if (strcmp(n->name, "tls_client_certificate") == 0 ||
-               strcmp(n->name, "tls_client_certificate_no_pha") == 0) {
-        rc = client_cert_mode_directive(in, n, &cfg->default_client_cert_mode,
-                                        &cfg->default_no_pha_redirect);
-    } else if (strcmp(n->name, "tls_session_tickets") == 0) {
-        rc = arg_bool(in, n, &in->tickets);
-    } else if (strcmp(n->name, "tls_session_cache") == 0) {
-        /* tls_session_cache off | N; (used only with tls_session_tickets off) */
-        uint64_t size = 0;
-        if (n->arg_count == 1 && strcmp(n->args[0], "off") == 0)
-            in->session_cache = 0;
-        else if ((rc = arg_uint(in, n, 1, 1000000, &size)) == GH_OK)
-            in->session_cache = (uint32_t)size;
-    } else if (strcmp(n->name, "tls_ciphers") == 0 || strcmp(n->name, "tls_ciphersuites") == 0) {
-        rc = want_args(in, n, 1, 1);
-        if (rc != GH_OK)
-            return rc;
-        char **dst = strcmp(n->name, "tls_ciphersuites") == 0 ? &in->ciphersuites : &in->ciphers;
-        free(*dst);
-        *dst = strdup(n->args[0]);
-        if (*dst == NULL)
-            return GH_ENOMEM;
-    } else if (strcmp(n->name, "max_request_line") == 0) {
-        rc = arg_uint(in, n, 64, 1024 * 1024, &v);
-        cfg->limits.max_request_line_bytes = (size_t)v;
-    } else if (strcmp(n->name, "max_header_bytes") == 0) {
-        rc = arg_uint(in, n, 256, 1024 * 1024, &v);
-        cfg->limits.max_head_bytes = (size_t)v;
-    } else if (strcmp(n->name, "max_headers") == 0) {
-        rc = arg_uint(in, n, 1, 1000, &v);
-        cfg->limits.max_header_count = (size_t)v;
-    } else if (strcmp(n->name, "max_body") == 0) {
-        rc = arg_uint(in, n, 0, UINT64_MAX, &v);
-        cfg->max_body_bytes = v;
-    } else if (strcmp(n->name, "max_response_buffer") == 0) {
-        rc = arg_uint(in, n, 1024, 1ull << 32, &v);
-        cfg->max_response_buffer_bytes = (size_t)v;
-    } else if (strcmp(n->name, "header_timeout") == 0) {
-        rc = arg_duration(in, n, &cfg->header_timeout_ms);
-    } else if (strcmp(n->name, "body_timeout") == 0) {
-        rc = arg_duration(in, n, &cfg->body_timeout_ms);
-    } else if (strcmp(n->name, "keepalive_timeout") == 0) {
-        rc = arg_duration(in, n, &cfg->keepalive_timeout_ms);
-    } else if (strcmp(n->name, "write_timeout") == 0) {
-        rc = arg_duration(in, n, &cfg->write_timeout_ms);
-    } else if (strcmp(n->name, "shutdown_timeout") == 0) {
-        rc = arg_duration(in, n, &cfg->shutdown_timeout_ms);
-    } else if (strcmp(n->name, "keepalive_requests") == 0) {
-        rc = arg_uint(in, n, 1, UINT32_MAX, &v);
-        cfg->keepalive_requests = (uint32_t)v;
-    } else if (strcmp(n->name, "handler") == 0) {
-        return fail(in, n, "'handler' belongs in a location block");
-    } else if (strcmp(n->name, "auth_audit_log") == 0) {
-        rc = want_args(in, n, 1, 1);
-        if (rc != GH_OK)
-            return rc;
-        free(cfg->auth_audit_log_path);
-        cfg->auth_audit_log_path =
-            strcmp(n->args[0], "-") == 0 ? NULL : resolve_path(in, n->args[0]);
-        if (strcmp(n->args[0], "-") != 0 && cfg->auth_audit_log_path == NULL)
-            return GH_ENOMEM;
-    } else if (strcmp(n->name, "auth_digest_nonce_lifetime") == 0) {
-        rc = arg_duration(in, n, &cfg->auth_digest_nonce_ms);
-        if (rc == GH_OK && cfg->auth_digest_nonce_ms < 1000)
-            return fail(in, n, "auth_digest_nonce_lifetime: at least 1s");
-    } else if (strcmp(n->name, "auth_backoff_threshold") == 0) {
-        if (n->arg_count == 1 && strcmp(n->args[0], "off") == 0) {
-            cfg->auth_backoff_threshold = UINT32_MAX;
-        } else {
-            rc = arg_uint(in, n, 1, 1000000, &v);
-            cfg->auth_backoff_threshold = (uint32_t)v;
-        }
-    } else if (strcmp(n->name, "auth_backoff_max") == 0) {
-        rc = arg_duration(in, n, &cfg->auth_backoff_max_ms);
-    } else if (strcmp(n->name, "auth_backoff_window") == 0) {
-        rc = arg_duration(in, n, &cfg->auth_backoff_window_ms);
-    } else if (strcmp(n->name, "auth_discard_body") == 0) {
-        rc = arg_uint(in, n, 0, 1ull << 30, &v);
-        cfg->auth_discard_bytes = v;
-    } else if (is_auth_directive(n->name)) {
+    if (cmd != NULL)
+        return core_apply(in, cmd, n, NULL);
+    if (is_auth_directive(n->name)) {
         /* Inherited by every location (location_auth). */
         if (in->auth_directive_count >= sizeof(in->auth_directives) / sizeof(void *))
             return fail(in, n, "too many auth directives at server level");
         in->auth_directives[in->auth_directive_count++] = n;
         return GH_OK;
-    } else {
-        /* Not the core's: a module directive, replayed into every location. */
-        if (in->module_directive_count >= sizeof(in->module_directives) / sizeof(void *))
-            return fail(in, n, "too many module directives at server level");
-        in->module_directives[in->module_directive_count++] = n;
-        return GH_OK;
     }
-    /* Every branch above sets rc or returns; the compiler checks it (-Wmaybe-uninitialized). */
-    // cppcheck-suppress legacyUninitvar
-    return rc;
+    const struct gh_command *c = module_command(in->cfg, n->name, &idx);
+    if (c == NULL)
+        return fail(in, n, "unknown directive '%s'", n->name);
+    int rc = check_usage(in, n, c->contexts, c->min_args, c->max_args, false);
+    if (rc != GH_OK)
+        return rc;
+    /* A module directive, replayed into every location. */
+    if (in->module_directive_count >= sizeof(in->module_directives) / sizeof(void *))
+        return fail(in, n, "too many module directives at server level");
+    in->module_directives[in->module_directive_count++] = n;
+    return GH_OK;
 }
 
 static int
@@ -873,9 +1234,6 @@ interpret(struct interp *in, const struct conf_doc *doc)
 {
     struct config *cfg = in->cfg;
     const struct conf_node *root = &doc->root;
-    const struct conf_node *locs[256];
-    size_t loc_count = 0;
-    bool has_root_loc = false;
     char why[512];
     int rc;
 
@@ -885,35 +1243,19 @@ interpret(struct interp *in, const struct conf_doc *doc)
     for (size_t i = 0; i < module_loader_builtin_count(); i++)
         cfg->modules[cfg->module_count++].module = module_loader_builtin(i);
     /* Modules first: their directives may appear anywhere. */
-    for (size_t i = 0; i < root->child_count; i++) {
-        if (strcmp(root->children[i].name, "load_module") == 0) {
-            rc = load_module(in, &root->children[i]);
-            if (rc != GH_OK)
-                return rc;
-        }
-    }
+    const struct core_cmd *lm = core_command("load_module");
     for (size_t i = 0; i < root->child_count; i++) {
         const struct conf_node *n = &root->children[i];
-        if (strcmp(n->name, "load_module") == 0)
+        if (strcmp(n->name, "load_module") != 0)
             continue;
-        if (strcmp(n->name, "location") == 0) {
-            if (!n->is_block || n->arg_count != 1)
-                return fail(in, n, "'location' takes one prefix and a block");
-            if (n->args[0][0] != '/')
-                return fail(in, n, "location prefix must start with '/': '%s'", n->args[0]);
-            for (size_t j = 0; j < loc_count; j++) {
-                if (strcmp(locs[j]->args[0], n->args[0]) == 0)
-                    return fail(in, n, "location %s is already defined at line %u", n->args[0],
-                                locs[j]->line);
-            }
-            if (loc_count >= sizeof(locs) / sizeof(locs[0]))
-                return fail(in, n, "too many locations");
-            if (strcmp(n->args[0], "/") == 0)
-                has_root_loc = true;
-            locs[loc_count++] = n;
-            continue;
-        }
-        rc = server_directive(in, n);
+        rc = check_usage(in, n, lm->contexts, lm->min_args, lm->max_args, false);
+        if (rc == GH_OK)
+            rc = load_module(in, n, lm, NULL);
+        if (rc != GH_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < root->child_count; i++) {
+        rc = server_directive(in, &root->children[i]);
         if (rc != GH_OK)
             return rc;
     }
@@ -922,17 +1264,17 @@ interpret(struct interp *in, const struct conf_doc *doc)
     if (in->first_tls_listen != NULL && in->cert_count == 0)
         return fail(in, in->first_tls_listen, "listen ... tls needs a 'tls_certificate'");
 
-    cfg->locations = calloc(loc_count + 1, sizeof(*cfg->locations));
+    cfg->locations = calloc(in->loc_count + 1, sizeof(*cfg->locations));
     if (cfg->locations == NULL)
         return GH_ENOMEM;
-    for (size_t i = 0; i < loc_count; i++) {
-        rc = location_build(in, locs[i], locs[i]->args[0], &cfg->locations[i]);
+    for (size_t i = 0; i < in->loc_count; i++) {
+        rc = location_build(in, in->locs[i], in->locs[i]->args[0], &cfg->locations[i]);
         cfg->location_count++;
         if (rc != GH_OK)
             return rc;
     }
-    if (!has_root_loc) {
-        rc = location_build(in, NULL, "/", &cfg->locations[loc_count]);
+    if (!in->has_root_loc) {
+        rc = location_build(in, NULL, "/", &cfg->locations[in->loc_count]);
         cfg->location_count++;
         if (rc != GH_OK)
             return rc;
@@ -1156,4 +1498,43 @@ config_module_index(const struct config *c, const struct gh_module *module)
             return (int)i;
     }
     return -1;
+}
+
+/* ------------------------------------------------------------ directive list */
+
+static void
+print_row(FILE *out, const char *name, unsigned contexts, const char *module, const char *syntax,
+          const char *default_value, const char *description)
+{
+    const char *ctx = contexts == (GH_CONF_MAIN | GH_CONF_LOCATION) ? "main,location"
+                      : contexts == GH_CONF_LOCATION                ? "location"
+                                                                    : "main";
+
+    fprintf(out, "%s\t%s\t%s\t%s%s%s\t%s\t%s\n", name, ctx, module, name,
+            syntax != NULL && syntax[0] != '\0' ? " " : "", syntax != NULL ? syntax : "",
+            default_value != NULL ? default_value : "", description != NULL ? description : "");
+}
+
+static void
+print_commands(FILE *out, const char *module, const struct gh_command *c)
+{
+    for (; c != NULL && c->name != NULL; c++)
+        print_row(out, c->name, c->contexts, module, c->syntax, c->default_value, c->description);
+}
+
+void
+config_directives_print(FILE *out, const struct config *cfg)
+{
+    fprintf(out, "# gatehouse directives 1\n"
+                 "# name\tcontext\tmodule\tsyntax\tdefault\tdescription\n");
+    for (size_t i = 0; i < sizeof(core_cmds) / sizeof(core_cmds[0]); i++) {
+        const struct core_cmd *c = &core_cmds[i];
+        print_row(out, c->name, c->contexts, "core", c->syntax, c->default_value, c->description);
+    }
+    print_commands(out, "auth", auth_config_commands());
+    size_t count = cfg != NULL ? cfg->module_count : module_loader_builtin_count();
+    for (size_t i = 0; i < count; i++) {
+        const struct gh_module *m = cfg != NULL ? cfg->modules[i].module : module_loader_builtin(i);
+        print_commands(out, m->name, m->commands);
+    }
 }

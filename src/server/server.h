@@ -16,6 +16,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -148,6 +149,13 @@ int config_module_index(const struct config *c, const struct gh_module *module);
 /* Parses "8k" "16m" "100" and "10s" "250ms" "2m" (tests use these too). */
 int config_parse_size(const char *s, uint64_t *bytes_out);
 int config_parse_duration(const char *s, uint32_t *ms_out);
+/* Prints every directive the configuration language has (the core's, the
+ * auth engine's, then each module's, in load order): cfg's modules, or the
+ * built-in ones when cfg is NULL. The format is stable (docs/config.md,
+ * "Directive list"): two '#' comment lines, then one line per directive with six
+ * TAB-separated fields: name, context (main | location | main,location), module
+ * (core, auth or the module's name), syntax, default (empty: none), description. */
+void config_directives_print(FILE *out, const struct config *cfg);
 
 /* ------------------------------------------------------------ module loader */
 

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // config.c: every error names file:line and the reason; good configs give the
 // values they say; sizes and durations parse with their units.
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gatehouse/error.h>
@@ -71,6 +73,30 @@ static const struct {
      "t.conf:1: listen: unknown option 'client_certs' (expected client_cert)"},
     {"zero timeout", "listen 127.0.0.1:0;\ntls_client_certificate_timeout 0;",
      "t.conf:2: 'tls_client_certificate_timeout': invalid duration '0'"},
+    /* The directive tables: context, arity and block checks name the directive. */
+    {"server-only directive in a location", "listen 127.0.0.1:0;\nlocation /a { listen 1; }",
+     "t.conf:2: 'listen' is not allowed in a location"},
+    {"server-level auth setting in a location",
+     "listen 127.0.0.1:0;\nlocation /a {\n auth_backoff_max 1s;\n}",
+     "t.conf:3: 'auth_backoff_max' is not allowed in a location"},
+    {"block on a simple directive", "listen 127.0.0.1:0;\nmax_body 1 { }",
+     "t.conf:2: 'max_body' takes no block"},
+    {"module directive arity", "listen 127.0.0.1:0;\nproxy_pass http://a http://b;",
+     "t.conf:2: 'proxy_pass' takes 1 argument"},
+    {"module directive arity in a location", "listen 127.0.0.1:0;\nlocation /a { static_index; }",
+     "t.conf:2: 'static_index' takes 1 argument"},
+    {"module directive value", "listen 127.0.0.1:0;\nstatic_root relative/dir;",
+     "t.conf:2: static_root needs one absolute directory path"},
+    {"unknown directive in a location", "listen 127.0.0.1:0;\nlocation /a {\n frob 1;\n}",
+     "t.conf:3: unknown directive 'frob'"},
+    {"auth directive arity", "listen 127.0.0.1:0;\nauth_realm a b;\nauth Basic;",
+     "t.conf:2: 'auth_realm' takes 1 argument"},
+    {"unknown auth directive", "listen 127.0.0.1:0;\nlocation /a {\n auth_frob on;\n}",
+     "t.conf:3: unknown directive auth_frob"},
+    {"module directives at server level",
+     "listen 127.0.0.1:0;\nproxy_keepalive 4;\n"
+     "static_index home.html;\nreturn 204;",
+     NULL},
 };
 
 static void
@@ -172,9 +198,77 @@ test_units(void)
     CHECK_EQ(config_parse_duration("-1s", &ms), GH_EINVAL);
 }
 
+/* --list-directives: six TAB-separated fields per line, every name once, and
+ * every row of every table listed (core, auth, each built-in module). */
+static void
+test_directive_list(void)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    static const char *const expected[] = {"listen",
+                                           "location",
+                                           "handler",
+                                           "tls_client_ca",
+                                           "tls_session_cache",
+                                           "auth",
+                                           "auth_cert_map",
+                                           "auth_audit_log",
+                                           "proxy_pass",
+                                           "proxy_delegated_credentials",
+                                           "static_root",
+                                           "return"};
+    char names[256][64];
+    size_t count = 0;
+
+    CHECK(out != NULL);
+    if (out == NULL)
+        return;
+    config_directives_print(out, NULL);
+    fclose(out);
+    CHECK(strncmp(text, "# gatehouse directives 1\n", 25) == 0);
+    for (char *line = text, *next; line != NULL && *line != '\0'; line = next) {
+        next = strchr(line, '\n');
+        if (next != NULL)
+            *next++ = '\0';
+        if (line[0] == '#')
+            continue;
+        size_t tabs = 0;
+        for (const char *p = line; *p != '\0'; p++)
+            tabs += *p == '\t';
+        CHECK_EQ(tabs, 5);
+        size_t name_len = strcspn(line, "\t");
+        CHECK(name_len > 0 && name_len < sizeof(names[0]));
+        CHECK(count < sizeof(names) / sizeof(names[0]));
+        if (name_len == 0 || name_len >= sizeof(names[0]) || count >= 256)
+            break;
+        memcpy(names[count], line, name_len);
+        names[count][name_len] = '\0';
+        for (size_t i = 0; i < count; i++) {
+            if (strcmp(names[i], names[count]) == 0)
+                fprintf(stderr, "directive %s listed twice\n", names[i]);
+            CHECK(strcmp(names[i], names[count]) != 0);
+        }
+        const char *ctx = line + name_len + 1;
+        CHECK(strncmp(ctx, "main\t", 5) == 0 || strncmp(ctx, "location\t", 9) == 0 ||
+              strncmp(ctx, "main,location\t", 14) == 0);
+        count++;
+    }
+    for (size_t e = 0; e < sizeof(expected) / sizeof(expected[0]); e++) {
+        bool found = false;
+        for (size_t i = 0; i < count; i++)
+            found |= strcmp(names[i], expected[e]) == 0;
+        if (!found)
+            fprintf(stderr, "directive %s not listed\n", expected[e]);
+        CHECK(found);
+    }
+    free(text);
+}
+
 int
 main(void)
 {
+    test_directive_list();
     test_client_cert_values();
     test_cases();
     test_values();
