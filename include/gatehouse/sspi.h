@@ -316,12 +316,11 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
 #define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
 /* NTLM (also inside Negotiate): the domain controller checks the client's
  * NTLMv2 response, through winbindd's network logon (libwbclient
- * wbcAuthenticateUserEx; winbindd's socket is the one libwbclient was built
- * with, /run/samba/winbindd/pipe on Debian), instead of the built-in user store (UserStore is
- * then not needed). The acceptor still issues the CHALLENGE and still checks
- * the MIC, channel bindings and target name, with the session key the DC
- * returns. The access token names the account as the DC does (DOMAIN, user,
- * UPN as principal) and its groups are the account's group SIDs
+ * wbcAuthenticateUserEx, through winbindd's privileged socket: the caller
+ * must be root or in group winbindd_priv on Debian), instead of the built-in user store (UserStore
+ * is then not needed). The acceptor still issues the CHALLENGE and still checks the MIC, channel
+ * bindings and target name, with the session key the DC returns. The access token names the account
+ * as the DC does (DOMAIN, user, UPN as principal) and its groups are the account's group SIDs
  * ("S-1-5-21-...-513", primary group first). AcceptSecurityContext then
  * blocks on winbindd for the AUTHENTICATE leg: call it where blocking is
  * allowed. Its failures: SEC_E_LOGON_DENIED for anything the DC refuses

@@ -286,9 +286,10 @@ describe_failure(wbcErr wst, const struct wbcAuthErrorInfo *err, const struct nt
     if (f.status == SEC_E_NO_AUTHENTICATING_AUTHORITY) {
         (void)buf_printf(error_text,
                          "NTLM: the domain cannot be asked: %s (%s%s%s): check that winbindd "
-                         "runs (wbinfo -p), that this service may open its socket "
-                         "(/run/samba/winbindd/pipe, the directory libwbclient was built "
-                         "with) and that winbindd reaches a domain controller (wbinfo -P)",
+                         "runs (wbinfo -p), that this service may open its sockets "
+                         "(/run/samba/winbindd/pipe, and the privileged one: root or "
+                         "group winbindd_priv) and that winbindd reaches a domain "
+                         "controller (wbinfo -P)",
                          f.reason, wbcErrorString(wst), nt_name != NULL ? ", " : "",
                          nt_name != NULL ? nt_name : "");
     } else if (f.status == SEC_E_LOGON_DENIED) {
