@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
-.PHONY: all run test deps build test-build format bench bench-auth bench-sspi bench-client-cert \
+.PHONY: all run test deps build test-build install deb format bench bench-auth bench-sspi bench-client-cert \
 	bench-schannel bench-credssp bench-ntlm-winbind lint clean
 
 all: build
@@ -31,6 +31,15 @@ test: build test-build
 	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1:halt_on_error=1 \
 	  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) --timeout 600
+
+# docs/install.md. `make install PREFIX=/usr/local DESTDIR=/tmp/stage`.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# The Debian packages (debian/), written to the parent directory.
+deb: deps
+	dpkg-buildpackage -b -us -uc
 
 lint: test-build
 	run-clang-tidy -p $(TEST_BUILD) -j $(JOBS) -quiet "$$PWD/src/"

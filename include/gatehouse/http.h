@@ -329,6 +329,10 @@ GH_API void gh_server_stop(gh_server *server);
 /* Re-reads the configuration; on error keeps the old one and logs why. Any thread,
  * async-signal-safe (the work is done by the server's main loop). */
 GH_API void gh_server_reload(gh_server *server);
+/* Reopens the log files (error, access, audit) by name, e.g. after logrotate
+ * moved them; a file that cannot be opened keeps its old one and the error
+ * log says why. Any thread, async-signal-safe (done by the main loop). */
+GH_API void gh_server_reopen_logs(gh_server *server);
 GH_API void gh_server_destroy(gh_server *server); /* NULL-safe */
 
 #ifdef __cplusplus

@@ -17,6 +17,7 @@ struct log {
     int fd;
     int owns_fd;
     enum log_level min_level;
+    char *path; /* owned; NULL for stderr */
 };
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -33,9 +34,15 @@ log_create(const char *path, enum log_level min_level, struct log **log_out)
     if (path == NULL || strcmp(path, "-") == 0) {
         log->fd = STDERR_FILENO;
     } else {
+        log->path = strdup(path);
+        if (log->path == NULL) {
+            free(log);
+            return GH_ENOMEM;
+        }
         log->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
         if (log->fd < 0) {
             int saved = errno;
+            free(log->path);
             free(log);
             errno = saved;
             return GH_EIO;
@@ -53,7 +60,34 @@ log_destroy(struct log *log)
         return;
     if (log->owns_fd)
         close(log->fd);
+    free(log->path);
     free(log);
+}
+
+int
+log_reopen(struct log *log)
+{
+    if (log == NULL || !log->owns_fd)
+        return GH_OK;
+    int fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return GH_EIO;
+    /* dup3 swaps the file under the descriptor number atomically: writers
+     * never see a closed or reused descriptor. */
+    int rc = dup3(fd, log->fd, O_CLOEXEC);
+    int saved = errno;
+    close(fd);
+    if (rc < 0) {
+        errno = saved;
+        return GH_EIO;
+    }
+    return GH_OK;
+}
+
+const char *
+log_path(const struct log *log)
+{
+    return log == NULL ? NULL : log->path;
 }
 
 int

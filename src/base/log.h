@@ -19,6 +19,13 @@ struct log;
  * on GH_EIO errno tells why. */
 int log_create(const char *path, enum log_level min_level, struct log **log_out);
 void log_destroy(struct log *log); /* NULL-safe */
+/* Reopens the log's file by its path (after logrotate moved it) and puts the
+ * new file on the same descriptor with dup3(2), so threads writing at that
+ * moment finish in the old file or the new one, never nowhere. NULL and stderr
+ * logs: GH_OK, nothing done. GH_OK, or GH_EIO with errno (the old file stays). */
+int log_reopen(struct log *log);
+/* The path given to log_create, or NULL for stderr; borrowed from the log. */
+const char *log_path(const struct log *log);
 /* Parses "error", "warn", "info", "debug". GH_OK or GH_EINVAL. */
 int log_level_parse(const char *name, enum log_level *level_out);
 /* Writes one line "<ISO time> [level] message\n" with a single write(2), so

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `gatehouse serve`: runs the server in the foreground until SIGTERM/SIGINT
-// (graceful stop), reloading on SIGHUP. `--check` validates the configuration
-// (syntax, certificates, modules, log files) without binding anything;
-// `--list-directives` prints the directive tables (docs/config.md).
+// (graceful stop), reloading on SIGHUP and reopening its log files on SIGUSR1
+// (logrotate). `--check` validates the configuration (syntax, certificates,
+// modules, log files) without binding anything; `--list-directives` prints
+// the directive tables (docs/config.md).
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +32,14 @@ on_reload(int sig)
 }
 
 static void
+on_reopen(int sig)
+{
+    (void)sig;
+    if (running != NULL)
+        gh_server_reopen_logs(running);
+}
+
+static void
 serve_usage(FILE *out)
 {
     fprintf(out, "usage: gatehouse serve --config FILE\n"
@@ -41,7 +50,8 @@ serve_usage(FILE *out)
                  "  --list-directives  print every directive (name, context, module, syntax,\n"
                  "                     default, description; TAB-separated, docs/config.md);\n"
                  "                     with --config, also those of the modules it loads\n\n"
-                 "signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration\n");
+                 "signals: SIGTERM/SIGINT stop gracefully, SIGHUP reloads the configuration,\n"
+                 "         SIGUSR1 reopens the log files\n");
 }
 
 /* --list-directives: the directive tables, with the modules path loads. */
@@ -105,6 +115,11 @@ cli_serve(int argc, char **argv)
 
     struct sigaction ign = {.sa_handler = SIG_IGN};
     sigaction(SIGPIPE, &ign, NULL);
+    /* At once: SIGUSR1's default action would kill a server that logrotate
+     * signals while it starts; until `running` is set the handler ignores it. */
+    struct sigaction reopen = {.sa_handler = on_reopen};
+    sigemptyset(&reopen.sa_mask);
+    sigaction(SIGUSR1, &reopen, NULL);
     gh_server *server = NULL;
     if (gh_server_create(path, &server, err, sizeof(err)) != GH_OK) {
         fprintf(stderr, "gatehouse: %s\n", err);

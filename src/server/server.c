@@ -237,6 +237,7 @@ do_reload(struct gh_server *s)
     struct config *cfg = NULL;
     char err[1024];
 
+    server_notify(SERVER_RELOADING, "reloading the configuration");
     int rc = config_load_engine(s->config_path, s->auth_engine, &cfg, err, sizeof(err));
     if (rc == GH_OK && cfg->worker_count != s->worker_count)
         log_msg(old->error_log, LOG_WARN,
@@ -255,6 +256,7 @@ do_reload(struct gh_server *s)
     }
     if (rc != GH_OK) {
         log_msg(old->error_log, LOG_ERROR, "reload failed, keeping the old configuration: %s", err);
+        server_notify(SERVER_READY, "serving; the last reload failed (see the error log)");
         config_unref(cfg);
         config_unref(old);
         return;
@@ -263,8 +265,31 @@ do_reload(struct gh_server *s)
     auth_engine_set_backoff(s->auth_engine, cfg->auth_backoff_threshold, cfg->auth_backoff_max_ms,
                             cfg->auth_backoff_window_ms);
     log_msg(cfg->error_log, LOG_INFO, "configuration reloaded from %s", s->config_path);
+    server_notify(SERVER_READY, "serving; configuration reloaded");
     config_unref(old);
     workers_sync_listeners(s);
+}
+
+/* SIGUSR1. Only the current snapshot's logs are reopened: a connection still
+ * on an older snapshot (after a reload) writes to that snapshot's files until
+ * its next request moves it. */
+static void
+do_reopen_logs(struct gh_server *s)
+{
+    struct config *cfg = server_config_get(s);
+    struct log *logs[] = {cfg->error_log, cfg->access_log, s->audit_log};
+    unsigned failed = 0;
+
+    for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++) {
+        if (log_reopen(logs[i]) != GH_OK) {
+            failed++;
+            log_msg(cfg->error_log, LOG_ERROR, "cannot reopen log %s: %s (writing to the old file)",
+                    log_path(logs[i]), strerror(errno));
+        }
+    }
+    if (failed == 0)
+        log_msg(cfg->error_log, LOG_INFO, "log files reopened");
+    config_unref(cfg);
 }
 
 int
@@ -288,6 +313,11 @@ gh_server_run(gh_server *s)
         log_msg(cfg->error_log, LOG_INFO, "gatehouse %s ready: %u worker%s", GH_VERSION,
                 s->worker_count, s->worker_count == 1 ? "" : "s");
         config_unref(cfg);
+        /* Listeners were bound by gh_server_create and the workers run. */
+        char status[64];
+        snprintf(status, sizeof(status), "serving with %u worker%s", s->worker_count,
+                 s->worker_count == 1 ? "" : "s");
+        server_notify(SERVER_READY, status);
     }
     while (!atomic_load(&s->stop_requested)) {
         uint64_t v;
@@ -296,8 +326,11 @@ gh_server_run(gh_server *s)
             break;
         if (atomic_exchange(&s->reload_requested, false) && !atomic_load(&s->stop_requested))
             do_reload(s);
+        if (atomic_exchange(&s->reopen_requested, false) && !atomic_load(&s->stop_requested))
+            do_reopen_logs(s);
     }
     atomic_store(&s->stop_requested, true);
+    server_notify(SERVER_STOPPING, "stopping: finishing in-flight requests");
     struct config *cfg = server_config_get(s);
     log_msg(cfg->error_log, LOG_INFO, "shutting down: finishing in-flight requests");
     config_unref(cfg);
@@ -330,6 +363,16 @@ gh_server_reload(gh_server *s)
     uint64_t one = 1;
 
     atomic_store(&s->reload_requested, true);
+    ssize_t n = write(s->control_fd, &one, sizeof(one));
+    (void)n;
+}
+
+void
+gh_server_reopen_logs(gh_server *s)
+{
+    uint64_t one = 1;
+
+    atomic_store(&s->reopen_requested, true);
     ssize_t n = write(s->control_fd, &one, sizeof(one));
     (void)n;
 }

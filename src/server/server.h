@@ -249,6 +249,7 @@ struct gh_server {
     int control_fd; /* eventfd: stop / reload requests */
     atomic_bool stop_requested;
     atomic_bool reload_requested;
+    atomic_bool reopen_requested; /* SIGUSR1: reopen the log files */
     atomic_uint live_workers;
     atomic_uint config_gen;          /* bumped by every successful reload */
     struct auth_engine *auth_engine; /* owned; destroyed after every config and conn */
@@ -257,6 +258,17 @@ struct gh_server {
 
 /* The current configuration with a reference the caller releases. */
 struct config *server_config_get(struct gh_server *s);
+
+/* What the service manager is told (notify.c: sd_notify under systemd). */
+enum server_state {
+    SERVER_READY,     /* READY=1: listeners bound, workers running */
+    SERVER_RELOADING, /* RELOADING=1: a SIGHUP reload begins (READY=1 ends it) */
+    SERVER_STOPPING,  /* STOPPING=1: the graceful stop begins */
+    SERVER_STATUS,    /* STATUS= only */
+};
+/* Sends state and a one-line status text; does nothing without NOTIFY_SOCKET
+ * in the environment or when built without libsystemd. Control thread only. */
+void server_notify(enum server_state state, const char *status);
 
 /* Posts t to w (any thread) and wakes its loop. */
 void worker_post(struct worker *w, struct task *t);

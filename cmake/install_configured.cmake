@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: MIT
+# Runs at install time (cmake/install.cmake): configures the files that name
+# installed paths from the prefix `cmake --install` uses, then installs them
+# (file(INSTALL) adds DESTDIR). gh_part is the component: dev or server.
+set(prefix "${CMAKE_INSTALL_PREFIX}")
+
+function(gh_full out rel)
+  if(IS_ABSOLUTE "${rel}")
+    set(${out} "${rel}" PARENT_SCOPE)
+  else()
+    set(${out} "${prefix}/${rel}" PARENT_SCOPE)
+  endif()
+endfunction()
+
+gh_full(libdir "${gh_libdir}")
+gh_full(includedir "${gh_includedir}")
+gh_full(sbindir "${gh_sbindir}")
+gh_full(datadir "${gh_datadir}")
+gh_full(docdir "${gh_docdir}")
+# GNUInstallDirs' special case: with the prefix /usr, configuration goes to
+# /etc and variable data to /var.
+if(prefix STREQUAL "/usr" AND NOT IS_ABSOLUTE "${gh_sysconfdir}")
+  set(sysconfdir /etc)
+else()
+  gh_full(sysconfdir "${gh_sysconfdir}")
+endif()
+if(prefix STREQUAL "/usr" AND NOT IS_ABSOLUTE "${gh_localstatedir}")
+  set(localstatedir /var)
+else()
+  gh_full(localstatedir "${gh_localstatedir}")
+endif()
+if(gh_moduledir)
+  gh_full(moduledir "${gh_moduledir}")
+else()
+  set(moduledir "${libdir}/gatehouse/modules")
+endif()
+if(gh_unitdir)
+  set(unitdir "${gh_unitdir}")
+else()
+  set(unitdir "${prefix}/lib/systemd/system")
+endif()
+set(version "${gh_version}")
+set(abi_version "${gh_abi_version}")
+
+# The pc files name paths below the prefix through ${prefix}, so that
+# PKG_CONFIG_SYSROOT_DIR and a redefined prefix work.
+set(pc_libdir "${libdir}")
+set(pc_includedir "${includedir}")
+set(pc_moduledir "${moduledir}")
+foreach(v pc_libdir pc_includedir pc_moduledir)
+  string(FIND "${${v}}" "${prefix}/" at)
+  if(at EQUAL 0 AND NOT prefix STREQUAL "/")
+    string(LENGTH "${prefix}" plen)
+    string(SUBSTRING "${${v}}" ${plen} -1 rest)
+    set(${v} "\${prefix}${rest}")
+  endif()
+endforeach()
+
+macro(gh_put template dir name)
+  configure_file("${gh_src}/dist/${template}" "${gh_gen}/${name}" @ONLY)
+  file(INSTALL DESTINATION "${dir}" TYPE FILE FILES "${gh_gen}/${name}")
+endmacro()
+
+if(gh_part STREQUAL "dev")
+  gh_put(gatehouse-sspi.pc.in "${libdir}/pkgconfig" gatehouse-sspi.pc)
+  gh_put(gatehouse-module.pc.in "${libdir}/pkgconfig" gatehouse-module.pc)
+elseif(gh_part STREQUAL "server")
+  gh_put(systemd/gatehouse.service.in "${unitdir}" gatehouse.service)
+  gh_put(logrotate.in "${sysconfdir}/logrotate.d" gatehouse)
+  # The default configuration never replaces an administrator's file.
+  if(EXISTS "$ENV{DESTDIR}${sysconfdir}/gatehouse/gatehouse.conf")
+    message(STATUS "Keeping: $ENV{DESTDIR}${sysconfdir}/gatehouse/gatehouse.conf")
+  else()
+    gh_put(gatehouse.conf.in "${sysconfdir}/gatehouse" gatehouse.conf)
+  endif()
+  file(MAKE_DIRECTORY "$ENV{DESTDIR}${moduledir}")
+endif()
