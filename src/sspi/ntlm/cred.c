@@ -182,30 +182,6 @@ set_acceptor_names(struct ntlm_cred *c, const GH_ACCEPTOR_AUTH_DATA *cfg)
 }
 
 SECURITY_STATUS
-ntlm_cred_create_acceptor(const GH_ACCEPTOR_AUTH_DATA *cfg, ntlm_nt_hash_lookup_fn *lookup,
-                          void *arg, void **pkg_cred_out)
-{
-    struct ntlm_cred *c = calloc(1, sizeof(*c));
-    SECURITY_STATUS st;
-
-    *pkg_cred_out = NULL;
-    if (c == NULL)
-        return SEC_E_INSUFFICIENT_MEMORY;
-    c->is_inbound = true;
-    c->lookup = lookup;
-    c->lookup_arg = arg;
-    c->backend = &ntlm_backend_local;
-    c->backend_state = c;
-    st = set_acceptor_names(c, cfg);
-    if (st != SEC_E_OK) {
-        ntlm_cred_free(c);
-        return st;
-    }
-    *pkg_cred_out = c;
-    return SEC_E_OK;
-}
-
-SECURITY_STATUS
 ntlm_cred_create_acceptor_backend(const GH_ACCEPTOR_AUTH_DATA *cfg,
                                   const struct ntlm_backend *backend, void *state,
                                   void **pkg_cred_out)
@@ -228,6 +204,23 @@ ntlm_cred_create_acceptor_backend(const GH_ACCEPTOR_AUTH_DATA *cfg,
         return st;
     }
     *pkg_cred_out = c;
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS
+ntlm_cred_create_acceptor(const GH_ACCEPTOR_AUTH_DATA *cfg, ntlm_nt_hash_lookup_fn *lookup,
+                          void *arg, void **pkg_cred_out)
+{
+    /* The local back end's state is the credential itself: set once made. */
+    SECURITY_STATUS st =
+        ntlm_cred_create_acceptor_backend(cfg, &ntlm_backend_local, NULL, pkg_cred_out);
+    struct ntlm_cred *c = *pkg_cred_out;
+
+    if (st != SEC_E_OK)
+        return st;
+    c->lookup = lookup;
+    c->lookup_arg = arg;
+    c->backend_state = c;
     return SEC_E_OK;
 }
 

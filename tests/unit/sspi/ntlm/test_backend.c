@@ -20,6 +20,7 @@
 #include "sspi/ntlm/crypto.h"
 #include "sspi/ntlm/msg.h"
 #include "sspi/ntlm/ntlm.h"
+#include "unit/sspi/ntlm/ntlm_step.h"
 
 enum fake_mode {
     FAKE_OK,
@@ -94,19 +95,7 @@ static const struct ntlm_backend fake_backend = {"fake", fake_logon, fake_destro
 static void
 step_init(struct sspi_step *st, struct slice in)
 {
-    memset(st, 0, sizeof(*st));
-    st->in_token = in;
-    st->target = "HTTP/www.example.com";
-    st->req_flags = ISC_REQ_CONNECTION | ISC_REQ_INTEGRITY;
-    buf_init(&st->out_token, 65536);
-    buf_init(&st->error_text, 1024);
-}
-
-static void
-step_free(struct sspi_step *st)
-{
-    buf_free(&st->out_token);
-    buf_free(&st->error_text);
+    ntlm_step_init(st, in, ISC_REQ_CONNECTION | ISC_REQ_INTEGRITY, "HTTP/www.example.com");
 }
 
 struct result {
@@ -143,10 +132,10 @@ handshake(struct fake_dc *dc, const char *user, const char *domain, const char *
     r.st = ntlm_package.accept_ctx(*scred_out, &r.sctx, &s2);
     snprintf(r.text, sizeof(r.text), "%.*s", (int)s2.error_text.len,
              (const char *)s2.error_text.data);
-    step_free(&c1);
-    step_free(&s1);
-    step_free(&c2);
-    step_free(&s2);
+    ntlm_step_free(&c1);
+    ntlm_step_free(&s1);
+    ntlm_step_free(&c2);
+    ntlm_step_free(&s2);
     return r;
 }
 

@@ -15,6 +15,7 @@
 #include "harness/check.h"
 #include "sspi/ntlm/backend.h"
 #include "sspi/ntlm/ntlm.h"
+#include "unit/sspi/ntlm/ntlm_step.h"
 
 static void
 test_mapping(void)
@@ -61,18 +62,7 @@ test_mapping(void)
 static void
 step_init(struct sspi_step *st, struct slice in)
 {
-    memset(st, 0, sizeof(*st));
-    st->in_token = in;
-    st->req_flags = ISC_REQ_CONNECTION;
-    buf_init(&st->out_token, 65536);
-    buf_init(&st->error_text, 1024);
-}
-
-static void
-step_free(struct sspi_step *st)
-{
-    buf_free(&st->out_token);
-    buf_free(&st->error_text);
+    ntlm_step_init(st, in, ISC_REQ_CONNECTION, NULL);
 }
 
 /* An acceptor with GH_ACCEPTOR_NTLM_WINBIND needs no user store, issues its
@@ -107,7 +97,7 @@ test_no_winbindd(void)
         if (round == 1) {
             ntlm_package.delete_ctx(sctx);
             sctx = NULL;
-            step_free(&s1);
+            ntlm_step_free(&s1);
             step_init(&s1, buf_slice(&c1.out_token));
             CHECK_EQ(ntlm_package.accept_ctx(scred, &sctx, &s1), SEC_I_CONTINUE_NEEDED);
         }
@@ -115,11 +105,11 @@ test_no_winbindd(void)
         buf_append(&s2.error_text, "", 1);
         CHECK(strstr((const char *)s2.error_text.data, "winbindd") != NULL);
         CHECK(strstr((const char *)s2.error_text.data, "/run/samba/winbindd") != NULL);
-        step_free(&s2);
+        ntlm_step_free(&s2);
     }
-    step_free(&c1);
-    step_free(&s1);
-    step_free(&c2);
+    ntlm_step_free(&c1);
+    ntlm_step_free(&s1);
+    ntlm_step_free(&c2);
     ntlm_package.delete_ctx(sctx);
     ntlm_package.delete_ctx(cctx);
     ntlm_package.free_cred(scred);
