@@ -774,7 +774,8 @@ auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
 }
 
 /* With the winbind NTLM back end, the leg that carries the client's response
- * asks the domain controller. Told from the base64 text without decoding it:
+ * asks the domain controller (for CredSSP, whose legs are opaque TLS records,
+ * any leg). Told from the base64 text without decoding it:
  * "TlRMTVNTUAAD" is "NTLMSSP\0" followed by message type 3 (MS-NLMP 2.2.1.3);
  * under Negotiate a later leg is a negTokenResp, DER tag 0xA1, whose base64
  * starts with 'o' (RFC 4178 4.2.2). A wrong guess only costs a trip through
@@ -799,6 +800,9 @@ is_ntlm_authenticate_leg(const struct auth_config *cfg, struct slice value)
     if (slice_eq_nocase(scheme, SLICE_LIT("Negotiate")))
         return offers(cfg, AUTH_SCHEME_NEGOTIATE) &&
                (is_type3 || (token.len > 0 && token.ptr[0] == 'o'));
+    /* CredSSP's NTLM travels inside its TLS records: every leg may be it. */
+    if (slice_eq_nocase(scheme, SLICE_LIT("CredSSP")))
+        return offers(cfg, AUTH_SCHEME_CREDSSP);
     return false;
 }
 

@@ -239,7 +239,8 @@ void auth_decision_clear(struct auth_decision *d);
  * Basic credentials that are not in the verified-credentials cache (a PBKDF2
  * over the user store, or a KDC exchange with auth_basic_kerberos), or, with
  * auth_ntlm_backend winbind, an NTLM AUTHENTICATE_MESSAGE (raw, or a later
- * SPNEGO leg under Negotiate) that goes to the domain controller. Run it on
+ * SPNEGO leg under Negotiate, or any CredSSP leg) that goes to the domain
+ * controller. Run it on
  * the server's blocking pool (gh_request_run_blocking) so that the worker keeps
  * serving its other connections. Cheap (one HMAC); never blocks itself. */
 bool auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req);

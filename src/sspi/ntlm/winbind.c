@@ -30,7 +30,8 @@
 #include "base/secret.h"
 #include "sspi/ntlm/backend.h"
 
-#define IDLE_MAX 16 /* idle winbindd connections kept; more are closed after use */
+#define IDLE_MAX         16  /* idle winbindd connections kept; more are closed after use */
+#define WINBIND_NAME_MAX 255 /* bytes of a name in a winbindd request (fstring) */
 
 struct winbind {
     pthread_mutex_t lock;
@@ -311,6 +312,14 @@ winbind_logon(void *state, const struct ntlm_logon *in, struct ntlm_logon_result
     uint8_t *nt = NULL, *lm = NULL;
     SECURITY_STATUS st;
 
+    /* winbindd's request has 256-byte name fields that libwbclient fills by
+     * truncating: a longer name would be another name. */
+    if (strlen(in->user) > WINBIND_NAME_MAX || strlen(in->domain) > WINBIND_NAME_MAX ||
+        strlen(in->workstation) > WINBIND_NAME_MAX) {
+        (void)buf_append_str(error_text, "NTLM: user, domain or workstation name longer than "
+                                         "winbind takes (255 bytes)");
+        return SEC_E_LOGON_DENIED;
+    }
     /* wbcAuthUserParams wants writable pointers; the client's bytes are not ours. */
     nt = malloc(in->nt_response.len);
     lm = malloc(in->lm_response.len + 1);

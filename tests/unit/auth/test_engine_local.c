@@ -363,13 +363,13 @@ test_ntlm_winbind_pool(void)
     static const char nego3[] = "Negotiate TlRMTVNTUAADAAAAGAAYAEAAAAA=";
     static const char nego_resp[] = "Negotiate oYIBCjCCAQagAwoBAaIC";
     static const char nego_init[] = "Negotiate YIIBCjCCAQagAwoBAaIC";
-    const char *both[] = {"Negotiate", "NTLM"};
+    const char *both[] = {"Negotiate", "NTLM", "CredSSP"};
     const char *winbind[] = {"winbind"}, *store[] = {"store"};
     struct auth_config *cfg = NULL;
     char err[128];
 
     CHECK_EQ(auth_config_create(engine, &cfg), GH_OK);
-    CHECK_EQ(auth_config_directive(cfg, "auth", both, 2, err, sizeof(err)), GH_OK);
+    CHECK_EQ(auth_config_directive(cfg, "auth", both, 3, err, sizeof(err)), GH_OK);
     CHECK(!may_block(cfg, type3, 1)); /* default: the store, on the loop */
     CHECK_EQ(auth_config_directive(cfg, "auth_ntlm_backend", winbind, 1, err, sizeof(err)), GH_OK);
     CHECK(cfg->ntlm_winbind);
@@ -379,6 +379,7 @@ test_ntlm_winbind_pool(void)
     CHECK(!may_block(cfg, type1, 1));
     CHECK(!may_block(cfg, nego_init, 1)); /* Kerberos or an NTLM NEGOTIATE: no DC */
     CHECK(!may_block(cfg, "Bearer abc", 1));
+    CHECK(may_block(cfg, "CredSSP FgMBAAEBAAD9AwM=", 1)); /* NTLM inside its TLS */
     CHECK_EQ(auth_config_directive(cfg, "auth_ntlm_backend", store, 1, err, sizeof(err)), GH_OK);
     CHECK(!may_block(cfg, type3, 1));
     auth_config_destroy(cfg);
