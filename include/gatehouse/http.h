@@ -97,6 +97,17 @@ struct gh_auth_record {
     const char *delegated_domain;
     const char *delegated_password;
     size_t delegated_password_len;
+    /* The Windows identity, when the domain controller vouched for the account
+     * (a Kerberos ticket's PAC; an NTLM logon checked by the DC), else NULL:
+     * the user's SID ("S-1-5-21-...-1103"), each group's SID (group_sids[i]
+     * is the SID of groups[i], NULL for a group without one; group_sids is
+     * NULL when no group has one), and the account's NetBIOS ("CORP") and
+     * DNS ("CORP.TEST") domains. `auth_require group` matches a SID, and
+     * "Group@corp.test" through these domains. (Added with issue 9.) */
+    const char *user_sid;
+    const char *const *group_sids;
+    const char *logon_domain;
+    const char *dns_domain;
 };
 
 /* Never NULL. */

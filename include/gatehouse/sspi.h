@@ -314,15 +314,17 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
 /* With AcceptedTargetNames: an NTLM client that sent no MsvAvTargetName fails
  * (SEC_E_BAD_BINDINGS) instead of passing. */
 #define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
-/* NTLM (also inside Negotiate): the domain controller checks the client's
- * NTLMv2 response, through winbindd's network logon (libwbclient
+/* NTLM (also inside Negotiate and CredSSP): the domain controller checks the
+ * client's NTLMv2 response, through winbindd's network logon (libwbclient
  * wbcAuthenticateUserEx, through winbindd's privileged socket: the caller
- * must be root or in group winbindd_priv on Debian), instead of the built-in user store (UserStore
- * is then not needed). The acceptor still issues the CHALLENGE and still checks the MIC, channel
- * bindings and target name, with the session key the DC returns. The access token names the account
- * as the DC does (DOMAIN, user, UPN as principal) and its groups are the account's group SIDs
- * ("S-1-5-21-...-513", primary group first). AcceptSecurityContext then
- * blocks on winbindd for the AUTHENTICATE leg: call it where blocking is
+ * must be root or in group winbindd_priv on Debian), instead of the built-in
+ * user store (UserStore is then not needed). The acceptor still issues the
+ * CHALLENGE and still checks the MIC, channel bindings and target name, with
+ * the session key the DC returns. The access token names the account as the
+ * DC does (DOMAIN, user, account@REALM as principal) and carries its SIDs as
+ * a Kerberos PAC token does (gh_token_user_sid, gh_token_group_sid: primary
+ * group first; named with GH_ACCEPTOR_GROUP_NAMES). AcceptSecurityContext
+ * then blocks on winbindd for the AUTHENTICATE leg: call it where blocking is
  * allowed. Its failures: SEC_E_LOGON_DENIED for anything the DC refuses
  * (unknown user, wrong password, account disabled, locked or expired, password
  * expired or to be changed: the extended error names the NTSTATUS, e.g.
@@ -330,6 +332,15 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
  * SEC_E_NO_AUTHENTICATING_AUTHORITY when winbindd or the domain controller
  * cannot be reached (the extended error says what to check). */
 #define GH_ACCEPTOR_NTLM_WINBIND 0x00000004UL
+/* Kerberos (also inside Negotiate): name the group SIDs of a client's PAC
+ * through winbindd (libwbclient wbcLookupSids; the socket is the one
+ * libwbclient was built with, /run/samba/winbindd on Debian), so that the
+ * access token's groups read "CORP\Staff" rather than SIDs. Names are cached
+ * process-wide (5 minutes, 4096 SIDs); on a miss QuerySecurityContextToken
+ * blocks on winbindd: call it where blocking is allowed. Without this bit the
+ * groups are the SIDs. An unreachable winbindd leaves SIDs unnamed, never
+ * fails a handshake. */
+#define GH_ACCEPTOR_GROUP_NAMES 0x00000008UL
 /* Reserved, with no effect: no structure takes initiator flags, and the NTLM
  * initiator only ever sends NTLMv2 responses (with a MIC), for the reason
  * given at GH_ACCEPTOR_ALLOW_NTLMV1. Kept so that code naming it compiles. */

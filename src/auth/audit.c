@@ -66,6 +66,27 @@ field(struct buf *out, const char *key, const char *value)
     return err;
 }
 
+/* groups="a,b,c": joined, then cut by field() at AUDIT_MAX_VALUE_BYTES
+ * (>= AUDIT_MAX_GROUPS_BYTES) with "..." when longer. Nothing without groups. */
+static int
+groups_field(struct buf *out, const struct auth_audit_event *ev)
+{
+    char joined[AUDIT_MAX_GROUPS_BYTES + 2];
+    size_t n = 0;
+
+    if (ev->group_count == 0 || ev->groups == NULL)
+        return GH_OK;
+    for (size_t i = 0; i < ev->group_count && n < sizeof(joined) - 1; i++) {
+        const char *g = ev->groups[i] != NULL ? ev->groups[i] : "";
+        if (i > 0)
+            joined[n++] = ',';
+        for (; *g != '\0' && n < sizeof(joined) - 1; g++)
+            joined[n++] = *g;
+    }
+    joined[n] = '\0';
+    return field(out, "groups", joined);
+}
+
 int
 audit_format(struct buf *out, const struct auth_audit_event *ev)
 {
@@ -112,6 +133,8 @@ audit_format(struct buf *out, const struct auth_audit_event *ev)
         err = field(out, "cb", ev->cb);
     if (err == GH_OK)
         err = field(out, "delegation", ev->is_delegated ? "yes" : "no");
+    if (err == GH_OK)
+        err = groups_field(out, ev);
     if (err == GH_OK)
         err = field(out, "reason", ev->reason);
     if (err == GH_OK)

@@ -30,7 +30,13 @@ struct auth_audit_event {
     const char *cb;    /* "off", "offered", "missing" (no hash from TLS), "n/a" */
     bool is_delegated;
     const char *reason; /* short static text */
+    /* The identity's groups on success (names, or SIDs without names), shown
+     * as groups="a,b,..." cut at AUDIT_MAX_GROUPS_BYTES; NULL / 0: none. */
+    const char *const *groups;
+    size_t group_count;
 };
+
+#define AUDIT_MAX_GROUPS_BYTES 256
 
 /* Appends the line (with '\n') to out. GH_OK, GH_ELIMIT or GH_ENOMEM. */
 int audit_format(struct buf *out, const struct auth_audit_event *ev);

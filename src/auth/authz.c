@@ -71,11 +71,47 @@ user_matches(const char *want, const struct gh_auth_record *rec)
     return false;
 }
 
+/* "Group@domain" against a group named "DOMAIN\\Group": the domain is the
+ * NetBIOS name as written, or the account's DNS domain when the group is in
+ * the account's own NetBIOS domain (what the PAC tells: LogonDomainName and
+ * UPN_DNS_INFO's DnsDomainName). */
+static bool
+upn_spelling_matches(const char *want, const char *group, const struct gh_auth_record *rec)
+{
+    const char *at = strrchr(want, '@');
+    const char *bs = strchr(group, '\\');
+    size_t want_name_len, dom_len;
+
+    if (at == NULL || bs == NULL)
+        return false;
+    want_name_len = (size_t)(at - want);
+    dom_len = (size_t)(bs - group);
+    if (strlen(bs + 1) != want_name_len || strncasecmp(bs + 1, want, want_name_len) != 0)
+        return false;
+    if (strlen(at + 1) == dom_len && strncasecmp(at + 1, group, dom_len) == 0)
+        return true;
+    return rec->logon_domain != NULL && rec->dns_domain != NULL &&
+           strlen(rec->logon_domain) == dom_len &&
+           strncasecmp(rec->logon_domain, group, dom_len) == 0 &&
+           strcasecmp(at + 1, rec->dns_domain) == 0;
+}
+
+/* A group rule names a group by name ("staff", "CORP\\Staff", "Staff@corp.test")
+ * or by SID ("S-1-5-21-...-1108"); all case-insensitive. */
 static bool
 group_matches(const char *want, const struct gh_auth_record *rec)
 {
+    bool is_sid = (want[0] == 'S' || want[0] == 's') && want[1] == '-';
+
     for (size_t i = 0; i < rec->group_count; i++) {
-        if (rec->groups[i] != NULL && strcasecmp(want, rec->groups[i]) == 0)
+        const char *g = rec->groups[i];
+        const char *sid = rec->group_sids != NULL ? rec->group_sids[i] : NULL;
+
+        if (g != NULL && strcasecmp(want, g) == 0)
+            return true;
+        if (is_sid && sid != NULL && strcasecmp(want, sid) == 0)
+            return true;
+        if (!is_sid && g != NULL && upn_spelling_matches(want, g, rec))
             return true;
     }
     return false;

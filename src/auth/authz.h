@@ -34,8 +34,11 @@ void authz_rules_free(struct authz_rules *rs);
 
 /* True when the authenticated record may pass. User names compare
  * case-insensitively (ASCII) and match either the bare user name or the
- * principal ("alice" or "alice@EXAMPLE.ORG"), or "DOMAIN\\user"; group names
- * compare case-insensitively. A record that is not a success never passes. */
+ * principal ("alice" or "alice@EXAMPLE.ORG"), or "DOMAIN\\user". A group
+ * matches by name, case-insensitively, as the record spells it ("staff",
+ * "CORP\\Staff"), as "Staff@CORP" or "Staff@corp.test" (the account's DNS
+ * domain) for a group named "CORP\\Staff", or by SID ("S-1-5-21-...") for
+ * a record with group SIDs. A record that is not a success never passes. */
 bool authz_allows(const struct authz_rules *rs, const struct gh_auth_record *rec);
 
 #endif

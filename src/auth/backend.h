@@ -56,6 +56,12 @@ struct auth_token_ops {
     /* End of the identity's validity (Kerberos: the ticket's end time), 0 when
      * unknown or unlimited. May be NULL: nothing expires. */
     time_t (*expiry)(const gh_token *token);
+    /* The Windows identity (<gatehouse/token.h>); each may be NULL (fakes):
+     * the record then carries no SIDs. */
+    const char *(*user_sid)(const gh_token *token);
+    const char *(*group_sid)(const gh_token *token, size_t index);
+    const char *(*logon_domain)(const gh_token *token);
+    const char *(*dns_domain)(const gh_token *token);
 };
 
 struct auth_backend {

@@ -144,6 +144,10 @@ static const struct auth_token_ops token_ops = {
     .delegated_ccache = gh_token_delegated_ccache,
     .create = token_create,
     .expiry = gh_token_expiry,
+    .user_sid = gh_token_user_sid,
+    .group_sid = gh_token_group_sid,
+    .logon_domain = gh_token_logon_domain,
+    .dns_domain = gh_token_dns_domain,
 };
 
 static struct auth_backend real_backend = {

@@ -18,7 +18,11 @@
  * the KDC returned, "alice@REALM"); left NULL, the name typed is used. The
  * default verifier is the user store; a Kerberos verifier (initial credentials
  * with the password, then a ticket for our own service checked with the keytab,
- * like mod_auth_gssapi's GssapiBasicAuth) plugs in here. Must be thread-safe. */
+ * like mod_auth_gssapi's GssapiBasicAuth) plugs in here. Must be thread-safe.
+ * Failures: GH_EAUTH (wrong password), GH_ENOTFOUND (unknown user), and, when
+ * the directory says why it refuses a right password, GH_EDENIED (account
+ * revoked: disabled, locked or expired) or GH_ESTATE (password expired or to
+ * be changed at next logon); anything else is an error of the verifier. */
 typedef int basic_verify_fn(void *arg, const char *user, const char *password, size_t password_len,
                             char **canon_out);
 

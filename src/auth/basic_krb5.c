@@ -119,10 +119,12 @@ map_error(krb5_error_code kerr)
     switch (kerr) {
     case KRB5KDC_ERR_PREAUTH_FAILED:
     case KRB5KRB_AP_ERR_BAD_INTEGRITY:
-    case KRB5KDC_ERR_KEY_EXP:
-    case KRB5KDC_ERR_CLIENT_REVOKED:
     case KRB5KRB_AP_ERR_MODIFIED:
         return GH_EAUTH;
+    case KRB5KDC_ERR_CLIENT_REVOKED: /* AD: disabled, locked out or expired account */
+        return GH_EDENIED;
+    case KRB5KDC_ERR_KEY_EXP: /* AD: password expired, or must change at next logon */
+        return GH_ESTATE;
     case KRB5KDC_ERR_C_PRINCIPAL_UNKNOWN:
         return GH_ENOTFOUND;
     case ENOMEM:
@@ -205,6 +207,22 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
         rc = krb5_parse_name(ctx, name, &client) == 0 ? GH_OK : GH_EAUTH;
     if (rc == GH_OK)
         rc = krb5_parse_name(ctx, bk->service, &server) == 0 ? GH_OK : GH_EIO;
+    if (rc == GH_OK && !realm_allowed(ctx, bk, client, server) && strchr(user, '@') != NULL) {
+        /* "frank.upn@corp.test": not one of our realms, so a user principal
+         * name (an AD UPN suffix). Ask our own KDC with the whole name as an
+         * enterprise principal (RFC 6806 5): the KDC resolves the UPN and,
+         * with canonicalize, answers with the account's principal. */
+        krb5_free_principal(ctx, client);
+        client = NULL;
+        rc = krb5_parse_name_flags(ctx, user, KRB5_PRINCIPAL_PARSE_ENTERPRISE, &client) == 0
+                 ? GH_OK
+                 : GH_EAUTH;
+        const krb5_data *sr = krb5_princ_realm(ctx, server);
+        char *realm = bk->realm != NULL ? strdup(bk->realm) : strndup(sr->data, sr->length);
+        if (rc == GH_OK && (realm == NULL || krb5_set_principal_realm(ctx, client, realm) != 0))
+            rc = GH_ENOMEM;
+        free(realm);
+    }
     if (rc == GH_OK && !realm_allowed(ctx, bk, client, server))
         rc = GH_EAUTH;
     if (rc == GH_OK)

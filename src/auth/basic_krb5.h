@@ -24,7 +24,9 @@ int basic_krb5_create(const char *keytab, const char *service, const char *realm
 void basic_krb5_destroy(struct basic_krb5 *bk); /* NULL-safe */
 
 /* basic_verify_fn (arg: a struct basic_krb5 *): GH_OK, GH_EAUTH (wrong password,
- * or the KDC could not be verified), GH_ENOTFOUND (unknown principal), GH_EIO (no
+ * or the KDC could not be verified), GH_ENOTFOUND (unknown principal),
+ * GH_EDENIED (KDC_ERR_CLIENT_REVOKED: account disabled, locked or expired),
+ * GH_ESTATE (KDC_ERR_KEY_EXPIRED: password expired), GH_EIO (no
  * KDC reachable, keytab problem) or GH_ENOMEM. The password copy is wiped. On
  * GH_OK *canon_out is the client principal of the credentials the KDC issued
  * (asked with canonicalize, RFC 6806), e.g. "alice@EXAMPLE.ORG" for a typed

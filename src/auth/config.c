@@ -300,6 +300,17 @@ set_extended_protection(void *c, const struct gh_directive *d, char *err, size_t
 }
 
 static int
+set_group_names(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+
+    if (strcmp(d->args[0], "off") != 0 && strcmp(d->args[0], "winbind") != 0)
+        return errf(err, err_len, "auth_group_names takes off or winbind");
+    cfg->group_names = strcmp(d->args[0], "winbind") == 0;
+    return GH_OK;
+}
+
+static int
 set_credssp_certificate(void *c, const struct gh_directive *d, char *err, size_t err_len)
 {
     return auth_credssp_directive(c, d->args, d->arg_count, err, err_len);
@@ -404,6 +415,9 @@ static const struct gh_command auth_commands[] = {
      "offer and accept Basic on plain HTTP"},
     {"auth_extended_protection", ANYWHERE, 1, 1, set_extended_protection, "off|allow|require",
      "off", "channel binding (RFC 5929 tls-server-end-point) for the SSPI schemes"},
+    {"auth_group_names", ANYWHERE, 1, 1, set_group_names, "off|winbind", "off",
+     "name the group SIDs of a Kerberos PAC through winbind (Kerberos legs then run on the "
+     "blocking pool)"},
     {"auth_basic_kerberos", ANYWHERE, 1, 1, set_basic_kerberos, "on|off", "off",
      "Basic passwords are checked against the KDC"},
     {"auth_mutual_to_app", ANYWHERE, 1, 1, set_mutual_to_app, "on|off", "off",
@@ -550,7 +564,8 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
         .NbDomainName = cfg->nb_domain,
         .NbComputerName = cfg->nb_computer,
         .Flags = (cfg->ntlm_require_target_name ? GH_ACCEPTOR_REQUIRE_TARGET_NAME : 0) |
-                 (cfg->ntlm_winbind ? GH_ACCEPTOR_NTLM_WINBIND : 0),
+                 (cfg->ntlm_winbind ? GH_ACCEPTOR_NTLM_WINBIND : 0) |
+                 (cfg->group_names ? GH_ACCEPTOR_GROUP_NAMES : 0),
         .AcceptedTargetNames = (const char *const *)cfg->service_names,
         .AcceptedTargetNameCount = cfg->service_name_count,
     };

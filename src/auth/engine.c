@@ -194,6 +194,8 @@ struct outcome_note {
     SECURITY_STATUS sec_status;
     bool is_persisted, is_cached, did_offer_bindings, is_delegated;
     const char *reason;
+    const char *const *groups; /* borrowed from the record, on success */
+    size_t group_count;
 };
 
 static void
@@ -221,6 +223,8 @@ audit(const struct auth_config *cfg, const struct auth_request_view *req, time_t
         .cb = cb,
         .is_delegated = n->is_delegated,
         .reason = n->reason,
+        .groups = n->groups,
+        .group_count = n->group_count,
     };
     audit_emit(cfg->engine->audit_log, &ev);
 }
@@ -374,6 +378,8 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
     note->is_persisted = hs->is_persisted;
     note->is_delegated = (hs->attrs & ASC_RET_DELEGATE) != 0;
     note->reason = "ok";
+    note->groups = out->record.pub.groups;
+    note->group_count = out->record.pub.group_count;
     return err;
 }
 
@@ -579,13 +585,18 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
             note.package = "Basic";
             note.principal = out->record.pub.user_name;
             note.reason = "ok";
+            note.groups = out->record.pub.groups;
+            note.group_count = out->record.pub.group_count;
             authorize(cfg, out, &note);
             audit(cfg, req, now, &note);
         }
     } else {
         limiter_fail(conn->limiter, slice_make(conn->peer_addr, conn->peer_addr_len), now_ms);
         note.sec_status = SEC_E_LOGON_DENIED;
-        note.reason = vrc == GH_ENOTFOUND ? "unknown user" : "wrong password";
+        note.reason = vrc == GH_ENOTFOUND ? "unknown user"
+                      : vrc == GH_EDENIED ? "account revoked"
+                      : vrc == GH_ESTATE  ? "password expired"
+                                          : "wrong password";
         audit(cfg, req, now, &note);
         err = challenge(cfg, conn, req, now, false, out);
         auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, SEC_E_LOGON_DENIED);
@@ -806,6 +817,26 @@ is_ntlm_authenticate_leg(const struct auth_config *cfg, struct slice value)
     return false;
 }
 
+/* With auth_group_names winbind, the Kerberos leg (also inside Negotiate)
+ * may ask winbindd for the names of the PAC's group SIDs when they are not
+ * cached yet: which SIDs only shows after the ticket is decrypted, so every
+ * such leg goes to the blocking pool. */
+static bool
+is_group_names_leg(const struct auth_config *cfg, struct slice value)
+{
+    const uint8_t *sp = memchr(value.ptr, ' ', value.len);
+    struct slice scheme;
+
+    if (!cfg->group_names || sp == NULL)
+        return false;
+    scheme = slice_make(value.ptr, (size_t)(sp - value.ptr));
+    if (slice_eq_nocase(scheme, SLICE_LIT("Negotiate")))
+        return offers(cfg, AUTH_SCHEME_NEGOTIATE);
+    if (slice_eq_nocase(scheme, SLICE_LIT("Kerberos")))
+        return offers(cfg, AUTH_SCHEME_KERBEROS);
+    return false;
+}
+
 bool
 auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req)
 {
@@ -816,7 +847,8 @@ auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_v
     enum auth_scheme s;
     bool slow = true;
 
-    if (req->authorization_count == 1 && is_ntlm_authenticate_leg(cfg, req->authorization[0]))
+    if (req->authorization_count == 1 && (is_ntlm_authenticate_leg(cfg, req->authorization[0]) ||
+                                          is_group_names_leg(cfg, req->authorization[0])))
         return true;
     if (req->authorization_count != 1 || !offers(cfg, AUTH_SCHEME_BASIC))
         return false;

@@ -115,6 +115,7 @@ struct auth_config {
      * (GH_ACCEPTOR_NTLM_WINBIND), also inside Negotiate; the AUTHENTICATE leg
      * then blocks on winbindd and runs on the pool (auth_engine_may_block). */
     bool ntlm_winbind;
+    bool group_names;   /* auth_group_names winbind: name the PAC's group SIDs */
     char *credssp_cert; /* auth_credssp_certificate: PEM of the inner TLS (src/auth/credssp.c) */
     char *credssp_key;  /* its key file, or NULL (in the certificate file) */
     /* Kerberos realms whose users are named by bare user name (auth_local_realm,

@@ -37,9 +37,16 @@ auth_record_clear(struct auth_record *r)
     free(r->mutual);
     free(r->ccache);
     auth_credssp_deleg_free(&r->deleg);
-    for (size_t i = 0; i < r->group_count; i++)
+    for (size_t i = 0; i < r->group_count; i++) {
         free(r->groups[i]);
+        if (r->group_sids != NULL)
+            free(r->group_sids[i]);
+    }
     free(r->groups);
+    free(r->group_sids);
+    free(r->user_sid);
+    free(r->logon_domain);
+    free(r->dns_domain);
     auth_record_init(r, backend);
 }
 
@@ -67,6 +74,29 @@ dup_str(const char *s, char **out)
         return GH_OK;
     *out = strdup(s);
     return *out == NULL ? GH_ENOMEM : GH_OK;
+}
+
+/* The token's SIDs and domains next to the names the record copied. */
+static int
+copy_windows_identity(struct auth_record *r, gh_token *token, const struct auth_token_ops *ops)
+{
+    int err;
+
+    if (ops->user_sid == NULL || ops->user_sid(token) == NULL)
+        return GH_OK;
+    err = dup_str(ops->user_sid(token), &r->user_sid);
+    if (err == GH_OK && ops->logon_domain != NULL)
+        err = dup_str(ops->logon_domain(token), &r->logon_domain);
+    if (err == GH_OK && ops->dns_domain != NULL)
+        err = dup_str(ops->dns_domain(token), &r->dns_domain);
+    if (err != GH_OK || ops->group_sid == NULL || r->group_count == 0)
+        return err;
+    r->group_sids = calloc(r->group_count, sizeof(*r->group_sids));
+    if (r->group_sids == NULL)
+        return GH_ENOMEM;
+    for (size_t i = 0; err == GH_OK && i < r->group_count; i++)
+        err = dup_str(ops->group_sid(token, i), &r->group_sids[i]);
+    return err;
 }
 
 int
@@ -113,6 +143,8 @@ auth_record_set_success(struct auth_record *r, enum gh_auth_type type, gh_token 
                 r->group_count++;
         }
     }
+    if (err == GH_OK && token != NULL && ops != NULL && groups == NULL)
+        err = copy_windows_identity(r, token, ops);
     if (err != GH_OK) {
         auth_record_clear(r);
         return err;
@@ -127,6 +159,10 @@ auth_record_set_success(struct auth_record *r, enum gh_auth_type type, gh_token 
     r->pub.groups = (const char *const *)r->groups;
     r->pub.group_count = r->group_count;
     r->pub.delegated_ccache = r->ccache;
+    r->pub.user_sid = r->user_sid;
+    r->pub.group_sids = (const char *const *)r->group_sids;
+    r->pub.logon_domain = r->logon_domain;
+    r->pub.dns_domain = r->dns_domain;
     return GH_OK;
 }
 

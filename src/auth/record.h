@@ -22,6 +22,8 @@ struct auth_record {
     struct auth_credssp_deleg deleg; /* CredSSP's delegated password credentials */
     char **groups;
     size_t group_count;
+    char **group_sids; /* group_count entries or NULL; entries may be NULL */
+    char *user_sid, *logon_domain, *dns_domain;
     void *packed; /* ExportSecurityContext output, freed with FreeContextBuffer */
 };
 

@@ -76,8 +76,15 @@ enum identity_field {
     ID_USER,
     ID_GROUPS,
     ID_AUTH_TYPE,
+    ID_GROUP_SIDS, /* off unless configured */
     ID_COUNT
 };
+
+/* The longest groups (or group SIDs) header value: a domain user can be in
+ * hundreds of groups, and backends cap header lines (8 KiB by default in
+ * nginx, Apache and Node). A list that does not fit is left out whole rather
+ * than cut: a cut list would silently drop memberships. */
+#define GROUPS_HEADER_MAX_BYTES 8192
 
 struct proxy_config {
     bool is_set;
@@ -325,7 +332,7 @@ set_client_cert_max(void *config, const struct gh_directive *d, char *err, size_
 static int
 set_identity_header(void *config, const struct gh_directive *d, char *err, size_t err_len)
 {
-    static const char *const fields[ID_COUNT] = {"user", "groups", "auth_type"};
+    static const char *const fields[ID_COUNT] = {"user", "groups", "auth_type", "group_sids"};
     struct proxy_config *cfg = config;
     size_t f = 0;
 
@@ -333,7 +340,7 @@ set_identity_header(void *config, const struct gh_directive *d, char *err, size_
         f++;
     if (f == ID_COUNT || !is_token(d->args[1]) || strlen(d->args[1]) >= NAME_BYTES) {
         snprintf(err, err_len,
-                 "proxy_identity_header needs user|groups|auth_type and a "
+                 "proxy_identity_header needs user|groups|auth_type|group_sids and a "
                  "header name (or off)");
         return GH_EINVAL;
     }
@@ -363,10 +370,10 @@ static const struct gh_command proxy_commands[] = {
      "send the client's certificate to the backend in Client-Cert (RFC 9440)"},
     {"proxy_client_cert_max", MAIN_LOC, 1, 1, set_client_cert_max, "SIZE", "16k",
      "largest certificate (or chain) sent in Client-Cert, 512..40k"},
-    {"proxy_identity_header", MAIN_LOC, 2, 2, set_identity_header, "user|groups|auth_type NAME|off",
-     NULL,
+    {"proxy_identity_header", MAIN_LOC, 2, 2, set_identity_header,
+     "user|groups|auth_type|group_sids NAME|off", NULL,
      "header carrying the identity to the backend (default X-Remote-User, X-Remote-Groups, "
-     "X-Remote-Auth-Type)"},
+     "X-Remote-Auth-Type; group_sids off); a groups list over 8 KiB is left out"},
     GH_COMMAND_END,
 };
 
@@ -708,6 +715,39 @@ auth_type_name(const struct gh_auth_record *auth)
     return auth->package_name != NULL ? auth->package_name : "";
 }
 
+/* "Name: a,b,c" from the non-NULL values that are safe on a header line and
+ * hold no comma (it would split one group into two); nothing when none is, or
+ * when the value would pass GROUPS_HEADER_MAX_BYTES (logged). */
+static int
+add_list_header(struct buf *out, const gh_request *req, const char *name, const char *const *values,
+                size_t count)
+{
+    size_t start = out->len, first = 0;
+    bool any = false;
+    int rc = buf_printf(out, "%s: ", name);
+
+    first = out->len;
+    for (size_t i = 0; rc == GH_OK && i < count; i++) {
+        const char *v = values[i];
+        if (v == NULL || !is_safe_value(v) || strchr(v, ',') != NULL)
+            continue;
+        rc = buf_printf(out, "%s%s", any ? "," : "", v);
+        any = true;
+        if (out->len - first > GROUPS_HEADER_MAX_BYTES)
+            break;
+    }
+    if (rc != GH_OK)
+        return rc;
+    if (!any || out->len - first > GROUPS_HEADER_MAX_BYTES) {
+        if (any)
+            gh_request_log(req, GH_LOG_WARN, "proxy: %s left out: the list is longer than %d bytes",
+                           name, GROUPS_HEADER_MAX_BYTES);
+        out->len = start;
+        return GH_OK;
+    }
+    return buf_append(out, "\r\n", 2);
+}
+
 static int
 add_identity(struct buf *out, const struct proxy_config *cfg, const gh_request *req)
 {
@@ -719,17 +759,11 @@ add_identity(struct buf *out, const struct proxy_config *cfg, const gh_request *
     if (cfg->identity[ID_USER][0] != '\0' && auth->user_name != NULL &&
         is_safe_value(auth->user_name))
         rc = buf_printf(out, "%s: %s\r\n", cfg->identity[ID_USER], auth->user_name);
-    if (rc == GH_OK && cfg->identity[ID_GROUPS][0] != '\0' && auth->group_count > 0) {
-        rc = buf_printf(out, "%s: ", cfg->identity[ID_GROUPS]);
-        for (size_t i = 0; rc == GH_OK && i < auth->group_count; i++) {
-            const char *g = auth->groups[i];
-            if (g == NULL || !is_safe_value(g) || strchr(g, ',') != NULL)
-                continue; /* a comma would split one group into two */
-            rc = buf_printf(out, "%s%s", i > 0 ? "," : "", g);
-        }
-        if (rc == GH_OK)
-            rc = buf_append(out, "\r\n", 2);
-    }
+    if (rc == GH_OK && cfg->identity[ID_GROUPS][0] != '\0')
+        rc = add_list_header(out, req, cfg->identity[ID_GROUPS], auth->groups, auth->group_count);
+    if (rc == GH_OK && cfg->identity[ID_GROUP_SIDS][0] != '\0' && auth->group_sids != NULL)
+        rc = add_list_header(out, req, cfg->identity[ID_GROUP_SIDS], auth->group_sids,
+                             auth->group_count);
     const char *type = auth_type_name(auth);
     if (rc == GH_OK && cfg->identity[ID_AUTH_TYPE][0] != '\0' && type[0] != '\0' &&
         is_safe_value(type))

@@ -12,6 +12,7 @@
 #include <gatehouse/http.h>
 #include <gatehouse/module.h>
 #include <gatehouse/sspi.h>
+#include <gatehouse/token.h>
 
 static const char *
 auth_status_name(enum gh_auth_status s)
@@ -122,6 +123,23 @@ write_auth(struct gh_json *j, const struct gh_auth_record *a)
     gh_json_array_begin(j, "groups");
     for (size_t i = 0; i < a->group_count; i++)
         gh_json_str(j, NULL, a->groups[i]);
+    gh_json_array_end(j);
+    /* The Windows identity (a PAC; an NTLM logon the DC checked): SIDs, with
+     * names where winbind gave one (null otherwise). */
+    gh_json_str(j, "user_sid", a->user_sid);
+    gh_json_str(j, "logon_domain", a->logon_domain);
+    gh_json_str(j, "dns_domain", a->dns_domain);
+    gh_json_str(j, "upn", a->access_token != NULL ? gh_token_upn(a->access_token) : NULL);
+    gh_json_array_begin(j, "group_sids");
+    for (size_t i = 0; a->group_sids != NULL && i < a->group_count; i++) {
+        if (a->group_sids[i] == NULL)
+            continue;
+        gh_json_object_begin(j, NULL);
+        gh_json_str(j, "sid", a->group_sids[i]);
+        gh_json_str(j, "name",
+                    a->access_token != NULL ? gh_token_group_sid_name(a->access_token, i) : NULL);
+        gh_json_object_end(j);
+    }
     gh_json_array_end(j);
     gh_json_str(j, "delegated_ccache", a->delegated_ccache);
     /* CredSSP's delegated password credentials: the names and the password's

@@ -21,6 +21,8 @@
 #include <gatehouse/wintypes.h>
 
 #include "sspi/nss_cache.h"
+#include "sspi/sid.h"
+#include "sspi/sid_names.h"
 #include "sspi/store/userstore.h"
 #include "sspi/token_internal.h"
 #include "sspi/wide.h"
@@ -50,6 +52,15 @@ struct gh_token {
     time_t expiry;
     char *ccache;
     bool owns_ccache;
+    /* A Windows identity (token_internal.h); all NULL / 0 without one. */
+    char *user_sid;
+    char **group_sids;     /* group_count entries, parallel to groups */
+    uint32_t *group_attrs; /* group_count entries */
+    char **group_names;    /* group_count entries, NULL where unnamed */
+    size_t sid_slots;      /* entries allocated in the three arrays above */
+    char *logon_domain;
+    char *dns_domain;
+    char *upn;
 };
 
 static void
@@ -73,6 +84,17 @@ token_free(gh_token *t)
     free(t->groups);
     free(t->gids);
     free(t->ccache);
+    for (size_t i = 0; i < t->sid_slots; i++) {
+        free(t->group_sids[i]);
+        free(t->group_names[i]);
+    }
+    free(t->group_sids);
+    free(t->group_names);
+    free(t->group_attrs);
+    free(t->user_sid);
+    free(t->logon_domain);
+    free(t->dns_domain);
+    free(t->upn);
     free(t);
 }
 
@@ -170,6 +192,54 @@ gh_token_delegated_ccache(const gh_token *token)
     return token != NULL ? token->ccache : NULL;
 }
 
+const char *
+gh_token_user_sid(const gh_token *token)
+{
+    return token != NULL ? token->user_sid : NULL;
+}
+
+const char *
+gh_token_group_sid(const gh_token *token, size_t index)
+{
+    if (token == NULL || token->group_sids == NULL || index >= token->group_count)
+        return NULL;
+    return token->group_sids[index];
+}
+
+const char *
+gh_token_group_sid_name(const gh_token *token, size_t index)
+{
+    if (token == NULL || token->group_names == NULL || index >= token->group_count)
+        return NULL;
+    return token->group_names[index];
+}
+
+uint32_t
+gh_token_group_attributes(const gh_token *token, size_t index)
+{
+    if (token == NULL || token->group_attrs == NULL || index >= token->group_count)
+        return 0;
+    return token->group_attrs[index];
+}
+
+const char *
+gh_token_logon_domain(const gh_token *token)
+{
+    return token != NULL ? token->logon_domain : NULL;
+}
+
+const char *
+gh_token_dns_domain(const gh_token *token)
+{
+    return token != NULL ? token->dns_domain : NULL;
+}
+
+const char *
+gh_token_upn(const gh_token *token)
+{
+    return token != NULL ? token->upn : NULL;
+}
+
 /* ---- Construction --------------------------------------------------------- */
 static bool
 field_ok(const char *s)
@@ -206,6 +276,63 @@ dup_field(const char *s, char **out)
     return *out != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
 }
 
+/* The groups of a Windows identity: the SIDs in canonical form, their
+ * names from the SID name cache, and as the display list (groups) the name
+ * or, unnamed, the SID. */
+static SECURITY_STATUS
+add_sid_groups(gh_token *t, const struct sspi_token_info *info)
+{
+    size_t n = info->group_sid_count > GROUPS_MAX ? GROUPS_MAX : info->group_sid_count;
+    struct sid *sids = calloc(n > 0 ? n : 1, sizeof(*sids));
+    char canon[SID_STRING_MAX];
+    SECURITY_STATUS st = SEC_E_OK;
+
+    t->group_sids = calloc(n > 0 ? n : 1, sizeof(*t->group_sids));
+    t->group_names = calloc(n > 0 ? n : 1, sizeof(*t->group_names));
+    t->group_attrs = calloc(n > 0 ? n : 1, sizeof(*t->group_attrs));
+    if (sids == NULL || t->group_sids == NULL || t->group_names == NULL || t->group_attrs == NULL) {
+        free(sids);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    t->sid_slots = n;
+    for (size_t i = 0; i < n; i++) {
+        if (info->group_sids[i] == NULL || !sid_from_string(info->group_sids[i], &sids[i])) {
+            free(sids);
+            return SEC_E_INVALID_PARAMETER;
+        }
+    }
+    if (info->lookup_names)
+        st = sid_names_lookup(sids, n, 0, t->group_names);
+    for (size_t i = 0; i < n && st == SEC_E_OK; i++) {
+        (void)sid_to_string(&sids[i], canon, sizeof(canon));
+        st = add_group(t, t->group_names[i] != NULL ? t->group_names[i] : canon);
+        if (st == SEC_E_OK)
+            st = dup_field(canon, &t->group_sids[i]);
+        t->group_attrs[i] = info->group_sid_attributes != NULL ? info->group_sid_attributes[i] : 7;
+    }
+    free(sids);
+    return st;
+}
+
+static SECURITY_STATUS
+set_windows_identity(gh_token *t, const struct sspi_token_info *info)
+{
+    struct sid user;
+    char canon[SID_STRING_MAX];
+    SECURITY_STATUS st;
+
+    if (!sid_from_string(info->user_sid, &user) || !sid_to_string(&user, canon, sizeof(canon)))
+        return SEC_E_INVALID_PARAMETER;
+    st = dup_field(canon, &t->user_sid);
+    if (st == SEC_E_OK)
+        st = dup_field(info->logon_domain, &t->logon_domain);
+    if (st == SEC_E_OK)
+        st = dup_field(info->dns_domain, &t->dns_domain);
+    if (st == SEC_E_OK)
+        st = dup_field(info->upn, &t->upn);
+    return st;
+}
+
 SECURITY_STATUS
 sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
 {
@@ -217,7 +344,9 @@ sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
 
     if (info == NULL || info->user == NULL || info->package == NULL || info->user[0] == '\0' ||
         !field_ok(info->user) || !field_ok(info->domain) || !field_ok(info->principal) ||
-        !field_ok(info->package) || !field_ok(info->delegated_ccache))
+        !field_ok(info->package) || !field_ok(info->delegated_ccache) ||
+        !field_ok(info->logon_domain) || !field_ok(info->dns_domain) || !field_ok(info->upn) ||
+        (info->user_sid != NULL && info->group_sid_count > 0 && info->group_sids == NULL))
         return SEC_E_INVALID_PARAMETER;
     for (size_t i = 0; info->groups != NULL && i < info->group_count; i++) {
         if (info->groups[i] == NULL || !field_ok(info->groups[i]))
@@ -266,6 +395,19 @@ sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
         acct.gids = NULL; /* moved to the token */
     }
 
+    if (info->user_sid != NULL) {
+        status = set_windows_identity(t, info);
+        if (status == SEC_E_OK && info->groups == NULL) {
+            t->groups =
+                calloc(info->group_sid_count > 0 ? info->group_sid_count : 1, sizeof(*t->groups));
+            status = t->groups == NULL ? SEC_E_INSUFFICIENT_MEMORY : add_sid_groups(t, info);
+            if (status != SEC_E_OK)
+                goto fail;
+            goto done;
+        }
+        if (status != SEC_E_OK)
+            goto fail;
+    }
     if (info->groups != NULL)
         want_groups = info->group_count;
     else if (info->store != NULL &&
@@ -292,6 +434,7 @@ sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
     }
     if (status != SEC_E_OK)
         goto fail;
+done:
     nss_account_clear(&acct);
     *token_out = t;
     return SEC_E_OK;

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include <gatehouse/sspi.h>
@@ -30,17 +31,33 @@ struct sspi_token_info {
      * usually `user`; NULL: the identity has no local account. An unknown
      * name is not an error: the token simply has no Unix ids. */
     const char *local_account;
-    time_t logon_time; /* 0: now */
-    time_t expiry;     /* 0: unknown */
+    /* A Windows identity: a Kerberos PAC, or an NTLM logon the domain
+     * controller checked. user_sid NULL: none (the fields below are ignored).
+     * With user_sid and no explicit groups, the token's groups are the group
+     * SIDs, each named "DOMAIN\Group" when lookup_names is set and the SID
+     * name cache (sid_names.h) knows it, else left as the SID string; NSS and the store
+     * are not asked for groups then. */
+    const char *user_sid;                 /* "S-1-5-21-...-1103" */
+    const char *const *group_sids;        /* group_sid_count SIDs, token order */
+    const uint32_t *group_sid_attributes; /* SE_GROUP_* per SID; NULL: all 7 */
+    size_t group_sid_count;
+    const char *logon_domain; /* NetBIOS domain of the account ("CORP"), or NULL */
+    const char *dns_domain;   /* its DNS domain ("CORP.TEST"), or NULL */
+    const char *upn;          /* userPrincipalName, or NULL */
+    bool lookup_names;        /* ask the SID name cache (it may block on winbindd) */
+    time_t logon_time;        /* 0: now */
+    time_t expiry;            /* 0: unknown */
     /* Delegated credentials ("FILE:/path"); NULL when none. With
      * owns_ccache, the file is removed when the last reference goes. */
     const char *delegated_ccache;
     bool owns_ccache;
 };
 
-/* Creates a token with one reference (release with gh_token_close).
- * SEC_E_OK, SEC_E_INVALID_PARAMETER (no user or package, invalid UTF-8) or
- * SEC_E_INSUFFICIENT_MEMORY. */
+/* Creates a token with one reference (release with gh_token_close). With
+ * group SIDs it may block on winbindd (name lookups on a cold cache): call
+ * it where blocking is allowed, or with sid_names turned off.
+ * SEC_E_OK, SEC_E_INVALID_PARAMETER (no user or package, invalid UTF-8, a
+ * SID that does not parse) or SEC_E_INSUFFICIENT_MEMORY. */
 SECURITY_STATUS sspi_token_create(const struct sspi_token_info *info, gh_token **token_out);
 
 /* Switches the calling thread's filesystem identity (fsuid, fsgid and

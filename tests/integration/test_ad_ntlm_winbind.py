@@ -2,14 +2,16 @@
 """NTLM through the domain controller (issue 9): `auth_ntlm_backend winbind`
 against a real Samba AD DC (tests/harness/sambadc.py), with real clients.
 
-  - curl --ntlm as CORP\\carol: 200, whoami names CORP\\carol and her group
-    SIDs (Domain Users, Engineers, and Staff through the nested group);
+  - curl --ntlm as CORP\\carol: 200, whoami names CORP\\carol, her SID and
+    her group SIDs (Domain Users first, Engineers, and Staff through the
+    nested group), named through winbind with auth_group_names winbind;
   - python3-requests-ntlm over HTTPS (channel bindings) as CORP\\carol: 200;
   - a wrong password: 401, audit SEC_E_LOGON_DENIED;
   - dave (disabled) and erin (must change her password): 401 with the
     audit reasons "account disabled" / "password must change";
   - the UPN spelling frank.upn@corp.test (no domain): 200 as CORP\\frank;
-  - auth_require group with the Staff SID: carol (nested member) 200, frank 403;
+  - auth_require group with the Staff SID, or CORP\\Staff by name: carol
+    (nested member) 200, frank 403;
   - a tampered MIC (python3-ntlm-auth's AUTHENTICATE with one MIC byte
     flipped, on a raw socket): 401 although the DC accepts the response;
   - gatehouse fetch --auth ntlm as CORP\\carol: 200;
@@ -129,13 +131,23 @@ def test_logons(srv, dc, audit, seen, groups):
           a.get("domain") == "CORP",
           f"curl --ntlm CORP\\carol through winbind: 200 as CORP\\carol "
           f"({st}, {a.get('domain')}\\{a.get('user')})")
-    check(a.get("principal") in ("carol@corp.test", "carol@CORP.TEST"),
+    check(a.get("principal") == "carol@CORP.TEST",
           f"... principal as Kerberos would name her ({a.get('principal')})")
-    check(all(g.startswith("S-1-5-") for g in got) and
-          groups["Domain Users"] in got and groups["Engineers"] in got,
-          f"... groups are her SIDs: Domain Users and Engineers ({got})")
-    check(groups["Staff"] in got, f"... and Staff through the nested group ({got})")
-    check(groups["Finance"] not in got, "... but not Finance")
+    check(a.get("user_sid") == dc.user_sid("carol") and a.get("logon_domain") == "CORP",
+          f"... her SID from the DC ({a.get('user_sid')}, {a.get('logon_domain')})")
+    sids = [g.get("sid") for g in a.get("group_sids") or []]
+    check(groups["Domain Users"] == sids[0] if sids else False,
+          f"... primary group first: Domain Users ({sids[:1]})")
+    check(groups["Engineers"] in sids and groups["Staff"] in sids,
+          f"... group SIDs: Engineers and Staff through the nested group ({sids})")
+    check(groups["Finance"] not in sids, "... but not Finance")
+    # Names as winbindd gives them. Quirk: after a network logon, the DC's
+    # winbindd names the account's groups without their domain, in lower
+    # case ("staff"), where the same lookup after a Kerberos logon gives
+    # "CORP\\Staff" (tests/integration/test_ad_negotiate.py).
+    low = [g.lower().rsplit("\\", 1)[-1] for g in got]
+    check("engineers" in low and "staff" in low and not any(g.startswith("S-1-") for g in got),
+          f"... auth_group_names winbind: the groups by name ({got})")
     lines = audit_tail(audit, seen)
     check("result=success" in lines and "package=NTLM" in lines,
           "audit: NTLM success through winbind")
@@ -174,10 +186,19 @@ def test_logons(srv, dc, audit, seen, groups):
     check(st == 200 and a.get("user") == "frank",
           f"curl --ntlm CORP\\frank (sAMAccountName): 200 ({st})")
     # auth_require group with a SID: Staff holds carol through Engineers.
-    st, _ = curl_ntlm(srv, "/staff", "CORP\\carol", PW["carol"])
+    st, a = curl_ntlm(srv, "/staff", "CORP\\carol", PW["carol"])
     check(st == 200, f"auth_require group <Staff SID>: carol (nested member) 200 ({st})")
+    check(groups["Staff"] in (a.get("groups") or []),
+          "... without auth_group_names the groups are the SIDs")
     st, _ = curl_ntlm(srv, "/staff", "CORP\\frank", PW["frank"])
     check(st == 403, f"... frank (not a member) 403 ({st})")
+    st, _ = curl_ntlm(srv, "/staff-name", "CORP\\carol", PW["carol"])
+    check(st == 200, f"auth_require group Staff (by name): carol 200 ({st})")
+    st, _ = curl_ntlm(srv, "/staff-name", "CORP\\frank", PW["frank"])
+    check(st == 403, f"... frank 403 ({st})")
+    st, _ = curl_ntlm(srv, "/staff-domain", "CORP\\carol", PW["carol"])
+    check(st == 200, f"auth_require group CORP\\Staff: carol 200 ({st})",
+          xfail="winbindd names the groups without their domain after a network logon")
     audit_tail(audit, seen)
 
 
@@ -267,7 +288,29 @@ def main():
         srv.write_conf(f"""
 auth_audit_log {audit};
 auth_backoff_threshold 1000;
-location /ntlm {{ handler whoami; auth NTLM; auth_ntlm_backend winbind; auth_ntlm_domain CORP; }}
+location /ntlm {{
+    handler whoami;
+    auth NTLM;
+    auth_ntlm_backend winbind;
+    auth_ntlm_domain CORP;
+    auth_group_names winbind;
+}}
+location /staff-name {{
+    handler whoami;
+    auth NTLM;
+    auth_ntlm_backend winbind;
+    auth_ntlm_domain CORP;
+    auth_group_names winbind;
+    auth_require group Staff;
+}}
+location /staff-domain {{
+    handler whoami;
+    auth NTLM;
+    auth_ntlm_backend winbind;
+    auth_ntlm_domain CORP;
+    auth_group_names winbind;
+    auth_require group CORP\\Staff;
+}}
 location /nego {{
     handler whoami;
     auth Negotiate;

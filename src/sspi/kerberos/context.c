@@ -27,6 +27,7 @@
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/kerberos/keytab.h"
 #include "sspi/kerberos/krb_internal.h"
+#include "sspi/kerberos/pac.h"
 #include "sspi/packed.h"
 
 /* ISC_REQ_* / ASC_REQ_* bits 0x1..0x10 equal GSS_C_*_FLAG bits 1..16 and the
@@ -118,6 +119,7 @@ reset_ctx(struct krb_ctx *ctx)
     free(ctx->server_name);
     free(ctx->delegated_ccache);
     gh_token_close(ctx->token);
+    krb_pac_free(ctx->pac);
     if (ctx->exported != NULL) {
         secret_wipe(ctx->exported, ctx->exported_len);
         free(ctx->exported);
@@ -329,6 +331,22 @@ store_delegated_in(struct krb_ctx *ctx, const char *dir, struct sspi_step *step)
     return kerberos_ctx_store_delegated(ctx, path, true, &step->error_text);
 }
 
+/* The client's PAC, when its ticket has one (Active Directory, Samba): the
+ * SIDs and groups of the access token. A PAC that MIT could not verify, or
+ * that our decoder refuses, fails the handshake: the identity would
+ * otherwise come without the groups a Windows server would see. */
+static SECURITY_STATUS
+read_pac(struct krb_ctx *ctx, gss_name_t src, struct sspi_step *step)
+{
+    SECURITY_STATUS st = krb_pac_read(src, &ctx->pac, &step->error_text);
+
+    if (st != SEC_E_OK) {
+        ctx->is_complete = false;
+        step->out_token.len = 0; /* no AP-REP for a refused client */
+    }
+    return st;
+}
+
 SECURITY_STATUS
 krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
 {
@@ -391,6 +409,9 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
             st = unbound(step);
         else
             st = ctx_finish(ctx, src, cred, time_rec, step);
+        if (st == SEC_E_OK && src != GSS_C_NO_NAME)
+            st = read_pac(ctx, src, step);
+        ctx->lookup_names = cred->lookup_names;
         if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
             st = store_delegated_in(ctx, cred->ccache_dir, step);
     }

@@ -403,6 +403,8 @@ krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
     }
     if (lifetime != GSS_C_INDEFINITE && lifetime != 0)
         cred->expiry = time(NULL) + (time_t)lifetime;
+    if (cred->is_acceptor && args->acceptor != NULL)
+        cred->lookup_names = (args->acceptor->Flags & GH_ACCEPTOR_GROUP_NAMES) != 0;
     if (cred->is_acceptor && args->acceptor != NULL && args->acceptor->DelegatedCcacheDir != NULL &&
         args->acceptor->DelegatedCcacheDir[0] != '\0') {
         cred->ccache_dir = strdup(args->acceptor->DelegatedCcacheDir);

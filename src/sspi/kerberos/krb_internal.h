@@ -20,6 +20,7 @@
 #include "sspi/package.h"
 
 struct krb_keytab;
+struct krb_pac;
 
 /* A credential: acquired once per AcquireCredentialsHandle, so the keytab is
  * opened and the ccache read once, not per handshake. */
@@ -31,6 +32,7 @@ struct krb_cred {
     char *ccache_dir;          /* owned: where delegated credentials are stored, or NULL */
     struct krb_keytab *keytab; /* owned: the acceptor's MEMORY keytab copy, or NULL */
     time_t expiry;             /* 0 when unknown / indefinite */
+    bool lookup_names;         /* GH_ACCEPTOR_GROUP_NAMES: name the PAC's SIDs */
 };
 
 struct krb_ctx {
@@ -49,6 +51,10 @@ struct krb_ctx {
     char *delegated_ccache;  /* owned "FILE:/path" after kerberos_ctx_store_delegated */
     bool owns_delegated_ccache;
     gh_token *token; /* owned reference, made on the first query */
+    /* owned, acceptor only: the client's PAC (pac.h), read when the context
+     * completes; NULL when the ticket carried none (an MIT KDC's). */
+    struct krb_pac *pac;
+    bool lookup_names; /* from the credential (GH_ACCEPTOR_GROUP_NAMES) */
     /* After ExportSecurityContext: MIT's export took the GSS context away
      * (gss == GSS_C_NO_CONTEXT) and its interprocess token waits here (owned,
      * wiped on free) until the context is used again (krb_ctx_live). */

@@ -12,6 +12,8 @@
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/kerberos/krb_internal.h"
 #include "sspi/kerberos/localname.h"
+#include "sspi/kerberos/pac.h"
+#include "sspi/sid.h"
 #if __has_include("sspi/token_internal.h")
 #include "sspi/token_internal.h"
 #define HAVE_TOKEN_INTERNAL 1
@@ -115,10 +117,72 @@ krb_query_token(void *pkg_ctx, gh_token **token_out)
     return SEC_E_UNSUPPORTED_FUNCTION;
 }
 #else
+/* The PAC's SIDs as strings for sspi_token_info: the primary group first
+ * (as a Windows token's TokenPrimaryGroup leads TokenGroups), then the PAC's
+ * groups in order without repeating it. */
+struct pac_sids {
+    char user[SID_STRING_MAX];
+    char (*text)[SID_STRING_MAX]; /* owned */
+    const char **ptrs;            /* owned, into text */
+    uint32_t *attrs;              /* owned */
+    size_t count;
+};
+
+static void
+pac_sids_free(struct pac_sids *ps)
+{
+    free(ps->text);
+    free(ps->ptrs);
+    free(ps->attrs);
+}
+
+static SECURITY_STATUS
+pac_sids_make(const struct pac_logon_info *li, struct pac_sids *ps)
+{
+    size_t n = li->group_count + 1;
+
+    memset(ps, 0, sizeof(*ps));
+    ps->text = calloc(n, sizeof(*ps->text));
+    ps->ptrs = calloc(n, sizeof(*ps->ptrs));
+    ps->attrs = calloc(n, sizeof(*ps->attrs));
+    if (ps->text == NULL || ps->ptrs == NULL || ps->attrs == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    if (!sid_to_string(&li->user_sid, ps->user, sizeof(ps->user)) ||
+        !sid_to_string(&li->primary_group_sid, ps->text[0], sizeof(ps->text[0])))
+        return SEC_E_INVALID_TOKEN;
+    ps->attrs[0] = PAC_SE_GROUP_MANDATORY | PAC_SE_GROUP_ENABLED_BY_DEFAULT | PAC_SE_GROUP_ENABLED;
+    ps->count = 1;
+    for (size_t i = 0; i < li->group_count; i++) {
+        const struct pac_group_sid *g = &li->groups[i];
+        if (sid_equal(&g->sid, &li->primary_group_sid)) {
+            ps->attrs[0] = g->attributes;
+            continue;
+        }
+        if (!sid_to_string(&g->sid, ps->text[ps->count], sizeof(ps->text[0])))
+            return SEC_E_INVALID_TOKEN;
+        ps->attrs[ps->count++] = g->attributes;
+    }
+    for (size_t i = 0; i < ps->count; i++)
+        ps->ptrs[i] = ps->text[i];
+    return SEC_E_OK;
+}
+
+/* FILETIME (100 ns since 1601) to time_t; 0 stays 0 ("now"). */
+static time_t
+unix_from_filetime(uint64_t ft)
+{
+    const uint64_t epoch_delta = 116444736000000000ull;
+
+    if (ft <= epoch_delta || ft >= 0x7fffffffffffffffull)
+        return 0;
+    return (time_t)((ft - epoch_delta) / 10000000ull);
+}
+
 SECURITY_STATUS
 krb_query_token(void *pkg_ctx, gh_token **token_out)
 {
     struct krb_ctx *ctx = pkg_ctx;
+    struct pac_sids ps = {0};
     struct sspi_token_info info = {0};
     char *user = NULL, *local = NULL;
     SECURITY_STATUS st;
@@ -159,7 +223,28 @@ krb_query_token(void *pkg_ctx, gh_token **token_out)
     info.expiry = ctx->expiry;
     info.delegated_ccache = ctx->delegated_ccache;
     info.owns_ccache = ctx->delegated_ccache != NULL && ctx->owns_delegated_ccache;
+    if (ctx->pac != NULL) {
+        const struct krb_pac *pac = ctx->pac;
+        st = pac_sids_make(&pac->logon, &ps);
+        if (st != SEC_E_OK) {
+            pac_sids_free(&ps);
+            free(user);
+            free(local);
+            return st;
+        }
+        info.user_sid = ps.user;
+        info.group_sids = ps.ptrs;
+        info.group_sid_attributes = ps.attrs;
+        info.group_sid_count = ps.count;
+        info.logon_domain = pac->logon.logon_domain_name;
+        info.dns_domain = pac->has_upn_dns ? pac->upn_dns.dns_domain : NULL;
+        info.upn = pac->has_upn_dns ? pac->upn_dns.upn : NULL;
+        info.lookup_names = ctx->lookup_names;
+        if (unix_from_filetime(pac->logon.logon_time) != 0)
+            info.logon_time = unix_from_filetime(pac->logon.logon_time);
+    }
     st = sspi_token_create(&info, &ctx->token);
+    pac_sids_free(&ps);
     if (st == SEC_E_OK) {
         ctx->owns_delegated_ccache = false; /* the token removes the file now */
         *token_out = gh_token_dup(ctx->token);

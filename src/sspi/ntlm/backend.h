@@ -45,13 +45,21 @@ struct ntlm_logon_result {
     uint8_t session_base_key[16]; /* secret: wiped by ntlm_logon_result_free */
     char *user;                   /* canonical account name; required */
     char *domain;        /* the account's NetBIOS domain; NULL: the acceptor's NbDomainName */
-    char *principal;     /* "user@REALM" (the UPN) when known, else NULL */
+    char *principal;     /* "user@REALM" when known, else NULL (then user@domain) */
     char *local_account; /* the name NSS knows the account by; NULL: user */
-    char *user_sid;      /* "S-1-5-21-...-1104" when known (winbind), else NULL */
-    /* Group SIDs ("S-1-5-21-...-513": the primary group first) or the store's
-     * group names; NULL when the back end knows none (the token asks NSS). */
+    /* The store's group names; NULL when the back end gives none (then the
+     * token takes the SIDs below, or asks NSS). */
     char **groups;
     size_t group_count;
+    /* A domain account (winbind): its SID, its group SIDs (primary group
+     * first) with their SE_GROUP_* attributes, its realm and UPN. NULL/0 when
+     * not a domain account. */
+    char *user_sid; /* "S-1-5-21-...-1104" */
+    char **group_sids;
+    uint32_t *group_sid_attrs;
+    size_t group_sid_count;
+    char *dns_domain; /* "CORP.TEST" */
+    char *upn;        /* userPrincipalName when the DC gave it */
 };
 
 void ntlm_logon_result_free(struct ntlm_logon_result *r); /* wipes; NULL-safe */

@@ -27,6 +27,12 @@ ntlm_logon_result_free(struct ntlm_logon_result *r)
     for (size_t i = 0; i < r->group_count; i++)
         free(r->groups[i]);
     free(r->groups);
+    for (size_t i = 0; i < r->group_sid_count; i++)
+        free(r->group_sids[i]);
+    free(r->group_sids);
+    free(r->group_sid_attrs);
+    free(r->dns_domain);
+    free(r->upn);
     secret_wipe(r, sizeof(*r));
 }
 

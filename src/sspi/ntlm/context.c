@@ -108,6 +108,12 @@ reset(struct ntlm_ctx *ctx)
     free(ctx->principal);
     free(ctx->local_account);
     free(ctx->user_sid);
+    for (size_t i = 0; i < ctx->group_sid_count; i++)
+        free(ctx->group_sids[i]);
+    free(ctx->group_sids);
+    free(ctx->group_sid_attrs);
+    free(ctx->dns_domain);
+    free(ctx->upn);
     for (size_t i = 0; i < ctx->group_count; i++)
         free(ctx->groups[i]);
     free(ctx->groups);
@@ -602,10 +608,21 @@ take_identity(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct ntlm_lo
     if (oom || ctx->client_name == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
     snprintf(ctx->client_name, name_len, "%s\\%s", domain, who->user);
-    ctx->groups = who->groups; /* moved */
+    ctx->groups = who->groups; /* moved, with the SIDs */
     ctx->group_count = who->group_count;
     who->groups = NULL;
     who->group_count = 0;
+    ctx->group_sids = who->group_sids;
+    ctx->group_sid_attrs = who->group_sid_attrs;
+    ctx->group_sid_count = who->group_sid_count;
+    who->group_sids = NULL;
+    who->group_sid_attrs = NULL;
+    who->group_sid_count = 0;
+    ctx->dns_domain = who->dns_domain;
+    ctx->upn = who->upn;
+    who->dns_domain = NULL;
+    who->upn = NULL;
+    ctx->lookup_names = (cred->acceptor_flags & GH_ACCEPTOR_GROUP_NAMES) != 0;
     return SEC_E_OK;
 }
 
@@ -624,6 +641,14 @@ ntlm_context_token(struct ntlm_ctx *ctx, struct gh_token **token_out)
             .groups = (const char *const *)ctx->groups,
             .group_count = ctx->group_count,
             .local_account = ctx->local_account != NULL ? ctx->local_account : ctx->user,
+            .user_sid = ctx->user_sid,
+            .group_sids = (const char *const *)ctx->group_sids,
+            .group_sid_attributes = ctx->group_sid_attrs,
+            .group_sid_count = ctx->group_sid_count,
+            .logon_domain = ctx->user_sid != NULL ? ctx->domain : NULL,
+            .dns_domain = ctx->dns_domain,
+            .upn = ctx->upn,
+            .lookup_names = ctx->lookup_names,
             .logon_time = (time_t)ctx->start_unix};
         SECURITY_STATUS st = sspi_token_create(&ti, &ctx->token);
         if (st != SEC_E_OK)

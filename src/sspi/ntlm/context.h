@@ -65,9 +65,16 @@ struct ntlm_ctx {
     char *domain;        /* the account's NetBIOS domain (local back end: ours) */
     char *principal;     /* UPN from the domain, or NULL (then user@domain) */
     char *local_account; /* NSS name; NULL: user */
-    char *user_sid;      /* winbind: the account's SID, else NULL */
-    char **groups;       /* store group names or domain group SIDs; NULL: ask NSS */
+    char **groups;       /* store group names; NULL: the SIDs below, or NSS */
     size_t group_count;
+    /* A domain account (winbind back end): as in struct ntlm_logon_result. */
+    char *user_sid;
+    char **group_sids;
+    uint32_t *group_sid_attrs;
+    size_t group_sid_count;
+    char *dns_domain;
+    char *upn;
+    bool lookup_names;      /* GH_ACCEPTOR_GROUP_NAMES: name the SIDs through winbind */
     struct gh_token *token; /* one reference, or NULL until asked for */
     char *server_name;      /* client: the target; server: our NetBIOS computer name */
     int64_t start_unix;

@@ -234,22 +234,26 @@ take_info(const struct wbcAuthUserInfo *info, const struct ntlm_logon *in, const
     memcpy(out->session_base_key, info->user_session_key, 16);
     out->user = strdup(account);
     out->domain = strdup(domain);
-    /* The principal a Kerberos logon of the same account would show: the
-     * UPN when the DC gives one, else account@REALM. */
-    out->principal = dup_nonempty(info->user_principal);
-    if (out->principal == NULL && realm[0] != '\0') {
+    /* The principal a Kerberos logon of the same account would show:
+     * account@REALM (the realm of an AD domain is its DNS name in capitals),
+     * else the UPN when the DC gives one. */
+    out->upn = dup_nonempty(info->user_principal);
+    out->dns_domain = dup_nonempty(realm);
+    if (realm[0] != '\0') {
         size_t plen = strlen(account) + strlen(realm) + 2;
         out->principal = malloc(plen);
-        if (out->principal == NULL)
-            return SEC_E_INSUFFICIENT_MEMORY;
-        snprintf(out->principal, plen, "%s@%s", account, realm);
+        if (out->principal != NULL)
+            snprintf(out->principal, plen, "%s@%s", account, realm);
+    } else {
+        out->principal = dup_nonempty(info->user_principal);
     }
     /* NSS (winbind's nss module) spells domain accounts DOMAIN\user; a bare
      * name could be an unrelated local account. */
     size_t len = strlen(domain) + strlen(account) + 2;
     out->local_account = malloc(len);
     if (out->user == NULL || out->domain == NULL || out->local_account == NULL ||
-        (info->user_principal != NULL && info->user_principal[0] != '\0' && out->principal == NULL))
+        (realm[0] != '\0' && (out->principal == NULL || out->dns_domain == NULL)) ||
+        (info->user_principal != NULL && info->user_principal[0] != '\0' && out->upn == NULL))
         return SEC_E_INSUFFICIENT_MEMORY;
     snprintf(out->local_account, len, "%s\\%s", domain, account);
     if (info->num_sids == 0 || info->sids == NULL)
@@ -257,21 +261,23 @@ take_info(const struct wbcAuthUserInfo *info, const struct ntlm_logon *in, const
     out->user_sid = sid_text(&info->sids[0].sid);
     if (out->user_sid == NULL)
         return SEC_E_INTERNAL_ERROR;
-    out->groups = calloc(info->num_sids, sizeof(char *));
-    if (out->groups == NULL)
+    out->group_sids = calloc(info->num_sids, sizeof(char *));
+    out->group_sid_attrs = calloc(info->num_sids, sizeof(uint32_t));
+    if (out->group_sids == NULL || out->group_sid_attrs == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
     for (uint32_t i = 1; i < info->num_sids; i++) {
         char *sid = sid_text(&info->sids[i].sid);
         if (sid == NULL)
             return SEC_E_INTERNAL_ERROR;
         bool seen = false;
-        for (size_t k = 0; k < out->group_count && !seen; k++)
-            seen = strcmp(out->groups[k], sid) == 0;
+        for (size_t k = 0; k < out->group_sid_count && !seen; k++)
+            seen = strcmp(out->group_sids[k], sid) == 0;
         if (seen) {
             free(sid);
             continue;
         }
-        out->groups[out->group_count++] = sid;
+        out->group_sid_attrs[out->group_sid_count] = info->sids[i].attributes;
+        out->group_sids[out->group_sid_count++] = sid;
     }
     return SEC_E_OK;
 }

@@ -139,9 +139,23 @@ fake_expiry(const gh_token *t)
     return fake_token_expiry_at;
 }
 
+/* No Windows identity: the SID and domain accessors stay NULL. */
 static const struct auth_token_ops fake_token_ops = {
-    fake_dup,         fake_close, fake_user,   fake_domain,       fake_principal, fake_package,
-    fake_group_count, fake_group, fake_ccache, fake_token_create, fake_expiry,
+    fake_dup,
+    fake_close,
+    fake_user,
+    fake_domain,
+    fake_principal,
+    fake_package,
+    fake_group_count,
+    fake_group,
+    fake_ccache,
+    fake_token_create,
+    fake_expiry,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 /* ---- contexts ---- */

@@ -74,13 +74,17 @@ fake_logon(void *state, const struct ntlm_logon *in, struct ntlm_logon_result *o
         out->session_base_key[0] ^= 1;
     out->user = strdup("carol");
     out->domain = strdup("CORP");
-    out->principal = strdup("carol@corp.test");
+    out->principal = strdup("carol@CORP.TEST");
     out->local_account = strdup("CORP\\carol");
     out->user_sid = strdup("S-1-5-21-1-2-3-1104");
-    out->groups = calloc(2, sizeof(char *));
-    out->groups[0] = strdup("S-1-5-21-1-2-3-513");
-    out->groups[1] = strdup("S-1-5-21-1-2-3-1105");
-    out->group_count = 2;
+    out->group_sids = calloc(2, sizeof(char *));
+    out->group_sid_attrs = calloc(2, sizeof(uint32_t));
+    out->group_sids[0] = strdup("S-1-5-21-1-2-3-513");
+    out->group_sids[1] = strdup("S-1-5-21-1-2-3-1105");
+    out->group_sid_attrs[0] = out->group_sid_attrs[1] = 7;
+    out->group_sid_count = 2;
+    out->dns_domain = strdup("CORP.TEST");
+    out->upn = strdup("carol@corp.test");
     return SEC_E_OK;
 }
 
@@ -165,8 +169,16 @@ test_domain_identity(void)
     CHECK_EQ(ntlm_package.query_token(r.sctx, &tok), SEC_E_OK);
     CHECK_STR_EQ(gh_token_user(tok), "carol");
     CHECK_STR_EQ(gh_token_domain(tok), "CORP");
-    CHECK_STR_EQ(gh_token_principal(tok), "carol@corp.test");
+    CHECK_STR_EQ(gh_token_principal(tok), "carol@CORP.TEST");
     CHECK_STR_EQ(gh_token_package(tok), "NTLM");
+    CHECK_STR_EQ(gh_token_user_sid(tok), "S-1-5-21-1-2-3-1104");
+    CHECK_STR_EQ(gh_token_group_sid(tok, 0), "S-1-5-21-1-2-3-513");
+    CHECK_STR_EQ(gh_token_group_sid(tok, 1), "S-1-5-21-1-2-3-1105");
+    CHECK_EQ(gh_token_group_attributes(tok, 1), 7);
+    CHECK_STR_EQ(gh_token_logon_domain(tok), "CORP");
+    CHECK_STR_EQ(gh_token_dns_domain(tok), "CORP.TEST");
+    CHECK_STR_EQ(gh_token_upn(tok), "carol@corp.test");
+    /* No GH_ACCEPTOR_GROUP_NAMES: the groups are the SIDs, as for Kerberos. */
     CHECK_EQ(gh_token_group_count(tok), 2);
     CHECK_STR_EQ(gh_token_group(tok, 0), "S-1-5-21-1-2-3-513");
     CHECK_STR_EQ(gh_token_group(tok, 1), "S-1-5-21-1-2-3-1105");
@@ -184,8 +196,11 @@ test_domain_identity(void)
     CHECK_EQ(ntlm_package.export_ctx(r.sctx, &packed), SEC_E_OK);
     CHECK_EQ(ntlm_package.import_ctx(buf_slice(&packed), &imported), SEC_E_OK);
     CHECK_EQ(ntlm_package.query_token(imported, &tok), SEC_E_OK);
-    CHECK_STR_EQ(gh_token_principal(tok), "carol@corp.test");
+    CHECK_STR_EQ(gh_token_principal(tok), "carol@CORP.TEST");
     CHECK_STR_EQ(gh_token_domain(tok), "CORP");
+    CHECK_STR_EQ(gh_token_user_sid(tok), "S-1-5-21-1-2-3-1104");
+    CHECK_STR_EQ(gh_token_group_sid(tok, 1), "S-1-5-21-1-2-3-1105");
+    CHECK_STR_EQ(gh_token_upn(tok), "carol@corp.test");
     CHECK_EQ(gh_token_group_count(tok), 2);
     gh_token_close(tok);
     ntlm_package.delete_ctx(imported);
