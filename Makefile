@@ -7,7 +7,7 @@ BUILD ?= build/default
 TEST_BUILD ?= build/asan
 
 .PHONY: all run run-ad test deps build test-build install deb format bench bench-h2o bench-auth bench-sspi \
-	bench-client-cert bench-schannel bench-credssp bench-wrk lint clean
+	bench-client-cert bench-schannel bench-credssp bench-wrk bench-ntlm-winbind lint clean
 
 all: build
 
@@ -70,6 +70,9 @@ bench-sspi: deps
 
 bench-client-cert: build
 	bench/vs-client-cert $(BUILD)/src/cli/gatehouse
+
+bench-ntlm-winbind: build
+	bench/vs-ntlm-winbind $(BUILD)/src/cli/gatehouse
 
 bench-schannel: deps
 	bench/schannel-handshakes

@@ -314,6 +314,24 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
 /* With AcceptedTargetNames: an NTLM client that sent no MsvAvTargetName fails
  * (SEC_E_BAD_BINDINGS) instead of passing. */
 #define GH_ACCEPTOR_REQUIRE_TARGET_NAME 0x00000002UL
+/* NTLM (also inside Negotiate and CredSSP): the domain controller checks the
+ * client's NTLMv2 response, through winbindd's network logon (libwbclient
+ * wbcAuthenticateUserEx, through winbindd's privileged socket: the caller
+ * must be root or in group winbindd_priv on Debian), instead of the built-in
+ * user store (UserStore is then not needed). The acceptor still issues the
+ * CHALLENGE and still checks the MIC, channel bindings and target name, with
+ * the session key the DC returns. The access token names the account as the
+ * DC does (DOMAIN, user, account@REALM as principal) and carries its SIDs as
+ * a Kerberos PAC token does (gh_token_user_sid, gh_token_group_sid: primary
+ * group first; named with GH_ACCEPTOR_GROUP_NAMES). AcceptSecurityContext
+ * then blocks on winbindd for the AUTHENTICATE leg: call it where blocking is
+ * allowed. Its failures: SEC_E_LOGON_DENIED for anything the DC refuses
+ * (unknown user, wrong password, account disabled, locked or expired, password
+ * expired or to be changed: the extended error names the NTSTATUS, e.g.
+ * "account disabled (NT_STATUS_ACCOUNT_DISABLED)"), and
+ * SEC_E_NO_AUTHENTICATING_AUTHORITY when winbindd or the domain controller
+ * cannot be reached (the extended error says what to check). */
+#define GH_ACCEPTOR_NTLM_WINBIND 0x00000004UL
 /* Kerberos (also inside Negotiate): name the group SIDs of a client's PAC
  * through winbindd (libwbclient wbcLookupSids; the socket is the one
  * libwbclient was built with, /run/samba/winbindd on Debian), so that the
@@ -881,6 +899,8 @@ typedef struct _SecPkgContext_GhErrorInfo {
 #define GH_SEC_DETAIL_TARGET_NAME       5UL
 #define GH_SEC_DETAIL_NO_TARGET_NAME    6UL
 #define GH_SEC_DETAIL_NO_COMMON_MECH    7UL
+#define GH_SEC_DETAIL_ACCOUNT_DISABLED  8UL /* disabled, locked out or expired account */
+#define GH_SEC_DETAIL_PASSWORD_EXPIRED  9UL /* expired, or must be changed at next logon */
 
 /* ==== Schannel (TLS in SSPI tokens) =========================================
  * The "Schannel" package (also found as UNISP_NAME) runs TLS 1.2 / 1.3 with

@@ -327,6 +327,20 @@ set_local_realm(void *c, const struct gh_directive *d, char *err, size_t err_len
     return GH_OK;
 }
 
+static int
+set_ntlm_backend(void *c, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct auth_config *cfg = c;
+
+    if (strcmp(d->args[0], "store") == 0)
+        cfg->ntlm_winbind = false;
+    else if (strcmp(d->args[0], "winbind") == 0)
+        cfg->ntlm_winbind = true;
+    else
+        return errf(err, err_len, "auth_ntlm_backend takes store or winbind");
+    return GH_OK;
+}
+
 /* auth_max_token_bytes, auth_handshake_timeout, auth_basic_cache_ttl: one
  * number each, whose range and field the name gives. */
 static int
@@ -407,6 +421,8 @@ static const struct gh_command auth_commands[] = {
      "Kerberos realms whose users are named by their bare user name"},
     {"auth_ntlm_require_target_name", ANYWHERE, 1, 1, set_ntlm_require_target_name, "on|off", "off",
      "an NTLM client that names no target fails (needs auth_service_name)"},
+    {"auth_ntlm_backend", ANYWHERE, 1, 1, set_ntlm_backend, "store|winbind", "store",
+     "who checks NTLM responses: the user store, or the domain controller through winbindd"},
     {"auth_max_token_bytes", ANYWHERE, 1, 1, set_number, "N", "65536",
      "largest decoded SSPI token accepted (1024..1048576); larger: 400"},
     {"auth_handshake_timeout", ANYWHERE, 1, 1, set_number, "SECONDS", "30",
@@ -531,6 +547,7 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
         .NbDomainName = cfg->nb_domain,
         .NbComputerName = cfg->nb_computer,
         .Flags = (cfg->ntlm_require_target_name ? GH_ACCEPTOR_REQUIRE_TARGET_NAME : 0) |
+                 (cfg->ntlm_winbind ? GH_ACCEPTOR_NTLM_WINBIND : 0) |
                  (cfg->group_names ? GH_ACCEPTOR_GROUP_NAMES : 0),
         .AcceptedTargetNames = (const char *const *)cfg->service_names,
         .AcceptedTargetNameCount = cfg->service_name_count,

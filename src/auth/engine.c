@@ -840,6 +840,39 @@ auth_engine_challenge(const struct auth_config *cfg, struct auth_conn *conn,
     return err;
 }
 
+/* With the winbind NTLM back end, the leg that carries the client's response
+ * asks the domain controller (for CredSSP, whose legs are opaque TLS records,
+ * any leg). Told from the base64 text without decoding it:
+ * "TlRMTVNTUAAD" is "NTLMSSP\0" followed by message type 3 (MS-NLMP 2.2.1.3);
+ * under Negotiate a later leg is a negTokenResp, DER tag 0xA1, whose base64
+ * starts with 'o' (RFC 4178 4.2.2). A wrong guess only costs a trip through
+ * the pool. */
+static bool
+is_ntlm_authenticate_leg(const struct auth_config *cfg, struct slice value)
+{
+    static const char type3[] = "TlRMTVNTUAAD";
+    struct slice scheme, token;
+    const char *sp = memchr(value.ptr, ' ', value.len);
+
+    if (!cfg->ntlm_winbind || sp == NULL)
+        return false;
+    scheme = slice_make(value.ptr, (size_t)((const uint8_t *)sp - value.ptr));
+    token = slice_make((const uint8_t *)sp, value.len - scheme.len);
+    while (token.len > 0 && token.ptr[0] == ' ')
+        token = slice_make(token.ptr + 1, token.len - 1);
+    bool is_type3 =
+        token.len >= sizeof(type3) - 1 && memcmp(token.ptr, type3, sizeof(type3) - 1) == 0;
+    if (slice_eq_nocase(scheme, SLICE_LIT("NTLM")))
+        return offers(cfg, AUTH_SCHEME_NTLM) && is_type3;
+    if (slice_eq_nocase(scheme, SLICE_LIT("Negotiate")))
+        return offers(cfg, AUTH_SCHEME_NEGOTIATE) &&
+               (is_type3 || (token.len > 0 && token.ptr[0] == 'o'));
+    /* CredSSP's NTLM travels inside its TLS records: every leg may be it. */
+    if (slice_eq_nocase(scheme, SLICE_LIT("CredSSP")))
+        return offers(cfg, AUTH_SCHEME_CREDSSP);
+    return false;
+}
+
 /* With auth_group_names winbind, the Kerberos leg (also inside Negotiate)
  * may ask winbindd for the names of the PAC's group SIDs when they are not
  * cached yet: which SIDs only shows after the ticket is decrypted, so every
@@ -870,7 +903,8 @@ auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_v
     enum auth_scheme s;
     bool slow = true;
 
-    if (req->authorization_count == 1 && is_group_names_leg(cfg, req->authorization[0]))
+    if (req->authorization_count == 1 && (is_ntlm_authenticate_leg(cfg, req->authorization[0]) ||
+                                          is_group_names_leg(cfg, req->authorization[0])))
         return true;
     if (req->authorization_count != 1 || !offers(cfg, AUTH_SCHEME_BASIC))
         return false;

@@ -112,7 +112,11 @@ struct auth_config {
     char *nb_domain; /* NTLM NetBIOS names (GH_ACCEPTOR_AUTH_DATA); NULL: package default */
     char *nb_computer;
     bool ntlm_require_target_name; /* auth_ntlm_require_target_name on */
-    bool group_names;              /* auth_group_names winbind: name the PAC's group SIDs */
+    /* auth_ntlm_backend winbind: the domain controller checks NTLM responses
+     * (GH_ACCEPTOR_NTLM_WINBIND), also inside Negotiate; the AUTHENTICATE leg
+     * then blocks on winbindd and runs on the pool (auth_engine_may_block). */
+    bool ntlm_winbind;
+    bool group_names;   /* auth_group_names winbind: name the PAC's group SIDs */
     char *credssp_cert; /* auth_credssp_certificate: PEM of the inner TLS (src/auth/credssp.c) */
     char *credssp_key;  /* its key file, or NULL (in the certificate file) */
     /* Kerberos realms whose users are named by bare user name (auth_local_realm,
@@ -250,7 +254,10 @@ void auth_decision_clear(struct auth_decision *d);
 
 /* True when auth_engine_run() may block or burn CPU for long on this request:
  * Basic credentials that are not in the verified-credentials cache (a PBKDF2
- * over the user store, or a KDC exchange with auth_basic_kerberos). Run it on
+ * over the user store, or a KDC exchange with auth_basic_kerberos), or, with
+ * auth_ntlm_backend winbind, an NTLM AUTHENTICATE_MESSAGE (raw, or a later
+ * SPNEGO leg under Negotiate, or any CredSSP leg) that goes to the domain
+ * controller. Run it on
  * the server's blocking pool (gh_request_run_blocking) so that the worker keeps
  * serving its other connections. Cheap (one HMAC); never blocks itself. */
 bool auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_view *req);

@@ -154,6 +154,10 @@ from_detail(unsigned long detail)
         return AUTH_REASON_NTLM_NO_TARGET_NAME;
     case GH_SEC_DETAIL_NO_COMMON_MECH:
         return AUTH_REASON_NTLM_NOT_OFFERED;
+    case GH_SEC_DETAIL_ACCOUNT_DISABLED:
+        return AUTH_REASON_ACCOUNT_DISABLED;
+    case GH_SEC_DETAIL_PASSWORD_EXPIRED:
+        return AUTH_REASON_PASSWORD_EXPIRED;
     default:
         return AUTH_REASON_HANDSHAKE_FAILED;
     }

@@ -105,6 +105,15 @@ reset(struct ntlm_ctx *ctx)
     gh_token_close(ctx->token);
     free(ctx->user);
     free(ctx->domain);
+    free(ctx->principal);
+    free(ctx->local_account);
+    free(ctx->user_sid);
+    for (size_t i = 0; i < ctx->group_sid_count; i++)
+        free(ctx->group_sids[i]);
+    free(ctx->group_sids);
+    free(ctx->group_sid_attrs);
+    free(ctx->dns_domain);
+    free(ctx->upn);
     for (size_t i = 0; i < ctx->group_count; i++)
         free(ctx->groups[i]);
     free(ctx->groups);
@@ -572,23 +581,50 @@ is_zero(const uint8_t *p, size_t len)
     return acc == 0;
 }
 
-static SECURITY_STATUS
-copy_groups(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, const char *user)
+static char *
+strdup_or_null(const char *s, bool *oom)
 {
-    const char *const *groups = NULL;
-    size_t count = 0;
+    char *d = s != NULL ? strdup(s) : NULL;
 
-    if (cred->store == NULL || userstore_groups(cred->store, user, &groups, &count) != GH_OK)
-        return SEC_E_OK; /* not from the store: the token asks NSS */
-    ctx->groups = calloc(count + 1, sizeof(char *));
-    if (ctx->groups == NULL)
+    if (s != NULL && d == NULL)
+        *oom = true;
+    return d;
+}
+
+/* The authenticated client's names and groups, moved out of the back end's
+ * answer into the context (the token is made from them on first use). */
+static SECURITY_STATUS
+take_identity(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct ntlm_logon_result *who)
+{
+    const char *domain = who->domain != NULL ? who->domain : cred->nb_domain;
+    size_t name_len = strlen(domain) + strlen(who->user) + 2;
+    bool oom = false;
+
+    ctx->client_name = malloc(name_len);
+    ctx->server_name = strdup_or_null(cred->nb_computer, &oom);
+    ctx->user = strdup_or_null(who->user, &oom);
+    ctx->domain = strdup_or_null(domain, &oom);
+    ctx->principal = strdup_or_null(who->principal, &oom);
+    ctx->local_account = strdup_or_null(who->local_account, &oom);
+    ctx->user_sid = strdup_or_null(who->user_sid, &oom);
+    if (oom || ctx->client_name == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
-    for (size_t i = 0; i < count; i++) {
-        ctx->groups[i] = strdup(groups[i]);
-        if (ctx->groups[i] == NULL)
-            return SEC_E_INSUFFICIENT_MEMORY; /* reset() frees what was copied */
-        ctx->group_count = i + 1;
-    }
+    snprintf(ctx->client_name, name_len, "%s\\%s", domain, who->user);
+    ctx->groups = who->groups; /* moved, with the SIDs */
+    ctx->group_count = who->group_count;
+    who->groups = NULL;
+    who->group_count = 0;
+    ctx->group_sids = who->group_sids;
+    ctx->group_sid_attrs = who->group_sid_attrs;
+    ctx->group_sid_count = who->group_sid_count;
+    who->group_sids = NULL;
+    who->group_sid_attrs = NULL;
+    who->group_sid_count = 0;
+    ctx->dns_domain = who->dns_domain;
+    ctx->upn = who->upn;
+    who->dns_domain = NULL;
+    who->upn = NULL;
+    ctx->lookup_names = (cred->acceptor_flags & GH_ACCEPTOR_GROUP_NAMES) != 0;
     return SEC_E_OK;
 }
 
@@ -599,13 +635,23 @@ ntlm_context_token(struct ntlm_ctx *ctx, struct gh_token **token_out)
     if (ctx->state != NTLM_STATE_DONE || ctx->is_client || ctx->user == NULL)
         return SEC_E_NO_CONTEXT;
     if (ctx->token == NULL) {
-        struct sspi_token_info ti = {.user = ctx->user,
-                                     .domain = ctx->domain,
-                                     .package = NTLMSP_NAME_A,
-                                     .groups = (const char *const *)ctx->groups,
-                                     .group_count = ctx->group_count,
-                                     .local_account = ctx->user,
-                                     .logon_time = (time_t)ctx->start_unix};
+        struct sspi_token_info ti = {
+            .user = ctx->user,
+            .domain = ctx->domain,
+            .principal = ctx->principal,
+            .package = NTLMSP_NAME_A,
+            .groups = (const char *const *)ctx->groups,
+            .group_count = ctx->group_count,
+            .local_account = ctx->local_account != NULL ? ctx->local_account : ctx->user,
+            .user_sid = ctx->user_sid,
+            .group_sids = (const char *const *)ctx->group_sids,
+            .group_sid_attributes = ctx->group_sid_attrs,
+            .group_sid_count = ctx->group_sid_count,
+            .logon_domain = ctx->user_sid != NULL ? ctx->domain : NULL,
+            .dns_domain = ctx->dns_domain,
+            .upn = ctx->upn,
+            .lookup_names = ctx->lookup_names,
+            .logon_time = (time_t)ctx->start_unix};
         SECURITY_STATUS st = sspi_token_create(&ti, &ctx->token);
         if (st != SEC_E_OK)
             return st;
@@ -673,15 +719,15 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
 {
     struct ntlm_authenticate auth;
     struct ntlm_av_info info;
-    struct buf user16, domain16;
-    char *user = NULL, *domain = NULL;
-    char canon[256] = "";
-    uint8_t nt_hash[16], key[16], proof[16], base_key[16], mic[16];
-    bool found;
+    struct ntlm_logon_result who = {0};
+    struct buf user16, domain16, ws16;
+    char *user = NULL, *domain = NULL, *workstation = NULL;
+    uint8_t mic[16];
     SECURITY_STATUS st;
 
     buf_init(&user16, 1024);
     buf_init(&domain16, 1024);
+    buf_init(&ws16, 1024);
     st = ntlm_msg_decode_authenticate(step->in_token, &auth);
     if (st != SEC_E_OK) {
         fail(ctx, step, st, "malformed AUTHENTICATE_MESSAGE");
@@ -715,8 +761,10 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
     if (to_utf16(auth.user, is_unicode, &user16) != GH_OK ||
         to_utf16(auth.domain, is_unicode, &domain16) != GH_OK ||
         ntlm_text_from_utf16(buf_slice(&user16), &user) != GH_OK ||
-        ntlm_text_from_utf16(buf_slice(&domain16), &domain) != GH_OK) {
-        st = fail(ctx, step, SEC_E_INVALID_TOKEN, "malformed user or domain name");
+        ntlm_text_from_utf16(buf_slice(&domain16), &domain) != GH_OK ||
+        to_utf16(auth.workstation, is_unicode, &ws16) != GH_OK ||
+        ntlm_text_from_utf16(buf_slice(&ws16), &workstation) != GH_OK) {
+        st = fail(ctx, step, SEC_E_INVALID_TOKEN, "malformed user, domain or workstation name");
         goto cleanup;
     }
     uint32_t flags = auth.flags & ctx->flags;
@@ -725,33 +773,31 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
         goto cleanup;
     }
 
-    /* An unknown user gets a random hash: same work, same answer. */
-    found = ntlm_cred_lookup(cred, user, domain, nt_hash, canon, sizeof(canon)) == GH_OK;
-    if (!found && ntlm_crypto_random(nt_hash, sizeof(nt_hash)) != SEC_E_OK)
-        memset(nt_hash, 0xA5, sizeof(nt_hash));
-    st = ntlm_crypto_ntowfv2_utf16(nt_hash, buf_slice(&user16), buf_slice(&domain16), key);
-    if (st == SEC_E_OK)
-        st = ntlm_crypto_nt_proof(key, ctx->server_challenge, temp, proof);
+    /* The back end checks the proof and gives the SessionBaseKey. */
+    struct ntlm_logon logon = {
+        .server_challenge = ctx->server_challenge,
+        .nt_response = auth.nt_response,
+        .lm_response = auth.lm_response,
+        .user = user,
+        .domain = domain,
+        .workstation = workstation != NULL ? workstation : "",
+        .user16 = buf_slice(&user16),
+        .domain16 = buf_slice(&domain16),
+    };
+    st = cred->backend->logon(cred->backend_state, &logon, &who, &step->error_detail,
+                              &step->error_text);
     if (st != SEC_E_OK) {
-        fail(ctx, step, st, "NTLMv2 computation failed");
-        goto cleanup;
-    }
-    bool proof_ok = secret_memeq(proof, auth.nt_response.ptr, 16);
-    if (((unsigned)found & (unsigned)proof_ok) == 0) {
-        /* The peer is told only SEC_E_LOGON_DENIED either way; the server's
-         * own logs may tell the two apart (GH_ERROR_INFO). */
-        step->error_detail = found ? GH_SEC_DETAIL_WRONG_PASSWORD : GH_SEC_DETAIL_UNKNOWN_USER;
-        st = fail(ctx, step, SEC_E_LOGON_DENIED,
-                  found ? "wrong password (the NTLMv2 proof does not match)" : "unknown user");
+        fail(ctx, step, st, "logon refused");
         goto cleanup;
     }
 
-    /* The client is authenticated; now the integrity checks. */
-    st = ntlm_crypto_session_base_key(key, proof, base_key);
-    if (st == SEC_E_OK && (flags & NTLMSSP_NEGOTIATE_KEY_EXCH))
-        st = ntlm_crypto_rc4k(base_key, auth.encrypted_session_key.ptr, 16, ctx->exported_key);
-    else if (st == SEC_E_OK)
-        memcpy(ctx->exported_key, base_key, 16);
+    /* The client is authenticated; now the integrity checks. KXKEY for
+     * NTLMv2 is the SessionBaseKey (3.4.5.1). */
+    if (flags & NTLMSSP_NEGOTIATE_KEY_EXCH)
+        st = ntlm_crypto_rc4k(who.session_base_key, auth.encrypted_session_key.ptr, 16,
+                              ctx->exported_key);
+    else
+        memcpy(ctx->exported_key, who.session_base_key, 16);
     if (st != SEC_E_OK) {
         fail(ctx, step, st, "key exchange failed");
         goto cleanup;
@@ -817,21 +863,7 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
     }
 
     ctx->flags = flags;
-    const char *who = canon[0] != '\0' ? canon : user;
-    size_t name_len = strlen(cred->nb_domain) + strlen(who) + 2;
-    ctx->client_name = malloc(name_len);
-    ctx->server_name = strdup(cred->nb_computer);
-    if (ctx->client_name == NULL || ctx->server_name == NULL) {
-        st = fail(ctx, step, SEC_E_INSUFFICIENT_MEMORY, "out of memory");
-        goto cleanup;
-    }
-    snprintf(ctx->client_name, name_len, "%s\\%s", cred->nb_domain, who);
-    /* What the token will need later, copied while the credential (and its
-     * store) is at hand. */
-    ctx->user = strdup(who);
-    ctx->domain = strdup(cred->nb_domain);
-    st = (ctx->user == NULL || ctx->domain == NULL) ? SEC_E_INSUFFICIENT_MEMORY
-                                                    : copy_groups(ctx, cred, who);
+    st = take_identity(ctx, cred, &who);
     if (st != SEC_E_OK) {
         fail(ctx, step, st, "out of memory");
         goto cleanup;
@@ -840,13 +872,13 @@ server_verify(struct ntlm_ctx *ctx, const struct ntlm_cred *cred, struct sspi_st
     if (st != SEC_E_OK)
         fail(ctx, step, st, "cannot set up session security");
 cleanup:
-    secret_wipe(nt_hash, sizeof(nt_hash));
-    secret_wipe(key, sizeof(key));
-    secret_wipe(base_key, sizeof(base_key));
+    ntlm_logon_result_free(&who);
     buf_free(&user16);
     buf_free(&domain16);
+    buf_free(&ws16);
     free(user);
     free(domain);
+    free(workstation);
     return st;
 }
 

@@ -9,6 +9,7 @@
 #include <gatehouse/sspi.h>
 
 #include "base/buf.h"
+#include "sspi/ntlm/backend.h"
 #include "sspi/ntlm/ntlm.h"
 #include "sspi/ntlm/session.h"
 #include "sspi/package.h"
@@ -22,7 +23,10 @@ struct ntlm_cred {
     char *user;   /* owned, UTF-8 */
     char *domain; /* owned, UTF-8, may be "" */
     uint8_t nt_hash[16];
-    /* Inbound: where NT hashes come from and what we announce. */
+    /* Inbound: who checks the client's response (backend.h), where the local
+     * back end's NT hashes come from, and what we announce. */
+    const struct ntlm_backend *backend;
+    void *backend_state;     /* owned when backend->destroy is set */
     struct userstore *store; /* owned */
     ntlm_nt_hash_lookup_fn *lookup;
     void *lookup_arg;                                          /* borrowed */
@@ -57,10 +61,20 @@ struct ntlm_ctx {
     char *client_name; /* "DOMAIN\\user" */
     /* Acceptor: the client's identity. The token is made on first use
      * (ntlm_context_token): NSS lookups cost more than the handshake itself. */
-    char *user;    /* canonical account name */
-    char *domain;  /* our NetBIOS domain */
-    char **groups; /* copied from the user store; NULL when not from the store */
+    char *user;          /* canonical account name */
+    char *domain;        /* the account's NetBIOS domain (local back end: ours) */
+    char *principal;     /* UPN from the domain, or NULL (then user@domain) */
+    char *local_account; /* NSS name; NULL: user */
+    char **groups;       /* store group names; NULL: the SIDs below, or NSS */
     size_t group_count;
+    /* A domain account (winbind back end): as in struct ntlm_logon_result. */
+    char *user_sid;
+    char **group_sids;
+    uint32_t *group_sid_attrs;
+    size_t group_sid_count;
+    char *dns_domain;
+    char *upn;
+    bool lookup_names;      /* GH_ACCEPTOR_GROUP_NAMES: name the SIDs through winbind */
     struct gh_token *token; /* one reference, or NULL until asked for */
     char *server_name;      /* client: the target; server: our NetBIOS computer name */
     int64_t start_unix;

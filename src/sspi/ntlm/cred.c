@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // NTLM credentials. Outbound: an explicit SEC_WINNT_AUTH_IDENTITY, else the
 // first matching line of $NTLM_USER_FILE ("DOMAIN:user:password", the format
-// gss-ntlmssp reads). Inbound: the built-in user store, or an injected NT-hash
-// lookup (ntlm_cred_create_acceptor) — the seam a winbind back end will use.
+// gss-ntlmssp reads). Inbound: a back end (backend.h) checks the client's
+// response: the local one over the built-in user store or an injected NT-hash
+// lookup (ntlm_cred_create_acceptor), or winbind (GH_ACCEPTOR_NTLM_WINBIND).
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,8 @@ ntlm_cred_free(void *pkg_cred)
     for (size_t i = 0; i < c->target_name_count; i++)
         free(c->target_names[i]);
     free(c->target_names);
+    if (c->backend != NULL && c->backend->destroy != NULL)
+        c->backend->destroy(c->backend_state);
     userstore_destroy(c->store);
     secret_wipe(c, sizeof(*c));
     free(c);
@@ -179,24 +182,45 @@ set_acceptor_names(struct ntlm_cred *c, const GH_ACCEPTOR_AUTH_DATA *cfg)
 }
 
 SECURITY_STATUS
-ntlm_cred_create_acceptor(const GH_ACCEPTOR_AUTH_DATA *cfg, ntlm_nt_hash_lookup_fn *lookup,
-                          void *arg, void **pkg_cred_out)
+ntlm_cred_create_acceptor_backend(const GH_ACCEPTOR_AUTH_DATA *cfg,
+                                  const struct ntlm_backend *backend, void *state,
+                                  void **pkg_cred_out)
 {
     struct ntlm_cred *c = calloc(1, sizeof(*c));
     SECURITY_STATUS st;
 
     *pkg_cred_out = NULL;
-    if (c == NULL)
+    if (c == NULL) {
+        if (backend->destroy != NULL)
+            backend->destroy(state);
         return SEC_E_INSUFFICIENT_MEMORY;
+    }
     c->is_inbound = true;
-    c->lookup = lookup;
-    c->lookup_arg = arg;
+    c->backend = backend;
+    c->backend_state = state; /* owned from here on, whatever happens */
     st = set_acceptor_names(c, cfg);
     if (st != SEC_E_OK) {
         ntlm_cred_free(c);
         return st;
     }
     *pkg_cred_out = c;
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS
+ntlm_cred_create_acceptor(const GH_ACCEPTOR_AUTH_DATA *cfg, ntlm_nt_hash_lookup_fn *lookup,
+                          void *arg, void **pkg_cred_out)
+{
+    /* The local back end's state is the credential itself: set once made. */
+    SECURITY_STATUS st =
+        ntlm_cred_create_acceptor_backend(cfg, &ntlm_backend_local, NULL, pkg_cred_out);
+    struct ntlm_cred *c = *pkg_cred_out;
+
+    if (st != SEC_E_OK)
+        return st;
+    c->lookup = lookup;
+    c->lookup_arg = arg;
+    c->backend_state = c;
     return SEC_E_OK;
 }
 
@@ -237,11 +261,22 @@ ntlm_cred_acquire(const struct sspi_acquire *args, void **pkg_cred_out)
         st = set_acceptor_names(c, cfg);
         if (st != SEC_E_OK)
             goto cleanup;
+        if (cfg != NULL && (cfg->Flags & GH_ACCEPTOR_NTLM_WINBIND)) {
+            /* The domain checks the responses: no user store. */
+            st = ntlm_winbind_create(&c->backend_state);
+            if (st != SEC_E_OK)
+                goto cleanup;
+            c->backend = &ntlm_backend_winbind;
+            goto done;
+        }
+        c->backend = &ntlm_backend_local;
+        c->backend_state = c;
         if (path == NULL || userstore_open(path, &c->store, err, sizeof(err)) != GH_OK) {
             st = SEC_E_NO_CREDENTIALS;
             goto cleanup;
         }
     }
+done:
     *pkg_cred_out = c;
     c = NULL;
 cleanup:

@@ -180,9 +180,12 @@ decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no, unsigned long *
  *   u8 has_session  u32 seq[SEND]  u32 seq[RECV]  u64 rc4_bytes[SEND]  u64 rc4_bytes[RECV]
  *   str client_name  str user  str domain  str server_name
  *   u32 group_count  str group...
+ *   (version 2:) str principal  str local_account  str user_sid  str dns_domain  str upn
+ *   u8 lookup_names  u32 group_sid_count  (str sid  u32 attributes)...
  * The four signing/sealing keys are derived again from the session key; the
- * RC4 handles are run forward to where they were (ntlm_session_restore). */
-#define PACKED_NTLM_VERSION 1
+ * RC4 handles are run forward to where they were (ntlm_session_restore).
+ * Version 1 (no domain identity) is still read. */
+#define PACKED_NTLM_VERSION 2
 #define PACKED_MAX_GROUPS   4096
 
 static SECURITY_STATUS
@@ -228,7 +231,56 @@ export_ctx(void *pkg_ctx, struct buf *out)
         st = packed_put_u32(out, (uint32_t)ctx->group_count);
     for (size_t i = 0; i < ctx->group_count && st == SEC_E_OK; i++)
         st = packed_put_str(out, ctx->groups[i]);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->principal);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->local_account);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->user_sid);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->dns_domain);
+    if (st == SEC_E_OK)
+        st = packed_put_str(out, ctx->upn);
+    if (st == SEC_E_OK)
+        st = packed_put_u8(out, ctx->lookup_names ? 1 : 0);
+    if (st == SEC_E_OK)
+        st = packed_put_u32(out, (uint32_t)ctx->group_sid_count);
+    for (size_t i = 0; i < ctx->group_sid_count && st == SEC_E_OK; i++) {
+        st = packed_put_str(out, ctx->group_sids[i]);
+        if (st == SEC_E_OK)
+            st = packed_put_u32(out, ctx->group_sid_attrs[i]);
+    }
     return st;
+}
+
+/* Version 2's domain identity (see the layout above). False when malformed
+ * or out of memory (*oom says which). */
+static bool
+import_domain_identity(struct reader *rd, struct ntlm_ctx *ctx, bool *oom)
+{
+    if (!(packed_get_str(rd, &ctx->principal, oom) &&
+          packed_get_str(rd, &ctx->local_account, oom) && packed_get_str(rd, &ctx->user_sid, oom) &&
+          packed_get_str(rd, &ctx->dns_domain, oom) && packed_get_str(rd, &ctx->upn, oom)))
+        return false;
+    ctx->lookup_names = reader_u8(rd) != 0;
+    uint32_t n = reader_u32le(rd);
+    if (rd->failed || n > PACKED_MAX_GROUPS)
+        return false;
+    if (n == 0)
+        return true;
+    ctx->group_sids = calloc(n, sizeof(char *));
+    ctx->group_sid_attrs = calloc(n, sizeof(uint32_t));
+    if (ctx->group_sids == NULL || ctx->group_sid_attrs == NULL) {
+        *oom = true;
+        return false;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (!packed_get_str(rd, &ctx->group_sids[i], oom) || ctx->group_sids[i] == NULL)
+            return false;
+        ctx->group_sid_count = i + 1;
+        ctx->group_sid_attrs[i] = reader_u32le(rd);
+    }
+    return !rd->failed;
 }
 
 static SECURITY_STATUS
@@ -242,7 +294,8 @@ import_ctx(struct slice in, void **pkg_ctx_out)
     SECURITY_STATUS st = SEC_E_INVALID_TOKEN;
 
     *pkg_ctx_out = NULL;
-    if (reader_u8(&rd) != PACKED_NTLM_VERSION)
+    uint8_t version = reader_u8(&rd);
+    if (version != 1 && version != PACKED_NTLM_VERSION)
         return SEC_E_INVALID_TOKEN;
     uint8_t is_client = reader_u8(&rd);
     if (rd.failed || is_client > 1)
@@ -277,6 +330,8 @@ import_ctx(struct slice in, void **pkg_ctx_out)
             goto cleanup;
         ctx->group_count = i + 1;
     }
+    if (version >= 2 && !import_domain_identity(&rd, ctx, &oom))
+        goto cleanup;
     if (rd.left != 0 || (!ctx->is_client && ctx->user == NULL))
         goto cleanup;
     if (has_session) {

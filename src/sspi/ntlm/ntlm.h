@@ -27,7 +27,7 @@ extern const struct sspi_package ntlm_package;
  * canonical account name (NUL-terminated, at most canon_len bytes) to canon_out.
  * Called from the thread running AcceptSecurityContext; must be thread-safe
  * when one credential serves several threads. The built-in user store is one
- * such lookup; a winbind back end will be another. */
+ * such lookup (the local back end, backend.h); winbind is another back end. */
 typedef int ntlm_nt_hash_lookup_fn(void *arg, const char *user, const char *domain,
                                    uint8_t hash_out[16], char *canon_out, size_t canon_len);
 
@@ -38,6 +38,15 @@ typedef int ntlm_nt_hash_lookup_fn(void *arg, const char *user, const char *doma
 SECURITY_STATUS ntlm_cred_create_acceptor(const GH_ACCEPTOR_AUTH_DATA *cfg,
                                           ntlm_nt_hash_lookup_fn *lookup, void *arg,
                                           void **pkg_cred_out);
+
+/* Creates an inbound NTLM credential whose responses are checked by backend
+ * (backend.h) with state, which the credential owns from this call on (freed
+ * with backend->destroy, also when this fails). For tests and the winbind
+ * back end. SEC_E_OK or SEC_E_INSUFFICIENT_MEMORY / SEC_E_INVALID_PARAMETER. */
+struct ntlm_backend;
+SECURITY_STATUS ntlm_cred_create_acceptor_backend(const GH_ACCEPTOR_AUTH_DATA *cfg,
+                                                  const struct ntlm_backend *backend, void *state,
+                                                  void **pkg_cred_out);
 
 /* ---- Helpers for Negotiate (MS-SPNG) ---------------------------------------- */
 /* True once the context is complete. */

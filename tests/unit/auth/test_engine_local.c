@@ -321,6 +321,7 @@ test_config_errors(void)
     char *bad_num[] = {"12x"};
     char *store[] = {"/nonexistent"};
     char *digest[] = {"Digest"};
+    char *backend[] = {"ldap"};
     struct {
         struct conf_node n;
         const char *want;
@@ -331,6 +332,8 @@ test_config_errors(void)
         {node("auth_frobnicate", bad_bool, 1, 13), "t.conf:13: unknown directive"},
         {node("auth_user_store", store, 1, 14), "t.conf:1: /nonexistent: No such file"},
         {node("auth", digest, 1, 15), "t.conf:1: auth Digest/Basic needs auth_user_store"},
+        {node("auth_ntlm_backend", backend, 1, 16),
+         "t.conf:16: auth_ntlm_backend takes store or winbind"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct conf_node loc = {.name = "location",
@@ -346,6 +349,40 @@ test_config_errors(void)
             fprintf(stderr, "got \"%s\", want \"%s...\"\n", err, cases[i].want);
         CHECK(strncmp(err, cases[i].want, strlen(cases[i].want)) == 0);
     }
+}
+
+/* auth_ntlm_backend winbind: the legs that reach the domain controller (an
+ * NTLM AUTHENTICATE_MESSAGE, raw or as a later SPNEGO leg) go to the blocking
+ * pool; the first legs and the store back end stay on the loop. */
+static void
+test_ntlm_winbind_pool(void)
+{
+    /* "NTLMSSP\0" + type 3 / type 1, base64; a negTokenResp (0xA1...). */
+    static const char type3[] = "NTLM TlRMTVNTUAADAAAAGAAYAEAAAAA=";
+    static const char type1[] = "NTLM TlRMTVNTUAABAAAAB4IIogAAAAA=";
+    static const char nego3[] = "Negotiate TlRMTVNTUAADAAAAGAAYAEAAAAA=";
+    static const char nego_resp[] = "Negotiate oYIBCjCCAQagAwoBAaIC";
+    static const char nego_init[] = "Negotiate YIIBCjCCAQagAwoBAaIC";
+    const char *both[] = {"Negotiate", "NTLM", "CredSSP"};
+    const char *winbind[] = {"winbind"}, *store[] = {"store"};
+    struct auth_config *cfg = NULL;
+    char err[128];
+
+    CHECK_EQ(auth_config_create(engine, &cfg), GH_OK);
+    CHECK_EQ(auth_config_directive(cfg, "auth", both, 3, err, sizeof(err)), GH_OK);
+    CHECK(!may_block(cfg, type3, 1)); /* default: the store, on the loop */
+    CHECK_EQ(auth_config_directive(cfg, "auth_ntlm_backend", winbind, 1, err, sizeof(err)), GH_OK);
+    CHECK(cfg->ntlm_winbind);
+    CHECK(may_block(cfg, type3, 1));
+    CHECK(may_block(cfg, nego3, 1));
+    CHECK(may_block(cfg, nego_resp, 1));
+    CHECK(!may_block(cfg, type1, 1));
+    CHECK(!may_block(cfg, nego_init, 1)); /* Kerberos or an NTLM NEGOTIATE: no DC */
+    CHECK(!may_block(cfg, "Bearer abc", 1));
+    CHECK(may_block(cfg, "CredSSP FgMBAAEBAAD9AwM=", 1)); /* NTLM inside its TLS */
+    CHECK_EQ(auth_config_directive(cfg, "auth_ntlm_backend", store, 1, err, sizeof(err)), GH_OK);
+    CHECK(!may_block(cfg, type3, 1));
+    auth_config_destroy(cfg);
 }
 
 static void
@@ -422,6 +459,7 @@ main(void)
     test_basic_cache();
     test_digest();
     test_config_errors();
+    test_ntlm_winbind_pool();
     test_limits();
     test_audit();
     auth_engine_destroy(engine);
