@@ -130,13 +130,16 @@ def test_shadow(d, display):
         f.write(subprocess.run(["winpr-hash", "-u", USER, "-p", PASSWORD, "-f", "sam"],
                                check=True, capture_output=True, text=True).stdout)
     port = free_port()
+    shadow_log = open(os.path.join(d, "shadow.log"), "w+")
     shadow = subprocess.Popen(["freerdp-shadow-cli", "/port:%d" % port,
                                "/bind-address:127.0.0.1", "/sec:nla", "/sam-file:" + sam],
-                              env=dict(os.environ, DISPLAY=display), stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
+                              env=dict(os.environ, DISPLAY=display), stdout=shadow_log,
+                              stderr=subprocess.STDOUT)
     try:
-        assert wait_port(port, timeout=30), "freerdp-shadow-cli did not listen within 30 s (exit %r)" % (
-            shadow.poll(),)
+        if not wait_port(port, timeout=30):
+            shadow_log.seek(0)
+            raise AssertionError("freerdp-shadow-cli did not listen within 30 s (exit %r): %s" %
+                                 (shadow.poll(), shadow_log.read()[-2000:]))
         r = subprocess.run([TOOL, "init", "--port", str(port), "--user", USER, "--password",
                             PASSWORD, "--raw-ntlm"], capture_output=True, text=True, timeout=60)
         assert r.returncode == 0 and "OK" in r.stdout and "delegated=1" in r.stdout, r
@@ -147,6 +150,7 @@ def test_shadow(d, display):
     finally:
         shadow.kill()
         shadow.wait()
+        shadow_log.close()
 
 
 def test_impacket(d):

@@ -35,7 +35,7 @@ struct krb_cred {
     /* owned reference: our replay cache (MIT's is "none" then), or NULL when
      * MIT's own cache is used (replay.h) */
     struct krb_replay *replay;
-    time_t expiry; /* 0 when unknown / indefinite */
+    time_t expiry;     /* 0 when unknown / indefinite */
     bool lookup_names; /* GH_ACCEPTOR_GROUP_NAMES: name the PAC's SIDs */
 };
 
