@@ -96,6 +96,32 @@ upn_spelling_matches(const char *want, const char *group, const struct gh_auth_r
            strcasecmp(at + 1, rec->dns_domain) == 0;
 }
 
+/* "DOMAIN\\Group" against a group winbind named without its domain ("staff":
+ * what winbindd answers after an NTLM network logon): it matches only when
+ * the group's SID is in the account's own domain (the user SID's domain
+ * part) and DOMAIN is the account's logon domain, so a local group of the
+ * same name never stands in for a domain group. */
+static bool
+bare_domain_group_matches(const char *want, const char *group, const char *sid,
+                          const struct gh_auth_record *rec)
+{
+    const char *bs = strchr(want, '\\');
+    const char *last;
+    size_t dom_len;
+
+    if (bs == NULL || strchr(group, '\\') != NULL || sid == NULL || rec->user_sid == NULL ||
+        rec->logon_domain == NULL)
+        return false;
+    dom_len = (size_t)(bs - want);
+    if (strlen(rec->logon_domain) != dom_len ||
+        strncasecmp(rec->logon_domain, want, dom_len) != 0 || strcasecmp(bs + 1, group) != 0)
+        return false;
+    last = strrchr(rec->user_sid, '-');
+    return last != NULL &&
+           strncasecmp(sid, rec->user_sid, (size_t)(last - rec->user_sid) + 1) == 0 &&
+           strchr(sid + (last - rec->user_sid) + 1, '-') == NULL;
+}
+
 /* A group rule names a group by name ("staff", "CORP\\Staff", "Staff@corp.test")
  * or by SID ("S-1-5-21-...-1108"); all case-insensitive. */
 static bool
@@ -112,6 +138,8 @@ group_matches(const char *want, const struct gh_auth_record *rec)
         if (is_sid && sid != NULL && strcasecmp(want, sid) == 0)
             return true;
         if (!is_sid && g != NULL && upn_spelling_matches(want, g, rec))
+            return true;
+        if (!is_sid && g != NULL && bare_domain_group_matches(want, g, sid, rec))
             return true;
     }
     return false;

@@ -69,6 +69,27 @@ main(void)
     CHECK(allows_group("STAFF", &local));
     CHECK(!allows_group("S-1-5-21-1-2-3-1108", &local));
     CHECK(!allows_group("staff@corp.test", &local));
+    CHECK(!allows_group("CORP\\staff", &local)); /* no SIDs: no domain */
+    /* winbind after an NTLM network logon: group names without their domain.
+     * "CORP\\Staff" matches a bare "staff" only when the group's SID is in
+     * the account's own domain and CORP is its logon domain. */
+    static const char *const bare[] = {"staff", "users", "finance"};
+    static const char *const bare_sids[] = {"S-1-5-21-1-2-3-1108", "S-1-5-32-545",
+                                            "S-1-5-21-1-2-3-9-1109"};
+    struct gh_auth_record ntlm = {.status = GH_AUTH_SUCCESS,
+                                  .user_name = "carol",
+                                  .groups = bare,
+                                  .group_count = 3,
+                                  .user_sid = "S-1-5-21-1-2-3-1102",
+                                  .group_sids = bare_sids,
+                                  .logon_domain = "CORP"};
+    CHECK(allows_group("CORP\\Staff", &ntlm));
+    CHECK(allows_group("corp\\STAFF", &ntlm));
+    CHECK(!allows_group("OTHER\\Staff", &ntlm));  /* not the logon domain */
+    CHECK(!allows_group("CORP\\users", &ntlm));   /* BUILTIN, not the domain's */
+    CHECK(!allows_group("CORP\\finance", &ntlm)); /* SID not directly in the domain */
+    ntlm.logon_domain = NULL;
+    CHECK(!allows_group("CORP\\Staff", &ntlm));
     /* a failed record never passes */
     rec.status = GH_AUTH_FAILURE;
     CHECK(!allows_group("CORP\\Staff", &rec));
