@@ -98,12 +98,11 @@ SECURITY_STATUS ntlm_winbind_create(void **state_out);
  * available", ...: static text). */
 struct ntlm_winbind_failure {
     SECURITY_STATUS status;
-    const char *reason;  /* short words for logs and audit lines */
-    const char *nt_name; /* "NT_STATUS_ACCOUNT_DISABLED", or NULL */
+    const char *reason;   /* short words for logs and audit lines */
+    const char *nt_name;  /* "NT_STATUS_ACCOUNT_DISABLED", or NULL */
+    unsigned long detail; /* GH_SEC_DETAIL_* for the audit reason (unknown user, wrong
+                           * password, account disabled, password expired), or 0 */
 };
 struct ntlm_winbind_failure ntlm_winbind_map_failure(int wbc_err, uint32_t nt_status);
-/* The GH_SEC_DETAIL_* of a failed winbind logon (the audit reason: unknown
- * user, wrong password, account disabled, password expired), or 0. */
-unsigned long ntlm_winbind_detail(int wbc_err, uint32_t nt_status);
 
 #endif

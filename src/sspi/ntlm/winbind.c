@@ -49,67 +49,56 @@ static const struct {
     const char *name;
     SECURITY_STATUS status;
     const char *reason;
+    unsigned long detail; /* GH_SEC_DETAIL_*: the audit reason */
 } nt_statuses[] = {
-    {0xC000006Du, "NT_STATUS_LOGON_FAILURE", SEC_E_LOGON_DENIED, "unknown user or wrong password"},
-    {0xC000006Au, "NT_STATUS_WRONG_PASSWORD", SEC_E_LOGON_DENIED, "unknown user or wrong password"},
-    {0xC0000064u, "NT_STATUS_NO_SUCH_USER", SEC_E_LOGON_DENIED, "unknown user or wrong password"},
-    {0xC0000072u, "NT_STATUS_ACCOUNT_DISABLED", SEC_E_LOGON_DENIED, "account disabled"},
-    {0xC0000071u, "NT_STATUS_PASSWORD_EXPIRED", SEC_E_LOGON_DENIED, "password expired"},
-    {0xC0000224u, "NT_STATUS_PASSWORD_MUST_CHANGE", SEC_E_LOGON_DENIED, "password must change"},
-    {0xC0000234u, "NT_STATUS_ACCOUNT_LOCKED_OUT", SEC_E_LOGON_DENIED, "account locked"},
-    {0xC0000193u, "NT_STATUS_ACCOUNT_EXPIRED", SEC_E_LOGON_DENIED, "account expired"},
-    {0xC000006Eu, "NT_STATUS_ACCOUNT_RESTRICTION", SEC_E_LOGON_DENIED, "account restriction"},
-    {0xC000006Fu, "NT_STATUS_INVALID_LOGON_HOURS", SEC_E_LOGON_DENIED, "outside logon hours"},
-    {0xC0000070u, "NT_STATUS_INVALID_WORKSTATION", SEC_E_LOGON_DENIED, "workstation not allowed"},
-    {0xC000015Bu, "NT_STATUS_LOGON_TYPE_NOT_GRANTED", SEC_E_LOGON_DENIED, "logon type not granted"},
+    {0xC000006Du, "NT_STATUS_LOGON_FAILURE", SEC_E_LOGON_DENIED, "unknown user or wrong password",
+     GH_SEC_DETAIL_WRONG_PASSWORD},
+    {0xC000006Au, "NT_STATUS_WRONG_PASSWORD", SEC_E_LOGON_DENIED, "unknown user or wrong password",
+     GH_SEC_DETAIL_WRONG_PASSWORD},
+    {0xC0000064u, "NT_STATUS_NO_SUCH_USER", SEC_E_LOGON_DENIED, "unknown user or wrong password",
+     GH_SEC_DETAIL_UNKNOWN_USER},
+    {0xC0000072u, "NT_STATUS_ACCOUNT_DISABLED", SEC_E_LOGON_DENIED, "account disabled",
+     GH_SEC_DETAIL_ACCOUNT_DISABLED},
+    {0xC0000071u, "NT_STATUS_PASSWORD_EXPIRED", SEC_E_LOGON_DENIED, "password expired",
+     GH_SEC_DETAIL_PASSWORD_EXPIRED},
+    {0xC0000224u, "NT_STATUS_PASSWORD_MUST_CHANGE", SEC_E_LOGON_DENIED, "password must change",
+     GH_SEC_DETAIL_PASSWORD_EXPIRED},
+    {0xC0000234u, "NT_STATUS_ACCOUNT_LOCKED_OUT", SEC_E_LOGON_DENIED, "account locked",
+     GH_SEC_DETAIL_ACCOUNT_DISABLED},
+    {0xC0000193u, "NT_STATUS_ACCOUNT_EXPIRED", SEC_E_LOGON_DENIED, "account expired",
+     GH_SEC_DETAIL_ACCOUNT_DISABLED},
+    {0xC000006Eu, "NT_STATUS_ACCOUNT_RESTRICTION", SEC_E_LOGON_DENIED, "account restriction",
+     GH_SEC_DETAIL_NONE},
+    {0xC000006Fu, "NT_STATUS_INVALID_LOGON_HOURS", SEC_E_LOGON_DENIED, "outside logon hours",
+     GH_SEC_DETAIL_NONE},
+    {0xC0000070u, "NT_STATUS_INVALID_WORKSTATION", SEC_E_LOGON_DENIED, "workstation not allowed",
+     GH_SEC_DETAIL_NONE},
+    {0xC000015Bu, "NT_STATUS_LOGON_TYPE_NOT_GRANTED", SEC_E_LOGON_DENIED, "logon type not granted",
+     GH_SEC_DETAIL_NONE},
     {0xC0000413u, "NT_STATUS_AUTHENTICATION_FIREWALL_FAILED", SEC_E_LOGON_DENIED,
-     "authentication firewall"},
-    {0xC0000022u, "NT_STATUS_ACCESS_DENIED", SEC_E_LOGON_DENIED, "access denied by the DC"},
+     "authentication firewall", GH_SEC_DETAIL_NONE},
+    {0xC0000022u, "NT_STATUS_ACCESS_DENIED", SEC_E_LOGON_DENIED, "access denied by the DC",
+     GH_SEC_DETAIL_NONE},
     /* The DC, or the way to it, is the problem. */
     {0xC000005Eu, "NT_STATUS_NO_LOGON_SERVERS", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "no domain controller reachable"},
-    {0xC00000DFu, "NT_STATUS_NO_SUCH_DOMAIN", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "domain not found"},
+     "no domain controller reachable", GH_SEC_DETAIL_NONE},
+    {0xC00000DFu, "NT_STATUS_NO_SUCH_DOMAIN", SEC_E_NO_AUTHENTICATING_AUTHORITY, "domain not found",
+     GH_SEC_DETAIL_NONE},
     {0xC0000233u, "NT_STATUS_DOMAIN_CONTROLLER_NOT_FOUND", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "no domain controller reachable"},
+     "no domain controller reachable", GH_SEC_DETAIL_NONE},
     {0xC0000192u, "NT_STATUS_NETLOGON_NOT_STARTED", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "netlogon not started"},
+     "netlogon not started", GH_SEC_DETAIL_NONE},
     {0xC000018Du, "NT_STATUS_TRUSTED_RELATIONSHIP_FAILURE", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "broken trust with the domain"},
+     "broken trust with the domain", GH_SEC_DETAIL_NONE},
     {0xC000018Bu, "NT_STATUS_NO_TRUST_SAM_ACCOUNT", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "this machine has no account in the domain"},
+     "this machine has no account in the domain", GH_SEC_DETAIL_NONE},
     {0xC00000B5u, "NT_STATUS_IO_TIMEOUT", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "timeout talking to the domain controller"},
+     "timeout talking to the domain controller", GH_SEC_DETAIL_NONE},
     {0xC0000236u, "NT_STATUS_CONNECTION_REFUSED", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "domain controller refused the connection"},
+     "domain controller refused the connection", GH_SEC_DETAIL_NONE},
     {0xC000020Cu, "NT_STATUS_CONNECTION_DISCONNECTED", SEC_E_NO_AUTHENTICATING_AUTHORITY,
-     "connection to the domain controller lost"},
+     "connection to the domain controller lost", GH_SEC_DETAIL_NONE},
 };
-
-unsigned long
-ntlm_winbind_detail(int wbc_err, uint32_t nt_status)
-{
-    if (wbc_err == WBC_ERR_UNKNOWN_USER)
-        return GH_SEC_DETAIL_UNKNOWN_USER;
-    if (wbc_err != WBC_ERR_AUTH_ERROR)
-        return GH_SEC_DETAIL_NONE;
-    switch (nt_status) {
-    case 0xC0000064u: /* NT_STATUS_NO_SUCH_USER */
-        return GH_SEC_DETAIL_UNKNOWN_USER;
-    case 0xC000006Du: /* NT_STATUS_LOGON_FAILURE: what a DC answers for either */
-    case 0xC000006Au: /* NT_STATUS_WRONG_PASSWORD */
-        return GH_SEC_DETAIL_WRONG_PASSWORD;
-    case 0xC0000072u: /* NT_STATUS_ACCOUNT_DISABLED */
-    case 0xC0000234u: /* NT_STATUS_ACCOUNT_LOCKED_OUT */
-    case 0xC0000193u: /* NT_STATUS_ACCOUNT_EXPIRED */
-        return GH_SEC_DETAIL_ACCOUNT_DISABLED;
-    case 0xC0000071u: /* NT_STATUS_PASSWORD_EXPIRED */
-    case 0xC0000224u: /* NT_STATUS_PASSWORD_MUST_CHANGE */
-        return GH_SEC_DETAIL_PASSWORD_EXPIRED;
-    default:
-        return GH_SEC_DETAIL_NONE;
-    }
-}
 
 struct ntlm_winbind_failure
 ntlm_winbind_map_failure(int wbc_err, uint32_t nt_status)
@@ -119,26 +108,30 @@ ntlm_winbind_map_failure(int wbc_err, uint32_t nt_status)
         for (size_t i = 0; i < sizeof(nt_statuses) / sizeof(nt_statuses[0]); i++) {
             if (nt_statuses[i].code == nt_status)
                 return (struct ntlm_winbind_failure){nt_statuses[i].status, nt_statuses[i].reason,
-                                                     nt_statuses[i].name};
+                                                     nt_statuses[i].name, nt_statuses[i].detail};
         }
         /* Any other refusal is still a refusal of this logon. */
-        return (struct ntlm_winbind_failure){SEC_E_LOGON_DENIED, "logon refused by the DC", NULL};
+        return (struct ntlm_winbind_failure){SEC_E_LOGON_DENIED, "logon refused by the DC", NULL,
+                                             GH_SEC_DETAIL_NONE};
     case WBC_ERR_UNKNOWN_USER:
         return (struct ntlm_winbind_failure){SEC_E_LOGON_DENIED, "unknown user or wrong password",
-                                             NULL};
+                                             NULL, GH_SEC_DETAIL_UNKNOWN_USER};
     case WBC_ERR_WINBIND_NOT_AVAILABLE:
         return (struct ntlm_winbind_failure){SEC_E_NO_AUTHENTICATING_AUTHORITY,
-                                             "winbind is not available", NULL};
+                                             "winbind is not available", NULL, GH_SEC_DETAIL_NONE};
     case WBC_ERR_DOMAIN_NOT_FOUND:
         return (struct ntlm_winbind_failure){SEC_E_NO_AUTHENTICATING_AUTHORITY, "domain not found",
-                                             NULL};
+                                             NULL, GH_SEC_DETAIL_NONE};
     case WBC_ERR_INVALID_RESPONSE:
         return (struct ntlm_winbind_failure){SEC_E_NO_AUTHENTICATING_AUTHORITY,
-                                             "invalid answer from winbindd", NULL};
+                                             "invalid answer from winbindd", NULL,
+                                             GH_SEC_DETAIL_NONE};
     case WBC_ERR_NO_MEMORY:
-        return (struct ntlm_winbind_failure){SEC_E_INSUFFICIENT_MEMORY, "out of memory", NULL};
+        return (struct ntlm_winbind_failure){SEC_E_INSUFFICIENT_MEMORY, "out of memory", NULL,
+                                             GH_SEC_DETAIL_NONE};
     default:
-        return (struct ntlm_winbind_failure){SEC_E_INTERNAL_ERROR, "winbind call failed", NULL};
+        return (struct ntlm_winbind_failure){SEC_E_INTERNAL_ERROR, "winbind call failed", NULL,
+                                             GH_SEC_DETAIL_NONE};
     }
 }
 
@@ -390,8 +383,10 @@ winbind_logon(void *state, const struct ntlm_logon *in, struct ntlm_logon_result
         if (wst == WBC_ERR_SUCCESS)
             wst = WBC_ERR_INVALID_RESPONSE;
         describe_failure(wst, err, in, error_text);
-        st = ntlm_winbind_map_failure((int)wst, err != NULL ? err->nt_status : 0).status;
-        *detail = ntlm_winbind_detail((int)wst, err != NULL ? err->nt_status : 0);
+        struct ntlm_winbind_failure f =
+            ntlm_winbind_map_failure((int)wst, err != NULL ? err->nt_status : 0);
+        st = f.status;
+        *detail = f.detail;
     }
     if (wst == WBC_ERR_WINBIND_NOT_AVAILABLE || wst == WBC_ERR_INVALID_RESPONSE) {
         wbcCtxFree(c); /* a connection that failed is not reused */

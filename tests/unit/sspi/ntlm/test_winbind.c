@@ -58,6 +58,15 @@ test_mapping(void)
     }
     CHECK_STR_EQ(ntlm_winbind_map_failure(WBC_ERR_AUTH_ERROR, 0xC0000072u).nt_name,
                  "NT_STATUS_ACCOUNT_DISABLED");
+    /* the detail column: the audit reason of each refusal */
+    CHECK_EQ(ntlm_winbind_map_failure(WBC_ERR_AUTH_ERROR, 0xC0000072u).detail,
+             GH_SEC_DETAIL_ACCOUNT_DISABLED);
+    CHECK_EQ(ntlm_winbind_map_failure(WBC_ERR_AUTH_ERROR, 0xC0000224u).detail,
+             GH_SEC_DETAIL_PASSWORD_EXPIRED);
+    CHECK_EQ(ntlm_winbind_map_failure(WBC_ERR_AUTH_ERROR, 0xC000006Du).detail,
+             GH_SEC_DETAIL_WRONG_PASSWORD);
+    CHECK_EQ(ntlm_winbind_map_failure(WBC_ERR_UNKNOWN_USER, 0).detail, GH_SEC_DETAIL_UNKNOWN_USER);
+    CHECK_EQ(ntlm_winbind_map_failure(WBC_ERR_WINBIND_NOT_AVAILABLE, 0).detail, GH_SEC_DETAIL_NONE);
 }
 
 static void
