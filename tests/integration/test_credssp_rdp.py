@@ -21,6 +21,7 @@ machine and CI cannot reach (docs/sspi.md)."""
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -81,16 +82,45 @@ def rsa_cert(d):
                     "-subj", "/CN=localhost"], check=True, capture_output=True)
 
 
+def x11_answers(n):
+    """True when display :n completes an X11 connection setup (X Window System
+    Protocol, "Connection Setup"), tried the way libX11 tries it: the abstract
+    socket first, then the file. A server of another namespace that owns the
+    abstract name, or an Xvfb that died, fails this."""
+    for addr in ("\0/tmp/.X11-unix/X%d" % n, "/tmp/.X11-unix/X%d" % n):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        try:
+            s.connect(addr)
+        except OSError:
+            s.close()
+            continue
+        try:
+            # little-endian, protocol 11.0, no authorization
+            s.sendall(b"l\0" + struct.pack("<HHHH", 11, 0, 0, 0) + b"\0\0")
+            return s.recv(1) == b"\1"
+        except OSError:
+            return False
+        finally:
+            s.close()
+    return False
+
+
 def start_xvfb():
-    # Displays :90..:119, skipping any in use (a lock file or socket). Xvfb is
-    # stopped with SIGTERM (stop_xvfb) so that it removes its lock file.
+    # Displays :90..:119, skipping any in use (a lock file, a socket, or an
+    # abstract socket another server owns). Xvfb is stopped with SIGTERM
+    # (stop_xvfb) so that it removes its lock file; -noreset keeps it the same
+    # server when xfreerdp, its first client, disconnects.
     for n in range(90, 120):
         if os.path.exists("/tmp/.X11-unix/X%d" % n) or os.path.exists("/tmp/.X%d-lock" % n):
             continue
-        proc = subprocess.Popen(["Xvfb", ":%d" % n, "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if x11_answers(n):
+            continue
+        proc = subprocess.Popen(["Xvfb", ":%d" % n, "-nolisten", "tcp", "-noreset", "-screen", "0",
+                                 "1024x768x24"], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
         for _ in range(100):
-            if os.path.exists("/tmp/.X11-unix/X%d" % n):
+            if os.path.exists("/tmp/.X11-unix/X%d" % n) and x11_answers(n):
                 return proc, ":%d" % n
             if proc.poll() is not None:
                 break
@@ -235,6 +265,12 @@ def main():
         test_ours(d)
         test_peer_stops(d)
         test_xfreerdp(d, display)
+        if not x11_answers(int(display[1:])):
+            # not our code: the X server went away under xfreerdp; say so, start another
+            sys.stderr.write("Xvfb %s stopped answering after xfreerdp (exit %r); restarting\n" %
+                             (display, xvfb.poll()))
+            stop_xvfb(xvfb)
+            xvfb, display = start_xvfb()
         test_shadow(d, display)
         test_impacket(d)
     finally:
