@@ -157,6 +157,8 @@ usage(FILE *out)
           "  -n N               requests in all (1..1000000000)\n"
           "  -d SECONDS         duration (0.1..3600)\n"
           "  --new-conn         a new connection (and handshake) for every request\n"
+          "  --preemptive       send the first Authorization without waiting for a 401\n"
+          "                     (ntlm, negotiate, kerberos, basic), as curl --ntlm does\n"
           "  --threads N        event-loop threads of the plain keep-alive path (1..64,\n"
           "                     default 1); the other paths use one thread per connection\n"
           "  --insecure         https: do not verify the server's certificate\n"
@@ -212,6 +214,8 @@ parse_args(int argc, char **argv, struct bench_opts *o, const char **user_arg)
             return GH_ENOTFOUND;
         } else if (strcmp(a, "--new-conn") == 0) {
             o->new_conn = true, takes = false;
+        } else if (strcmp(a, "--preemptive") == 0) {
+            o->preemptive = true, takes = false;
         } else if (strcmp(a, "--json") == 0) {
             o->json = true, takes = false;
         } else if (strcmp(a, "--insecure") == 0 || strcmp(a, "-k") == 0) {
@@ -273,6 +277,12 @@ parse_args(int argc, char **argv, struct bench_opts *o, const char **user_arg)
     }
     if (o->max_requests == 0 && o->duration_s == 0)
         o->duration_s = 10;
+    if (o->preemptive && o->auth != FETCH_AUTH_NTLM && o->auth != FETCH_AUTH_NEGOTIATE &&
+        o->auth != FETCH_AUTH_KERBEROS && o->auth != FETCH_AUTH_BASIC) {
+        fprintf(stderr, "gatehouse bench: --preemptive needs --auth ntlm, negotiate, kerberos or "
+                        "basic (Digest answers the server's challenge)\n");
+        return GH_EINVAL;
+    }
     bool fast =
         o->auth == FETCH_AUTH_NONE && !o->new_conn && strncasecmp(o->url_text, "http:", 5) == 0;
     if (!fast && o->connections > MAX_BLOCKING) {

@@ -51,6 +51,7 @@ struct bench_opts {
     uint64_t max_requests; /* -n; 0: none (then -d bounds the run) */
     double duration_s;     /* -d; 0: none (then -n bounds the run) */
     bool new_conn;
+    bool preemptive; /* the first request of a connection carries credentials */
     bool json;
     int timeout_ms;
 };

@@ -74,33 +74,36 @@ send_request(struct cstate *c, struct slice authz)
     return err;
 }
 
-/* Answers a 401 with the configured scheme, leg after leg. GH_OK with the
+static struct fetch_auth_config
+auth_config(const struct bench_opts *o)
+{
+    return (struct fetch_auth_config){.mode = o->auth,
+                                      .user = o->user,
+                                      .password = o->password,
+                                      .host = o->url.host,
+                                      .method = "GET",
+                                      .uri = o->url.target};
+}
+
+/* Goes on with an exchange whose first outcome is step (SEND: c->authz holds
+ * the next Authorization), leg after leg on the connection. GH_OK with the
  * final response in c->resp (its status decides), GH_EAUTH when the exchange
- * failed, or an I/O error. */
+ * failed, or an I/O error. Consumes auth. */
 static int
-authenticate(struct cstate *c)
+run_legs(struct cstate *c, struct fetch_auth *auth, int step)
 {
     const struct bench_opts *o = c->run->opts;
-    struct fetch_auth_config cfg = {.mode = o->auth,
-                                    .user = o->user,
-                                    .password = o->password,
-                                    .host = o->url.host,
-                                    .method = "GET",
-                                    .uri = o->url.target};
-    struct fetch_auth *auth = NULL;
     int err = GH_OK;
-    int step = fetch_auth_answer(&cfg, &c->resp, c->cbt_len > 0 ? c->cbt : NULL, c->cbt_len,
-                                 &c->authz, &auth, NULL);
 
     for (int leg = 0; step == FETCH_AUTH_SEND && leg < MAX_LEGS; leg++) {
-        if (!c->resp.keep_alive) {
-            err = GH_EAUTH; /* the handshake needs the connection */
-            break;
-        }
         err = send_request(c, buf_slice(&c->authz));
         if (err != GH_OK)
             break;
         step = fetch_auth_step(auth, &c->resp, &c->authz);
+        if (step == FETCH_AUTH_SEND && !c->resp.keep_alive) {
+            err = GH_EAUTH; /* the handshake needs the connection */
+            break;
+        }
     }
     if (err == GH_OK && step != FETCH_AUTH_DONE)
         err = step == GH_ENOMEM ? GH_ENOMEM : GH_EAUTH;
@@ -115,15 +118,42 @@ authenticate(struct cstate *c)
     return err;
 }
 
+/* Answers the 401 in c->resp with the configured scheme (run_legs). */
+static int
+authenticate(struct cstate *c)
+{
+    struct fetch_auth_config cfg = auth_config(c->run->opts);
+    struct fetch_auth *auth = NULL;
+
+    if (!c->resp.keep_alive)
+        return GH_EAUTH; /* the handshake needs the connection */
+    int step = fetch_auth_answer(&cfg, &c->resp, c->cbt_len > 0 ? c->cbt : NULL, c->cbt_len,
+                                 &c->authz, &auth, NULL);
+    return run_legs(c, auth, step);
+}
+
+/* --preemptive: the first request of a connection already carries the first
+ * Authorization (run_legs). */
+static int
+authenticate_first(struct cstate *c)
+{
+    struct fetch_auth_config cfg = auth_config(c->run->opts);
+    struct fetch_auth *auth = NULL;
+    int step = fetch_auth_preempt(&cfg, c->cbt_len > 0 ? c->cbt : NULL, c->cbt_len, &c->authz,
+                                  &auth);
+    return run_legs(c, auth, step);
+}
+
 /* One request: connect if needed, send, answer a 401. Records it. */
 static void
 one_request(struct cstate *c, uint64_t start)
 {
     const struct bench_opts *o = c->run->opts;
     char why[256];
+    bool fresh = c->conn == NULL;
     int err;
 
-    if (c->conn == NULL) {
+    if (fresh) {
         err = fetch_conn_open(o->url.host, o->url.port, o->url.is_https ? &o->tls : NULL,
                               o->timeout_ms, o->timeout_ms, &c->conn, why, sizeof(why));
         if (err != GH_OK) {
@@ -140,9 +170,13 @@ one_request(struct cstate *c, uint64_t start)
         if (o->auth == FETCH_AUTH_NONE)
             bench_record_handshake(c->run, c->st);
     }
-    err = send_request(c, buf_slice(&c->basic));
-    if (err == GH_OK && c->resp.status == 401 && o->auth != FETCH_AUTH_NONE)
-        err = authenticate(c);
+    if (fresh && o->preemptive) {
+        err = authenticate_first(c);
+    } else {
+        err = send_request(c, buf_slice(&c->basic));
+        if (err == GH_OK && c->resp.status == 401 && o->auth != FETCH_AUTH_NONE)
+            err = authenticate(c);
+    }
     if (err != GH_OK) {
         drop(c);
         bench_record_error(c->run, c->st, err == GH_EAUTH ? BENCH_ERR_AUTH : io_error(err));

@@ -288,6 +288,15 @@ int fetch_auth_answer(const struct fetch_auth_config *cfg, const struct fetch_re
                       const uint8_t *cbt, size_t cbt_len, struct buf *authz_out,
                       struct fetch_auth **auth_out, FILE *errors);
 
+/* Starts an exchange before any 401 (preemptive authentication, as curl
+ * --ntlm does): the first Authorization of the scheme mode names, without a
+ * challenge to read: NTLM for ntlm, Negotiate for negotiate and kerberos (the
+ * latter with a raw Kerberos token), Basic for basic. Digest, any and CredSSP
+ * need the server's challenge: FETCH_AUTH_NO_MATCH. Otherwise as
+ * fetch_auth_begin. */
+int fetch_auth_preempt(const struct fetch_auth_config *cfg, const uint8_t *cbt, size_t cbt_len,
+                       struct buf *authz_out, struct fetch_auth **auth_out);
+
 /* -u as fetch and bench take it: NULL, "" or ":" (default credentials: the
  * ccache, $NTLM_USER_FILE) gives *user_out = *password_out = NULL; "user"
  * asks for the password (prompt.h, prefixed by who); "user:password" splits.

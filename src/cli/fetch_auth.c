@@ -723,6 +723,32 @@ fetch_auth_answer(const struct fetch_auth_config *cfg, const struct fetch_respon
 }
 
 int
+fetch_auth_preempt(const struct fetch_auth_config *cfg, const uint8_t *cbt, size_t cbt_len,
+                   struct buf *authz_out, struct fetch_auth **auth_out)
+{
+    /* One challenge without parameters: fetch_auth_begin's choice for the
+     * mode then falls on exactly this scheme. */
+    static const struct {
+        enum fetch_auth_mode mode;
+        const char *scheme;
+    } first[] = {{FETCH_AUTH_NTLM, "NTLM"},
+                 {FETCH_AUTH_NEGOTIATE, "Negotiate"},
+                 {FETCH_AUTH_KERBEROS, "Negotiate"},
+                 {FETCH_AUTH_BASIC, "Basic"}};
+    struct fetch_challenges cs = {.count = 1};
+
+    *auth_out = NULL;
+    authz_out->len = 0;
+    for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+        if (first[i].mode == cfg->mode) {
+            cs.items[0].scheme = slice_cstr(first[i].scheme);
+            return fetch_auth_begin(cfg, &cs, cbt, cbt_len, authz_out, auth_out);
+        }
+    }
+    return FETCH_AUTH_NO_MATCH;
+}
+
+int
 fetch_user_arg(const char *arg, const char *who, char **user_out, char *pw, size_t pw_cap,
                const char **password_out)
 {
