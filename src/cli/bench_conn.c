@@ -139,8 +139,8 @@ authenticate_first(struct cstate *c)
 {
     struct fetch_auth_config cfg = auth_config(c->run->opts);
     struct fetch_auth *auth = NULL;
-    int step = fetch_auth_preempt(&cfg, c->cbt_len > 0 ? c->cbt : NULL, c->cbt_len, &c->authz,
-                                  &auth);
+    int step =
+        fetch_auth_preempt(&cfg, c->cbt_len > 0 ? c->cbt : NULL, c->cbt_len, &c->authz, &auth);
     return run_legs(c, auth, step);
 }
 

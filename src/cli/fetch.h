@@ -290,8 +290,8 @@ int fetch_auth_answer(const struct fetch_auth_config *cfg, const struct fetch_re
 
 /* Starts an exchange before any 401 (preemptive authentication, as curl
  * --ntlm does): the first Authorization of the scheme mode names, without a
- * challenge to read: NTLM for ntlm, Negotiate for negotiate and kerberos (the
- * latter with a raw Kerberos token), Basic for basic. Digest, any and CredSSP
+ * challenge to read: NTLM for ntlm, Negotiate for negotiate, Kerberos for
+ * kerberos (the scheme fetch prefers for that mode), Basic for basic. Digest, any and CredSSP
  * need the server's challenge: FETCH_AUTH_NO_MATCH. Otherwise as
  * fetch_auth_begin. */
 int fetch_auth_preempt(const struct fetch_auth_config *cfg, const uint8_t *cbt, size_t cbt_len,

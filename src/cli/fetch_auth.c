@@ -733,7 +733,7 @@ fetch_auth_preempt(const struct fetch_auth_config *cfg, const uint8_t *cbt, size
         const char *scheme;
     } first[] = {{FETCH_AUTH_NTLM, "NTLM"},
                  {FETCH_AUTH_NEGOTIATE, "Negotiate"},
-                 {FETCH_AUTH_KERBEROS, "Negotiate"},
+                 {FETCH_AUTH_KERBEROS, "Kerberos"},
                  {FETCH_AUTH_BASIC, "Basic"}};
     struct fetch_challenges cs = {.count = 1};
 

@@ -749,6 +749,18 @@ set_duration(struct interp *in, const struct conf_node *n, const struct core_cmd
     return rc;
 }
 
+/* tcp_defer_accept off|DURATION */
+static int
+set_defer_accept(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+                 struct config_location *loc)
+{
+    if (strcmp(n->args[0], "off") == 0) {
+        store_number(in->cfg, cmd, 0);
+        return GH_OK;
+    }
+    return set_duration(in, n, cmd, loc);
+}
+
 static int
 set_worker_threads(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
                    struct config_location *loc)
@@ -1121,6 +1133,9 @@ static const struct core_cmd core_cmds[] = {
      "larger request body: 413 and close"},
     {"max_response_buffer", MAIN, 1, 1, NUM(max_response_buffer_bytes, 1024, 1ull << 32), "SIZE",
      "64m", "largest response body a module may hand over as a buffer"},
+    {"tcp_defer_accept", MAIN, 1, 1, set_defer_accept, FIELD(tcp_defer_accept_ms), 0, 0,
+     "off|DURATION", "1s",
+     "accept a connection once its first bytes arrived (TCP_DEFER_ACCEPT), waiting at most this"},
     {"header_timeout", MAIN, 1, 1, DUR(header_timeout_ms), "DURATION", "10s",
      "TLS handshake plus request head must arrive within it: 408"},
     {"body_timeout", MAIN, 1, 1, DUR(body_timeout_ms), "DURATION", "30s",
@@ -1228,6 +1243,7 @@ config_defaults(struct config *cfg)
     cfg->max_trailer_bytes = 8192;
     cfg->max_response_buffer_bytes = 64 * 1024 * 1024;
     cfg->header_timeout_ms = 10000;
+    cfg->tcp_defer_accept_ms = 1000;
     cfg->body_timeout_ms = 30000;
     cfg->client_cert_timeout_ms = 30000;
     cfg->client_cert_buffer = 128 * 1024;

@@ -113,7 +113,6 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
     unsigned gen = atomic_load_explicit(&w->server->config_gen, memory_order_acquire);
     struct config *cfg = server_config_get(w->server);
     struct conn *c = NULL;
-    int one = 1;
 
     if (l->is_tls && cfg->tls == NULL)
         goto fail; /* the listener outlived its certificates: cannot happen after checks */
@@ -133,7 +132,6 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
         peer_len = sizeof(c->peer);
     memcpy(&c->peer, peer, peer_len);
     c->peer_len = peer_len;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (c->is_tls) {
         c->ssl = tls_server_ssl_new(cfg->tls);
         if (c->ssl == NULL || tls_ssl_attach_fd(c->ssl, fd, &c->tls_drained) != GH_OK)
@@ -753,6 +751,11 @@ conn_run(struct conn *c)
         if (!c->read_ready) {
             if (c->state == CONN_HEAD) {
                 timer(c, TIMER_HEAD, c->config->header_timeout_ms, false);
+            } else if (c->requests_served == 0 && c->req == NULL) {
+                /* A new connection that has sent nothing yet: its first
+                 * request is due within header_timeout of the accept (the
+                 * deadline set there), not keepalive_timeout. */
+                timer(c, TIMER_HEAD, c->config->header_timeout_ms, false);
             } else {
                 in_release(c);
                 if (c->out.len == 0)
@@ -804,6 +807,8 @@ conn_on_timeout(struct conn *c)
 
     switch (c->timer_kind) {
     case TIMER_HEAD:
+        /* A new connection that never sent a byte closes without an answer
+         * (the conn_abort below); a head that stalled gets its 408. */
         if (c->state == CONN_HEAD) {
             c->timer_kind = TIMER_NONE;
             conn_send_error(c, 408);

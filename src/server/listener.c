@@ -40,6 +40,9 @@ listener_open(const struct config_listen *cl, struct listener **listener_out, ch
     if (fd < 0)
         goto fail;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    /* Accepted sockets inherit TCP_NODELAY from the listener (Linux): no
+     * setsockopt per connection. */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (cl->addr.ss_family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
     if (bind(fd, (const struct sockaddr *)&cl->addr, cl->addr_len) != 0)
@@ -62,6 +65,20 @@ fail:
     free(l->text);
     free(l);
     return GH_EIO;
+}
+
+void
+listener_apply_options(struct listener *l, const struct config *cfg)
+{
+    /* Seconds, rounded up; the kernel turns them into SYN-ACK retransmissions
+     * and accepts a silent client's connection once they are spent. */
+    int secs = (int)((cfg->tcp_defer_accept_ms + 999) / 1000);
+
+    if (setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) != 0)
+        log_msg(cfg->error_log, LOG_WARN,
+                "tcp_defer_accept on %s: %s (connections are accepted "
+                "without waiting for their first bytes)",
+                l->text, strerror(errno));
 }
 
 void

@@ -73,8 +73,10 @@ listeners_apply(struct gh_server *s, const struct config *cfg, char *err, size_t
                 keep[i] = true;
             }
         }
-        if (found != NULL)
+        if (found != NULL) {
+            listener_apply_options(found, cfg);
             continue;
+        }
         struct listener *l = NULL;
         int rc = listener_open(cl, &l, err, err_len);
         if (rc != GH_OK) {
@@ -85,6 +87,7 @@ listeners_apply(struct gh_server *s, const struct config *cfg, char *err, size_t
             }
             return rc;
         }
+        listener_apply_options(l, cfg);
         l->next = fresh;
         fresh = l;
     }

@@ -93,6 +93,7 @@ struct config {
     size_t max_trailer_bytes;
     size_t max_response_buffer_bytes;
     uint32_t header_timeout_ms;
+    uint32_t tcp_defer_accept_ms; /* 0: off */
     uint32_t body_timeout_ms;
     uint32_t keepalive_timeout_ms;
     uint32_t write_timeout_ms;
@@ -290,6 +291,10 @@ int listener_open(const struct config_listen *cl, struct listener **listener_out
                   size_t err_len);
 void listener_close(struct listener *l);
 void listener_accept(struct worker *w, struct listener *l);
+/* Applies the configuration's socket options to a listener (on open and on
+ * every reload): TCP_DEFER_ACCEPT from tcp_defer_accept. Failures are logged,
+ * not fatal (the listener works without them). */
+void listener_apply_options(struct listener *l, const struct config *cfg);
 /* Brings w's epoll set in line with the server's listener list. */
 void listener_sync_worker(struct worker *w);
 

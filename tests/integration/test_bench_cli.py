@@ -17,6 +17,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 
 import krb5realm
 from authclients import check, finish
@@ -102,6 +103,26 @@ location /basic {{ handler whoami; auth Basic; }}
                 check(rc == 0 and j.get("requests") == 20 and j.get("ok") == 20 and
                       j.get("handshakes") == 20,
                       "%s --new-conn -n 20: 20 ok, 20 handshakes (%s)" % (mode, j))
+            # --preemptive: the first request carries the first token. The
+            # access log counts the 401s the server had to send: one per NTLM
+            # handshake (the CHALLENGE), none for Kerberos or Basic; without
+            # it, NTLM costs an anonymous request and its 401 more.
+            for mode, path, cred, per in (("ntlm", "/ntlm", alice, 1), ("negotiate", "/neg", [], 0),
+                                          ("kerberos", "/krb", [], 0), ("basic", "/basic", alice, 0),
+                                          (None, "/ntlm", alice, 2)):
+                flags = ["--preemptive"] if mode is not None else []
+                before = srv.access_log().count('" 401 ')
+                rc, j = bench_json(env, "--auth", mode or "ntlm", *cred, *flags, "-n", "10", "-c",
+                                   "2", "--new-conn", http + path)
+                time.sleep(0.2)  # the access log is written after the response
+                n401 = srv.access_log().count('" 401 ') - before
+                check(rc == 0 and j.get("ok") == 10 and j.get("handshakes") == 10 and
+                      n401 == 10 * per, "%s: 10 handshakes, %d 401s from the server (%s)" %
+                      ("%s --preemptive" % mode if mode else "ntlm without --preemptive", n401, j))
+            rc, _, err = bench(env, "--auth", "digest", *alice, "--preemptive", "-n", "1",
+                               http + "/digest")
+            check(rc == 2 and "--preemptive needs" in err, "digest --preemptive: usage error (%s)"
+                  % err.strip())
             rc, j = bench_json(env, "--auth", "ntlm", *alice, "-n", "20", "-c", "2",
                                http + "/ntlm")
             # A connection's thread may take every request before the other
