@@ -53,6 +53,34 @@ log_create(const char *path, enum log_level min_level, struct log **log_out)
     return GH_OK;
 }
 
+int
+log_probe(const char *path)
+{
+    if (path == NULL || strcmp(path, "-") == 0)
+        return GH_OK;
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0) {
+        close(fd);
+        return GH_OK;
+    }
+    if (errno != ENOENT)
+        return GH_EIO;
+    /* Missing: log_create would make it in its directory. */
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (slash == NULL) {
+        snprintf(dir, sizeof(dir), ".");
+    } else if ((size_t)(slash - path) >= sizeof(dir)) {
+        errno = ENAMETOOLONG;
+        return GH_EIO;
+    } else {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    return access(dir, W_OK | X_OK) == 0 ? GH_OK : GH_EIO;
+}
+
 void
 log_destroy(struct log *log)
 {

@@ -18,6 +18,12 @@ struct log;
 /* Opens path for appending (NULL or "-" means stderr). GH_OK, GH_EIO or GH_ENOMEM;
  * on GH_EIO errno tells why. */
 int log_create(const char *path, enum log_level min_level, struct log **log_out);
+/* Whether log_create(path) would succeed, without creating or changing
+ * anything (for `serve --check`, which may run as another user than the
+ * server): an existing file must open for appending, a missing one needs a
+ * writable directory. NULL or "-" is always GH_OK. GH_OK or GH_EIO (errno
+ * tells why). */
+int log_probe(const char *path);
 void log_destroy(struct log *log); /* NULL-safe */
 /* Reopens the log's file by its path (after logrotate moved it) and puts the
  * new file on the same descriptor with dup3(2), so threads writing at that

@@ -103,12 +103,10 @@ cli_serve(int argc, char **argv)
         return 2;
     }
     if (check) {
-        struct config *cfg = NULL;
-        if (config_load(path, &cfg, err, sizeof(err)) != GH_OK) {
+        if (config_check(path, err, sizeof(err)) != GH_OK) {
             fprintf(stderr, "gatehouse: %s\n", err);
             return 1;
         }
-        config_unref(cfg);
         printf("gatehouse: configuration %s is valid\n", path);
         return 0;
     }

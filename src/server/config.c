@@ -25,6 +25,7 @@
 /* Interpretation state; everything owned ends up in cfg or is freed in cleanup. */
 struct interp {
     struct config *cfg;
+    bool check_only;      /* serve --check: change nothing outside (log files) */
     const char *base_dir; /* directory of the config file, for relative paths */
     char *err;
     size_t err_len;
@@ -1255,6 +1256,32 @@ config_defaults(struct config *cfg)
     cfg->auth_discard_bytes = 64 * 1024;
 }
 
+/* The error and access logs. With check_only, the files are probed, not
+ * created (a check run as root must not leave root-owned logs behind for the
+ * service user), and the configuration's messages go to stderr. */
+static int
+open_logs(struct interp *in)
+{
+    struct config *cfg = in->cfg;
+    const char *paths[2] = {cfg->error_log_path, cfg->access_log_path};
+    const char *names[2] = {"error", "access"};
+
+    for (int i = 0; i < 2; i++) {
+        if (i == 1 && paths[i] == NULL)
+            continue; /* no access log; the error log's NULL is stderr */
+        int rc = in->check_only ? log_probe(paths[i])
+                 : i == 0       ? log_create(paths[i], cfg->log_level, &cfg->error_log)
+                                : log_create(paths[i], LOG_DEBUG, &cfg->access_log);
+        if (rc == GH_ENOMEM)
+            return rc;
+        if (rc != GH_OK)
+            return fail(in, NULL, "cannot open %s log %s: %s", names[i], paths[i], strerror(errno));
+    }
+    if (in->check_only)
+        return log_create(NULL, cfg->log_level, &cfg->error_log);
+    return GH_OK;
+}
+
 static int
 interpret(struct interp *in, const struct conf_doc *doc)
 {
@@ -1351,15 +1378,9 @@ interpret(struct interp *in, const struct conf_doc *doc)
             return fail(in, NULL, "%s", why);
         }
     }
-    rc = log_create(cfg->error_log_path, cfg->log_level, &cfg->error_log);
+    rc = open_logs(in);
     if (rc != GH_OK)
-        return fail(in, NULL, "cannot open error log %s: %s", cfg->error_log_path, strerror(errno));
-    if (cfg->access_log_path != NULL) {
-        rc = log_create(cfg->access_log_path, LOG_DEBUG, &cfg->access_log);
-        if (rc != GH_OK)
-            return fail(in, NULL, "cannot open access log %s: %s", cfg->access_log_path,
-                        strerror(errno));
-    }
+        return rc;
     for (size_t i = 0; i < cfg->module_count; i++) {
         const struct gh_module *m = cfg->modules[i].module;
         if (m->init == NULL)
@@ -1414,11 +1435,15 @@ config_destroy(struct config *cfg)
 }
 
 static int
-config_from_doc(const char *path, struct auth_engine *engine, const struct conf_doc *doc,
-                struct config **config_out, char *err, size_t err_len)
+config_from_doc(const char *path, struct auth_engine *engine, bool check_only,
+                const struct conf_doc *doc, struct config **config_out, char *err, size_t err_len)
 {
-    struct interp in = {
-        .err = err, .err_len = err_len, .tickets = true, .session_cache = 20000, .engine = engine};
+    struct interp in = {.check_only = check_only,
+                        .err = err,
+                        .err_len = err_len,
+                        .tickets = true,
+                        .session_cache = 20000,
+                        .engine = engine};
     char *dir = NULL;
     int rc;
 
@@ -1455,9 +1480,9 @@ config_load(const char *path, struct config **config_out, char *err, size_t err_
     return config_load_engine(path, NULL, config_out, err, err_len);
 }
 
-int
-config_load_engine(const char *path, struct auth_engine *engine, struct config **config_out,
-                   char *err, size_t err_len)
+static int
+load_file(const char *path, struct auth_engine *engine, bool check_only, struct config **config_out,
+          char *err, size_t err_len)
 {
     struct conf_doc *doc = NULL;
     int rc;
@@ -1468,8 +1493,26 @@ config_load_engine(const char *path, struct auth_engine *engine, struct config *
     rc = conf_load_file(path, &doc, err, err_len);
     if (rc != GH_OK)
         return rc;
-    rc = config_from_doc(path, engine, doc, config_out, err, err_len);
+    rc = config_from_doc(path, engine, check_only, doc, config_out, err, err_len);
     conf_doc_destroy(doc);
+    return rc;
+}
+
+int
+config_load_engine(const char *path, struct auth_engine *engine, struct config **config_out,
+                   char *err, size_t err_len)
+{
+    return load_file(path, engine, false, config_out, err, err_len);
+}
+
+int
+config_check(const char *path, char *err, size_t err_len)
+{
+    struct config *cfg = NULL;
+    int rc = load_file(path, NULL, true, &cfg, err, err_len);
+
+    if (cfg != NULL)
+        config_unref(cfg);
     return rc;
 }
 
@@ -1486,7 +1529,7 @@ config_load_text(const char *name, const char *text, size_t len, struct config *
     rc = conf_parse(name, text, len, &doc, err, err_len);
     if (rc != GH_OK)
         return rc;
-    rc = config_from_doc(name, NULL, doc, config_out, err, err_len);
+    rc = config_from_doc(name, NULL, false, doc, config_out, err, err_len);
     conf_doc_destroy(doc);
     return rc;
 }

@@ -137,6 +137,10 @@ struct config {
 /* Reads and interprets a configuration file, loading modules, TLS certificates and
  * opening logs. GH_OK, or a failure with "file:line: reason" in err. */
 int config_load(const char *path, struct config **config_out, char *err, size_t err_len);
+/* `serve --check`: loads path as config_load does (certificates, modules'
+ * init), but probes the log files instead of opening them, so that it creates
+ * nothing (log_probe). GH_OK, or an error with err set. */
+int config_check(const char *path, char *err, size_t err_len);
 /* The same with the server's auth engine (borrowed; outlives the config). */
 int config_load_engine(const char *path, struct auth_engine *engine, struct config **config_out,
                        char *err, size_t err_len);

@@ -3,8 +3,10 @@
 keep-alive connection; a bad one is refused and the old one keeps serving),
 serve --check with file:line errors, --version, graceful SIGTERM."""
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 from ghserver import GhServer, gh_bin, read_response
@@ -64,6 +66,27 @@ def main():
         r = subprocess.run([gh_bin(), "serve", "--check", "--config", srv.conf_path],
                            capture_output=True)
         assert r.returncode == 0, r.stderr
+
+        # serve --check creates no log file (run as root, it would leave
+        # root-owned logs the service user cannot open), but still refuses a
+        # log it could not open or create.
+        logs = tempfile.mkdtemp(prefix="gh-check-logs.")
+        try:
+            conf = os.path.join(logs, "check.conf")
+            for access in (os.path.join(logs, "access.log"), "/nonexistent-dir/access.log"):
+                with open(conf, "w") as f:
+                    f.write("error_log %s info;\naccess_log %s;\nlisten 127.0.0.1:0;\n"
+                            'location / { handler return; return 200 "x"; }\n'
+                            % (os.path.join(logs, "error.log"), access))
+                r = subprocess.run([gh_bin(), "serve", "--check", "--config", conf],
+                                   capture_output=True, text=True)
+                if access.startswith(logs):
+                    assert r.returncode == 0, r.stderr
+                else:
+                    assert r.returncode == 1 and "cannot open access log" in r.stderr, r.stderr
+                assert sorted(os.listdir(logs)) == ["check.conf"], os.listdir(logs)
+        finally:
+            shutil.rmtree(logs, ignore_errors=True)
 
         # Graceful stop with a keep-alive connection open: exits 0 promptly.
         t0 = time.time()
