@@ -24,7 +24,9 @@
 
 #include <gatehouse/error.h>
 
+#include "base/buf.h"
 #include "base/conf_parse.h"
+#include "base/json_str.h"
 #include "cli/cli.h"
 #include "server/server.h"
 
@@ -32,6 +34,43 @@
 #define MAX_NAMES 32
 
 static const char *const level_names[] = {"OK", "WARN", "FAIL"};
+
+/* Appends "name":"value" (value NULL: null) to out, after a comma unless it
+ * is the object's first member. */
+static int
+json_member(struct buf *out, const char *name, const char *value, bool first)
+{
+    int err = buf_printf(out, "%s\"%s\":", first ? "" : ",", name);
+    if (err == GH_OK)
+        err = value != NULL ? json_str_append(out, value, strlen(value))
+                            : buf_append_str(out, "null");
+    return err;
+}
+
+/* One element of the "checks" array: {"level","check","what","hint"}. */
+static void
+json_check(const struct doctor *d, enum doctor_level level, const char *check, const char *what,
+           const char *hint)
+{
+    struct buf out;
+    unsigned done = d->counts[0] + d->counts[1] + d->counts[2];
+
+    buf_init(&out, 16 * 1024);
+    int err = buf_append_str(&out, done > 0 ? ",\n{" : "\n{");
+    if (err == GH_OK)
+        err = json_member(&out, "level", level_names[level], true);
+    if (err == GH_OK)
+        err = json_member(&out, "check", check, false);
+    if (err == GH_OK)
+        err = json_member(&out, "what", what, false);
+    if (err == GH_OK)
+        err = json_member(&out, "hint", hint, false);
+    if (err == GH_OK)
+        err = buf_append_str(&out, "}");
+    if (err == GH_OK)
+        fwrite(out.data, 1, out.len, stdout);
+    buf_free(&out);
+}
 
 void
 doctor_report(struct doctor *d, enum doctor_level level, const char *check, const char *hint,
@@ -49,7 +88,9 @@ doctor_report(struct doctor *d, enum doctor_level level, const char *check, cons
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             *p = '?';
     }
-    if (level == DOCTOR_OK || hint == NULL)
+    if (d->json)
+        json_check(d, level, check, what, level == DOCTOR_OK ? NULL : hint);
+    else if (level == DOCTOR_OK || hint == NULL)
         printf("%-4s  %-14s  %s\n", level_names[level], check, what);
     else
         printf("%-4s  %-14s  %s  -> %s\n", level_names[level], check, what, hint);
@@ -262,10 +303,11 @@ user_lookup(struct doctor *d, const char *name)
 static void
 usage(FILE *out)
 {
-    fprintf(out, "usage: gatehouse doctor --config FILE [--user USER]\n"
+    fprintf(out, "usage: gatehouse doctor --config FILE [--user USER] [--json]\n"
                  "  checks what would make authentication fail: keytabs and their keys, the\n"
                  "  KDC, the clock, service names, user stores, ccache directories, TLS\n"
                  "  certificates. --user: the account the server runs as (default: you).\n"
+                 "  --json: one JSON object (checks, counts, exit) instead of lines.\n"
                  "  Exit: 0 all OK, 1 warnings, 2 failures, 3 usage or unreadable config.\n");
 }
 
@@ -310,6 +352,25 @@ walk_config(struct doctor *d, const char *path)
     return (int)d->worst;
 }
 
+/* --json: {"config":PATH,"user":NAME,"uid":N,"checks":[ ... (closed by cli_doctor). */
+static void
+json_open(const char *path, const struct doctor_user *u)
+{
+    struct buf out;
+
+    buf_init(&out, 16 * 1024);
+    int err = buf_append_str(&out, "{");
+    if (err == GH_OK)
+        err = json_member(&out, "config", path, true);
+    if (err == GH_OK)
+        err = json_member(&out, "user", u->name, false);
+    if (err == GH_OK)
+        err = buf_printf(&out, ",\"uid\":%u,\"checks\":[", (unsigned)u->uid);
+    if (err == GH_OK)
+        fwrite(out.data, 1, out.len, stdout);
+    buf_free(&out);
+}
+
 int
 cli_doctor(int argc, char **argv)
 {
@@ -321,6 +382,8 @@ cli_doctor(int argc, char **argv)
             path = argv[++i];
         } else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
             user = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
+            d.json = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -338,11 +401,18 @@ cli_doctor(int argc, char **argv)
         fprintf(stderr, "gatehouse doctor: no such user '%s'\n", user != NULL ? user : "(self)");
         return 3;
     }
-    printf("gatehouse doctor: %s, service user %s (uid %u)\n", path, d.user.name,
-           (unsigned)d.user.uid);
+    if (d.json)
+        json_open(path, &d.user);
+    else
+        printf("gatehouse doctor: %s, service user %s (uid %u)\n", path, d.user.name,
+               (unsigned)d.user.uid);
     int rc = walk_config(&d, path);
     fflush(stdout);
-    printf("%u OK, %u WARN, %u FAIL\n", d.counts[DOCTOR_OK], d.counts[DOCTOR_WARN],
-           d.counts[DOCTOR_FAIL]);
+    if (d.json)
+        printf("\n],\"ok\":%u,\"warn\":%u,\"fail\":%u,\"exit\":%d}\n", d.counts[DOCTOR_OK],
+               d.counts[DOCTOR_WARN], d.counts[DOCTOR_FAIL], rc);
+    else
+        printf("%u OK, %u WARN, %u FAIL\n", d.counts[DOCTOR_OK], d.counts[DOCTOR_WARN],
+               d.counts[DOCTOR_FAIL]);
     return rc;
 }

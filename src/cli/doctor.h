@@ -30,10 +30,11 @@ struct doctor {
     bool as_root; /* we are root: access is tested by a child running as user */
     enum doctor_level worst;
     unsigned counts[3];
+    bool json; /* --json: the checks as elements of one JSON array */
 };
 
-/* Prints one line: "LEVEL  check  what[  -> hint]" and keeps the worst level.
- * hint may be NULL. */
+/* Prints one line: "LEVEL  check  what[  -> hint]" (with --json, one object
+ * of the "checks" array) and keeps the worst level. hint may be NULL. */
 void doctor_report(struct doctor *d, enum doctor_level level, const char *check, const char *hint,
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 

@@ -7,6 +7,7 @@ match, expired certificate, world-readable user store, a certificate name
 (what clients type) with no key in the keytab, a rekeyed principal (stale
 kvno), the KDC stopped."""
 import datetime
+import json
 import os
 import shutil
 import subprocess
@@ -80,11 +81,12 @@ location /basic {{ handler whoami; auth Basic; auth_user_store {self.store}; }}
 {extra}
 """
 
-    def run(self, conf, user=None):
+    def run(self, conf, user=None, json_out=False):
         path = os.path.join(self.dir, "gatehouse.conf")
         with open(path, "w") as f:
             f.write(conf)
         argv = [gh_bin(), "doctor", "--config", path] + (["--user", user] if user else [])
+        argv += ["--json"] if json_out else []
         # MIT's gss_acquire_cred_from leaks when the keytab lacks the principal
         # (the config check meets it): that library leak, and only it, is
         # suppressed (tests/harness/lsan-mit.supp).
@@ -198,7 +200,20 @@ def main():
 
         # the KDC stopped
         realm.stop()
-        expect(s, "KDC stopped", s.conf(), "FAIL", "kdc", "no KDC answers", 2)
+        lines = expect(s, "KDC stopped", s.conf(), "FAIL", "kdc", "no KDC answers", 2)
+        # --json: the same checks, in the same order, as one JSON document
+        rc, _, out = s.run(s.conf(), json_out=True)
+        try:
+            doc = json.loads(out)
+        except ValueError as e:
+            doc = {"error": str(e)}
+        checks = doc.get("checks", [])
+        fails = sum(1 for l in lines if l[0] == "FAIL")
+        check([(c.get("level"), c.get("check")) for c in checks] == [l[:2] for l in lines] and
+              rc == 2 and doc.get("exit") == 2 and doc.get("fail") == fails > 0 and
+              all(c.get("hint") for c in checks if c.get("level") != "OK"),
+              "--json: the same checks as the text, exit 2, counts, a hint for each FAIL/WARN (%s)"
+              % out[-800:])
         shutil.rmtree(s.dir, ignore_errors=True)
 
     r = subprocess.run([gh_bin(), "doctor"], capture_output=True, text=True, timeout=30)
