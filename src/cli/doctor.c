@@ -335,6 +335,15 @@ walk_config(struct doctor *d, const char *path)
     check_tls(&w, root);
     for (size_t i = 0; i < root->child_count; i++) {
         const struct conf_node *n = &root->children[i];
+        if (strcmp(n->name, "host") == 0) {
+            /* A host block's locations are checked like the others. */
+            for (size_t j = 0; j < n->child_count; j++) {
+                const struct conf_node *c = &n->children[j];
+                if (strcmp(c->name, "location") == 0 && c->arg_count == 1)
+                    check_location(&w, c, c->args[0]);
+            }
+            continue;
+        }
         if (strcmp(n->name, "location") != 0 || n->arg_count != 1)
             continue;
         if (strcmp(n->args[0], "/") == 0)

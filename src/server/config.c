@@ -5,6 +5,7 @@
 // (its TLS contexts, module configs and shared objects) goes when the last
 // request using it ends.
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -47,8 +48,12 @@ struct interp {
     const struct conf_node *auth_directives[64]; /* server-level auth*, replayed per location */
     size_t auth_directive_count;
     const struct conf_node *locs[256]; /* location blocks, in file order */
+    int loc_host[256];                 /* their host block (index into hosts), or -1 */
     size_t loc_count;
     bool has_root_loc;
+    const struct conf_node *hosts[64]; /* host blocks, in file order */
+    bool host_has_root[64];
+    size_t host_count;
     struct auth_engine *engine; /* borrowed from the server, or NULL */
 };
 
@@ -1029,27 +1034,103 @@ set_backoff_threshold(struct interp *in, const struct conf_node *n, const struct
 }
 
 /* location PREFIX { ... }: collected here, built once every server-level
- * directive is known (locations inherit them). */
+ * directive is known (locations inherit them). host: the enclosing host
+ * block's index, or -1 at the main level. */
+static int
+add_location(struct interp *in, const struct conf_node *n, int host)
+{
+    if (!n->is_block || n->arg_count != 1)
+        return fail(in, n, "'location' takes one prefix and a block");
+    if (n->args[0][0] != '/')
+        return fail(in, n, "location prefix must start with '/': '%s'", n->args[0]);
+    for (size_t j = 0; j < in->loc_count; j++) {
+        if (in->loc_host[j] == host && strcmp(in->locs[j]->args[0], n->args[0]) == 0)
+            return fail(in, n, "location %s is already defined at line %u", n->args[0],
+                        in->locs[j]->line);
+    }
+    if (in->loc_count >= sizeof(in->locs) / sizeof(in->locs[0]))
+        return fail(in, n, "too many locations");
+    if (strcmp(n->args[0], "/") == 0) {
+        if (host < 0)
+            in->has_root_loc = true;
+        else
+            in->host_has_root[host] = true;
+    }
+    in->loc_host[in->loc_count] = host;
+    in->locs[in->loc_count++] = n;
+    return GH_OK;
+}
+
 static int
 set_location(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
              struct config_location *loc)
 {
     (void)cmd;
     (void)loc;
-    if (!n->is_block || n->arg_count != 1)
-        return fail(in, n, "'location' takes one prefix and a block");
-    if (n->args[0][0] != '/')
-        return fail(in, n, "location prefix must start with '/': '%s'", n->args[0]);
-    for (size_t j = 0; j < in->loc_count; j++) {
-        if (strcmp(in->locs[j]->args[0], n->args[0]) == 0)
-            return fail(in, n, "location %s is already defined at line %u", n->args[0],
-                        in->locs[j]->line);
+    return add_location(in, n, -1);
+}
+
+/* A host name as `host` takes it: DNS labels (letters, digits, '-', '_'),
+ * dots between them, optionally "*." first; at most 253 bytes. */
+static bool
+is_host_name(const char *name)
+{
+    const char *p = strncmp(name, "*.", 2) == 0 ? name + 2 : name;
+    size_t len = strlen(p);
+
+    if (len == 0 || len > 253 || p[0] == '.' || p[len - 1] == '.')
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c == '.' ? p[i + 1] == '.' : !(isalnum(c) || c == '-' || c == '_'))
+            return false;
     }
-    if (in->loc_count >= sizeof(in->locs) / sizeof(in->locs[0]))
-        return fail(in, n, "too many locations");
-    if (strcmp(n->args[0], "/") == 0)
-        in->has_root_loc = true;
-    in->locs[in->loc_count++] = n;
+    return true;
+}
+
+/* host NAME... { location ... }: the names are checked (and unique across the
+ * file); the block may hold only locations, built with the others. */
+static int
+set_host(struct interp *in, const struct conf_node *n, const struct core_cmd *cmd,
+         struct config_location *loc)
+{
+    (void)cmd;
+    (void)loc;
+    if (!n->is_block || n->arg_count < 1 || n->arg_count > 32)
+        return fail(in, n, "'host' takes 1 to 32 host names and a block of locations");
+    if (in->host_count >= sizeof(in->hosts) / sizeof(in->hosts[0]))
+        return fail(in, n, "too many host blocks (64 at most)");
+    for (size_t a = 0; a < n->arg_count; a++) {
+        if (!is_host_name(n->args[a]))
+            return fail(in, n,
+                        "host: '%s' is not a host name (letters, digits, '-', dots; "
+                        "'*.' first for every name below a domain)",
+                        n->args[a]);
+        for (size_t h = 0; h < in->host_count; h++) {
+            for (size_t b = 0; b < in->hosts[h]->arg_count; b++) {
+                if (strcasecmp(in->hosts[h]->args[b], n->args[a]) == 0)
+                    return fail(in, n, "host %s is already named at line %u", n->args[a],
+                                in->hosts[h]->line);
+            }
+        }
+        for (size_t b = 0; b < a; b++) {
+            if (strcasecmp(n->args[b], n->args[a]) == 0)
+                return fail(in, n, "host %s is named twice", n->args[a]);
+        }
+    }
+    int host = (int)in->host_count;
+    in->hosts[in->host_count++] = n;
+    for (size_t i = 0; i < n->child_count; i++) {
+        const struct conf_node *c = &n->children[i];
+        if (strcmp(c->name, "location") != 0)
+            return fail(in, c,
+                        "'%s' cannot appear in a host block (only location blocks; "
+                        "put server-level directives at the top level)",
+                        c->name);
+        int rc = add_location(in, c, host);
+        if (rc != GH_OK)
+            return rc;
+    }
     return GH_OK;
 }
 
@@ -1092,6 +1173,8 @@ static const struct core_cmd core_cmds[] = {
      "load a shared-object module exporting gh_module_entry"},
     {"location", MAIN, 0, BLOCK, FN(set_location), "PREFIX { ... }", NULL,
      "directives for request paths starting with PREFIX (longest prefix wins)"},
+    {"host", MAIN, 0, BLOCK, FN(set_host), "NAME... { location ... }", NULL,
+     "locations for requests whose Host is one of the NAMEs (*.domain: any name below it)"},
     {"handler", LOCATION, 1, 1, FN(set_handler), "MODULE", NULL,
      "the module whose execute handler answers requests here"},
     /* TLS. */
@@ -1224,7 +1307,83 @@ location_cmp(const void *a, const void *b)
 {
     const struct config_location *x = a, *y = b;
 
+    /* Host blocks in file order, the main level's last (-1 sorts as the largest). */
+    unsigned hx = (unsigned)x->host, hy = (unsigned)y->host;
+    if (hx != hy)
+        return hx < hy ? -1 : 1;
     return x->prefix_len < y->prefix_len ? 1 : x->prefix_len > y->prefix_len ? -1 : 0;
+}
+
+/* The hosts' names, kept in lower case for config_location_match. */
+static int
+build_hosts(struct interp *in)
+{
+    struct config *cfg = in->cfg;
+
+    cfg->hosts = calloc(in->host_count ? in->host_count : 1, sizeof(*cfg->hosts));
+    if (cfg->hosts == NULL)
+        return GH_ENOMEM;
+    for (size_t h = 0; h < in->host_count; h++) {
+        const struct conf_node *n = in->hosts[h];
+        struct config_host *ch = &cfg->hosts[cfg->host_count++];
+        ch->names = calloc(n->arg_count, sizeof(char *));
+        if (ch->names == NULL)
+            return GH_ENOMEM;
+        for (size_t a = 0; a < n->arg_count; a++) {
+            ch->names[a] = strdup(n->args[a]);
+            if (ch->names[a] == NULL)
+                return GH_ENOMEM;
+            ch->name_count++;
+            for (char *p = ch->names[a]; *p != '\0'; p++)
+                *p = (char)tolower((unsigned char)*p);
+        }
+    }
+    return GH_OK;
+}
+
+/* Every location block, plus an implicit "/" (404) for the main level and
+ * for each host block without one; sorted by host, then longest prefix. */
+static int
+build_locations(struct interp *in)
+{
+    struct config *cfg = in->cfg;
+    size_t most = in->loc_count + 1 + in->host_count;
+    int rc = build_hosts(in);
+
+    if (rc != GH_OK)
+        return rc;
+    cfg->locations = calloc(most, sizeof(*cfg->locations));
+    if (cfg->locations == NULL)
+        return GH_ENOMEM;
+    for (size_t i = 0; i < in->loc_count; i++) {
+        struct config_location *loc = &cfg->locations[cfg->location_count++];
+        loc->host = in->loc_host[i];
+        rc = location_build(in, in->locs[i], in->locs[i]->args[0], loc);
+        if (rc != GH_OK)
+            return rc;
+    }
+    for (int h = -1; h < (int)in->host_count; h++) {
+        if (h < 0 ? in->has_root_loc : in->host_has_root[h])
+            continue;
+        struct config_location *loc = &cfg->locations[cfg->location_count++];
+        loc->host = h;
+        rc = location_build(in, NULL, "/", loc);
+        if (rc != GH_OK)
+            return rc;
+    }
+    qsort(cfg->locations, cfg->location_count, sizeof(*cfg->locations), location_cmp);
+    cfg->main_first = cfg->location_count;
+    for (size_t i = cfg->location_count; i-- > 0;) {
+        struct config_location *loc = &cfg->locations[i];
+        if (loc->host < 0) {
+            cfg->main_first = i;
+            continue;
+        }
+        struct config_host *ch = &cfg->hosts[loc->host];
+        ch->first = i;
+        ch->count++;
+    }
+    return GH_OK;
 }
 
 static void
@@ -1317,22 +1476,9 @@ interpret(struct interp *in, const struct conf_doc *doc)
     if (in->first_tls_listen != NULL && in->cert_count == 0)
         return fail(in, in->first_tls_listen, "listen ... tls needs a 'tls_certificate'");
 
-    cfg->locations = calloc(in->loc_count + 1, sizeof(*cfg->locations));
-    if (cfg->locations == NULL)
-        return GH_ENOMEM;
-    for (size_t i = 0; i < in->loc_count; i++) {
-        rc = location_build(in, in->locs[i], in->locs[i]->args[0], &cfg->locations[i]);
-        cfg->location_count++;
-        if (rc != GH_OK)
-            return rc;
-    }
-    if (!in->has_root_loc) {
-        rc = location_build(in, NULL, "/", &cfg->locations[in->loc_count]);
-        cfg->location_count++;
-        if (rc != GH_OK)
-            return rc;
-    }
-    qsort(cfg->locations, cfg->location_count, sizeof(*cfg->locations), location_cmp);
+    rc = build_locations(in);
+    if (rc != GH_OK)
+        return rc;
 
     for (int s = 0; s < NOTIFY_COUNT; s++) {
         cfg->hooks[s] = calloc(cfg->module_count ? cfg->module_count : 1, 1);
@@ -1409,6 +1555,12 @@ config_destroy(struct config *cfg)
         auth_config_destroy(loc->auth);
     }
     free(cfg->locations);
+    for (size_t h = 0; h < cfg->host_count; h++) {
+        for (size_t a = 0; a < cfg->hosts[h].name_count; a++)
+            free(cfg->hosts[h].names[a]);
+        free(cfg->hosts[h].names);
+    }
+    free(cfg->hosts);
     if (cfg->owns_auth_engine)
         auth_engine_destroy(cfg->auth_engine);
     free(cfg->auth_audit_log_path);
@@ -1547,16 +1699,58 @@ config_unref(struct config *c)
         config_destroy(c);
 }
 
-const struct config_location *
-config_location_match(const struct config *c, const char *path, size_t path_len)
+/* The host block for host (port stripped, case ignored), or NULL: an exact
+ * name first, then the longest "*.suffix" that host ends with. */
+static const struct config_host *
+host_match(const struct config *c, const char *host, size_t len)
 {
+    const struct config_host *wild = NULL;
+    size_t wild_len = 0;
+
+    if (host == NULL || len == 0 || c->host_count == 0)
+        return NULL;
+    /* "name:port"; an IPv6 literal "[...]" never names a host block. */
+    const char *colon = memchr(host, ':', len);
+    if (colon != NULL)
+        len = (size_t)(colon - host);
+    if (len > 0 && host[len - 1] == '.')
+        len--; /* the root's dot of "example.org." */
+    for (size_t h = 0; h < c->host_count; h++) {
+        const struct config_host *ch = &c->hosts[h];
+        for (size_t a = 0; a < ch->name_count; a++) {
+            const char *name = ch->names[a];
+            size_t nl = strlen(name);
+            if (name[0] != '*') {
+                if (nl == len && strncasecmp(name, host, len) == 0)
+                    return ch;
+                continue;
+            }
+            /* "*.example.org": suffix ".example.org" after at least one byte. */
+            size_t sl = nl - 1;
+            if (len > sl && sl > wild_len && strncasecmp(name + 1, host + len - sl, sl) == 0) {
+                wild = ch;
+                wild_len = sl;
+            }
+        }
+    }
+    return wild;
+}
+
+const struct config_location *
+config_location_match(const struct config *c, const char *host, size_t host_len, const char *path,
+                      size_t path_len)
+{
+    const struct config_host *ch = host_match(c, host, host_len);
+    size_t first = ch != NULL ? ch->first : c->main_first;
+    size_t end = ch != NULL ? ch->first + ch->count : c->location_count;
+
     /* Longest prefix first, so the first match wins; "/" always matches. */
-    for (size_t i = 0; i < c->location_count; i++) {
+    for (size_t i = first; i < end; i++) {
         const struct config_location *loc = &c->locations[i];
         if (loc->prefix_len <= path_len && memcmp(loc->prefix, path, loc->prefix_len) == 0)
             return loc;
     }
-    return &c->locations[c->location_count - 1];
+    return &c->locations[end - 1];
 }
 
 int

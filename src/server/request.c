@@ -109,7 +109,7 @@ request_start(struct conn *c, const struct h1_request *h, struct gh_request **re
     } else {
         req->body_done = true;
     }
-    req->loc = config_location_match(c->config, req->path, h->path.len);
+    req->loc = config_location_match(c->config, req->host, h->host.len, req->path, h->path.len);
     *req_out = req;
     return GH_OK;
 nomem:

@@ -67,11 +67,20 @@ struct config_module {
 struct config_location {
     char *prefix; /* "/api/" */
     size_t prefix_len;
+    int host;                 /* index into config.hosts; -1: the main level's */
     int handler;              /* index into config.modules, or -1 (404) */
     void **module_configs;    /* module_count entries, owned through config_destroy */
     struct auth_config *auth; /* owned; NULL when the location authenticates nobody */
     uint8_t client_cert_mode; /* enum client_cert_mode: tls_client_certificate */
     char *no_pha_redirect;    /* tls_client_certificate_no_pha redirect URL; NULL: 403 */
+};
+
+/* host NAME... { location ... }: the locations of requests whose Host is one
+ * of names ("www.example.org", or "*.example.org" for any name below it). */
+struct config_host {
+    char **names; /* lower case, owned */
+    size_t name_count;
+    size_t first, count; /* its locations in config.locations */
 };
 
 /* tls_client_certificate: what a location does about client certificates. */
@@ -110,8 +119,11 @@ struct config {
     struct tls_server *tls; /* owned; NULL without certificates */
     struct config_module *modules;
     size_t module_count;
-    struct config_location *locations; /* longest prefix first */
+    struct config_location *locations; /* by host (the main level's last), longest prefix first */
     size_t location_count;
+    struct config_host *hosts; /* `host NAME... { location ... }` blocks, in file order */
+    size_t host_count;
+    size_t main_first; /* the main level's locations: [main_first, location_count) */
     /* Authentication (src/auth). The engine is the server's (one per process, so
      * Digest nonces and backoff survive reloads); a config loaded without a
      * server (serve --check, tests) makes and owns a private one. */
@@ -149,7 +161,13 @@ int config_load_text(const char *name, const char *text, size_t len, struct conf
                      char *err, size_t err_len);
 void config_ref(struct config *c);
 void config_unref(struct config *c); /* destroys at zero; NULL-safe */
-const struct config_location *config_location_match(const struct config *c, const char *path,
+/* The location of a request: among the locations of the `host` block whose
+ * names hold host (the Host header or the absolute URL's authority; a port is
+ * ignored, case too; an exact name before a wildcard), else among the main
+ * level's; the longest matching prefix. host may be NULL. Never NULL: every
+ * set of locations has a "/" (an implicit one answers 404). */
+const struct config_location *config_location_match(const struct config *c, const char *host,
+                                                    size_t host_len, const char *path,
                                                     size_t path_len);
 /* Index of module in c, or -1. */
 int config_module_index(const struct config *c, const struct gh_module *module);

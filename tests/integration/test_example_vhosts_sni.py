@@ -6,8 +6,13 @@ tests/harness/ghexamples.py):
     certificate (curl checks the name against the certificate it got);
   - Python's ssl module reads the certificate served for each SNI name, and
     for a client sending none (the first one, www.example.org);
-  - the shared locations answer: static index, /api/ through the proxy,
-    /files/ without index (404 for the directory, the file served), /healthz.
+  - each site answers from its own host block: www's static index (also for
+    example.org), api's whole site through the proxy, files' directory
+    without index (404 for the directory, the file served); a site's paths
+    are not reachable through another site's name (www has no /v1/, api's
+    backend never sees /report.txt); /healthz and the 404 for other Host
+    names come from the top-level locations, which no host block falls back
+    to.
 """
 import os
 import shutil
@@ -30,6 +35,22 @@ def served_names(port, ca, sni):
     return [v for k, v in cert.get("subjectAltName", ()) if k == "DNS"]
 
 
+def raw(port, ca, host_header, path):
+    """GET path over TLS (SNI www.example.org) with this Host; the whole reply."""
+    ctx = ssl.create_default_context(cafile=ca)
+    ctx.check_hostname = False
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        with ctx.wrap_socket(sock, server_hostname="www.example.org") as t:
+            t.sendall(b"GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                      % (path.encode(), host_header.encode()))
+            data = b""
+            while True:
+                chunk = t.recv(4096)
+                if not chunk:
+                    return data
+                data += chunk
+
+
 def main():
     backend = ghexamples.RecordingBackend()
     root = ghexamples.tmp_root(NAME)
@@ -42,30 +63,45 @@ def main():
             port = srv.https_port()
             for host in HOSTS:
                 assert served_names(port, ca, host) == [host], (host, served_names(port, ca, host))
-                rc, status, _, body = ghexamples.curl("https://%s:%d/healthz" % (host, port),
-                                                      host, port, ca)
-                assert rc == 0 and status == 200 and body == "ok\n", (host, rc, status, body)
             assert served_names(port, ca, None) == ["www.example.org"]
             print("ok   each host name gets its own certificate; no SNI: www.example.org")
 
-            www = "https://www.example.org:%d" % port
-            rc, status, _, body = ghexamples.curl(www + "/", "www.example.org", port, ca)
-            assert status == 200 and body == "<p>www</p>\n", (status, body)
-            api = "https://api.example.org:%d" % port
-            rc, status, _, body = ghexamples.curl(api + "/api/v1/items", "api.example.org",
-                                                  port, ca)
-            assert status == 200 and body == "from app", (status, body)
-            assert backend.heads[0][0] == "GET /api/v1/items HTTP/1.1", backend.heads
+            def get(host, path):
+                rc, status, _, body = ghexamples.curl("https://%s:%d%s" % (host, port, path),
+                                                      host, port, ca)
+                assert rc == 0, (host, path, rc)
+                return status, body
+
+            assert get("www.example.org", "/") == (200, "<p>www</p>\n")
+            # The block's second name (no certificate of its own: read raw).
+            assert raw(port, ca, "example.org", "/").startswith(b"HTTP/1.1 200")
+            assert get("WWW.example.org", "/")[0] == 200        # case ignored
+            assert get("api.example.org", "/v1/items") == (200, "from app")
+            assert backend.heads[0][0] == "GET /v1/items HTTP/1.1", backend.heads
             assert backend.header(0, "x-forwarded-host") == ["api.example.org:%d" % port]
-            files = "https://files.example.org:%d" % port
-            rc, status, _, body = ghexamples.curl(files + "/files/report.txt",
-                                                  "files.example.org", port, ca)
-            assert status == 200 and body == "report\n", (status, body)
+            assert get("files.example.org", "/report.txt") == (200, "report\n")
             # www/files/index.html exists (ghexamples.prepare), but static_index off.
             assert os.path.exists(os.path.join(root, "www/files/index.html"))
-            rc, status, _, _ = ghexamples.curl(files + "/files/", "files.example.org", port, ca)
-            assert status == 404, status
-            print("ok   locations: static, proxy (/api/), files without index, health check")
+            assert get("files.example.org", "/")[0] == 404
+            print("ok   each site's own locations: static, proxy, files without index")
+
+            # No crossing: www's tree has no /v1/items and no report.txt at its
+            # root, and api's backend only ever saw its own request.
+            assert get("www.example.org", "/v1/items")[0] == 404
+            assert get("www.example.org", "/report.txt")[0] == 404
+            assert get("api.example.org", "/report.txt") == (200, "from app")
+            assert [h[0] for h in backend.heads] == ["GET /v1/items HTTP/1.1",
+                                                     "GET /report.txt HTTP/1.1"], backend.heads
+            print("ok   a site's paths are not reachable through another site's name")
+
+            # Other Host names (the load balancer by address): the top level.
+            assert get("www.example.org", "/healthz")[0] == 404  # no fallback
+            for host, path, want, body in (("127.0.0.1", "/healthz", b"200", b"ok\n"),
+                                           ("unknown.test", "/index.html", b"404",
+                                            b"no such site here\n")):
+                data = raw(port, ca, host, path)
+                assert data.startswith(b"HTTP/1.1 " + want) and data.endswith(body), (host, data)
+            print("ok   other Host names get the top-level locations (health check, 404)")
     finally:
         backend.close()
         shutil.rmtree(root, ignore_errors=True)

@@ -93,6 +93,23 @@ static const struct {
      "t.conf:2: 'auth_realm' takes 1 argument"},
     {"unknown auth directive", "listen 127.0.0.1:0;\nlocation /a {\n auth_frob on;\n}",
      "t.conf:3: unknown directive auth_frob"},
+    /* host blocks */
+    {"host without names", "listen 127.0.0.1:0;\nhost { location / { } }",
+     "t.conf:2: 'host' takes 1 to 32 host names and a block of locations"},
+    {"host bad name", "listen 127.0.0.1:0;\nhost a..b { }",
+     "t.conf:2: host: 'a..b' is not a host name"},
+    {"host bad wildcard", "listen 127.0.0.1:0;\nhost *example.org { }",
+     "t.conf:2: host: '*example.org' is not a host name"},
+    {"host named twice", "listen 127.0.0.1:0;\nhost a.org { }\nhost b.org A.org { }",
+     "t.conf:3: host A.org is already named at line 2"},
+    {"host holds only locations", "listen 127.0.0.1:0;\nhost a.org {\n max_body 1;\n}",
+     "t.conf:3: 'max_body' cannot appear in a host block"},
+    {"host duplicate location",
+     "listen 127.0.0.1:0;\nhost a.org {\n location /x { }\n"
+     " location /x { }\n}",
+     "t.conf:4: location /x is already defined at line 3"},
+    {"same prefix in a host and at the main level",
+     "listen 127.0.0.1:0;\nlocation /x { }\nhost a.org { location /x { } }", NULL},
     {"module directives at server level",
      "listen 127.0.0.1:0;\nproxy_keepalive 4;\n"
      "static_index home.html;\nreturn 204;",
@@ -142,11 +159,64 @@ test_values(void)
     CHECK_EQ(cfg->keepalive_timeout_ms, 120000);
     CHECK_EQ(cfg->limits.max_header_count, 50);
     /* Longest prefix wins; "/" is implicit. */
-    CHECK_STR_EQ(config_location_match(cfg, "/api/v2/x", 9)->prefix, "/api/v2/");
-    CHECK_STR_EQ(config_location_match(cfg, "/api/x", 6)->prefix, "/api/");
-    CHECK_STR_EQ(config_location_match(cfg, "/other", 6)->prefix, "/");
-    CHECK(config_location_match(cfg, "/api/x", 6)->handler >= 0);
-    CHECK_EQ(config_location_match(cfg, "/other", 6)->handler, -1);
+    CHECK_STR_EQ(config_location_match(cfg, NULL, 0, "/api/v2/x", 9)->prefix, "/api/v2/");
+    CHECK_STR_EQ(config_location_match(cfg, NULL, 0, "/api/x", 6)->prefix, "/api/");
+    CHECK_STR_EQ(config_location_match(cfg, NULL, 0, "/other", 6)->prefix, "/");
+    CHECK(config_location_match(cfg, NULL, 0, "/api/x", 6)->handler >= 0);
+    CHECK_EQ(config_location_match(cfg, NULL, 0, "/other", 6)->handler, -1);
+    config_unref(cfg);
+}
+
+static void
+test_hosts(void)
+{
+    const char *text = "listen 127.0.0.1:0;\nreturn 200 main;\n"
+                       "location /api/ { handler whoami; }\n"
+                       "host www.example.org example.org {\n location / { handler return; }\n"
+                       " location /app/ { handler whoami; }\n}\n"
+                       "host *.example.org { location /api/ { handler return; } }\n"
+                       "host *.dev.example.org { location /d/ { } }\n";
+    struct config *cfg = NULL;
+    char err[512] = "";
+    struct {
+        const char *host; /* NULL: no Host */
+        const char *path;
+        const char *prefix;
+        int host_index; /* config_location.host */
+    } want[] = {
+        {"www.example.org", "/app/x", "/app/", 0},
+        {"WWW.Example.ORG:8443", "/app/x", "/app/", 0}, /* case and port ignored */
+        {"www.example.org.", "/x", "/", 0},             /* the root's dot */
+        {"example.org", "/api/x", "/", 0},              /* no fallback to the main level */
+        {"api.example.org", "/api/v", "/api/", 1},      /* wildcard */
+        {"a.b.example.org", "/api/v", "/api/", 1},      /* any depth */
+        {"x.dev.example.org", "/d/1", "/d/", 2},        /* the longest wildcard */
+        {"x.dev.example.org", "/api/", "/", 2},         /* its implicit "/" (404) */
+        {"xexample.org", "/api/x", "/api/", -1},        /* not below example.org */
+        {"other.test", "/api/x", "/api/", -1},
+        {"[::1]:80", "/api/x", "/api/", -1},
+        {NULL, "/other", "/", -1},
+    };
+
+    CHECK_EQ(config_load_text("h.conf", text, strlen(text), &cfg, err, sizeof(err)), GH_OK);
+    if (cfg == NULL) {
+        fprintf(stderr, "%s\n", err);
+        return;
+    }
+    CHECK_EQ(cfg->host_count, 3);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+        const struct config_location *loc =
+            config_location_match(cfg, want[i].host, want[i].host ? strlen(want[i].host) : 0,
+                                  want[i].path, strlen(want[i].path));
+        if (strcmp(loc->prefix, want[i].prefix) != 0 || loc->host != want[i].host_index)
+            fprintf(stderr, "host %s path %s: got %s in host %d\n",
+                    want[i].host ? want[i].host : "(none)", want[i].path, loc->prefix, loc->host);
+        CHECK_STR_EQ(loc->prefix, want[i].prefix);
+        CHECK_EQ(loc->host, want[i].host_index);
+    }
+    /* A host's implicit "/" answers 404 (no handler); its own "/" has one. */
+    CHECK_EQ(config_location_match(cfg, "x.dev.example.org", 17, "/", 1)->handler, -1);
+    CHECK(config_location_match(cfg, "example.org", 11, "/", 1)->handler >= 0);
     config_unref(cfg);
 }
 
@@ -168,8 +238,8 @@ test_client_cert_values(void)
     CHECK(cfg->client_verify_optional);
     CHECK_EQ(cfg->client_cert_timeout_ms, 5000);
     CHECK_EQ(cfg->client_cert_buffer, 1024 * 1024);
-    const struct config_location *r = config_location_match(cfg, "/r/x", 4);
-    const struct config_location *i = config_location_match(cfg, "/i/x", 4);
+    const struct config_location *r = config_location_match(cfg, NULL, 0, "/r/x", 4);
+    const struct config_location *i = config_location_match(cfg, NULL, 0, "/i/x", 4);
     CHECK_EQ(r->client_cert_mode, CLIENT_CERT_REQUIRE);
     CHECK(r->no_pha_redirect == NULL);
     CHECK_EQ(i->client_cert_mode, CLIENT_CERT_NEGOTIATE); /* inherited */
@@ -272,6 +342,7 @@ main(void)
     test_client_cert_values();
     test_cases();
     test_values();
+    test_hosts();
     test_units();
     return check_done("test_config");
 }
