@@ -302,6 +302,21 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
     unsigned long AcceptedTargetNameCount;
 } GH_ACCEPTOR_AUTH_DATA, *PGH_ACCEPTOR_AUTH_DATA;
 
+/* gatehouse extension: an initiator's (SECPKG_CRED_OUTBOUND only) Kerberos
+ * credentials from a given credential cache, passed as pAuthData to the
+ * Kerberos or Negotiate package instead of a SEC_WINNT_AUTH_IDENTITY. The use:
+ * acting toward another service as a client that delegated its credentials
+ * (Ccache = gh_token_delegated_ccache() of its token, or the record's
+ * delegated_ccache), what Windows does with the logon session of an
+ * impersonated thread. Negotiate then offers Kerberos only (never NTLM with
+ * some default identity). SEC_E_NO_CREDENTIALS when the cache holds no usable
+ * TGT (expired, or not forwardable to the service). (Added with issue 10.) */
+#define GH_INITIATOR_AUTH_DATA_V1 0x47481001UL
+typedef struct _GH_INITIATOR_AUTH_DATA {
+    unsigned long Version; /* GH_INITIATOR_AUTH_DATA_V1 */
+    const char *Ccache;    /* "FILE:/path", "KCM:...", any MIT ccache name; not NULL */
+} GH_INITIATOR_AUTH_DATA, *PGH_INITIATOR_AUTH_DATA;
+
 /* Reserved and refused. NTLMv1 and LM responses are DES encryptions of the
  * server challenge under the NT (or LM) hash: one captured exchange gives the
  * hash back to anyone with a DES cracker, and the hash is as good as the

@@ -68,8 +68,9 @@ enum client_cert_mode {
 
 enum delegated_mode {
     DELEGATED_OFF = 0,
-    DELEGATED_BASIC = 1, /* Authorization: Basic from the CredSSP-delegated password */
-    DELEGATED_NTLM = 2,  /* NTLM handshake with them, on a connection of its own */
+    DELEGATED_BASIC = 1,    /* Authorization: Basic from the CredSSP-delegated password */
+    DELEGATED_NTLM = 2,     /* NTLM handshake with them, on a connection of its own */
+    DELEGATED_KERBEROS = 3, /* Negotiate with the client's delegated Kerberos TGT */
 };
 
 enum identity_field {
@@ -103,6 +104,7 @@ struct proxy_config {
     size_t client_cert_max_bytes;        /* proxy_client_cert_max */
     enum delegated_mode delegated;       /* proxy_delegated_credentials */
     bool delegated_basic_over_http;      /* proxy_delegated_basic_over_http on */
+    char service_name[300];              /* proxy_backend_service_name; "": HTTP/host */
 };
 
 extern const struct gh_module proxy_module;
@@ -280,17 +282,43 @@ set_flag(void *config, const struct gh_directive *d, char *err, size_t err_len)
 static int
 set_delegated(void *config, const struct gh_directive *d, char *err, size_t err_len)
 {
-    static const char *const modes[] = {"off", "basic", "ntlm"};
+    static const char *const modes[] = {"off", "basic", "ntlm", "kerberos"};
     struct proxy_config *cfg = config;
 
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         if (strcmp(d->args[0], modes[i]) == 0) {
             cfg->delegated = (enum delegated_mode)i;
             return GH_OK;
         }
     }
-    snprintf(err, err_len, "proxy_delegated_credentials takes off, basic or ntlm");
+    snprintf(err, err_len, "proxy_delegated_credentials takes off, basic, ntlm or kerberos");
     return GH_EINVAL;
+}
+
+/* proxy_backend_service_name SERVICE/HOST[@REALM] */
+static int
+set_service_name(void *config, const struct gh_directive *d, char *err, size_t err_len)
+{
+    struct proxy_config *cfg = config;
+    const char *v = d->args[0];
+    const char *slash = strchr(v, '/');
+    size_t len = strlen(v);
+
+    if (slash == NULL || slash == v || slash[1] == '\0' || len >= sizeof(cfg->service_name)) {
+        snprintf(err, err_len,
+                 "proxy_backend_service_name takes SERVICE/HOST (e.g. "
+                 "HTTP/app.example.org), at most %zu bytes",
+                 sizeof(cfg->service_name) - 1);
+        return GH_EINVAL;
+    }
+    for (size_t i = 0; i < len; i++) {
+        if ((unsigned char)v[i] <= 0x20 || v[i] == 0x7f) {
+            snprintf(err, err_len, "proxy_backend_service_name: no spaces or control bytes");
+            return GH_EINVAL;
+        }
+    }
+    memcpy(cfg->service_name, v, len + 1);
+    return GH_OK;
 }
 
 static int
@@ -362,8 +390,12 @@ static const struct gh_command proxy_commands[] = {
      "idle backend connections kept per worker (0..1024; 0: one connection per request)"},
     {"proxy_pass_authorization", MAIN_LOC, 1, 1, set_flag, "on|off", "off",
      "forward the client's Authorization header to the backend"},
-    {"proxy_delegated_credentials", MAIN_LOC, 1, 1, set_delegated, "off|basic|ntlm", "off",
-     "log on to the backend with the password the client delegated over CredSSP"},
+    {"proxy_delegated_credentials", MAIN_LOC, 1, 1, set_delegated, "off|basic|ntlm|kerberos", "off",
+     "log on to the backend as the client: with the password it delegated over CredSSP "
+     "(basic, ntlm) or the Kerberos ticket it delegated (kerberos)"},
+    {"proxy_backend_service_name", MAIN_LOC, 1, 1, set_service_name, "SERVICE/HOST", NULL,
+     "the backend's Kerberos service name for proxy_delegated_credentials kerberos "
+     "(default HTTP/ and proxy_pass's host)"},
     {"proxy_delegated_basic_over_http", MAIN_LOC, 1, 1, set_flag, "on|off", "off",
      "allow proxy_delegated_credentials basic toward an http:// backend"},
     {"proxy_client_cert", MAIN_LOC, 1, 1, set_client_cert, "off|on|chain", "off",
@@ -532,6 +564,8 @@ proxy_exchange_unref(struct proxy_exchange *x)
         close(x->fd);
     proxy_ntlm_free(x);
     buf_free_wipe(&x->ntlm_line);
+    free(x->krb_ccache);
+    free(x->krb_target);
     close(x->cancel_fd);
     if (x->has_secret)
         buf_free_wipe(&x->out);
@@ -622,6 +656,20 @@ delegated_auth(const gh_request *req)
     return auth;
 }
 
+/* The delegated Kerberos ccache when proxy_delegated_credentials kerberos
+ * applies to req (a Kerberos/Negotiate logon whose client delegated), else
+ * NULL. */
+static const char *
+delegated_ccache(const struct proxy_config *cfg, const gh_request *req)
+{
+    const struct gh_auth_record *auth = gh_request_auth(req);
+
+    if (cfg->delegated != DELEGATED_KERBEROS || auth->status != GH_AUTH_SUCCESS ||
+        auth->delegated_ccache == NULL || auth->delegated_ccache[0] == '\0')
+        return NULL;
+    return auth->delegated_ccache;
+}
+
 /* Hop-by-hop (RFC 9110 7.6.1), framing, and headers this proxy rewrites. */
 static bool
 is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req, struct gh_str n)
@@ -669,7 +717,7 @@ is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req,
     /* The proxy states the backend credentials itself: the client's never
      * mixes with them. */
     if (cfg->delegated != DELEGATED_OFF && name_is_loose(n, "Authorization") &&
-        delegated_auth(req) != NULL)
+        (delegated_auth(req) != NULL || delegated_ccache(cfg, req) != NULL))
         return true;
     return listed_in_connection(req, n);
 }
@@ -1361,6 +1409,73 @@ ntlm_start(struct proxy_exchange *x, const struct gh_auth_record *auth)
     return proxy_ntlm_leg(x, slice_make(NULL, 0));
 }
 
+int
+proxy_krb_line(const struct proxy_exchange *x, struct buf *line, char *why, size_t why_len)
+{
+    GH_INITIATOR_AUTH_DATA data = {.Version = GH_INITIATOR_AUTH_DATA_V1, .Ccache = x->krb_ccache};
+    SecBuffer out_buf = {0, SECBUFFER_TOKEN, NULL};
+    SecBufferDesc out_desc = {SECBUFFER_VERSION, 1, &out_buf};
+    CredHandle cred;
+    CtxtHandle ctx;
+    unsigned long attrs = 0;
+    int rc = GH_EAUTH;
+
+    line->len = 0;
+    SECURITY_STATUS st =
+        AcquireCredentialsHandleA(NULL, (SEC_CHAR *)NEGOSSP_NAME_A, SECPKG_CRED_OUTBOUND, NULL,
+                                  &data, NULL, NULL, &cred, NULL);
+    if (st != SEC_E_OK) {
+        snprintf(why, why_len, "the client's delegated credentials hold no usable ticket (0x%08lx)",
+                 (unsigned long)(uint32_t)st);
+        return GH_EAUTH;
+    }
+    /* One token, no mutual authentication asked: the backend's answer is
+     * relayed as it is. */
+    st = InitializeSecurityContextA(&cred, NULL, (SEC_CHAR *)x->krb_target,
+                                    ISC_REQ_ALLOCATE_MEMORY | ISC_REQ_EXTENDED_ERROR, 0,
+                                    SECURITY_NATIVE_DREP, NULL, 0, &ctx, &out_desc, &attrs, NULL);
+    if ((st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED) && out_buf.cbBuffer > 0) {
+        rc = buf_append_str(line, "Authorization: Negotiate ");
+        if (rc == GH_OK)
+            rc = b64_encode(line, slice_make(out_buf.pvBuffer, out_buf.cbBuffer));
+        if (rc == GH_OK)
+            rc = buf_append(line, "\r\n", 2);
+    } else {
+        snprintf(why, why_len,
+                 "no Kerberos ticket for %s with the client's delegated "
+                 "credentials (0x%08lx): is the service name right, and may the "
+                 "client's TGT be used for it (forwardable)?",
+                 x->krb_target, (unsigned long)(uint32_t)st);
+    }
+    if (st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED)
+        DeleteSecurityContext(&ctx);
+    if (out_buf.pvBuffer != NULL)
+        FreeContextBuffer(out_buf.pvBuffer);
+    FreeCredentialsHandle(&cred);
+    return rc;
+}
+
+/* proxy_delegated_credentials kerberos, loop side: what the first send job
+ * needs (the ccache and the service name, copied). */
+static int
+krb_start(struct proxy_exchange *x, const struct proxy_config *cfg, const char *ccache)
+{
+    char target[sizeof(cfg->service_name)];
+
+    if (cfg->service_name[0] != '\0')
+        snprintf(target, sizeof(target), "%s", cfg->service_name);
+    else
+        snprintf(target, sizeof(target), "HTTP/%s", cfg->host);
+    x->krb_ccache = strdup(ccache);
+    x->krb_target = strdup(target);
+    if (x->krb_ccache == NULL || x->krb_target == NULL)
+        return GH_ENOMEM;
+    x->krb_pending = true;
+    x->never_pool = true; /* a backend may keep the identity on the connection */
+    x->has_secret = true; /* the head will carry a ticket and authenticator: wipe it */
+    return GH_OK;
+}
+
 static enum gh_rq_status
 proxy_execute(gh_request *req, void *config)
 {
@@ -1397,6 +1512,16 @@ proxy_execute(gh_request *req, void *config)
             return GH_RQ_FINISH;
         }
     }
+    const char *ccache = delegated_ccache(cfg, req);
+    if (ccache != NULL && krb_start(x, cfg, ccache) != GH_OK) {
+        gh_response_text(req, 500, NULL);
+        return GH_RQ_FINISH;
+    }
+    if (cfg->delegated == DELEGATED_KERBEROS && ccache == NULL)
+        gh_request_log(req, GH_LOG_INFO,
+                       "proxy: the client delegated no Kerberos credentials (auth_delegation on, "
+                       "and a client allowed to delegate to this service?): the request goes "
+                       "to the backend without them");
     x->fd = x->never_pool ? -1 : pool_take(&x->addr, x->addr_len);
     x->is_reused = x->fd >= 0;
     return feed(req, x);

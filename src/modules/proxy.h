@@ -62,7 +62,14 @@ struct proxy_exchange {
     CredHandle ntlm_cred;
     CtxtHandle ntlm_ctx;
     struct buf ntlm_line;
-    bool body_done; /* the whole request body is in out (or was sent) */
+    /* proxy_delegated_credentials kerberos: the first send job gets a service
+     * ticket for krb_target with the client's delegated TGT (krb_ccache) and
+     * puts "Authorization: Negotiate ..." at auth_at; never pooled either. */
+    bool krb_pending;
+    char *krb_ccache;  /* owned */
+    char *krb_target;  /* owned: "HTTP/backend.example.org" */
+    char krb_why[640]; /* the failure's text, which why then points to */
+    bool body_done;    /* the whole request body is in out (or was sent) */
     bool job_running;
     int result;      /* of the last job: GH_OK, or 502 / 504 */
     const char *why; /* borrowed static text for the error log */
@@ -112,5 +119,10 @@ void proxy_ntlm_free(struct proxy_exchange *x);
 /* InitializeSecurityContext with the backend's challenge (NULL: the first
  * leg): on GH_OK, ntlm_line holds "Authorization: NTLM <token>\r\n". */
 int proxy_ntlm_leg(struct proxy_exchange *x, struct slice challenge);
+/* proxy_delegated_credentials kerberos (blocking: may ask the KDC): the
+ * "Authorization: Negotiate <token>\r\n" line for krb_target from krb_ccache,
+ * into *line (cleared first). GH_OK, or GH_EAUTH with why[0, why_len) saying
+ * what failed, or GH_ENOMEM. */
+int proxy_krb_line(const struct proxy_exchange *x, struct buf *line, char *why, size_t why_len);
 
 #endif

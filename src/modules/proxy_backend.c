@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -231,6 +232,22 @@ ntlm_challenge(const struct proxy_exchange *x, struct buf *token_out)
     return GH_ENOTFOUND;
 }
 
+/* Puts line ("Authorization: ...\r\n") into the request head at auth_at,
+ * before the framing headers. GH_OK or GH_ENOMEM. */
+static int
+insert_authorization(struct proxy_exchange *x, const struct buf *line)
+{
+    int rc = buf_reserve(&x->out, line->len);
+
+    if (rc != GH_OK)
+        return rc;
+    memmove(x->out.data + x->auth_at + line->len, x->out.data + x->auth_at,
+            x->out.len - x->auth_at);
+    memcpy(x->out.data + x->auth_at, line->data, line->len);
+    x->out.len += line->len;
+    return GH_OK;
+}
+
 /* proxy_delegated_credentials ntlm, first job: on a fresh connection, the
  * request head without the body ("Content-Length: 0") and the NEGOTIATE
  * message; the 401 with the CHALLENGE (its body drained); then the
@@ -283,17 +300,37 @@ ntlm_handshake(struct proxy_exchange *x)
     buf_free(&token);
     proxy_ntlm_free(x);
     if (rc == GH_OK)
-        rc = buf_reserve(&x->out, x->ntlm_line.len);
+        rc = insert_authorization(x, &x->ntlm_line);
     if (rc != GH_OK) {
         fail(x, 502, "backend sent no usable NTLM challenge");
         return GH_EPROTO;
     }
-    memmove(x->out.data + x->auth_at + x->ntlm_line.len, x->out.data + x->auth_at,
-            x->out.len - x->auth_at);
-    memcpy(x->out.data + x->auth_at, x->ntlm_line.data, x->ntlm_line.len);
-    x->out.len += x->ntlm_line.len;
     x->head_len = 0;
     x->ntlm_pending = false;
+    return GH_OK;
+}
+
+/* proxy_delegated_credentials kerberos, first job: the Negotiate line from
+ * the client's delegated TGT (a service ticket from the KDC when the ccache
+ * has none yet), at auth_at. GH_OK, or fails x (502, the cause logged). */
+static int
+kerberos_authorization(struct proxy_exchange *x)
+{
+    struct buf line;
+    char why[512] = "";
+
+    buf_init(&line, 64 * 1024);
+    int rc = proxy_krb_line(x, &line, why, sizeof(why));
+    if (rc == GH_OK)
+        rc = insert_authorization(x, &line);
+    buf_free_wipe(&line);
+    if (rc != GH_OK) {
+        snprintf(x->krb_why, sizeof(x->krb_why), "proxy_delegated_credentials kerberos: %s",
+                 why[0] != '\0' ? why : "out of memory");
+        fail(x, 502, x->krb_why);
+        return rc;
+    }
+    x->krb_pending = false;
     return GH_OK;
 }
 
@@ -304,6 +341,8 @@ proxy_backend_send(struct proxy_exchange *x, bool then_read)
 
     x->result = GH_OK;
     if (x->ntlm_pending && ntlm_handshake(x) != GH_OK)
+        return;
+    if (x->krb_pending && kerberos_authorization(x) != GH_OK)
         return;
     for (int attempt = 0; attempt < 2; attempt++) {
         if (x->fd < 0 && connect_backend(x) != GH_OK)

@@ -32,6 +32,9 @@ struct sspi_acquire {
     /* Inbound configuration (GH_ACCEPTOR_AUTH_DATA), defaults already applied
      * except where noted as NULL. */
     const GH_ACCEPTOR_AUTH_DATA *acceptor; /* NULL when not given */
+    /* Outbound Kerberos credentials from this ccache (GH_INITIATOR_AUTH_DATA),
+     * or NULL; has_identity is false then. Borrowed for the call. */
+    const char *initiator_ccache;
     /* pAuthData exactly as given, for packages with raw_auth_data (Schannel's
      * SCHANNEL_CRED / SCH_CREDENTIALS): sspi.c then parses none of it and
      * has_identity / acceptor stay unset. Borrowed for the call. */

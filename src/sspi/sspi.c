@@ -324,7 +324,14 @@ acquire(const char *principal, const char *package, unsigned long use, void *aut
             goto cleanup;
         args.acceptor = &defaults.data;
     }
-    if (auth_data != NULL && !is_acceptor_data) {
+    if (auth_data != NULL && args.use == SECPKG_CRED_OUTBOUND &&
+        ((const GH_INITIATOR_AUTH_DATA *)auth_data)->Version == GH_INITIATOR_AUTH_DATA_V1) {
+        args.initiator_ccache = ((const GH_INITIATOR_AUTH_DATA *)auth_data)->Ccache;
+        if (args.initiator_ccache == NULL) {
+            status = SEC_E_INVALID_PARAMETER;
+            goto cleanup;
+        }
+    } else if (auth_data != NULL && !is_acceptor_data) {
         status = sspi_identity_parse(auth_data, &id);
         if (status != SEC_E_OK)
             goto cleanup;

@@ -202,9 +202,12 @@ def tmp_root(name):
 
 class RecordingBackend:
     """An application behind the proxy: accepts on a free loopback port,
-    records each request head (lower-cased header lines) and answers 200."""
+    records each request head (lower-cased header lines) and answers 200
+    "from app", or what respond(head_text) returns: (status line bytes such
+    as b"200 OK", extra header lines bytes, body bytes)."""
 
-    def __init__(self):
+    def __init__(self, respond=None):
+        self.respond = respond
         import socket
         import threading
         self.sock = socket.socket()
@@ -230,10 +233,14 @@ class RecordingBackend:
                         if not data:
                             break
                         buf += data
-                    head = buf.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+                    text = buf.partition(b"\r\n\r\n")[0].decode("latin-1")
+                    head = text.split("\r\n")
                     self.heads.append([head[0]] + [l.lower() for l in head[1:]])
-                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                                 b"Content-Length: 8\r\nConnection: close\r\n\r\nfrom app")
+                    status, extra, body = (self.respond(text) if self.respond is not None
+                                           else (b"200 OK", b"", b"from app"))
+                    conn.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Type: text/plain\r\n" +
+                                 extra + b"Content-Length: %d\r\nConnection: close\r\n\r\n"
+                                 % len(body) + body)
                 except OSError:
                     continue
 

@@ -434,6 +434,12 @@ krb_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
         st = acquire_acceptor(name, usage, keytab, cred, &major, &minor, &lifetime);
         if (st != SEC_E_OK)
             goto cleanup;
+    } else if (cred->is_initiator && args->initiator_ccache != NULL) {
+        /* GH_INITIATOR_AUTH_DATA: a given ccache (a client's delegated TGT). */
+        gss_key_value_element_desc el = {"ccache", args->initiator_ccache};
+        gss_key_value_set_desc store = {1, &el};
+        major = gss_acquire_cred_from(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
+                                      &cred->gss, NULL, &lifetime);
     } else {
         major = gss_acquire_cred(&minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &cred->gss,
                                  NULL, &lifetime);

@@ -126,7 +126,10 @@ nego_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
     krb_st = kerberos_package.acquire_cred(args, &cred->krb);
     if (krb_st != SEC_E_OK)
         cred->krb = NULL;
-    ntlm_st = ntlm_package.acquire_cred(args, &cred->ntlm);
+    /* A Kerberos ccache given (GH_INITIATOR_AUTH_DATA): Kerberos only, never
+     * NTLM with whatever default identity the process has. */
+    ntlm_st = args->initiator_ccache != NULL ? SEC_E_NO_CREDENTIALS
+                                             : ntlm_package.acquire_cred(args, &cred->ntlm);
     if (ntlm_st != SEC_E_OK)
         cred->ntlm = NULL;
     if (cred->krb == NULL && cred->ntlm == NULL) {
