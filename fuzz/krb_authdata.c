@@ -18,8 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static size_t
 wrap(uint8_t *out, const uint8_t *data, size_t size, bool with_pac)
 {
-    static const uint8_t pac[] = {0x30, 0x0a, 0xa0, 0x04, 0x02, 0x02, 0x00,
-                                  0x80, 0xa1, 0x02, 0x04, 0x00};
+    static const uint8_t pac[] = {0x30, 0x0a, 0xa0, 0x04, 0x02, 0x02,
+                                  0x00, 0x80, 0xa1, 0x02, 0x04, 0x00};
     size_t elem = 5 + 4 + size, all = 2 + elem + (with_pac ? sizeof(pac) : 0), o = 0;
 
     out[o++] = 0x30, out[o++] = (uint8_t)all;

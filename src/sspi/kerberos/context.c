@@ -388,10 +388,10 @@ first_token_read(struct krb_cred *cred, struct slice token, struct first_token *
     if (!is_ap || cred->ident_number == 0)
         return SEC_E_OK;
     uint64_t generation = cred->keytab != NULL ? krb_keytab_generation(cred->keytab) : 0;
-    ft->has_key = krb_ident_key_make(cred->ident_number, generation, ap.ticket, &ft->ident_key) ==
-                  SEC_E_OK;
-    ft->hit =
-        ft->has_key && krb_ident_lookup(&ft->ident_key, time(NULL), &ft->name, &ft->pac) == SEC_E_OK;
+    if (krb_ident_key_make(cred->ident_number, generation, ap.ticket, &ft->ident_key) != SEC_E_OK)
+        return SEC_E_OK;
+    ft->has_key = true;
+    ft->hit = krb_ident_lookup(&ft->ident_key, time(NULL), &ft->name, &ft->pac) == SEC_E_OK;
     return SEC_E_OK;
 }
 
@@ -419,12 +419,14 @@ accept_done(struct krb_ctx *ctx, struct krb_cred *cred, gss_name_t src, OM_uint3
         return SEC_E_OK;
     st = read_pac(ctx, src, step);
     if (st == SEC_E_OK && ft->has_key) {
-        /* MIT's time_rec is the ticket's end time plus the clock skew it allows. */
-        time_t end = time_rec == GSS_C_INDEFINITE
-                         ? 0
-                         : ctx->start + (time_t)time_rec - (time_t)cred->skew_s;
-        if (time_rec != GSS_C_INDEFINITE && end <= ctx->start)
-            end = ctx->start; /* expired but within the skew: not cached */
+        /* MIT's time_rec runs to the ticket's end time plus the clock skew it
+         * allows; a ticket past its end (within the skew) is not cached. */
+        time_t end = 0;
+        if (time_rec != GSS_C_INDEFINITE) {
+            end = ctx->start + (time_t)time_rec - (time_t)cred->skew_s;
+            if (end <= ctx->start)
+                end = ctx->start;
+        }
         krb_ident_insert(&ft->ident_key, ctx->client_name, ctx->pac, end, ctx->start);
     }
     return st;

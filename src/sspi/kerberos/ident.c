@@ -46,15 +46,19 @@ struct stripe {
     uint64_t misses;
 };
 
-static struct stripe stripes[STRIPES] = {
-#define S                                                                                          \
-    {.lock = PTHREAD_MUTEX_INITIALIZER,                                                            \
-     .sets = SLOTS_PER_STRIPE / WAYS,                                                              \
-     .budget = KRB_IDENT_MAX_BYTES / STRIPES,                                                      \
-     .ttl_s = KRB_IDENT_TTL_S}
-    S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S,
-#undef S
-};
+static struct stripe stripes[STRIPES];
+static pthread_once_t stripes_once = PTHREAD_ONCE_INIT;
+
+static void
+stripes_init(void)
+{
+    for (size_t i = 0; i < STRIPES; i++) {
+        pthread_mutex_init(&stripes[i].lock, NULL);
+        stripes[i].sets = SLOTS_PER_STRIPE / WAYS;
+        stripes[i].budget = KRB_IDENT_MAX_BYTES / STRIPES;
+        stripes[i].ttl_s = KRB_IDENT_TTL_S;
+    }
+}
 
 static _Atomic uint64_t next_cred = 1;
 
@@ -110,6 +114,8 @@ stripe_of(const struct krb_ident_key *key, struct entry **set_out)
 {
     uint64_t h = key_hash(key);
     struct stripe *s = &stripes[h % STRIPES];
+
+    pthread_once(&stripes_once, stripes_init);
 
     *set_out = &s->slots[((h / STRIPES) % s->sets) * WAYS];
     return s;
@@ -221,6 +227,7 @@ krb_ident_insert(const struct krb_ident_key *key, const char *client_name, struc
 void
 krb_ident_forget_cred(uint64_t cred)
 {
+    pthread_once(&stripes_once, stripes_init);
     for (size_t i = 0; i < STRIPES; i++) {
         struct stripe *s = &stripes[i];
         pthread_mutex_lock(&s->lock);
@@ -235,6 +242,7 @@ krb_ident_forget_cred(uint64_t cred)
 void
 krb_ident_get_stats(struct krb_ident_stats *out)
 {
+    pthread_once(&stripes_once, stripes_init);
     memset(out, 0, sizeof(*out));
     for (size_t i = 0; i < STRIPES; i++) {
         struct stripe *s = &stripes[i];
@@ -256,6 +264,7 @@ krb_ident_configure(uint32_t ttl_s, size_t max_entries, size_t max_bytes)
         sets = 1;
     if (sets > SLOTS_PER_STRIPE / WAYS)
         sets = SLOTS_PER_STRIPE / WAYS;
+    pthread_once(&stripes_once, stripes_init);
     for (size_t i = 0; i < STRIPES; i++) {
         struct stripe *s = &stripes[i];
         pthread_mutex_lock(&s->lock);

@@ -34,8 +34,8 @@
 
 struct krb_pac;
 
-#define KRB_IDENT_TTL_S       300               /* 5 minutes */
-#define KRB_IDENT_MAX_ENTRIES 4096              /* at most; a multiple of 64 */
+#define KRB_IDENT_TTL_S       300                 /* 5 minutes */
+#define KRB_IDENT_MAX_ENTRIES 4096                /* at most; a multiple of 64 */
 #define KRB_IDENT_MAX_BYTES   (16u * 1024 * 1024) /* names and PACs together */
 
 struct krb_ident_key {
@@ -67,8 +67,8 @@ SECURITY_STATUS krb_ident_lookup(const struct krb_ident_key *key, time_t now,
  * kept when ticket_end <= now, when the entry alone is larger than a stripe's
  * byte budget, or out of memory (the cache is only an optimisation).
  * Thread-safe. */
-void krb_ident_insert(const struct krb_ident_key *key, const char *client_name,
-                      struct krb_pac *pac, time_t ticket_end, time_t now);
+void krb_ident_insert(const struct krb_ident_key *key, const char *client_name, struct krb_pac *pac,
+                      time_t ticket_end, time_t now);
 
 /* Drops every entry of credential cred (its handle is being freed). Thread-safe. */
 void krb_ident_forget_cred(uint64_t cred);

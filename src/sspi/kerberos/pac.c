@@ -163,9 +163,9 @@ krb_pac_size(const struct krb_pac *pac)
         return 0;
     const struct pac_logon_info *li = &pac->logon;
     return sizeof(*pac) + li->group_count * sizeof(*li->groups) + str_size(li->effective_name) +
-           str_size(li->full_name) + str_size(li->logon_server) +
-           str_size(li->logon_domain_name) + str_size(pac->upn_dns.upn) +
-           str_size(pac->upn_dns.dns_domain) + str_size(pac->upn_dns.sam_name);
+           str_size(li->full_name) + str_size(li->logon_server) + str_size(li->logon_domain_name) +
+           str_size(pac->upn_dns.upn) + str_size(pac->upn_dns.dns_domain) +
+           str_size(pac->upn_dns.sam_name);
 }
 
 /* ---- Is there a PAC at all? ------------------------------------------------- */
@@ -179,8 +179,8 @@ static bool
 der_int32(struct slice v, int64_t *out)
 {
     if (v.len == 0 || v.len > 4 ||
-        (v.len > 1 && ((v.ptr[0] == 0 && !(v.ptr[1] & 0x80)) ||
-                       (v.ptr[0] == 0xff && (v.ptr[1] & 0x80)))))
+        (v.len > 1 &&
+         ((v.ptr[0] == 0 && !(v.ptr[1] & 0x80)) || (v.ptr[0] == 0xff && (v.ptr[1] & 0x80)))))
         return false;
     int64_t x = (v.ptr[0] & 0x80) ? -1 : 0;
     for (size_t i = 0; i < v.len; i++)
@@ -264,8 +264,8 @@ krb_pac_absent(gss_ctx_id_t ctx)
     if (GSS_ERROR(authz_data(ctx, AD_IF_RELEVANT, &set)))
         return false;
     for (size_t i = 0; set != GSS_C_NO_BUFFER_SET && i < set->count && absent; i++)
-        absent = krb_pac_scan_authdata(slice_make(set->elements[i].value,
-                                                  set->elements[i].length)) == KRB_PAC_ABSENT;
+        absent = krb_pac_scan_authdata(
+                     slice_make(set->elements[i].value, set->elements[i].length)) == KRB_PAC_ABSENT;
     gss_release_buffer_set(&minor, &set);
     return absent;
 }

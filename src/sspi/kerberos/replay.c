@@ -154,8 +154,7 @@ krb_sha256(struct slice data, uint8_t out[32])
     unsigned int len = 0;
 
     pthread_once(&sha256_once, sha256_fetch);
-    if (sha256 == NULL || EVP_Digest(data.ptr, data.len, out, &len, sha256, NULL) != 1 ||
-        len != 32)
+    if (sha256 == NULL || EVP_Digest(data.ptr, data.len, out, &len, sha256, NULL) != 1 || len != 32)
         return SEC_E_INTERNAL_ERROR;
     return SEC_E_OK;
 }

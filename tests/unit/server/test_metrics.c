@@ -27,10 +27,10 @@ test_render_sums_workers(void)
 {
     static struct metrics m[2];
     struct metrics_gauges g = {.pool_queue_depth = 3,
-                              .pool_queue_max = 256,
-                              .worker_count = 2,
-                              .krb_ticket_cache_hits = 7,
-                              .krb_ticket_cache_misses = 1};
+                               .pool_queue_max = 256,
+                               .worker_count = 2,
+                               .krb_ticket_cache_hits = 7,
+                               .krb_ticket_cache_misses = 1};
     struct buf out;
 
     memset(m, 0, sizeof(m));
