@@ -13,7 +13,9 @@ handshake accepted without asking MIT for the client's name).
   copy is synced and alice's unchanged ticket is a miss again (a new keytab
   generation is never served the old entries), then hits;
 - a replayed token is still refused on a hit (the cache skips names, not
-  verification)."""
+  verification);
+- a KDC with disable_pac (tickets without any authorization data): the PAC
+  presence check finds none, and the ticket is a miss then hits, as alice."""
 import json
 import os
 import re
@@ -119,6 +121,19 @@ location /metrics {{
                 after = counts(base)
                 check(after["hits"] - before["hits"] == 1,
                       "the replay found its ticket in the cache, and was refused anyway")
+            srv.assert_alive()
+
+    with krb5realm.Realm(users={"alice": "alice-pw-1"}, disable_pac=True) as realm:
+        os.environ.update(realm.env)
+        conf = f"""
+auth_keytab {realm.keytab};
+location /whoami {{ handler whoami; auth Negotiate; }}
+location /metrics {{ handler status; }}
+"""
+        with GhServer(conf) as srv:
+            base = f"http://localhost:{srv.port()}"
+            run_user(dict(realm.env), base, f"alice@{realm.realm}", 3, 1, 2,
+                     "alice, a ticket without PAC (disable_pac)")
             srv.assert_alive()
     finish()
 
