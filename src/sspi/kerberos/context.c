@@ -432,6 +432,73 @@ accept_done(struct krb_ctx *ctx, struct krb_cred *cred, gss_name_t src, OM_uint3
     return st;
 }
 
+/* Before gss_accept_sec_context: the flags of a first call, the channel
+ * bindings (*cb_out, when step has some), the first token's caches, a
+ * rotated key in the keytab file. SEC_E_OK, SEC_E_BAD_BINDINGS or
+ * SEC_E_INVALID_TOKEN (not an AP-REQ while our replay cache is on). */
+static SECURITY_STATUS
+accept_inputs(struct krb_ctx *ctx, struct krb_cred *cred, struct sspi_step *step,
+              struct gss_channel_bindings_struct *cb_out, struct first_token *ft)
+{
+    bool is_first = ctx->gss == GSS_C_NO_CONTEXT;
+
+    if (is_first)
+        ctx->req_flags = step->req_flags;
+    if (step->bindings.len > 0) {
+        SECURITY_STATUS st = bindings_from_sspi(step->bindings, cb_out);
+        if (st != SEC_E_OK)
+            return st;
+    }
+    if (!is_first) {
+        if (cred->keytab != NULL)
+            krb_keytab_refresh(cred->keytab, 0); /* a rotated key in the file */
+        return SEC_E_OK;
+    }
+    /* MIT checks no replay for this credential (rcache "none"): the first
+     * token's authenticator goes to our cache once MIT has verified it. */
+    ft->check_replay = cred->replay != NULL;
+    if (first_token_read(cred, step->in_token, ft) != SEC_E_OK) {
+        (void)buf_append_str(&step->error_text,
+                             "cannot accept the Kerberos request: not an AP-REQ");
+        return SEC_E_INVALID_TOKEN;
+    }
+    return SEC_E_OK;
+}
+
+/* What a successful gss_accept_sec_context returned. */
+struct accepted {
+    OM_uint32 major, ret_flags, time_rec;
+    gss_name_t src; /* borrowed; GSS_C_NO_NAME on an identity cache hit */
+    bool has_bindings;
+};
+
+/* The flags of an accepted leg, then: another leg to come, bindings missing
+ * where they are required, or the context established (its identity, and
+ * the delegated credential stored when asked for). */
+static SECURITY_STATUS
+accept_step_done(struct krb_ctx *ctx, struct krb_cred *cred, const struct accepted *acc,
+                 struct first_token *ft, struct sspi_step *step)
+{
+    SECURITY_STATUS st;
+
+    ctx->gss_flags = acc->ret_flags;
+    ctx->attrs = attrs_from_gss(acc->ret_flags, ctx->req_flags, true);
+    if (ctx->delegated == GSS_C_NO_CREDENTIAL)
+        ctx->attrs &= ~(unsigned long)ASC_RET_DELEGATE;
+    step->attrs_out = ctx->attrs;
+    if (acc->major & GSS_S_CONTINUE_NEEDED)
+        st = SEC_I_CONTINUE_NEEDED;
+    else if (acc->has_bindings && !(acc->ret_flags & GSS_C_CHANNEL_BOUND_FLAG) &&
+             !(ctx->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS))
+        st = unbound(step);
+    else
+        st = accept_done(ctx, cred, acc->src, acc->time_rec, ft, step);
+    ctx->lookup_names = cred->lookup_names;
+    if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
+        st = store_delegated_in(ctx, cred->ccache_dir, step);
+    return st;
+}
+
 /* A failed gss_accept_sec_context or a replay our cache caught. */
 static SECURITY_STATUS
 accept_failed(struct krb_ctx *ctx, OM_uint32 major, OM_uint32 minor, SECURITY_STATUS replay_st,
@@ -482,27 +549,13 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
         return SEC_E_NO_CREDENTIALS;
     if (step->in_token.len == 0)
         return SEC_E_INVALID_TOKEN;
-    bool is_first = ctx->gss == GSS_C_NO_CONTEXT;
-    if (is_first)
-        ctx->req_flags = step->req_flags;
-    if (step->bindings.len > 0) {
-        st = bindings_from_sspi(step->bindings, &cb_struct);
-        if (st != SEC_E_OK)
-            return st;
+    st = accept_inputs(ctx, cred, step, &cb_struct, &ft);
+    if (st != SEC_E_OK)
+        return st;
+    if (step->bindings.len > 0)
         cb = &cb_struct;
-    }
     in.value = (void *)step->in_token.ptr;
     in.length = step->in_token.len;
-    /* MIT checks no replay for this credential (rcache "none"): the first
-     * token's authenticator goes to our cache once MIT has verified it. */
-    ft.check_replay = cred->replay != NULL && is_first;
-    if (is_first && first_token_read(cred, step->in_token, &ft) != SEC_E_OK) {
-        (void)buf_append_str(&step->error_text,
-                             "cannot accept the Kerberos request: not an AP-REQ");
-        return SEC_E_INVALID_TOKEN;
-    }
-    if (!is_first && cred->keytab != NULL)
-        krb_keytab_refresh(cred->keytab, 0);
     /* On an identity cache hit no source name is asked for: the mechglue
      * then converts none (g_accept_sec_context.c), and nothing is displayed
      * or released. */
@@ -525,21 +578,8 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     }
     st = copy_out(&out, step);
     if (st == SEC_E_OK) {
-        ctx->gss_flags = ret_flags;
-        ctx->attrs = attrs_from_gss(ret_flags, ctx->req_flags, true);
-        if (ctx->delegated == GSS_C_NO_CREDENTIAL)
-            ctx->attrs &= ~(unsigned long)ASC_RET_DELEGATE;
-        step->attrs_out = ctx->attrs;
-        if (major & GSS_S_CONTINUE_NEEDED)
-            st = SEC_I_CONTINUE_NEEDED;
-        else if (cb != GSS_C_NO_CHANNEL_BINDINGS && !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG) &&
-                 !(ctx->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS))
-            st = unbound(step);
-        else
-            st = accept_done(ctx, cred, src, time_rec, &ft, step);
-        ctx->lookup_names = cred->lookup_names;
-        if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
-            st = store_delegated_in(ctx, cred->ccache_dir, step);
+        struct accepted acc = {major, ret_flags, time_rec, src, cb != GSS_C_NO_CHANNEL_BINDINGS};
+        st = accept_step_done(ctx, cred, &acc, &ft, step);
     }
 cleanup:
     if (src != GSS_C_NO_NAME)
