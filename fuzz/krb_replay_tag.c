@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // Fuzzes the AP-REQ reader of the Kerberos replay cache
-// (src/sspi/kerberos/replay.c, krb_replay_tag). Invariants: the result is
-// SEC_E_OK or SEC_E_INVALID_TOKEN; the same input gives the same tag; a
-// token accepted with the RFC 2743 framing gives the tag of its bare AP-REQ.
+// (src/sspi/kerberos/replay.c, krb_replay_tag and krb_ap_req_view).
+// Invariants: the result is SEC_E_OK or SEC_E_INVALID_TOKEN; the same input
+// gives the same tag; a token accepted with the RFC 2743 framing gives the tag
+// of its bare AP-REQ; the view accepts exactly what the tag accepts, and its
+// ticket ([APPLICATION 1]) and authenticator lie inside the input, apart.
 #include <stdint.h>
 #include <string.h>
 
@@ -18,8 +20,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (st != SEC_E_OK && st != SEC_E_INVALID_TOKEN)
         __builtin_trap();
+    struct krb_ap_req_view ap;
+    if ((krb_ap_req_view(slice_make(data, size), &ap) == SEC_E_OK) != (st == SEC_E_OK))
+        __builtin_trap();
     if (st != SEC_E_OK)
         return 0;
+    if (ap.ticket.len < 2 || ap.ticket.ptr < data || ap.ticket.ptr + ap.ticket.len > data + size ||
+        ap.ticket.ptr[0] != 0x61 || ap.authenticator.len == 0 || ap.authenticator.ptr < data ||
+        ap.authenticator.ptr + ap.authenticator.len > data + size ||
+        ap.authenticator.ptr < ap.ticket.ptr + ap.ticket.len)
+        __builtin_trap();
     if (krb_replay_tag(slice_make(data, size), again) != SEC_E_OK ||
         memcmp(tag, again, sizeof(tag)) != 0)
         __builtin_trap();

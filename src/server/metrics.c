@@ -11,6 +11,7 @@
 #include <gatehouse/error.h>
 
 #include "server/server.h"
+#include "sspi/kerberos/kerberos.h"
 
 /* Upper bounds of the handshake latency buckets, in microseconds (the
  * exposition prints them in seconds). Fixed: a histogram's buckets must not
@@ -185,6 +186,14 @@ metrics_render(const struct metrics *m, size_t n, const struct metrics_gauges *g
                          "Basic credentials verified against the user store or the KDC.",
                          SUM(basic_cache_misses));
     if (err == GH_OK)
+        err = render_one(out, "gatehouse_auth_kerberos_ticket_cache_hits_total", "counter",
+                         "Kerberos handshakes whose service ticket was in the identity cache.",
+                         g->krb_ticket_cache_hits);
+    if (err == GH_OK)
+        err = render_one(out, "gatehouse_auth_kerberos_ticket_cache_misses_total", "counter",
+                         "Kerberos handshakes whose client name and PAC were read from MIT.",
+                         g->krb_ticket_cache_misses);
+    if (err == GH_OK)
         err = render_one(out, "gatehouse_auth_backoff_refusals_total", "counter",
                          "Requests answered 429 because their address was in backoff.",
                          SUM(backoff_refusals));
@@ -212,6 +221,7 @@ metrics_render_request(const gh_request *req, struct buf *out)
     int err;
 
     pool_stats(s->pool, &g.pool_queue_depth, &g.pool_queue_max);
+    kerberos_ticket_cache_counts(&g.krb_ticket_cache_hits, &g.krb_ticket_cache_misses);
     /* struct worker is far larger than struct metrics: gather the copies into
      * one array so metrics_render reads them like the unit tests do. */
     m = calloc(s->worker_count, sizeof(*m));

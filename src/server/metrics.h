@@ -73,6 +73,10 @@ struct metrics_gauges {
     uint64_t pool_queue_depth;
     uint64_t pool_queue_max;
     unsigned worker_count;
+    /* The Kerberos package's process-wide ticket cache counters
+     * (kerberos_ticket_cache_counts), read at scrape time. */
+    uint64_t krb_ticket_cache_hits;
+    uint64_t krb_ticket_cache_misses;
 };
 /* Appends the Prometheus text exposition (format 0.0.4) of the sum of
  * m[0..n) and g to out. GH_OK, GH_ENOMEM or GH_ELIMIT (out's maximum). */

@@ -74,7 +74,7 @@ class Realm:
     ccache (alice's, a FILE ccache in dir), users (name -> password)."""
 
     def __init__(self, directory=None, realm=REALM, users=None, services=("HTTP/localhost",),
-                 kinit_user="alice", clockskew=None):
+                 kinit_user="alice", clockskew=None, disable_pac=False):
         self.owns_dir = directory is None
         self.dir = os.path.abspath(directory or tempfile.mkdtemp(prefix="gh-krb5-"))
         self.realm = realm
@@ -82,6 +82,8 @@ class Realm:
         self.services = list(services)
         self.kinit_user = kinit_user
         self.clockskew = clockskew
+        # MIT's KDC (1.20 and later) puts a PAC in every ticket unless told not to.
+        self.disable_pac = disable_pac
         self.port = None
         self.kdc = None
         self.env = None
@@ -140,6 +142,7 @@ class Realm:
         kdc_tcp_listen = 127.0.0.1:{self.port}
         max_life = 10h
         max_renewable_life = 1d
+{"        disable_pac = true" if self.disable_pac else ""}
     }}
 
 [logging]

@@ -5,6 +5,8 @@ Samba AD DC (tests/harness/sambadc.py) and real clients:
 - curl --negotiate with a ticket from the Samba KDC: whoami shows the user's
   SID, the group SIDs from the PAC (nested group included) and, with
   auth_group_names winbind, their names from winbind; without it, SIDs only;
+- the same service ticket on a new connection: a hit of the acceptor's ticket
+  cache (the status module's counter) with the same principal, SIDs and UPN;
 - auth_require group with the nested group by name (CORP\\Staff,
   Staff@corp.test) and by SID: 200; a group the user is not in: 403;
 - the audit line shows the groups; the proxy's X-Remote-Groups carries the
@@ -60,6 +62,16 @@ def basic(env, url, user, password):
     return status, auth_of(body)
 
 
+def ticket_cache_hits(base):
+    """gatehouse_auth_kerberos_ticket_cache_hits_total from the status module."""
+    r = subprocess.run(["curl", "-s", "--max-time", "20", base + "/metrics"],
+                       capture_output=True, timeout=30)
+    for line in r.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("gatehouse_auth_kerberos_ticket_cache_hits_total "):
+            return int(line.split()[1])
+    return None
+
+
 def audit_lines(path):
     try:
         with open(path) as f:
@@ -106,6 +118,7 @@ location /proxy {{ handler proxy; proxy_pass http://127.0.0.1:{backend.server_ad
                   proxy_identity_header group_sids X-Remote-Group-SIDs; }}
 location /basic {{ handler whoami; auth Basic; auth_basic_kerberos on; auth_basic_over_http on;
                   auth_basic_cache_ttl 0; }}
+location /metrics {{ handler status; }}
 """
         with GhServer(conf) as srv:
             env = dict(dc.env)
@@ -135,6 +148,17 @@ location /basic {{ handler whoami; auth Basic; auth_basic_kerberos on; auth_basi
             check(status == 200 and staff_sid in a.get("groups", []) and
                   not any("\\" in g for g in a.get("groups", [])),
                   f"without auth_group_names the groups are SIDs ({a.get('groups')})")
+            # The same service ticket again on a new connection: its identity
+            # and PAC come from the acceptor's ticket cache (a hit), the same.
+            hits = ticket_cache_hits(base)
+            status, again = negotiate(env, base + "/sids")
+            check(status == 200 and again.get("user_sid") == carol_sid and
+                  again.get("upn") == "carol@corp.test" and
+                  again.get("group_sids") == a.get("group_sids") and
+                  again.get("principal") == "carol@CORP.TEST",
+                  "the ticket's second use has the first one's principal, SIDs and UPN")
+            check(hits is not None and ticket_cache_hits(base) == hits + 1,
+                  "the ticket's second use was found in the ticket cache")
 
             # 3. auth_require group: nested group by name, DNS spelling and SID; not a member
             for path, want in (("/staff", 200), ("/staffdns", 200), ("/staffsid", 200),

@@ -25,6 +25,7 @@
 
 #include "base/reader.h"
 #include "base/secret.h"
+#include "sspi/kerberos/ident.h"
 #include "sspi/kerberos/kerberos.h"
 #include "sspi/kerberos/keytab.h"
 #include "sspi/kerberos/krb_internal.h"
@@ -219,11 +220,12 @@ static SECURITY_STATUS
 ctx_finish(struct krb_ctx *ctx, gss_name_t src, const struct krb_cred *cred, OM_uint32 time_rec,
            struct sspi_step *step)
 {
-    if (src != GSS_C_NO_NAME)
+    /* On an identity cache hit, krb_accept_ctx has set client_name already. */
+    if (ctx->client_name == NULL && src != GSS_C_NO_NAME)
         ctx->client_name = krb_name_text(src);
-    else if (cred->principal != NULL)
+    else if (ctx->client_name == NULL && cred->principal != NULL)
         ctx->client_name = strdup(cred->principal);
-    else
+    else if (ctx->client_name == NULL)
         ctx->client_name = peer_name_text(ctx, true);
     if (ctx->client_name == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
@@ -339,17 +341,191 @@ store_delegated_in(struct krb_ctx *ctx, const char *dir, struct sspi_step *step)
 /* The client's PAC, when its ticket has one (Active Directory, Samba): the
  * SIDs and groups of the access token. A PAC that MIT could not verify, or
  * that our decoder refuses, fails the handshake: the identity would
- * otherwise come without the groups a Windows server would see. */
+ * otherwise come without the groups a Windows server would see. When the
+ * context's authorization data holds no PAC at all (krb_pac_absent: asked of
+ * the context, which costs MIT no krb5_context), the name attributes are not
+ * asked for: each would cost one. */
 static SECURITY_STATUS
 read_pac(struct krb_ctx *ctx, gss_name_t src, struct sspi_step *step)
 {
-    SECURITY_STATUS st = krb_pac_read(src, &ctx->pac, &step->error_text);
+    SECURITY_STATUS st = SEC_E_OK;
 
+    if (!krb_pac_absent(ctx->gss))
+        st = krb_pac_read(src, &ctx->pac, &step->error_text);
     if (st != SEC_E_OK) {
         ctx->is_complete = false;
         step->out_token.len = 0; /* no AP-REP for a refused client */
     }
     return st;
+}
+
+/* What the first token of a context gives the caches: the replay tag (when
+ * our replay cache is in use) and the identity cache's key. */
+struct first_token {
+    bool check_replay;
+    uint8_t tag[KRB_REPLAY_TAG_LEN];
+    bool has_key; /* ident_key is valid: the identity cache may be used */
+    struct krb_ident_key ident_key;
+    char *name;          /* owned: the cached client name on a hit */
+    struct krb_pac *pac; /* owned reference: the cached PAC on a hit (may be NULL) */
+    bool hit;
+};
+
+/* Reads the AP-REQ once for both caches and looks the ticket up. Only
+ * SEC_E_INVALID_TOKEN fails (our replay cache needs the tag of every token
+ * it lets through); without a key the identity cache is skipped. */
+static SECURITY_STATUS
+first_token_read(struct krb_cred *cred, struct slice token, struct first_token *ft)
+{
+    struct krb_ap_req_view ap;
+    bool is_ap = krb_ap_req_view(token, &ap) == SEC_E_OK;
+
+    if (ft->check_replay && (!is_ap || krb_replay_tag_of(&ap, ft->tag) != SEC_E_OK))
+        return SEC_E_INVALID_TOKEN;
+    /* After the refresh: a keytab that changed is a new generation. */
+    if (cred->keytab != NULL)
+        krb_keytab_refresh(cred->keytab, 0); /* a rotated key in the file */
+    if (!is_ap || cred->ident_number == 0)
+        return SEC_E_OK;
+    uint64_t generation = cred->keytab != NULL ? krb_keytab_generation(cred->keytab) : 0;
+    if (krb_ident_key_make(cred->ident_number, generation, ap.ticket, &ft->ident_key) != SEC_E_OK)
+        return SEC_E_OK;
+    ft->has_key = true;
+    ft->hit = krb_ident_lookup(&ft->ident_key, time(NULL), &ft->name, &ft->pac) == SEC_E_OK;
+    return SEC_E_OK;
+}
+
+/* The context is established: its client's name and PAC, from the identity
+ * cache on a hit, else from src (then remembered for the ticket's next use). */
+static SECURITY_STATUS
+accept_done(struct krb_ctx *ctx, struct krb_cred *cred, gss_name_t src, OM_uint32 time_rec,
+            struct first_token *ft, struct sspi_step *step)
+{
+    SECURITY_STATUS st;
+
+    if (ft->hit) {
+        ctx->client_name = ft->name;
+        ft->name = NULL;
+    }
+    st = ctx_finish(ctx, src, cred, time_rec, step);
+    if (st != SEC_E_OK)
+        return st;
+    if (ft->hit) {
+        ctx->pac = ft->pac;
+        ft->pac = NULL;
+        return SEC_E_OK;
+    }
+    if (src == GSS_C_NO_NAME)
+        return SEC_E_OK;
+    st = read_pac(ctx, src, step);
+    if (st == SEC_E_OK && ft->has_key) {
+        /* MIT's time_rec runs to the ticket's end time plus the clock skew it
+         * allows; a ticket past its end (within the skew) is not cached. */
+        time_t end = 0;
+        if (time_rec != GSS_C_INDEFINITE) {
+            end = ctx->start + (time_t)time_rec - (time_t)cred->skew_s;
+            if (end <= ctx->start)
+                end = ctx->start;
+        }
+        krb_ident_insert(&ft->ident_key, ctx->client_name, ctx->pac, end, ctx->start);
+    }
+    return st;
+}
+
+/* Before gss_accept_sec_context: the flags of a first call, the channel
+ * bindings (*cb_out, when step has some), the first token's caches, a
+ * rotated key in the keytab file. SEC_E_OK, SEC_E_BAD_BINDINGS or
+ * SEC_E_INVALID_TOKEN (not an AP-REQ while our replay cache is on). */
+static SECURITY_STATUS
+accept_inputs(struct krb_ctx *ctx, struct krb_cred *cred, struct sspi_step *step,
+              struct gss_channel_bindings_struct *cb_out, struct first_token *ft)
+{
+    bool is_first = ctx->gss == GSS_C_NO_CONTEXT;
+
+    if (is_first)
+        ctx->req_flags = step->req_flags;
+    if (step->bindings.len > 0) {
+        SECURITY_STATUS st = bindings_from_sspi(step->bindings, cb_out);
+        if (st != SEC_E_OK)
+            return st;
+    }
+    if (!is_first) {
+        if (cred->keytab != NULL)
+            krb_keytab_refresh(cred->keytab, 0); /* a rotated key in the file */
+        return SEC_E_OK;
+    }
+    /* MIT checks no replay for this credential (rcache "none"): the first
+     * token's authenticator goes to our cache once MIT has verified it. */
+    ft->check_replay = cred->replay != NULL;
+    if (first_token_read(cred, step->in_token, ft) != SEC_E_OK) {
+        (void)buf_append_str(&step->error_text,
+                             "cannot accept the Kerberos request: not an AP-REQ");
+        return SEC_E_INVALID_TOKEN;
+    }
+    return SEC_E_OK;
+}
+
+/* What a successful gss_accept_sec_context returned. */
+struct accepted {
+    OM_uint32 major, ret_flags, time_rec;
+    gss_name_t src; /* borrowed; GSS_C_NO_NAME on an identity cache hit */
+    bool has_bindings;
+};
+
+/* The flags of an accepted leg, then: another leg to come, bindings missing
+ * where they are required, or the context established (its identity, and
+ * the delegated credential stored when asked for). */
+static SECURITY_STATUS
+accept_step_done(struct krb_ctx *ctx, struct krb_cred *cred, const struct accepted *acc,
+                 struct first_token *ft, struct sspi_step *step)
+{
+    SECURITY_STATUS st;
+
+    ctx->gss_flags = acc->ret_flags;
+    ctx->attrs = attrs_from_gss(acc->ret_flags, ctx->req_flags, true);
+    if (ctx->delegated == GSS_C_NO_CREDENTIAL)
+        ctx->attrs &= ~(unsigned long)ASC_RET_DELEGATE;
+    step->attrs_out = ctx->attrs;
+    if (acc->major & GSS_S_CONTINUE_NEEDED)
+        st = SEC_I_CONTINUE_NEEDED;
+    else if (acc->has_bindings && !(acc->ret_flags & GSS_C_CHANNEL_BOUND_FLAG) &&
+             !(ctx->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS))
+        st = unbound(step);
+    else
+        st = accept_done(ctx, cred, acc->src, acc->time_rec, ft, step);
+    ctx->lookup_names = cred->lookup_names;
+    if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
+        st = store_delegated_in(ctx, cred->ccache_dir, step);
+    return st;
+}
+
+/* A failed gss_accept_sec_context or a replay our cache caught. */
+static SECURITY_STATUS
+accept_failed(struct krb_ctx *ctx, OM_uint32 major, OM_uint32 minor, SECURITY_STATUS replay_st,
+              struct sspi_step *step)
+{
+    OM_uint32 tmp;
+
+    if (replay_st == SEC_E_OK) {
+        step->error_krb5 = (long)(krb5_error_code)minor;
+        step->error_major = major;
+        if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_BINDINGS)
+            step->error_detail = GH_SEC_DETAIL_BINDINGS_MISMATCH;
+        return krb_map_error(major, minor, false, false, "cannot accept the Kerberos request",
+                             &step->error_text);
+    }
+    gss_delete_sec_context(&tmp, &ctx->gss, GSS_C_NO_BUFFER);
+    /* Our replay cache refused it: report it as MIT would have. */
+    if (replay_st == SEC_E_INVALID_TOKEN) {
+        step->error_krb5 = (long)KRB5KRB_AP_ERR_REPEAT;
+        step->error_major = GSS_S_DUPLICATE_TOKEN;
+    }
+    (void)buf_append_str(&step->error_text,
+                         replay_st == SEC_E_INVALID_TOKEN
+                             ? "cannot accept the Kerberos request: Request is a replay"
+                             : "cannot accept the Kerberos request: the replay cache cannot "
+                               "record it");
+    return replay_st;
 }
 
 SECURITY_STATUS
@@ -363,6 +539,7 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     gss_cred_id_t delegated = GSS_C_NO_CREDENTIAL;
     gss_name_t src = GSS_C_NO_NAME;
     OM_uint32 major, minor, tmp, ret_flags = 0, time_rec = 0;
+    struct first_token ft = {0};
     SECURITY_STATUS st;
 
     st = ctx_begin(pkg_ctx, true, &ctx);
@@ -372,58 +549,27 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
         return SEC_E_NO_CREDENTIALS;
     if (step->in_token.len == 0)
         return SEC_E_INVALID_TOKEN;
-    if (ctx->gss == GSS_C_NO_CONTEXT)
-        ctx->req_flags = step->req_flags;
-    if (step->bindings.len > 0) {
-        st = bindings_from_sspi(step->bindings, &cb_struct);
-        if (st != SEC_E_OK)
-            return st;
+    st = accept_inputs(ctx, cred, step, &cb_struct, &ft);
+    if (st != SEC_E_OK)
+        return st;
+    if (step->bindings.len > 0)
         cb = &cb_struct;
-    }
     in.value = (void *)step->in_token.ptr;
     in.length = step->in_token.len;
-    /* MIT checks no replay for this credential (rcache "none"): the first
-     * token's authenticator goes to our cache once MIT has verified it. */
-    bool check_replay = cred->replay != NULL && ctx->gss == GSS_C_NO_CONTEXT;
-    uint8_t tag[KRB_REPLAY_TAG_LEN];
-    if (check_replay && krb_replay_tag(step->in_token, tag) != SEC_E_OK) {
-        (void)buf_append_str(&step->error_text,
-                             "cannot accept the Kerberos request: not an AP-REQ");
-        return SEC_E_INVALID_TOKEN;
-    }
-    if (cred->keytab != NULL)
-        krb_keytab_refresh(cred->keytab, 0); /* a rotated key in the file */
-    major = gss_accept_sec_context(&minor, &ctx->gss, cred->gss, &in, cb, &src, NULL, &out,
-                                   &ret_flags, &time_rec, &delegated);
+    /* On an identity cache hit no source name is asked for: the mechglue
+     * then converts none (g_accept_sec_context.c), and nothing is displayed
+     * or released. */
+    major = gss_accept_sec_context(&minor, &ctx->gss, cred->gss, &in, cb, ft.hit ? NULL : &src,
+                                   NULL, &out, &ret_flags, &time_rec, &delegated);
     SECURITY_STATUS replay_st = SEC_E_OK;
-    if (!GSS_ERROR(major) && check_replay)
-        replay_st = krb_replay_add(cred->replay, tag, time(NULL));
+    if (!GSS_ERROR(major) && ft.check_replay)
+        replay_st = krb_replay_add(cred->replay, ft.tag, time(NULL));
     if (GSS_ERROR(major) || replay_st != SEC_E_OK) {
         gss_release_buffer(&tmp, &out);
         if (delegated != GSS_C_NO_CREDENTIAL)
             gss_release_cred(&tmp, &delegated);
-        if (src != GSS_C_NO_NAME)
-            gss_release_name(&tmp, &src);
-        if (replay_st == SEC_E_OK) {
-            step->error_krb5 = (long)(krb5_error_code)minor;
-            step->error_major = major;
-            if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_BINDINGS)
-                step->error_detail = GH_SEC_DETAIL_BINDINGS_MISMATCH;
-            return krb_map_error(major, minor, false, false, "cannot accept the Kerberos request",
-                                 &step->error_text);
-        }
-        gss_delete_sec_context(&tmp, &ctx->gss, GSS_C_NO_BUFFER);
-        /* Our replay cache refused it: report it as MIT would have. */
-        if (replay_st == SEC_E_INVALID_TOKEN) {
-            step->error_krb5 = (long)KRB5KRB_AP_ERR_REPEAT;
-            step->error_major = GSS_S_DUPLICATE_TOKEN;
-        }
-        (void)buf_append_str(&step->error_text,
-                             replay_st == SEC_E_INVALID_TOKEN
-                                 ? "cannot accept the Kerberos request: Request is a replay"
-                                 : "cannot accept the Kerberos request: the replay cache cannot "
-                                   "record it");
-        return replay_st;
+        st = accept_failed(ctx, major, minor, replay_st, step);
+        goto cleanup;
     }
     if (delegated != GSS_C_NO_CREDENTIAL) {
         if (ctx->delegated != GSS_C_NO_CREDENTIAL)
@@ -432,26 +578,14 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
     }
     st = copy_out(&out, step);
     if (st == SEC_E_OK) {
-        ctx->gss_flags = ret_flags;
-        ctx->attrs = attrs_from_gss(ret_flags, ctx->req_flags, true);
-        if (ctx->delegated == GSS_C_NO_CREDENTIAL)
-            ctx->attrs &= ~(unsigned long)ASC_RET_DELEGATE;
-        step->attrs_out = ctx->attrs;
-        if (major & GSS_S_CONTINUE_NEEDED)
-            st = SEC_I_CONTINUE_NEEDED;
-        else if (cb != GSS_C_NO_CHANNEL_BINDINGS && !(ret_flags & GSS_C_CHANNEL_BOUND_FLAG) &&
-                 !(ctx->req_flags & ASC_REQ_ALLOW_MISSING_BINDINGS))
-            st = unbound(step);
-        else
-            st = ctx_finish(ctx, src, cred, time_rec, step);
-        if (st == SEC_E_OK && src != GSS_C_NO_NAME)
-            st = read_pac(ctx, src, step);
-        ctx->lookup_names = cred->lookup_names;
-        if (st == SEC_E_OK && ctx->delegated != GSS_C_NO_CREDENTIAL && cred->ccache_dir != NULL)
-            st = store_delegated_in(ctx, cred->ccache_dir, step);
+        struct accepted acc = {major, ret_flags, time_rec, src, cb != GSS_C_NO_CHANNEL_BINDINGS};
+        st = accept_step_done(ctx, cred, &acc, &ft, step);
     }
+cleanup:
     if (src != GSS_C_NO_NAME)
         gss_release_name(&tmp, &src);
+    free(ft.name);
+    krb_pac_free(ft.pac);
     return st;
 }
 

@@ -21,6 +21,7 @@
 #include <gatehouse/sspi.h>
 
 #include "base/buf.h"
+#include "sspi/kerberos/ident.h"
 #include "sspi/kerberos/keytab.h"
 #include "sspi/kerberos/krb_internal.h"
 #include "sspi/kerberos/replay.h"
@@ -297,6 +298,8 @@ krb_free_cred(void *pkg_cred)
         return;
     if (cred->gss != GSS_C_NO_CREDENTIAL)
         gss_release_cred(&minor, &cred->gss);
+    if (cred->ident_number != 0)
+        krb_ident_forget_cred(cred->ident_number);
     krb_keytab_free(cred->keytab); /* after the GSSAPI credential that uses it */
     krb_replay_close(cred->replay);
     free(cred->principal);
@@ -358,11 +361,15 @@ acquire_acceptor(gss_name_t name, gss_cred_usage_t usage, const char *keytab, st
         kv[store.count++] = (gss_key_value_element_desc){"rcache", "none:"};
     *major = gss_acquire_cred_from(minor, name, GSS_C_INDEFINITE, &krb_mech_set, usage, &store,
                                    &cred->gss, NULL, lifetime);
+    if (!GSS_ERROR(*major)) {
+        cred->skew_s = clock_skew_s();
+        cred->ident_number = krb_ident_cred_number();
+    }
     if (GSS_ERROR(*major) || path == NULL) {
         free(path);
         return SEC_E_OK;
     }
-    SECURITY_STATUS st = krb_replay_open(path, clock_skew_s(), &cred->replay, NULL);
+    SECURITY_STATUS st = krb_replay_open(path, cred->skew_s, &cred->replay, NULL);
     free(path);
     if (st == SEC_E_OK)
         return SEC_E_OK;

@@ -4,6 +4,7 @@
 
 #include <gatehouse/sspi.h>
 
+#include "sspi/kerberos/ident.h"
 #include "sspi/kerberos/krb_internal.h"
 
 const struct sspi_package kerberos_package = {
@@ -34,3 +35,13 @@ const struct sspi_package kerberos_package = {
     .encrypt = krb_encrypt,
     .decrypt = krb_decrypt,
 };
+
+void
+kerberos_ticket_cache_counts(uint64_t *hits_out, uint64_t *misses_out)
+{
+    struct krb_ident_stats stats;
+
+    krb_ident_get_stats(&stats);
+    *hits_out = stats.hits;
+    *misses_out = stats.misses;
+}

@@ -11,6 +11,7 @@
 #define GH_SSPI_KERBEROS_KERBEROS_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include <gatehouse/sspi.h>
 
@@ -40,5 +41,12 @@ SECURITY_STATUS kerberos_ctx_verify_mic(void *pkg_ctx, struct slice data, struct
  * reason is in *error_text when it is not NULL). */
 SECURITY_STATUS kerberos_ctx_store_delegated(void *pkg_ctx, const char *path, bool owns_file,
                                              struct buf *error_text);
+
+/* The acceptor's ticket -> identity cache (docs/internals/kerberos.md
+ * "Identity cache"), process-wide since start: *hits_out handshakes whose
+ * ticket was found (no client name conversion, no PAC attributes),
+ * *misses_out handshakes that looked their ticket up and took the name path.
+ * Thread-safe (the status module reads them at scrape time). */
+void kerberos_ticket_cache_counts(uint64_t *hits_out, uint64_t *misses_out);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@ struct krb_keytab {
     char name[64];
     struct stat seen; /* the file when last copied */
     uint64_t checked_ms;
+    _Atomic uint64_t generation; /* read without the lock (krb_keytab_generation) */
 };
 
 struct entries {
@@ -195,6 +197,12 @@ krb_keytab_load(const char *name, struct krb_keytab **out, struct buf *error_tex
     return SEC_E_OK;
 }
 
+uint64_t
+krb_keytab_generation(struct krb_keytab *kt)
+{
+    return atomic_load_explicit(&kt->generation, memory_order_relaxed);
+}
+
 const char *
 krb_keytab_name(const struct krb_keytab *kt)
 {
@@ -215,8 +223,10 @@ krb_keytab_refresh(struct krb_keytab *kt, uint64_t now_ms)
             (st.st_size != kt->seen.st_size || st.st_ino != kt->seen.st_ino ||
              st.st_mtim.tv_sec != kt->seen.st_mtim.tv_sec ||
              st.st_mtim.tv_nsec != kt->seen.st_mtim.tv_nsec) &&
-            sync_from_file(kt) == 0)
+            sync_from_file(kt) == 0) {
             kt->seen = st; /* else: try again in a second, keep serving the copy */
+            atomic_fetch_add_explicit(&kt->generation, 1, memory_order_relaxed);
+        }
     }
     pthread_mutex_unlock(&kt->lock);
 }

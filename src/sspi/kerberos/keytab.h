@@ -34,4 +34,10 @@ const char *krb_keytab_name(const struct krb_keytab *kt);
  * read keeps the copy as it is. Cheap when nothing changed. */
 void krb_keytab_refresh(struct krb_keytab *kt, uint64_t now_ms);
 
+/* How many times krb_keytab_refresh found the file changed and synced the
+ * copy (0 after the load): what the acceptor's identity cache keys on, so that
+ * a reloaded keytab never serves identities cached under the old one.
+ * Thread-safe, lock-free. */
+uint64_t krb_keytab_generation(struct krb_keytab *kt);
+
 #endif

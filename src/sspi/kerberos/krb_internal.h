@@ -37,6 +37,10 @@ struct krb_cred {
     struct krb_replay *replay;
     time_t expiry;     /* 0 when unknown / indefinite */
     bool lookup_names; /* GH_ACCEPTOR_GROUP_NAMES: name the PAC's SIDs */
+    /* Acceptor: this credential's number in the identity cache (ident.h;
+     * 0 for an initiator) and the clock skew MIT allows (libdefaults). */
+    uint64_t ident_number;
+    uint32_t skew_s;
 };
 
 struct krb_ctx {

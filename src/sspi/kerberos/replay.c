@@ -82,13 +82,15 @@ sha256_fetch(void)
 /* ---- The tag --------------------------------------------------------------- */
 
 /* AP-REQ ::= [APPLICATION 14] SEQUENCE { pvno [0], msg-type [1], ap-options [2],
- *            ticket [3], authenticator [4] EncryptedData }           (RFC 4120 5.5.1)
+ *            ticket [3] Ticket, authenticator [4] EncryptedData }    (RFC 4120 5.5.1)
+ * Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1], sname [2],
+ *            enc-part [3] EncryptedData }                           (RFC 4120 5.3)
  * EncryptedData ::= SEQUENCE { etype [0], kvno [1] OPTIONAL, cipher [2] OCTET STRING } */
 static bool
-authenticator_cipher(struct slice ap_req_tlv, struct slice *cipher_out)
+ap_req_fields(struct slice ap_req_tlv, struct krb_ap_req_view *out)
 {
     struct der d = der_of(ap_req_tlv);
-    struct slice ap, seq, field, enc, etype, cipher;
+    struct slice ap, seq, field, enc, etype, cipher, ticket;
     uint8_t tag;
 
     if (!der_expect(&d, 0x6e, &ap) || d.left != 0)
@@ -97,10 +99,15 @@ authenticator_cipher(struct slice ap_req_tlv, struct slice *cipher_out)
     if (!der_expect(&d, DER_TAG_SEQUENCE, &seq) || d.left != 0)
         return false;
     d = der_of(seq);
-    for (uint8_t want = 0; want <= 3; want++) {
+    for (uint8_t want = 0; want <= 2; want++) {
         if (!der_next(&d, &tag, &field) || tag != DER_CTX(want))
             return false;
     }
+    if (!der_expect(&d, DER_CTX(3), &ticket))
+        return false;
+    struct der t = der_of(ticket);
+    if (!der_expect(&t, 0x61, &field) || t.left != 0 || field.len == 0)
+        return false;
     if (!der_expect(&d, DER_CTX(4), &field) || d.left != 0)
         return false;
     d = der_of(field);
@@ -116,17 +123,16 @@ authenticator_cipher(struct slice ap_req_tlv, struct slice *cipher_out)
     d = der_of(field);
     if (!der_expect(&d, DER_TAG_OCTET_STRING, &cipher) || d.left != 0 || cipher.len == 0)
         return false;
-    *cipher_out = cipher;
+    out->ticket = ticket;
+    out->authenticator = cipher;
     return true;
 }
 
 SECURITY_STATUS
-krb_replay_tag(struct slice token, uint8_t tag_out[KRB_REPLAY_TAG_LEN])
+krb_ap_req_view(struct slice token, struct krb_ap_req_view *out)
 {
     struct der d = der_of(token);
-    struct slice inner, oid, cipher;
-    uint8_t digest[32];
-    unsigned int digest_len = 0;
+    struct slice inner, oid;
 
     if (der_peek_tag(&d) == DER_TAG_APPLICATION_0) {
         /* RFC 2743 3.1: [APPLICATION 0] IMPLICIT { thisMech OID, innerToken };
@@ -139,14 +145,38 @@ krb_replay_tag(struct slice token, uint8_t tag_out[KRB_REPLAY_TAG_LEN])
             return SEC_E_INVALID_TOKEN;
         token = slice_make(d.pos + 2, d.left - 2);
     }
-    if (!authenticator_cipher(token, &cipher))
-        return SEC_E_INVALID_TOKEN;
+    return ap_req_fields(token, out) ? SEC_E_OK : SEC_E_INVALID_TOKEN;
+}
+
+SECURITY_STATUS
+krb_sha256(struct slice data, uint8_t out[32])
+{
+    unsigned int len = 0;
+
     pthread_once(&sha256_once, sha256_fetch);
-    if (sha256 == NULL ||
-        EVP_Digest(cipher.ptr, cipher.len, digest, &digest_len, sha256, NULL) != 1)
+    if (sha256 == NULL || EVP_Digest(data.ptr, data.len, out, &len, sha256, NULL) != 1 || len != 32)
         return SEC_E_INTERNAL_ERROR;
-    memcpy(tag_out, digest, KRB_REPLAY_TAG_LEN);
     return SEC_E_OK;
+}
+
+SECURITY_STATUS
+krb_replay_tag_of(const struct krb_ap_req_view *ap, uint8_t tag_out[KRB_REPLAY_TAG_LEN])
+{
+    uint8_t digest[32];
+    SECURITY_STATUS st = krb_sha256(ap->authenticator, digest);
+
+    if (st == SEC_E_OK)
+        memcpy(tag_out, digest, KRB_REPLAY_TAG_LEN);
+    return st;
+}
+
+SECURITY_STATUS
+krb_replay_tag(struct slice token, uint8_t tag_out[KRB_REPLAY_TAG_LEN])
+{
+    struct krb_ap_req_view ap;
+    SECURITY_STATUS st = krb_ap_req_view(token, &ap);
+
+    return st == SEC_E_OK ? krb_replay_tag_of(&ap, tag_out) : st;
 }
 
 /* ---- Memory ------------------------------------------------------------------ */

@@ -28,11 +28,29 @@
 
 struct krb_replay;
 
-/* Finds the authenticator of the AP-REQ in a Kerberos initial context token:
- * RFC 2743 3.1 framing (0x60, an OID, TOK_ID 01 00, the AP-REQ) or a bare
- * AP-REQ ([APPLICATION 14]), strict DER. On success *tag_out is the tag of
- * its ciphertext. SEC_E_OK or SEC_E_INVALID_TOKEN (not an AP-REQ: MIT would
- * not accept it either). Never reads outside token. */
+/* The two parts of an AP-REQ (RFC 4120 5.5.1) the acceptor's caches are keyed
+ * on; both borrow from the token. */
+struct krb_ap_req_view {
+    struct slice ticket;        /* the whole Ticket TLV ([APPLICATION 1]: realm, sname, enc-part) */
+    struct slice authenticator; /* the authenticator's ciphertext (EncryptedData cipher) */
+};
+
+/* Finds the AP-REQ in a Kerberos initial context token: RFC 2743 3.1 framing
+ * (0x60, an OID, TOK_ID 01 00, the AP-REQ) or a bare AP-REQ ([APPLICATION 14]),
+ * strict DER. SEC_E_OK with *out, or SEC_E_INVALID_TOKEN (not an AP-REQ: MIT
+ * would not accept it either). Never reads outside token. */
+SECURITY_STATUS krb_ap_req_view(struct slice token, struct krb_ap_req_view *out);
+
+/* SHA-256 of data. SEC_E_OK or SEC_E_INTERNAL_ERROR (OpenSSL has no SHA-256). */
+SECURITY_STATUS krb_sha256(struct slice data, uint8_t out[32]);
+
+/* The replay tag of an AP-REQ: the first KRB_REPLAY_TAG_LEN bytes of SHA-256
+ * over its authenticator's ciphertext. SEC_E_OK or SEC_E_INTERNAL_ERROR. */
+SECURITY_STATUS krb_replay_tag_of(const struct krb_ap_req_view *ap,
+                                  uint8_t tag_out[KRB_REPLAY_TAG_LEN]);
+
+/* krb_ap_req_view then krb_replay_tag_of: SEC_E_OK, SEC_E_INVALID_TOKEN or
+ * SEC_E_INTERNAL_ERROR. */
 SECURITY_STATUS krb_replay_tag(struct slice token, uint8_t tag_out[KRB_REPLAY_TAG_LEN]);
 
 /* The process's cache kept in the file path (created 0600 if missing; its

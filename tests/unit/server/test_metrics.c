@@ -26,7 +26,11 @@ static void
 test_render_sums_workers(void)
 {
     static struct metrics m[2];
-    struct metrics_gauges g = {.pool_queue_depth = 3, .pool_queue_max = 256, .worker_count = 2};
+    struct metrics_gauges g = {.pool_queue_depth = 3,
+                               .pool_queue_max = 256,
+                               .worker_count = 2,
+                               .krb_ticket_cache_hits = 7,
+                               .krb_ticket_cache_misses = 1};
     struct buf out;
 
     memset(m, 0, sizeof(m));
@@ -62,6 +66,8 @@ test_render_sums_workers(void)
                          "le=\"+Inf\"} 2"));
     CHECK(has_line(&out, "gatehouse_auth_handshake_duration_seconds_count{scheme=\"NTLM\"} 2"));
     CHECK(has_line(&out, "gatehouse_blocking_pool_queue_depth 3"));
+    CHECK(has_line(&out, "gatehouse_auth_kerberos_ticket_cache_hits_total 7"));
+    CHECK(has_line(&out, "gatehouse_auth_kerberos_ticket_cache_misses_total 1"));
     CHECK(out.len > 0 && out.data[out.len - 1] == '\n');
     buf_free(&out);
     /* A full output buffer is reported, never cut silently. */
