@@ -152,6 +152,11 @@ def test_replay_and_skew(srv, realm, audit):
     expect_reason(audit, 41, "clock_skew", "clock skew")
     check(any("Clock skew too great" in l and "NTP" in l for l in log_lines(srv, "clock_skew")),
           "error log: MIT's 'Clock skew too great' and the hint")
+    # by how much: read from the refused authenticator (src/sspi/kerberos/skew.c)
+    secs = [int(m.group(1)) for l in log_lines(srv, "clock_skew")
+            for m in [re.search(r"the client's clock is (\d+) s ahead of this server's", l)] if m]
+    check(bool(secs) and all(3590 <= n <= 3610 for n in secs),
+          f"error log: the client's clock is ~3600 s ahead ({secs})")
 
 
 def test_service_names(srv, realm, audit):

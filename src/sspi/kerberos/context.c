@@ -31,6 +31,7 @@
 #include "sspi/kerberos/krb_internal.h"
 #include "sspi/kerberos/pac.h"
 #include "sspi/kerberos/replay.h"
+#include "sspi/kerberos/skew.h"
 #include "sspi/packed.h"
 
 /* ISC_REQ_* / ASC_REQ_* bits 0x1..0x10 equal GSS_C_*_FLAG bits 1..16 and the
@@ -499,10 +500,24 @@ accept_step_done(struct krb_ctx *ctx, struct krb_cred *cred, const struct accept
     return st;
 }
 
+/* After "Clock skew too great": by how much, read from the authenticator
+ * (skew.h), appended to the error text. */
+static void
+explain_skew(const struct krb_cred *cred, struct sspi_step *step)
+{
+    int64_t skew = 0;
+    const char *keytab = cred->keytab != NULL ? krb_keytab_name(cred->keytab) : NULL;
+
+    if (krb_skew_seconds(keytab, step->in_token, time(NULL), &skew) != SEC_E_OK)
+        return;
+    (void)buf_printf(&step->error_text, " (the client's clock is %lld s %s this server's)",
+                     (long long)(skew < 0 ? -skew : skew), skew < 0 ? "behind" : "ahead of");
+}
+
 /* A failed gss_accept_sec_context or a replay our cache caught. */
 static SECURITY_STATUS
-accept_failed(struct krb_ctx *ctx, OM_uint32 major, OM_uint32 minor, SECURITY_STATUS replay_st,
-              struct sspi_step *step)
+accept_failed(struct krb_ctx *ctx, const struct krb_cred *cred, OM_uint32 major, OM_uint32 minor,
+              SECURITY_STATUS replay_st, struct sspi_step *step)
 {
     OM_uint32 tmp;
 
@@ -511,8 +526,11 @@ accept_failed(struct krb_ctx *ctx, OM_uint32 major, OM_uint32 minor, SECURITY_ST
         step->error_major = major;
         if (GSS_ROUTINE_ERROR(major) == GSS_S_BAD_BINDINGS)
             step->error_detail = GH_SEC_DETAIL_BINDINGS_MISMATCH;
-        return krb_map_error(major, minor, false, false, "cannot accept the Kerberos request",
-                             &step->error_text);
+        SECURITY_STATUS st = krb_map_error(major, minor, false, false,
+                                           "cannot accept the Kerberos request", &step->error_text);
+        if ((krb5_error_code)minor == KRB5KRB_AP_ERR_SKEW)
+            explain_skew(cred, step);
+        return st;
     }
     gss_delete_sec_context(&tmp, &ctx->gss, GSS_C_NO_BUFFER);
     /* Our replay cache refused it: report it as MIT would have. */
@@ -568,7 +586,7 @@ krb_accept_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step)
         gss_release_buffer(&tmp, &out);
         if (delegated != GSS_C_NO_CREDENTIAL)
             gss_release_cred(&tmp, &delegated);
-        st = accept_failed(ctx, major, minor, replay_st, step);
+        st = accept_failed(ctx, cred, major, minor, replay_st, step);
         goto cleanup;
     }
     if (delegated != GSS_C_NO_CREDENTIAL) {
