@@ -108,6 +108,8 @@ struct loc_view {
     const char *user_store;
     const char *ccache_dir;
     bool basic_kerberos;
+    bool ntlm_winbind;  /* auth_ntlm_backend winbind */
+    bool names_winbind; /* auth_group_names winbind */
 };
 
 struct walk {
@@ -183,6 +185,10 @@ view_take(struct loc_view *v, const struct conf_node *n)
         v->ccache_dir = n->args[0];
     else if (strcmp(n->name, "auth_basic_kerberos") == 0 && n->arg_count == 1)
         v->basic_kerberos = strcmp(n->args[0], "on") == 0;
+    else if (strcmp(n->name, "auth_ntlm_backend") == 0 && n->arg_count == 1)
+        v->ntlm_winbind = strcmp(n->args[0], "winbind") == 0;
+    else if (strcmp(n->name, "auth_group_names") == 0 && n->arg_count == 1)
+        v->names_winbind = strcmp(n->args[0], "winbind") == 0;
 }
 
 static void
@@ -235,6 +241,8 @@ check_location(struct walk *w, const struct conf_node *loc, const char *prefix)
         doctor_check_secret_file(w->d, "user-store", store);
     if (ccache != NULL && first_time(w, "ccache", ccache))
         doctor_check_ccache_dir(w->d, ccache);
+    if ((v.ntlm_winbind || v.names_winbind) && first_time(w, "winbind", ""))
+        doctor_check_winbind(w->d);
     free(keytab);
     free(store);
     free(ccache);

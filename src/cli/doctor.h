@@ -75,4 +75,10 @@ struct doctor_krb5_target {
  * against the KDC's; the host names' resolution. */
 void doctor_check_kerberos(struct doctor *d, const struct doctor_krb5_target *t);
 
+/* ------------------------------------------------------- doctor_winbind.c */
+
+/* winbindd answers (its version and domain), and so does its domain
+ * controller (wbcPingDc2). */
+void doctor_check_winbind(struct doctor *d);
+
 #endif

@@ -234,8 +234,24 @@ def test_fetch_and_negotiate(srv, dc, tmpdir, audit, seen):
     audit_tail(audit, seen)
 
 
+def doctor_lines(srv, check_name):
+    """gatehouse doctor on the server's configuration: its lines for check_name."""
+    r = subprocess.run([gh_bin(), "doctor", "--config", srv.conf_path], capture_output=True,
+                       text=True, timeout=120)
+    return [l for l in r.stdout.splitlines() if l.split()[1:2] == [check_name]]
+
+
+def test_doctor(srv):
+    lines = doctor_lines(srv, "winbind") + doctor_lines(srv, "winbind-dc")
+    check(len(lines) == 2 and all(l.startswith("OK") for l in lines) and "CORP" in lines[0],
+          f"doctor: winbindd answers for CORP, and so does its DC ({lines})")
+
+
 def test_dc_stopped(srv, dc, audit, seen):
     dc.stop()
+    lines = doctor_lines(srv, "winbind")
+    check(len(lines) == 1 and lines[0].startswith("FAIL") and "wbinfo -p" in lines[0],
+          f"doctor, DC and winbindd stopped: FAIL winbind with what to do ({lines})")
     st, _ = curl_ntlm(srv, "/ntlm", "CORP\\carol", PW["carol"])
     lines = audit_tail(audit, seen)
     # SEC_E_NO_AUTHENTICATING_AUTHORITY: 503 (Retry-After), no backoff penalty
@@ -333,6 +349,7 @@ location /open {{ handler whoami; }}
                 test_logons(srv, dc, audit, seen, groups)
                 test_mic(srv, audit, seen)
                 test_fetch_and_negotiate(srv, dc, tmpdir, audit, seen)
+                test_doctor(srv)
                 test_dc_stopped(srv, dc, audit, seen)
         finally:
             srv.cleanup()
