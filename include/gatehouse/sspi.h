@@ -270,6 +270,45 @@ typedef struct _SEC_WINNT_AUTH_IDENTITY_W {
     unsigned long Flags; /* SEC_WINNT_AUTH_IDENTITY_UNICODE */
 } SEC_WINNT_AUTH_IDENTITY_W, *PSEC_WINNT_AUTH_IDENTITY_W;
 
+/* The extended form (Windows XP and later): Version is
+ * SEC_WINNT_AUTH_IDENTITY_VERSION, Length sizeof the structure. Accepted
+ * wherever SEC_WINNT_AUTH_IDENTITY is (AcquireCredentialsHandle of NTLM,
+ * Kerberos, Negotiate; CREDSSP_CRED.pSpnegoCred; a SECBUFFER_PKG_PARAMS of
+ * CredSSP), told apart by Version. PackageList (Negotiate's "!ntlm"...) is
+ * ignored; Flags MARSHALLED and ONLY are refused with SEC_E_UNKNOWN_CREDENTIALS
+ * (the strings would be offsets, and identify-only tickets do not exist here). */
+#define SEC_WINNT_AUTH_IDENTITY_VERSION    0x200
+#define SEC_WINNT_AUTH_IDENTITY_MARSHALLED 0x4
+#define SEC_WINNT_AUTH_IDENTITY_ONLY       0x8
+
+typedef struct _SEC_WINNT_AUTH_IDENTITY_EXA {
+    unsigned long Version; /* SEC_WINNT_AUTH_IDENTITY_VERSION */
+    unsigned long Length;  /* sizeof(SEC_WINNT_AUTH_IDENTITY_EXA) */
+    unsigned char *User;
+    unsigned long UserLength;
+    unsigned char *Domain;
+    unsigned long DomainLength;
+    unsigned char *Password;
+    unsigned long PasswordLength;
+    unsigned long Flags; /* SEC_WINNT_AUTH_IDENTITY_ANSI */
+    unsigned char *PackageList;
+    unsigned long PackageListLength;
+} SEC_WINNT_AUTH_IDENTITY_EXA, *PSEC_WINNT_AUTH_IDENTITY_EXA;
+
+typedef struct _SEC_WINNT_AUTH_IDENTITY_EXW {
+    unsigned long Version; /* SEC_WINNT_AUTH_IDENTITY_VERSION */
+    unsigned long Length;  /* sizeof(SEC_WINNT_AUTH_IDENTITY_EXW) */
+    unsigned short *User;
+    unsigned long UserLength;
+    unsigned short *Domain;
+    unsigned long DomainLength;
+    unsigned short *Password;
+    unsigned long PasswordLength;
+    unsigned long Flags; /* SEC_WINNT_AUTH_IDENTITY_UNICODE */
+    unsigned short *PackageList;
+    unsigned long PackageListLength;
+} SEC_WINNT_AUTH_IDENTITY_EXW, *PSEC_WINNT_AUTH_IDENTITY_EXW;
+
 /* gatehouse extension: configuration of an acceptor (SECPKG_CRED_INBOUND), passed
  * as pAuthData. Windows takes this from the machine; a Linux service names it.
  * Every member may be NULL/0 for the default given with it. */
@@ -549,6 +588,7 @@ typedef struct _SecPkgInfoW {
 #define SECPKG_ATTR_LOCAL_CERT_CONTEXT       0x54
 #define SECPKG_ATTR_ISSUER_LIST_EX           0x59
 #define SECPKG_ATTR_CONNECTION_INFO          0x5a
+#define SECPKG_ATTR_CIPHER_INFO              0x64
 
 typedef struct _SecPkgContext_Sizes {
     unsigned long cbMaxToken;
@@ -833,6 +873,8 @@ GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
 #define SecPkgContext_NegotiationInfo SecPkgContext_NegotiationInfoW
 #define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoW
 #define SecPkgCredentials_Names       SecPkgCredentials_NamesW
+#define SEC_WINNT_AUTH_IDENTITY_EX    SEC_WINNT_AUTH_IDENTITY_EXW
+#define PSEC_WINNT_AUTH_IDENTITY_EX   PSEC_WINNT_AUTH_IDENTITY_EXW
 #else
 #define AcquireCredentialsHandle      AcquireCredentialsHandleA
 #define InitializeSecurityContext     InitializeSecurityContextA
@@ -849,6 +891,8 @@ GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
 #define SecPkgContext_NegotiationInfo SecPkgContext_NegotiationInfoA
 #define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoA
 #define SecPkgCredentials_Names       SecPkgCredentials_NamesA
+#define SEC_WINNT_AUTH_IDENTITY_EX    SEC_WINNT_AUTH_IDENTITY_EXA
+#define PSEC_WINNT_AUTH_IDENTITY_EX   PSEC_WINNT_AUTH_IDENTITY_EXA
 #endif
 
 /* gatehouse extension: with ISC_REQ_EXTENDED_ERROR / ASC_REQ_EXTENDED_ERROR, the
@@ -963,6 +1007,9 @@ typedef struct _GH_FILETIME {
     uint32_t dwLowDateTime;
     uint32_t dwHighDateTime;
 } GH_FILETIME; /* Windows' FILETIME (UTC, 100 ns since 1601) */
+#ifndef GH_NO_WINTYPES
+typedef GH_FILETIME FILETIME, *PFILETIME, *LPFILETIME;
+#endif
 
 typedef struct _CERT_INFO {
     unsigned long dwVersion;         /* 0, 1 or 2 (v1..v3) */
@@ -1036,6 +1083,41 @@ GH_API int SEC_ENTRY CertCloseStore(HCERTSTORE hCertStore, unsigned long dwFlags
  * CertFreeCertificateContext (or by passing it back). */
 GH_API PCCERT_CONTEXT SEC_ENTRY CertEnumCertificatesInStore(HCERTSTORE hCertStore,
                                                             PCCERT_CONTEXT pPrevCertContext);
+
+/* A distinguished name (CERT_INFO.Subject / Issuer, DER) as text, the way
+ * Windows' CertNameToStr writes it: the RDNs in their encoded order (reversed
+ * with CERT_NAME_STR_REVERSE_FLAG), separated by ", " (SEMICOLON_FLAG: "; ",
+ * CRLF_FLAG: "\r\n"), multi-valued RDNs joined by " + "; dwStrType
+ * CERT_SIMPLE_NAME_STR gives the values only, CERT_OID_NAME_STR "2.5.4.3=v",
+ * CERT_X500_NAME_STR "CN=v" with Windows' keys (CN, L, O, OU, C, S, STREET,
+ * E, T, G, I, SN, DC, SERIALNUMBER; others "OID.<dotted>"). A value with a
+ * separator, quote, leading or trailing space is quoted ("..."), unless
+ * CERT_NAME_STR_NO_QUOTING_FLAG. dwCertEncodingType must include
+ * X509_ASN_ENCODING. Writes at most csz characters, always NUL-terminated
+ * (truncated when short), and returns the characters written including the
+ * NUL; with psz NULL or csz 0, the size needed. A name that does not parse
+ * gives the empty string and 1, as Windows. The A form writes UTF-8, the W
+ * form UTF-16. */
+#define CERT_SIMPLE_NAME_STR          1UL
+#define CERT_OID_NAME_STR             2UL
+#define CERT_X500_NAME_STR            3UL
+#define CERT_NAME_STR_SEMICOLON_FLAG  0x40000000UL
+#define CERT_NAME_STR_NO_PLUS_FLAG    0x20000000UL
+#define CERT_NAME_STR_NO_QUOTING_FLAG 0x10000000UL
+#define CERT_NAME_STR_CRLF_FLAG       0x08000000UL
+#define CERT_NAME_STR_COMMA_FLAG      0x04000000UL
+#define CERT_NAME_STR_REVERSE_FLAG    0x02000000UL
+GH_API unsigned long SEC_ENTRY CertNameToStrA(unsigned long dwCertEncodingType,
+                                              PCERT_NAME_BLOB pName, unsigned long dwStrType,
+                                              char *psz, unsigned long csz);
+GH_API unsigned long SEC_ENTRY CertNameToStrW(unsigned long dwCertEncodingType,
+                                              PCERT_NAME_BLOB pName, unsigned long dwStrType,
+                                              SEC_WCHAR *psz, unsigned long csz);
+#ifdef UNICODE
+#define CertNameToStr CertNameToStrW
+#else
+#define CertNameToStr CertNameToStrA
+#endif
 
 /* ---- Credentials: SCHANNEL_CRED and SCH_CREDENTIALS ------------------------- */
 #define SCHANNEL_CRED_VERSION   0x00000004UL
@@ -1123,6 +1205,9 @@ typedef struct _GH_UNICODE_STRING {
     unsigned short MaximumLength; /* bytes */
     SEC_WCHAR *Buffer;
 } GH_UNICODE_STRING; /* Windows' UNICODE_STRING */
+#ifndef GH_NO_WINTYPES
+typedef GH_UNICODE_STRING UNICODE_STRING, *PUNICODE_STRING;
+#endif
 
 typedef enum _eTlsAlgorithmUsage {
     TlsParametersCngAlgUsageKeyExchange,
@@ -1207,6 +1292,75 @@ typedef struct _SecPkgContext_SessionInfo {
     unsigned long cbSessionId;
     unsigned char rgbSessionId[32];
 } SecPkgContext_SessionInfo, *PSecPkgContext_SessionInfo;
+
+/* SECPKG_ATTR_CIPHER_INFO (Windows Vista and later): the suite by its IANA
+ * number (dwCipherSuite, e.g. 0x1301 TLS_AES_128_GCM_SHA256) and its IANA name,
+ * and CNG names of its parts: szCipher "AES" / "CHACHA20_POLY1305", szHash
+ * "SHA256" / "SHA384", szExchange "ECDH" / "DH" (TLS 1.3: the group's family),
+ * szCertificate "RSA" / "ECDSA" / "EdDSA" (the server certificate's key).
+ * dwProtocol is the TLS version number (0x0303, 0x0304) as Windows gives it;
+ * dwBaseCipherSuite equals dwCipherSuite; dwKeyType is 0 (CNG key types do not
+ * exist here). Strings are UTF-16 and NUL-terminated. */
+#define SZ_ALG_MAX_SIZE             64
+#define SECPKGCONTEXT_CIPHERINFO_V1 1
+typedef struct _SecPkgContext_CipherInfo {
+    unsigned long dwVersion; /* SECPKGCONTEXT_CIPHERINFO_V1 */
+    unsigned long dwProtocol;
+    unsigned long dwCipherSuite;
+    unsigned long dwBaseCipherSuite;
+    SEC_WCHAR szCipherSuite[SZ_ALG_MAX_SIZE];
+    SEC_WCHAR szCipher[SZ_ALG_MAX_SIZE];
+    unsigned long dwCipherLen; /* bits */
+    unsigned long dwCipherBlockLen;
+    SEC_WCHAR szHash[SZ_ALG_MAX_SIZE];
+    unsigned long dwHashLen; /* bits */
+    SEC_WCHAR szExchange[SZ_ALG_MAX_SIZE];
+    unsigned long dwMinExchangeLen;
+    unsigned long dwMaxExchangeLen;
+    SEC_WCHAR szCertificate[SZ_ALG_MAX_SIZE];
+    unsigned long dwKeyType;
+} SecPkgContext_CipherInfo, *PSecPkgContext_CipherInfo;
+
+/* Application protocols (ALPN, RFC 7301). A client offers them, and a server
+ * states the ones it accepts (in its order of preference), with a
+ * SECBUFFER_APPLICATION_PROTOCOLS input buffer on the first
+ * InitializeSecurityContext / AcceptSecurityContext call: a
+ * SEC_APPLICATION_PROTOCOLS whose ProtocolListsSize counts the bytes of the
+ * lists that follow it; each list is ProtoNegoExt, ProtocolListSize and that
+ * many bytes of ALPN wire format (each id: one length byte, then the id).
+ * Lists follow each other without padding. Only ALPN lists are read (NPN is
+ * ignored, as Windows does since 8.1). SECPKG_ATTR_APPLICATION_PROTOCOL then
+ * gives the outcome: status Success with the chosen id, or None. */
+#define MAX_PROTOCOL_ID_SIZE 0xff
+typedef enum _SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT {
+    SecApplicationProtocolNegotiationExt_None,
+    SecApplicationProtocolNegotiationExt_NPN,
+    SecApplicationProtocolNegotiationExt_ALPN
+} SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT, *PSEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT;
+
+typedef struct _SEC_APPLICATION_PROTOCOL_LIST {
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ProtoNegoExt;
+    unsigned short ProtocolListSize; /* bytes of ProtocolList */
+    unsigned char ProtocolList[1];
+} SEC_APPLICATION_PROTOCOL_LIST, *PSEC_APPLICATION_PROTOCOL_LIST;
+
+typedef struct _SEC_APPLICATION_PROTOCOLS {
+    unsigned long ProtocolListsSize; /* bytes of ProtocolLists */
+    SEC_APPLICATION_PROTOCOL_LIST ProtocolLists[1];
+} SEC_APPLICATION_PROTOCOLS, *PSEC_APPLICATION_PROTOCOLS;
+
+typedef enum _SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS {
+    SecApplicationProtocolNegotiationStatus_None,
+    SecApplicationProtocolNegotiationStatus_Success,
+    SecApplicationProtocolNegotiationStatus_SelectedClientOnly
+} SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS, *PSEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS;
+
+typedef struct _SecPkgContext_ApplicationProtocol {
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS ProtoNegoStatus;
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ProtoNegoExt;
+    unsigned char ProtocolIdSize;
+    unsigned char ProtocolId[MAX_PROTOCOL_ID_SIZE];
+} SecPkgContext_ApplicationProtocol, *PSecPkgContext_ApplicationProtocol;
 
 /* SECPKG_ATTR_REMOTE_CERT_CONTEXT / SECPKG_ATTR_LOCAL_CERT_CONTEXT fill a
  * PCCERT_CONTEXT (the buffer is a PCCERT_CONTEXT *): a new reference the

@@ -1366,6 +1366,7 @@ credssp_query(void *pkg_ctx, unsigned long attribute, void *buffer)
     case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
     case SECPKG_ATTR_LOCAL_CERT_CONTEXT:
     case SECPKG_ATTR_CONNECTION_INFO:
+    case SECPKG_ATTR_CIPHER_INFO:
     case SECPKG_ATTR_ENDPOINT_BINDINGS:
     case SECPKG_ATTR_UNIQUE_BINDINGS:
         if (!c->has_tls)

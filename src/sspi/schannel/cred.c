@@ -275,6 +275,8 @@ sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
     SSL_CTX_set_session_id_context(cred->ctx, sid_ctx, sizeof(sid_ctx) - 1);
     if (!cred->is_server || (args->use & SECPKG_CRED_OUTBOUND))
         SSL_CTX_set_client_cert_cb(cred->ctx, sch_client_cert);
+    if (cred->is_server)
+        SSL_CTX_set_alpn_select_cb(cred->ctx, sch_alpn_select, NULL);
     /* Server: OpenSSL's own cache (TLS 1.2 session ids) and tickets. Client:
      * our per-credential cache keyed by target (cache.c), filled by the
      * new-session callback; a SECPKG_CRED_BOTH credential gets both. */

@@ -199,6 +199,77 @@ cipher_info(struct sch_ctx *ctx, SecPkgContext_ConnectionInfo *out)
     ERR_clear_error();
 }
 
+/* ASCII into a fixed SEC_WCHAR array (SZ_ALG_MAX_SIZE), NUL-terminated. */
+static void
+wide_copy(SEC_WCHAR *dst, const char *src)
+{
+    size_t i = 0;
+
+    for (; src != NULL && src[i] != '\0' && i < SZ_ALG_MAX_SIZE - 1; i++)
+        dst[i] = (SEC_WCHAR)(unsigned char)src[i];
+    dst[i] = 0;
+}
+
+/* The CNG name of a certificate's key (SecPkgContext_CipherInfo.szCertificate). */
+static const char *
+key_family(X509 *cert)
+{
+    EVP_PKEY *key = cert != NULL ? X509_get0_pubkey(cert) : NULL;
+
+    if (key == NULL)
+        return "";
+    if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS"))
+        return "RSA";
+    if (EVP_PKEY_is_a(key, "EC"))
+        return "ECDSA";
+    return "EdDSA";
+}
+
+static void
+cipher_info_cng(struct sch_ctx *ctx, SecPkgContext_CipherInfo *out)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(ctx->ssl);
+    SecPkgContext_ConnectionInfo ci;
+    X509 *server_cert =
+        ctx->is_server ? SSL_get_certificate(ctx->ssl) : SSL_get0_peer_certificate(ctx->ssl);
+    bool is_chacha;
+
+    *out = (SecPkgContext_CipherInfo){.dwVersion = SECPKGCONTEXT_CIPHERINFO_V1};
+    out->dwProtocol = (unsigned long)SSL_version(ctx->ssl);
+    if (c == NULL)
+        return;
+    cipher_info(ctx, &ci);
+    out->dwCipherSuite = SSL_CIPHER_get_protocol_id(c);
+    out->dwBaseCipherSuite = out->dwCipherSuite;
+    wide_copy(out->szCipherSuite, SSL_CIPHER_standard_name(c));
+    is_chacha = ci.aiCipher == CALG_CHACHA20;
+    wide_copy(out->szCipher, is_chacha ? "CHACHA20_POLY1305" : "AES");
+    out->dwCipherLen = ci.dwCipherStrength;
+    out->dwCipherBlockLen = is_chacha ? 1 : 16;
+    wide_copy(out->szHash, ci.aiHash == CALG_SHA_384 ? "SHA384" : "SHA256");
+    out->dwHashLen = ci.dwHashStrength;
+    wide_copy(out->szExchange, ci.aiExch == CALG_DH_EPHEM ? "DH" : "ECDH");
+    out->dwMinExchangeLen = ci.dwExchStrength;
+    out->dwMaxExchangeLen = ci.dwExchStrength;
+    wide_copy(out->szCertificate, key_family(server_cert));
+}
+
+static void
+application_protocol(struct sch_ctx *ctx, SecPkgContext_ApplicationProtocol *out)
+{
+    const unsigned char *id = NULL;
+    unsigned int len = 0;
+
+    *out = (SecPkgContext_ApplicationProtocol){0};
+    SSL_get0_alpn_selected(ctx->ssl, &id, &len);
+    if (id == NULL || len == 0 || len > MAX_PROTOCOL_ID_SIZE)
+        return;
+    out->ProtoNegoStatus = SecApplicationProtocolNegotiationStatus_Success;
+    out->ProtoNegoExt = SecApplicationProtocolNegotiationExt_ALPN;
+    out->ProtocolIdSize = (unsigned char)len;
+    memcpy(out->ProtocolId, id, len);
+}
+
 static SECURITY_STATUS
 names(struct sch_ctx *ctx, SecPkgContext_NamesA *out)
 {
@@ -277,6 +348,12 @@ sch_query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
         return local_cert(ctx, buffer);
     case SECPKG_ATTR_CONNECTION_INFO:
         cipher_info(ctx, buffer);
+        return SEC_E_OK;
+    case SECPKG_ATTR_CIPHER_INFO:
+        cipher_info_cng(ctx, buffer);
+        return SEC_E_OK;
+    case SECPKG_ATTR_APPLICATION_PROTOCOL:
+        application_protocol(ctx, buffer);
         return SEC_E_OK;
     case SECPKG_ATTR_ENDPOINT_BINDINGS:
         return endpoint_bindings(ctx, buffer);
