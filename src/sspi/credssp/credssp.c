@@ -1379,6 +1379,18 @@ credssp_query(void *pkg_ctx, unsigned long attribute, void *buffer)
     }
 }
 
+/* QueryCredentialsAttributes: the inner (Negotiate / NTLM) credential's
+ * answer, as Windows' CredSSP gives its SPNEGO credential's. */
+static SECURITY_STATUS
+credssp_query_cred(void *pkg_cred, unsigned long attribute, void *buffer)
+{
+    struct cssp_cred *cred = pkg_cred;
+
+    if (cred == NULL || !cred->has_inner)
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    return QueryCredentialsAttributesA(&cred->inner, attribute, buffer);
+}
+
 static SECURITY_STATUS
 credssp_query_token(void *pkg_ctx, struct gh_token **token_out)
 {
@@ -1428,6 +1440,7 @@ const struct sspi_package credssp_package = {
     .init_ctx = credssp_init,
     .accept_ctx = credssp_accept,
     .delete_ctx = ctx_free,
+    .query_cred = credssp_query_cred,
     .query_ctx = credssp_query,
     .query_token = credssp_query_token,
     .encrypt = credssp_encrypt,
