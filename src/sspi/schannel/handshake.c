@@ -396,16 +396,26 @@ verify_server(struct sch_ctx *ctx, struct sch_cred *cred, struct sspi_step *step
 static unsigned long
 attrs_of(const struct sch_ctx *ctx)
 {
+    /* Windows returns what was asked for: curl's schannel.c, for one, fails a
+     * handshake whose attributes differ from its request (SEQUENCE_DETECT |
+     * REPLAY_DETECT | CONFIDENTIALITY | ALLOCATE_MEMORY | STREAM), so
+     * MUTUAL_AUTH and EXTENDED_ERROR come back only when requested. */
     if (ctx->is_server) {
         unsigned long a = ASC_RET_CONFIDENTIALITY | ASC_RET_REPLAY_DETECT |
                           ASC_RET_SEQUENCE_DETECT | ASC_RET_STREAM;
 
         if (ctx->req_flags & ASC_REQ_MUTUAL_AUTH)
             a |= ASC_RET_MUTUAL_AUTH;
+        if (ctx->req_flags & ASC_REQ_EXTENDED_ERROR)
+            a |= ASC_RET_EXTENDED_ERROR;
         return a;
     }
     unsigned long a = ISC_RET_CONFIDENTIALITY | ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT |
-                      ISC_RET_STREAM | ISC_RET_MUTUAL_AUTH;
+                      ISC_RET_STREAM;
+    if (ctx->req_flags & ISC_REQ_MUTUAL_AUTH)
+        a |= ISC_RET_MUTUAL_AUTH;
+    if (ctx->req_flags & ISC_REQ_EXTENDED_ERROR)
+        a |= ISC_RET_EXTENDED_ERROR;
     if (ctx->req_flags & ISC_REQ_MANUAL_CRED_VALIDATION)
         a |= ISC_RET_MANUAL_CRED_VALIDATION;
     if (ctx->req_flags & ISC_REQ_USE_SUPPLIED_CREDS)

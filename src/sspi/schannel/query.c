@@ -147,6 +147,28 @@ issuer_list(struct sch_ctx *ctx, SecPkgContext_IssuerListInfoEx *out)
     return SEC_E_OK;
 }
 
+/* The size of a key-exchange group by its NID, as EVP_PKEY_get_bits gives
+ * it for a key of the group (X25519: 253), for when no key is left to ask. */
+static unsigned long
+group_bits(int nid)
+{
+    static const struct {
+        int nid;
+        unsigned long bits;
+    } groups[] = {
+        {NID_X25519, 253},       {NID_X448, 448},         {NID_X9_62_prime256v1, 256},
+        {NID_secp384r1, 384},    {NID_secp521r1, 521},    {NID_ffdhe2048, 2048},
+        {NID_ffdhe3072, 3072},   {NID_ffdhe4096, 4096},   {NID_ffdhe6144, 6144},
+        {NID_ffdhe8192, 8192},
+    };
+
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        if (groups[i].nid == nid)
+            return groups[i].bits;
+    }
+    return 0;
+}
+
 static void
 cipher_info(struct sch_ctx *ctx, SecPkgContext_ConnectionInfo *out)
 {
@@ -188,13 +210,17 @@ cipher_info(struct sch_ctx *ctx, SecPkgContext_ConnectionInfo *out)
         out->aiExch = CALG_DH_EPHEM;
     else
         out->aiExch = CALG_ECDHE; /* ECDHE, and TLS 1.3's (EC)DHE groups */
-    if ((ctx->is_server ? SSL_get_tmp_key(ctx->ssl, &tmp) : SSL_get_peer_tmp_key(ctx->ssl, &tmp)) ==
-            1 &&
+    /* The key-exchange group's size: the peer's share is of the same group,
+     * and OpenSSL frees a TLS 1.3 server's own share after the handshake. */
+    if (((ctx->is_server && SSL_get_tmp_key(ctx->ssl, &tmp) == 1) ||
+         SSL_get_peer_tmp_key(ctx->ssl, &tmp) == 1) &&
         tmp != NULL) {
         if (EVP_PKEY_is_a(tmp, "DH"))
             out->aiExch = CALG_DH_EPHEM;
         out->dwExchStrength = (unsigned long)EVP_PKEY_get_bits(tmp);
         EVP_PKEY_free(tmp);
+    } else {
+        out->dwExchStrength = group_bits(SSL_get_negotiated_group(ctx->ssl));
     }
     ERR_clear_error();
 }
