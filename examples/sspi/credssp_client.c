@@ -75,9 +75,8 @@ ShowAttributes(PCtxtHandle phCtxt)
     }
     ss = QueryContextAttributes(phCtxt, SECPKG_ATTR_SIZES, &Sizes);
     if (ss == SEC_E_OK)
-        printf("sizes: max token %lu, max signature %lu, trailer %lu\n",
-               (ULONG)Sizes.cbMaxToken, (ULONG)Sizes.cbMaxSignature,
-               (ULONG)Sizes.cbSecurityTrailer);
+        printf("sizes: max token %lu, max signature %lu, trailer %lu\n", (ULONG)Sizes.cbMaxToken,
+               (ULONG)Sizes.cbMaxSignature, (ULONG)Sizes.cbSecurityTrailer);
     ss = QueryContextAttributes(phCtxt, SECPKG_ATTR_NATIVE_NAMES, &NativeNames);
     if (ss == SEC_E_OK) {
         if (NativeNames.sServerName != NULL)

@@ -77,8 +77,8 @@ main(int argc, char **argv)
     CredSspCred.Type = CredsspSubmitBufferBoth;
     CredSspCred.pSchannelCred = &SchannelCred;
     CredSspCred.pSpnegoCred = NULL; /* the acceptor's defaults */
-    ss = AcquireCredentialsHandle(NULL, CREDSSP_NAME, SECPKG_CRED_INBOUND, NULL, &CredSspCred,
-                                  NULL, NULL, &hCred, &tsExpiry);
+    ss = AcquireCredentialsHandle(NULL, CREDSSP_NAME, SECPKG_CRED_INBOUND, NULL, &CredSspCred, NULL,
+                                  NULL, &hCred, &tsExpiry);
     if (ss != SEC_E_OK) {
         PrintFailure(stdout, "AcquireCredentialsHandle", ss);
         goto cleanup;

@@ -18,8 +18,8 @@
 // the exit status is 1. Exit status 0 on success.
 #include "tls_sample.h"
 
-#define ACCEPT_FLAGS                                                                          \
-    (ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY |              \
+#define ACCEPT_FLAGS                                                             \
+    (ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY | \
      ASC_REQ_EXTENDED_ERROR | ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_STREAM)
 
 /* The client certificate's subject into pszSubject ("" when there is none);
@@ -125,8 +125,8 @@ main(int argc, char **argv)
     SchannelCred.hRootStore = hRoots; /* the CAs a client certificate may come from */
     SchannelCred.grbitEnabledProtocols = SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_3_SERVER;
     SchannelCred.dwFlags = SCH_USE_STRONG_CRYPTO;
-    ss = AcquireCredentialsHandle(NULL, UNISP_NAME, SECPKG_CRED_INBOUND, NULL, &SchannelCred,
-                                  NULL, NULL, &hCred, &tsExpiry);
+    ss = AcquireCredentialsHandle(NULL, UNISP_NAME, SECPKG_CRED_INBOUND, NULL, &SchannelCred, NULL,
+                                  NULL, &hCred, &tsExpiry);
     if (ss != SEC_E_OK) {
         PrintFailure(stderr, "AcquireCredentialsHandle", ss);
         goto cleanup;
@@ -166,8 +166,8 @@ main(int argc, char **argv)
         memcpy(&pProtocols->ProtocolLists[0].ProtocolList[1], pszAlpn, cbId);
         AlpnBuffer.BufferType = SECBUFFER_APPLICATION_PROTOCOLS;
         AlpnBuffer.pvBuffer = abAlpn;
-        AlpnBuffer.cbBuffer =
-            (ULONG)(offsetof(SEC_APPLICATION_PROTOCOLS, ProtocolLists) + pProtocols->ProtocolListsSize);
+        AlpnBuffer.cbBuffer = (ULONG)(offsetof(SEC_APPLICATION_PROTOCOLS, ProtocolLists) +
+                                      pProtocols->ProtocolListsSize);
     }
     ss = ServerHandshake(s, &hCred, ACCEPT_FLAGS | (fRequest ? ASC_REQ_MUTUAL_AUTH : 0), &hCtxt,
                          pszAlpn != NULL ? &AlpnBuffer : NULL, pbIo, &cbIo, &fContextAttr);
@@ -200,8 +200,7 @@ main(int argc, char **argv)
     for (records = 0; records < 1000; records++) {
         ss = ReceiveDecrypt(s, &hCtxt, pbIo, &cbIo, pbData, IO_BUFFER_SIZE, &cbData);
         if (ss == SEC_I_RENEGOTIATE) {
-            ss = ServerHandshake(s, &hCred, ACCEPT_FLAGS, &hCtxt, NULL, pbIo, &cbIo,
-                                 &fContextAttr);
+            ss = ServerHandshake(s, &hCred, ACCEPT_FLAGS, &hCtxt, NULL, pbIo, &cbIo, &fContextAttr);
             if (ss != SEC_E_OK)
                 break;
             continue;
@@ -237,8 +236,8 @@ main(int argc, char **argv)
                      szSubject[0] != '\0' ? szSubject : "anonymous", szFirstLine);
     } else {
         printf("client says: %.*s\n", (int)cbRequest, (const char *)pbRequest);
-        snprintf(szAnswer, sizeof(szAnswer), "echo: %.*s", (int)(cbRequest < 1024 ? cbRequest : 1024),
-                 (const char *)pbRequest);
+        snprintf(szAnswer, sizeof(szAnswer), "echo: %.*s",
+                 (int)(cbRequest < 1024 ? cbRequest : 1024), (const char *)pbRequest);
     }
     ss = EncryptSend(s, &hCtxt, &Sizes, szAnswer, (DWORD)strlen(szAnswer));
     if (ss != SEC_E_OK) {

@@ -12,15 +12,17 @@
 #ifndef TLS_SAMPLE_H
 #define TLS_SAMPLE_H
 
+// clang-format off
+/* Windows' order: <windows.h> (in sspi_sample.h, on Windows) before the rest. */
 #include "sspi_sample.h" /* sockets, <security.h>, PrintFailure, ToTString */
-
 #include <wincrypt.h>
 #include <schannel.h>
 #include <credssp.h>
 #include <sspi.h>
+// clang-format on
 
-#define IO_BUFFER_SIZE 0x10000 /* a whole TLS record (16 KiB + overhead) fits */
-#define MAX_HANDSHAKE_CALLS 64 /* no TLS handshake needs more */
+#define IO_BUFFER_SIZE      0x10000 /* a whole TLS record (16 KiB + overhead) fits */
+#define MAX_HANDSHAKE_CALLS 64      /* no TLS handshake needs more */
 
 static inline BOOL
 SendAll(SOCKET s, const void *pv, DWORD cb)
@@ -100,8 +102,8 @@ ClientHandshake(SOCKET s, PCredHandle phCred, PCredHandle phNewCred, LPTSTR pszT
         OutBuffers[0].BufferType = SECBUFFER_TOKEN;
         OutBuffers[0].pvBuffer = NULL;
         OutBuffers[0].cbBuffer = 0;
-        ss = InitializeSecurityContext(phCred, NULL, pszTarget, fContextReq, 0, 0, NULL, 0,
-                                       phCtxt, &OutDesc, pfContextAttr, &tsExpiry);
+        ss = InitializeSecurityContext(phCred, NULL, pszTarget, fContextReq, 0, 0, NULL, 0, phCtxt,
+                                       &OutDesc, pfContextAttr, &tsExpiry);
         if (ss != SEC_I_CONTINUE_NEEDED) {
             if (OutBuffers[0].pvBuffer != NULL)
                 FreeContextBuffer(OutBuffers[0].pvBuffer);
@@ -439,12 +441,12 @@ PrintConnectionInfo(PCtxtHandle phCtxt)
         return;
     }
     printf("protocol: 0x%lx (%s)\n", (ULONG)ConnInfo.dwProtocol,
-           (ConnInfo.dwProtocol & SP_PROT_TLS1_3) ? "TLS 1.3"
+           (ConnInfo.dwProtocol & SP_PROT_TLS1_3)   ? "TLS 1.3"
            : (ConnInfo.dwProtocol & SP_PROT_TLS1_2) ? "TLS 1.2"
-                                                      : "other");
+                                                    : "other");
     printf("cipher: 0x%x, %lu bits; hash: 0x%x, %lu bits; exchange: 0x%x, %lu bits\n",
-           (unsigned)ConnInfo.aiCipher, (ULONG)ConnInfo.dwCipherStrength,
-           (unsigned)ConnInfo.aiHash, (ULONG)ConnInfo.dwHashStrength, (unsigned)ConnInfo.aiExch,
+           (unsigned)ConnInfo.aiCipher, (ULONG)ConnInfo.dwCipherStrength, (unsigned)ConnInfo.aiHash,
+           (ULONG)ConnInfo.dwHashStrength, (unsigned)ConnInfo.aiExch,
            (ULONG)ConnInfo.dwExchStrength);
     ss = QueryContextAttributes(phCtxt, SECPKG_ATTR_CIPHER_INFO, &CipherInfo);
     if (ss != SEC_E_OK) {

@@ -113,9 +113,8 @@ name_text(const uint8_t *der, size_t len, unsigned long str_type, struct buf *ou
         int set = X509_NAME_ENTRY_set(e);
 
         if (k > 0)
-            err = buf_append_str(out, set == prev_set && !(str_type & CERT_NAME_STR_NO_PLUS_FLAG)
-                                          ? " + "
-                                          : sep);
+            err = buf_append_str(
+                out, set == prev_set && !(str_type & CERT_NAME_STR_NO_PLUS_FLAG) ? " + " : sep);
         prev_set = set;
         if (err == GH_OK && type != CERT_SIMPLE_NAME_STR)
             err = append_key(out, e, type);

@@ -410,8 +410,8 @@ attrs_of(const struct sch_ctx *ctx)
             a |= ASC_RET_EXTENDED_ERROR;
         return a;
     }
-    unsigned long a = ISC_RET_CONFIDENTIALITY | ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT |
-                      ISC_RET_STREAM;
+    unsigned long a =
+        ISC_RET_CONFIDENTIALITY | ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT | ISC_RET_STREAM;
     if (ctx->req_flags & ISC_REQ_MUTUAL_AUTH)
         a |= ISC_RET_MUTUAL_AUTH;
     if (ctx->req_flags & ISC_REQ_EXTENDED_ERROR)

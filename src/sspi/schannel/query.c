@@ -156,9 +156,9 @@ group_bits(int nid)
         int nid;
         unsigned long bits;
     } groups[] = {
-        {NID_X25519, 253},       {NID_X448, 448},         {NID_X9_62_prime256v1, 256},
-        {NID_secp384r1, 384},    {NID_secp521r1, 521},    {NID_ffdhe2048, 2048},
-        {NID_ffdhe3072, 3072},   {NID_ffdhe4096, 4096},   {NID_ffdhe6144, 6144},
+        {NID_X25519, 253},     {NID_X448, 448},       {NID_X9_62_prime256v1, 256},
+        {NID_secp384r1, 384},  {NID_secp521r1, 521},  {NID_ffdhe2048, 2048},
+        {NID_ffdhe3072, 3072}, {NID_ffdhe4096, 4096}, {NID_ffdhe6144, 6144},
         {NID_ffdhe8192, 8192},
     };
 

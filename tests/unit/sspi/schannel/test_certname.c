@@ -83,16 +83,11 @@ test_types(void)
                "C=FR; O=Acme; OU=Web; CN=www.example.org");
     check_name(www, 2, CERT_X500_NAME_STR | CERT_NAME_STR_CRLF_FLAG, "C=FR\r\nO=Acme");
     /* The keys Windows uses where OpenSSL's differ (S, E, STREET...). */
-    static const struct rdn keys[] = {{"ST", "Bretagne", 0},
-                                      {"L", "Brest", 0},
-                                      {"street", "1 rue", 0},
-                                      {"emailAddress", "a@b.c", 0},
-                                      {"title", "Dr", 0},
-                                      {"GN", "Ann", 0},
-                                      {"SN", "Lee", 0},
-                                      {"initials", "AL", 0},
-                                      {"DC", "org", 0},
-                                      {"serialNumber", "42", 0},
+    static const struct rdn keys[] = {{"ST", "Bretagne", 0},  {"L", "Brest", 0},
+                                      {"street", "1 rue", 0}, {"emailAddress", "a@b.c", 0},
+                                      {"title", "Dr", 0},     {"GN", "Ann", 0},
+                                      {"SN", "Lee", 0},       {"initials", "AL", 0},
+                                      {"DC", "org", 0},       {"serialNumber", "42", 0},
                                       {"1.2.3.4", "x", 0}};
     check_name(keys, 11, CERT_X500_NAME_STR,
                "S=Bretagne, L=Brest, STREET=1 rue, E=a@b.c, T=Dr, G=Ann, SN=Lee, I=AL, DC=org, "
@@ -118,8 +113,8 @@ test_quoting_and_sets(void)
     CertNameToStrA(X509_ASN_ENCODING, &blob, CERT_X500_NAME_STR, text, sizeof(text));
     CHECK(strstr(text, "O=Acme, ") == text);
     CHECK(strstr(text, " + ") != NULL);
-    CertNameToStrA(X509_ASN_ENCODING, &blob, CERT_X500_NAME_STR | CERT_NAME_STR_NO_PLUS_FLAG,
-                   text, sizeof(text));
+    CertNameToStrA(X509_ASN_ENCODING, &blob, CERT_X500_NAME_STR | CERT_NAME_STR_NO_PLUS_FLAG, text,
+                   sizeof(text));
     CHECK(strstr(text, " + ") == NULL);
     free(der);
 }
@@ -148,10 +143,8 @@ test_sizes_and_errors(void)
     CHECK_EQ(CertNameToStrA(X509_ASN_ENCODING, &bad, CERT_X500_NAME_STR, text, sizeof(text)), 1);
     CHECK_STR_EQ(text, "");
     CERT_NAME_BLOB longer = {(unsigned long)len - 1, der};
-    CHECK_EQ(CertNameToStrA(X509_ASN_ENCODING, &longer, CERT_X500_NAME_STR, text, sizeof(text)),
-             1);
-    CHECK_EQ(CertNameToStrA(PKCS_7_ASN_ENCODING, &blob, CERT_X500_NAME_STR, text, sizeof(text)),
-             1);
+    CHECK_EQ(CertNameToStrA(X509_ASN_ENCODING, &longer, CERT_X500_NAME_STR, text, sizeof(text)), 1);
+    CHECK_EQ(CertNameToStrA(PKCS_7_ASN_ENCODING, &blob, CERT_X500_NAME_STR, text, sizeof(text)), 1);
     CHECK_EQ(CertNameToStrA(X509_ASN_ENCODING, &blob, 9, text, sizeof(text)), 1);
     CHECK_EQ(CertNameToStrA(X509_ASN_ENCODING, NULL, CERT_X500_NAME_STR, text, sizeof(text)), 1);
     wide[0] = 'x';

@@ -161,9 +161,12 @@ side_step(struct side *s, struct side *peer, const char *target, unsigned long r
                                    alpn != NULL ? &alpnd : &ind, req | ASC_REQ_ALLOCATE_MEMORY, 0,
                                    &s->ctx, &outd, &attrs, NULL);
     else
-        st = InitializeSecurityContextA(
-            &s->cred, s->has_ctx ? &s->ctx : NULL, (char *)target, req | ISC_REQ_ALLOCATE_MEMORY,
-            0, 0, alpn != NULL ? &alpnd : feed > 0 ? &ind : NULL, 0, &s->ctx, &outd, &attrs, NULL);
+        st = InitializeSecurityContextA(&s->cred, s->has_ctx ? &s->ctx : NULL, (char *)target,
+                                        req | ISC_REQ_ALLOCATE_MEMORY, 0, 0,
+                                        alpn != NULL ? &alpnd
+                                        : feed > 0   ? &ind
+                                                     : NULL,
+                                        0, &s->ctx, &outd, &attrs, NULL);
     if (alpn != NULL && s->is_server) { /* the split-out buffers, read back */
         in[0] = with_alpn[0];
         in[1] = with_alpn[1];
@@ -741,10 +744,10 @@ alpn_expect(CtxtHandle *ctx, const char *id)
 static void
 test_porting(unsigned long protocols)
 {
-    const unsigned long isc = ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT |
-                              ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM;
-    const unsigned long asc = ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT |
-                              ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM;
+    const unsigned long isc =
+        ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM;
+    const unsigned long asc =
+        ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM;
     struct side c, s;
     struct hs_opts o = {.target = "localhost", .isc_req = isc, .asc_req = asc};
     SecPkgContext_Flags fl;
@@ -770,9 +773,9 @@ test_porting(unsigned long protocols)
     CHECK_EQ(ci.dwVersion, SECPKGCONTEXT_CIPHERINFO_V1);
     CHECK_HEX_EQ(ci.dwProtocol, protocols == SP_PROT_TLS1_3 ? 0x0304UL : 0x0303UL);
     CHECK_EQ(ci.dwBaseCipherSuite, ci.dwCipherSuite);
-    CHECK(protocols == SP_PROT_TLS1_3 ? (ci.dwCipherSuite >> 8) == 0x13
-                                      : (ci.dwCipherSuite >> 8) == 0xc0 ||
-                                            (ci.dwCipherSuite >> 8) == 0xcc);
+    CHECK(protocols == SP_PROT_TLS1_3
+              ? (ci.dwCipherSuite >> 8) == 0x13
+              : (ci.dwCipherSuite >> 8) == 0xc0 || (ci.dwCipherSuite >> 8) == 0xcc);
     CHECK(ci.szCipherSuite[0] == 'T' && ci.szCipherSuite[1] == 'L' && ci.szCipherSuite[2] == 'S');
     CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_CONNECTION_INFO, &conn), SEC_E_OK);
     CHECK_EQ(ci.dwCipherLen, conn.dwCipherStrength);
