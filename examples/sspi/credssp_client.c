@@ -7,11 +7,12 @@
 // the server, then the context's attributes and one message each way through
 // the TLS channel. Compiled unchanged as ANSI and as UNICODE.
 //
-//   credssp_client [--ca FILE] [--target SPN] [--ex] [--no-delegate]
+//   credssp_client [--ca DER] [--target SPN] [--ex] [--no-delegate]
 //                  [--manual] PORT USER DOMAIN PASSWORD
 //
 // Connects to 127.0.0.1:PORT; the target (default TERMSRV/localhost) is the
-// SPN: its host part must match the server certificate. --ex: the identity as
+// SPN: its host part must match the server certificate, issued by the CA of
+// --ca (a DER file, put in hRootStore). --ex: the identity as
 // SEC_WINNT_AUTH_IDENTITY_EX. Exit status 0 on success, 1 with
 // "<function> failed: 0x<status>" otherwise.
 #include "tls_sample.h"
@@ -146,7 +147,7 @@ main(int argc, char **argv)
     }
     if (argc < 5 || arg != argc - 4) {
         fprintf(stderr,
-                "usage: %s [--ca FILE] [--target SPN] [--ex] [--no-delegate] [--manual]\n"
+                "usage: %s [--ca DER] [--target SPN] [--ex] [--no-delegate] [--manual]\n"
                 "       PORT USER DOMAIN PASSWORD\n",
                 argv[0]);
         return 2;
@@ -191,13 +192,8 @@ main(int argc, char **argv)
     FillIdentity(&Identity, &IdentityEx, pszUser, pszDomain, pszPassword, argv[argc - 3],
                  argv[argc - 2], argv[argc - 1]);
 
-    if (pszCa != NULL) {
-        ss = GhCertOpenStoreFromPemFile(pszCa, &hRoots); /* Windows: the machine's roots */
-        if (ss != SEC_E_OK) {
-            PrintFailure(stderr, "GhCertOpenStoreFromPemFile", ss);
-            goto cleanup;
-        }
-    }
+    if (pszCa != NULL && (hRoots = RootStoreFromFile(pszCa)) == NULL)
+        goto cleanup;
     memset(&SchannelCred, 0, sizeof(SchannelCred));
     SchannelCred.dwVersion = SCHANNEL_CRED_VERSION;
     SchannelCred.hRootStore = hRoots;

@@ -12,7 +12,7 @@
 // impersonating; gatehouse logs nobody on and hands them to the application
 // (SECPKG_ATTR_GH_DELEGATED_CREDENTIALS, docs/sspi.md "CredSSP").
 //
-//   credssp_server --cert PEM [--key KEY] [--port N]
+//   credssp_server --pfx FILE [--password PW] [--port N]
 //
 // Users come from $GH_USER_STORE (Windows: the domain). Prints "port <n>",
 // serves one connection; exit status 0 on success.
@@ -21,7 +21,8 @@
 int
 main(int argc, char **argv)
 {
-    const char *pszCert = NULL, *pszKey = NULL;
+    const char *pszPfx = NULL, *pszPassword = "";
+    HCERTSTORE hPfx = NULL;
     USHORT port = 0;
     PCCERT_CONTEXT pServerCert = NULL;
     SCHANNEL_CRED SchannelCred;
@@ -46,17 +47,17 @@ main(int argc, char **argv)
     SecInvalidateHandle(&hCred);
     SecInvalidateHandle(&hCtxt);
     for (arg = 1; arg < argc; arg++) {
-        if (strcmp(argv[arg], "--cert") == 0 && arg + 1 < argc)
-            pszCert = argv[++arg];
-        else if (strcmp(argv[arg], "--key") == 0 && arg + 1 < argc)
-            pszKey = argv[++arg];
+        if (strcmp(argv[arg], "--pfx") == 0 && arg + 1 < argc)
+            pszPfx = argv[++arg];
+        else if (strcmp(argv[arg], "--password") == 0 && arg + 1 < argc)
+            pszPassword = argv[++arg];
         else if (strcmp(argv[arg], "--port") == 0 && arg + 1 < argc)
             port = (USHORT)atoi(argv[++arg]);
         else
             break;
     }
-    if (arg != argc || pszCert == NULL) {
-        fprintf(stderr, "usage: %s --cert PEM [--key KEY] [--port N]\n", argv[0]);
+    if (arg != argc || pszPfx == NULL) {
+        fprintf(stderr, "usage: %s --pfx FILE [--password PW] [--port N]\n", argv[0]);
         return 2;
     }
     pbIo = (BYTE *)malloc(IO_BUFFER_SIZE);
@@ -64,11 +65,9 @@ main(int argc, char **argv)
     if (pbIo == NULL || pbData == NULL)
         goto cleanup;
 
-    ss = GhCertCreateContextFromPemFiles(pszCert, pszKey, 0, &pServerCert);
-    if (ss != SEC_E_OK) {
-        PrintFailure(stdout, "GhCertCreateContextFromPemFiles", ss);
+    pServerCert = CertificateFromPfx(pszPfx, pszPassword, &hPfx);
+    if (pServerCert == NULL)
         goto cleanup;
-    }
     memset(&SchannelCred, 0, sizeof(SchannelCred));
     SchannelCred.dwVersion = SCHANNEL_CRED_VERSION;
     SchannelCred.cCreds = 1;
@@ -176,6 +175,8 @@ cleanup:
     ReleaseHandles(&hCtxt, &hCred);
     if (pServerCert != NULL)
         CertFreeCertificateContext(pServerCert);
+    if (hPfx != NULL)
+        CertCloseStore(hPfx, 0);
     free(pbIo);
     free(pbData);
     return rc;

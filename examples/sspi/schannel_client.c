@@ -9,30 +9,19 @@
 // SCHANNEL_SHUTDOWN, then close_notify). Compiled unchanged as ANSI and as
 // UNICODE against gatehouse's compat headers (docs/sspi.md, "Porting").
 //
-//   schannel_client [--ca FILE] [--cert PEM [--key KEY]] [--target NAME]
+//   schannel_client [--ca DER] [--pfx FILE --password PW] [--target NAME]
 //                   [--manual] [--legacy] [--tls12 | --tls13] [--alpn ID]
 //                   [--path PATH] PORT
 //
 // Connects to 127.0.0.1:PORT; the target name (default "localhost") is what
-// the server certificate must name. --ca: the trusted roots (hRootStore);
-// --manual: ISC_REQ_MANUAL_CRED_VALIDATION; --legacy: SCHANNEL_CRED. Prints
+// the server certificate must name. --ca: the trusted root, a DER file, put in
+// a memory store (CertOpenStore, CertAddEncodedCertificateToStore) for
+// hRootStore; --pfx: the client certificate and its key, a PKCS #12 file
+// (PFXImportCertStore, CertFindCertificateInStore), offered when the server
+// asks; --manual: ISC_REQ_MANUAL_CRED_VALIDATION; --legacy: SCHANNEL_CRED. Prints
 // what it learns and the response; exit status 0 on success, 1 with
 // "<function> failed: 0x<status>" otherwise.
 #include "tls_sample.h"
-
-static BOOL
-LoadCertificate(const char *pszCert, const char *pszKey, PCCERT_CONTEXT *ppCert)
-{
-    /* Windows finds a certificate in a store (CertOpenStore,
-     * CertFindCertificateInStore); there are no stores here: a PEM file
-     * names it (docs/sspi.md, "Naming a certificate and its key"). */
-    SECURITY_STATUS ss = GhCertCreateContextFromPemFiles(pszCert, pszKey, 0, ppCert);
-    if (ss != SEC_E_OK) {
-        PrintFailure(stderr, "GhCertCreateContextFromPemFiles", ss);
-        return FALSE;
-    }
-    return TRUE;
-}
 
 /* SCH_CREDENTIALS (Windows 10 1809+) or, with fLegacy, SCHANNEL_CRED. */
 static SECURITY_STATUS
@@ -119,11 +108,11 @@ AlpnBuffer(const char *pszId, ULONG *pcb)
 int
 main(int argc, char **argv)
 {
-    const char *pszCa = NULL, *pszCert = NULL, *pszKey = NULL, *pszTarget = "localhost";
+    const char *pszCa = NULL, *pszPfx = NULL, *pszPassword = "", *pszTarget = "localhost";
     const char *pszPath = "/", *pszAlpn = NULL;
     BOOL fManual = FALSE, fLegacy = FALSE;
     DWORD dwDisabled = 0;
-    HCERTSTORE hRoots = NULL;
+    HCERTSTORE hRoots = NULL, hPfx = NULL;
     PCCERT_CONTEXT pClientCert = NULL;
     CredHandle hCred, hCertCred;
     CtxtHandle hCtxt;
@@ -146,10 +135,10 @@ main(int argc, char **argv)
     for (arg = 1; arg < argc - 1; arg++) {
         if (strcmp(argv[arg], "--ca") == 0 && arg + 1 < argc - 1)
             pszCa = argv[++arg];
-        else if (strcmp(argv[arg], "--cert") == 0 && arg + 1 < argc - 1)
-            pszCert = argv[++arg];
-        else if (strcmp(argv[arg], "--key") == 0 && arg + 1 < argc - 1)
-            pszKey = argv[++arg];
+        else if (strcmp(argv[arg], "--pfx") == 0 && arg + 1 < argc - 1)
+            pszPfx = argv[++arg];
+        else if (strcmp(argv[arg], "--password") == 0 && arg + 1 < argc - 1)
+            pszPassword = argv[++arg];
         else if (strcmp(argv[arg], "--target") == 0 && arg + 1 < argc - 1)
             pszTarget = argv[++arg];
         else if (strcmp(argv[arg], "--path") == 0 && arg + 1 < argc - 1)
@@ -169,7 +158,7 @@ main(int argc, char **argv)
     }
     if (arg != argc - 1) {
         fprintf(stderr,
-                "usage: %s [--ca FILE] [--cert PEM [--key KEY]] [--target NAME] [--manual]\n"
+                "usage: %s [--ca DER] [--pfx FILE --password PW] [--target NAME] [--manual]\n"
                 "       [--legacy] [--tls12|--tls13] [--alpn ID] [--path PATH] PORT\n",
                 argv[0]);
         return 2;
@@ -192,13 +181,8 @@ main(int argc, char **argv)
     pbData = (BYTE *)malloc(IO_BUFFER_SIZE);
     if (pszTTarget == NULL || pbIo == NULL || pbData == NULL)
         goto cleanup;
-    if (pszCa != NULL) {
-        ss = GhCertOpenStoreFromPemFile(pszCa, &hRoots); /* Windows: CertOpenStore */
-        if (ss != SEC_E_OK) {
-            PrintFailure(stderr, "GhCertOpenStoreFromPemFile", ss);
-            goto cleanup;
-        }
-    }
+    if (pszCa != NULL && (hRoots = RootStoreFromFile(pszCa)) == NULL)
+        goto cleanup;
     ss = CreateCredentials(fLegacy, hRoots, NULL,
                            SCH_CRED_NO_DEFAULT_CREDS | SCH_USE_STRONG_CRYPTO |
                                (fManual ? SCH_CRED_MANUAL_CRED_VALIDATION : 0),
@@ -209,8 +193,9 @@ main(int argc, char **argv)
     }
     /* A second credential with the client certificate, used only if the
      * server asks for one (SEC_I_INCOMPLETE_CREDENTIALS). */
-    if (pszCert != NULL) {
-        if (!LoadCertificate(pszCert, pszKey, &pClientCert))
+    if (pszPfx != NULL) {
+        pClientCert = CertificateFromPfx(pszPfx, pszPassword, &hPfx);
+        if (pClientCert == NULL)
             goto cleanup;
         ss = CreateCredentials(fLegacy, hRoots, pClientCert,
                                SCH_CRED_NO_DEFAULT_CREDS |
@@ -262,10 +247,10 @@ main(int argc, char **argv)
             PrintFailure(stderr, "InitializeSecurityContext", ss);
             goto cleanup;
         }
-        ss = ClientHandshake(s, &hCred, pszCert != NULL ? &hCertCred : NULL, pszTTarget,
+        ss = ClientHandshake(s, &hCred, pszPfx != NULL ? &hCertCred : NULL, pszTTarget,
                              fContextReq, &hCtxt, FALSE, pbIo, &cbIo, &fContextAttr);
     } else {
-        ss = ClientHandshake(s, &hCred, pszCert != NULL ? &hCertCred : NULL, pszTTarget,
+        ss = ClientHandshake(s, &hCred, pszPfx != NULL ? &hCertCred : NULL, pszTTarget,
                              fContextReq, &hCtxt, TRUE, pbIo, &cbIo, &fContextAttr);
     }
     if (ss != SEC_E_OK) {
@@ -349,6 +334,8 @@ cleanup:
         CertFreeCertificateContext(pClientCert);
     if (hRoots != NULL)
         CertCloseStore(hRoots, 0);
+    if (hPfx != NULL)
+        CertCloseStore(hPfx, 0);
     free(pszTTarget);
     free(pbIo);
     free(pbData);

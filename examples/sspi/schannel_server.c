@@ -8,8 +8,12 @@
 // DecryptMessage and answered with EncryptMessage, then the shutdown.
 // Compiled unchanged as ANSI and as UNICODE against gatehouse's compat headers.
 //
-//   schannel_server --cert PEM [--key KEY] [--ca FILE] [--request-cert]
+//   schannel_server --pfx FILE [--password PW] [--ca DER] [--request-cert]
 //                   [--require-cert] [--alpn ID] [--port N]
+//
+// The server certificate and its key come from a PKCS #12 file
+// (PFXImportCertStore, CertFindCertificateInStore); --ca is the CA (DER)
+// whose client certificates are asked for.
 //
 // Listens on 127.0.0.1 (port N, default any), prints "port <n>", serves one
 // connection. An HTTP request ("GET ...") gets an HTTP/1.0 response naming
@@ -48,11 +52,11 @@ ClientCertificate(PCtxtHandle phCtxt, char *pszSubject, size_t cbSubject)
 int
 main(int argc, char **argv)
 {
-    const char *pszCert = NULL, *pszKey = NULL, *pszCa = NULL, *pszAlpn = NULL;
+    const char *pszPfx = NULL, *pszPassword = "", *pszCa = NULL, *pszAlpn = NULL;
     BOOL fRequest = FALSE, fRequire = FALSE;
     USHORT port = 0;
     PCCERT_CONTEXT pServerCert = NULL;
-    HCERTSTORE hRoots = NULL;
+    HCERTSTORE hRoots = NULL, hPfx = NULL;
     SCHANNEL_CRED SchannelCred;
     CredHandle hCred;
     CtxtHandle hCtxt;
@@ -75,10 +79,10 @@ main(int argc, char **argv)
     SecInvalidateHandle(&hCred);
     SecInvalidateHandle(&hCtxt);
     for (arg = 1; arg < argc; arg++) {
-        if (strcmp(argv[arg], "--cert") == 0 && arg + 1 < argc)
-            pszCert = argv[++arg];
-        else if (strcmp(argv[arg], "--key") == 0 && arg + 1 < argc)
-            pszKey = argv[++arg];
+        if (strcmp(argv[arg], "--pfx") == 0 && arg + 1 < argc)
+            pszPfx = argv[++arg];
+        else if (strcmp(argv[arg], "--password") == 0 && arg + 1 < argc)
+            pszPassword = argv[++arg];
         else if (strcmp(argv[arg], "--ca") == 0 && arg + 1 < argc)
             pszCa = argv[++arg];
         else if (strcmp(argv[arg], "--alpn") == 0 && arg + 1 < argc)
@@ -92,9 +96,9 @@ main(int argc, char **argv)
         else
             break;
     }
-    if (arg != argc || pszCert == NULL) {
+    if (arg != argc || pszPfx == NULL) {
         fprintf(stderr,
-                "usage: %s --cert PEM [--key KEY] [--ca FILE] [--request-cert]\n"
+                "usage: %s --pfx FILE [--password PW] [--ca DER] [--request-cert]\n"
                 "       [--require-cert] [--alpn ID] [--port N]\n",
                 argv[0]);
         return 2;
@@ -105,19 +109,11 @@ main(int argc, char **argv)
     if (pbIo == NULL || pbData == NULL || pbRequest == NULL)
         goto cleanup;
 
-    /* Windows: CertFindCertificateInStore in the machine's MY store. */
-    ss = GhCertCreateContextFromPemFiles(pszCert, pszKey, 0, &pServerCert);
-    if (ss != SEC_E_OK) {
-        PrintFailure(stderr, "GhCertCreateContextFromPemFiles", ss);
+    pServerCert = CertificateFromPfx(pszPfx, pszPassword, &hPfx);
+    if (pServerCert == NULL)
         goto cleanup;
-    }
-    if (pszCa != NULL) {
-        ss = GhCertOpenStoreFromPemFile(pszCa, &hRoots);
-        if (ss != SEC_E_OK) {
-            PrintFailure(stderr, "GhCertOpenStoreFromPemFile", ss);
-            goto cleanup;
-        }
-    }
+    if (pszCa != NULL && (hRoots = RootStoreFromFile(pszCa)) == NULL)
+        goto cleanup;
     memset(&SchannelCred, 0, sizeof(SchannelCred));
     SchannelCred.dwVersion = SCHANNEL_CRED_VERSION;
     SchannelCred.cCreds = 1;
@@ -267,6 +263,8 @@ cleanup:
         CertFreeCertificateContext(pServerCert);
     if (hRoots != NULL)
         CertCloseStore(hRoots, 0);
+    if (hPfx != NULL)
+        CertCloseStore(hPfx, 0);
     free(pbIo);
     free(pbData);
     free(pbRequest);

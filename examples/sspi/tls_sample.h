@@ -24,6 +24,89 @@
 #define IO_BUFFER_SIZE      0x10000 /* a whole TLS record (16 KiB + overhead) fits */
 #define MAX_HANDSHAKE_CALLS 64      /* no TLS handshake needs more */
 
+/* A whole file in memory (free() it), or NULL. */
+static inline BYTE *
+ReadWholeFile(const char *pszPath, DWORD *pcb)
+{
+    FILE *f = fopen(pszPath, "rb");
+    BYTE *pb = NULL;
+    long cb;
+
+    if (f == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (cb = ftell(f)) > 0 && cb < 0x1000000 &&
+        fseek(f, 0, SEEK_SET) == 0) {
+        pb = (BYTE *)malloc((size_t)cb);
+        if (pb != NULL && fread(pb, 1, (size_t)cb, f) != (size_t)cb) {
+            free(pb);
+            pb = NULL;
+        }
+        *pcb = (DWORD)cb;
+    }
+    fclose(f);
+    return pb;
+}
+
+/* The certificate with a private key from a PKCS #12 (.pfx) file: the
+ * documented way to name one without the machine's certificate stores.
+ * *phStore must be closed (CertCloseStore) after the context is released. */
+static inline PCCERT_CONTEXT
+CertificateFromPfx(const char *pszPath, const char *pszPassword, HCERTSTORE *phStore)
+{
+    CRYPT_DATA_BLOB Pfx;
+    WCHAR wszPassword[128];
+    PCCERT_CONTEXT pCert = NULL;
+    DWORD cb = 0;
+    size_t i;
+
+    *phStore = NULL;
+    for (i = 0; pszPassword[i] != '\0' && i + 1 < sizeof(wszPassword) / sizeof(WCHAR); i++)
+        wszPassword[i] = (WCHAR)(UCHAR)pszPassword[i];
+    wszPassword[i] = 0;
+    Pfx.pbData = ReadWholeFile(pszPath, &cb);
+    Pfx.cbData = cb;
+    if (Pfx.pbData == NULL) {
+        fprintf(stderr, "cannot read %s\n", pszPath);
+        return NULL;
+    }
+    *phStore = PFXImportCertStore(&Pfx, wszPassword, CRYPT_EXPORTABLE);
+    memset(wszPassword, 0, sizeof(wszPassword));
+    free(Pfx.pbData);
+    if (*phStore == NULL) {
+        fprintf(stderr, "PFXImportCertStore failed: %s\n", pszPath);
+        return NULL;
+    }
+    pCert = CertFindCertificateInStore(*phStore, X509_ASN_ENCODING | PKCS_7_ASN_ENCODING, 0,
+                                       CERT_FIND_HAS_PRIVATE_KEY, NULL, NULL);
+    if (pCert == NULL)
+        fprintf(stderr, "no certificate with a private key in %s\n", pszPath);
+    return pCert;
+}
+
+/* A store of trusted roots holding one DER certificate (hRootStore). */
+static inline HCERTSTORE
+RootStoreFromFile(const char *pszPath)
+{
+    HCERTSTORE hStore;
+    DWORD cb = 0;
+    BYTE *pb = ReadWholeFile(pszPath, &cb);
+
+    if (pb == NULL) {
+        fprintf(stderr, "cannot read %s\n", pszPath);
+        return NULL;
+    }
+    hStore = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
+    if (hStore != NULL &&
+        !CertAddEncodedCertificateToStore(hStore, X509_ASN_ENCODING, pb, cb,
+                                          CERT_STORE_ADD_REPLACE_EXISTING, NULL)) {
+        fprintf(stderr, "CertAddEncodedCertificateToStore failed: %s\n", pszPath);
+        CertCloseStore(hStore, 0);
+        hStore = NULL;
+    }
+    free(pb);
+    return hStore;
+}
+
 static inline BOOL
 SendAll(SOCKET s, const void *pv, DWORD cb)
 {

@@ -1119,6 +1119,66 @@ GH_API unsigned long SEC_ENTRY CertNameToStrW(unsigned long dwCertEncodingType,
 #define CertNameToStr CertNameToStrA
 #endif
 
+/* Certificate stores, the part Windows code uses to name a certificate and
+ * its key without the machine's stores (there are none here):
+ *
+ * PFXImportCertStore: the certificates of a PKCS #12 (.pfx / .p12) file in
+ * memory, as a new store; the one with the private key gives contexts that
+ * carry the key (and the store's other certificates as their chain), usable
+ * in SCHANNEL_CRED.paCred. szPassword is UTF-16 (u"..." here, L"..." on
+ * Windows); NULL or empty tries both empty-password encodings. dwFlags
+ * (CRYPT_EXPORTABLE, PKCS12_NO_PERSIST_KEY...) is ignored: keys live in the
+ * store's memory. NULL on failure (not PKCS #12, wrong password, a cipher
+ * OpenSSL 3 does not load such as RC2: the reason is the thread's extended
+ * error, QueryContextAttributes(NULL, SECPKG_ATTR_GH_EXTENDED_ERROR)).
+ * Release with CertCloseStore.
+ *
+ * CertOpenStore: only CERT_STORE_PROV_MEMORY (an empty store, e.g. for trusted
+ * roots in hRootStore); any other provider gives NULL. Release with
+ * CertCloseStore.
+ *
+ * CertAddEncodedCertificateToStore: a DER certificate into a store, with
+ * Windows' dispositions (ADD_NEW fails, USE_EXISTING / REPLACE_EXISTING keep,
+ * an equal certificate already there; ADD_ALWAYS adds); *ppCertContext (may be
+ * NULL) receives a new context for it. TRUE, or FALSE (not DER, bad arguments,
+ * ADD_NEW of a present certificate). A store must not be added to while
+ * another thread reads it.
+ *
+ * CertFindCertificateInStore: the next certificate after pPrevCertContext
+ * (released by the call; NULL: from the start) matching dwFindType:
+ * CERT_FIND_ANY, CERT_FIND_SUBJECT_STR_A / _W (pvFindPara a string found,
+ * case-insensitively, in the subject) or CERT_FIND_HAS_PRIVATE_KEY; NULL at
+ * the end or for other find types. Release with CertFreeCertificateContext. */
+#define CERT_STORE_PROV_MEMORY          ((const char *)(uintptr_t)2)
+#define CERT_STORE_OPEN_EXISTING_FLAG   0x00004000UL
+#define CERT_STORE_ADD_NEW              1UL
+#define CERT_STORE_ADD_USE_EXISTING     2UL
+#define CERT_STORE_ADD_REPLACE_EXISTING 3UL
+#define CERT_STORE_ADD_ALWAYS           4UL
+#define CERT_FIND_ANY                   0x00000000UL
+#define CERT_FIND_SUBJECT_STR_A         0x00070007UL
+#define CERT_FIND_SUBJECT_STR_W         0x00080007UL
+#define CERT_FIND_HAS_PRIVATE_KEY       0x00150000UL
+#define CRYPT_EXPORTABLE                0x00000001UL
+#define CRYPT_USER_KEYSET               0x00001000UL
+#define PKCS12_NO_PERSIST_KEY           0x00008000UL
+#ifdef UNICODE
+#define CERT_FIND_SUBJECT_STR CERT_FIND_SUBJECT_STR_W
+#else
+#define CERT_FIND_SUBJECT_STR CERT_FIND_SUBJECT_STR_A
+#endif
+GH_API HCERTSTORE SEC_ENTRY PFXImportCertStore(CRYPT_DATA_BLOB *pPFX, const SEC_WCHAR *szPassword,
+                                               unsigned long dwFlags);
+GH_API HCERTSTORE SEC_ENTRY CertOpenStore(const char *lpszStoreProvider,
+                                          unsigned long dwEncodingType, uintptr_t hCryptProv,
+                                          unsigned long dwFlags, const void *pvPara);
+GH_API int SEC_ENTRY CertAddEncodedCertificateToStore(
+    HCERTSTORE hCertStore, unsigned long dwCertEncodingType, const unsigned char *pbCertEncoded,
+    unsigned long cbCertEncoded, unsigned long dwAddDisposition, PCCERT_CONTEXT *ppCertContext);
+GH_API PCCERT_CONTEXT SEC_ENTRY CertFindCertificateInStore(
+    HCERTSTORE hCertStore, unsigned long dwCertEncodingType, unsigned long dwFindFlags,
+    unsigned long dwFindType, const void *pvFindPara, PCCERT_CONTEXT pPrevCertContext);
+
 /* ---- Credentials: SCHANNEL_CRED and SCH_CREDENTIALS ------------------------- */
 #define SCHANNEL_CRED_VERSION   0x00000004UL
 #define SCH_CREDENTIALS_VERSION 0x00000005UL

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: MIT
 """The Schannel and CredSSP samples (examples/sspi/schannel_*.c, credssp_*.c),
 written the Windows way and compiled unchanged as ANSI and as UNICODE, run
-against each other and against real peers:
+against each other and against real peers. They load certificates as Windows
+programs do: PKCS #12 files (PFXImportCertStore) and DER roots in a memory
+store (CertOpenStore, CertAddEncodedCertificateToStore).
 - schannel_client against schannel_server (every A/W pairing), and against
   `openssl s_server -www` (TLS 1.2 and 1.3, SCH_CREDENTIALS and SCHANNEL_CRED,
   ALPN, a requested client certificate given or not);
@@ -111,12 +113,38 @@ def s_server(d, proto, extra=(), clients=1):
     return proc, port
 
 
+PFX_PASSWORD = "Pfx-pass-1"
+
+
+def make_windows_files(d):
+    """What Windows programs load: each certificate with its key and the CA as a
+    PKCS #12 file (PFXImportCertStore), the certificates as DER
+    (CertAddEncodedCertificateToStore)."""
+    for name in ("localhost", "alice"):
+        subprocess.run(["openssl", "pkcs12", "-export", "-in", os.path.join(d, name + ".pem"),
+                        "-inkey", os.path.join(d, name + ".key"), "-certfile",
+                        os.path.join(d, "ca.pem"), "-out", os.path.join(d, name + ".pfx"),
+                        "-passout", "pass:" + PFX_PASSWORD], check=True, capture_output=True)
+    for name in ("ca", "alice"):
+        subprocess.run(["openssl", "x509", "-in", os.path.join(d, name + ".pem"), "-outform",
+                        "DER", "-out", os.path.join(d, name + ".der")], check=True,
+                       capture_output=True)
+
+
+def der(d):
+    return os.path.join(d, "ca.der")
+
+
+def pfx(d, name):
+    return ["--pfx", os.path.join(d, name + ".pfx"), "--password", PFX_PASSWORD]
+
+
 def test_pairs(d, ca):
-    cert = ["--cert", os.path.join(d, "localhost.pem"), "--key", os.path.join(d, "localhost.key")]
+    cert = pfx(d, "localhost")
     for sv, cv in (("a", "a"), ("w", "w"), ("a", "w"), ("w", "a")):
         what = "schannel_client_%s <-> schannel_server_%s" % (cv, sv)
         srv = Server("schannel_server_" + sv, cert)
-        crc, cout = run([sample("schannel_client_" + cv), "--ca", ca, "--path", "/pair",
+        crc, cout = run([sample("schannel_client_" + cv), "--ca", der(d), "--path", "/pair",
                          str(srv.port)])
         src, sout = srv.finish()
         detail = "server:\n%s\nclient:\n%s" % (sout, cout)
@@ -133,7 +161,7 @@ def test_pairs(d, ca):
 
 
 def test_vs_s_server(d, ca):
-    alice = ["--cert", os.path.join(d, "alice.pem"), "--key", os.path.join(d, "alice.key")]
+    alice = pfx(d, "alice")
     for variant in ("a", "w"):
         client = sample("schannel_client_" + variant)
         for proto, cred in (("12", "--legacy"), ("13", None), ("12", None), ("13", "--legacy")):
@@ -141,7 +169,7 @@ def test_vs_s_server(d, ca):
                                                                  cred or "SCH_CREDENTIALS")
             srv, port = s_server(d, proto, ["-alpn", "http/1.1"])
             try:
-                args = [client, "--ca", ca, "--alpn", "http/1.1"] + ([cred] if cred else [])
+                args = [client, "--ca", der(d), "--alpn", "http/1.1"] + ([cred] if cred else [])
                 rc, out = run(args + [str(port)])
             finally:
                 srv.kill()
@@ -155,8 +183,8 @@ def test_vs_s_server(d, ca):
         # A client certificate asked for: without one, then with alice's.
         srv, port = s_server(d, "13", ["-verify", "1", "-CAfile", ca], clients=2)
         try:
-            rc1, out1 = run([client, "--ca", ca, str(port)])
-            rc2, out2 = run([client, "--ca", ca] + alice + [str(port)])
+            rc1, out1 = run([client, "--ca", der(d), str(port)])
+            rc2, out2 = run([client, "--ca", der(d)] + alice + [str(port)])
         finally:
             srv.kill()
             srv.wait()
@@ -169,8 +197,8 @@ def test_vs_s_server(d, ca):
         # Failures, with Windows' statuses.
         srv, port = s_server(d, "13", clients=3)
         try:
-            rc1, out1 = run([client, "--ca", os.path.join(d, "alice.pem"), str(port)])
-            rc2, out2 = run([client, "--ca", ca, "--target", "www.example.org", str(port)])
+            rc1, out1 = run([client, "--ca", os.path.join(d, "alice.der"), str(port)])
+            rc2, out2 = run([client, "--ca", der(d), "--target", "www.example.org", str(port)])
             rc3, out3 = run([client, "--manual", "--target", "www.example.org", str(port)])
         finally:
             srv.kill()
@@ -185,8 +213,8 @@ def test_vs_s_server(d, ca):
 
 
 def test_server_vs_peers(d, ca):
-    cert = ["--cert", os.path.join(d, "localhost.pem"), "--key", os.path.join(d, "localhost.key")]
-    alice = ["--cert", os.path.join(d, "alice.pem"), "--key", os.path.join(d, "alice.key")]
+    cert = pfx(d, "localhost")
+    alice = pfx(d, "alice")
     for variant in ("a", "w"):
         name = "schannel_server_" + variant
         srv = Server(name, cert + ["--alpn", "http/1.1"])
@@ -199,7 +227,7 @@ def test_server_vs_peers(d, ca):
         check("ALPN: server accepted http/1.1" in out and "application protocol: http/1.1" in sout,
               "curl -> %s: ALPN through SECBUFFER_APPLICATION_PROTOCOLS" % name, detail)
         # A required client certificate: absent, then given.
-        srv = Server(name, cert + ["--ca", ca, "--require-cert"])
+        srv = Server(name, cert + ["--ca", der(d), "--require-cert"])
         rc, out = run(["curl", "-sS", "--cacert", ca, "--max-time", "30", "-o", "/dev/null",
                        "-w", "%{http_code}", "https://localhost:%d/x" % srv.port])
         src, sout = srv.finish()
@@ -207,7 +235,7 @@ def test_server_vs_peers(d, ca):
               "refused: a client certificate is required" in sout,
               "curl without a certificate -> %s --require-cert: 403, exit 1" % name,
               "server:\n%s\ncurl:\n%s" % (sout, out))
-        srv = Server(name, cert + ["--ca", ca, "--require-cert"])
+        srv = Server(name, cert + ["--ca", der(d), "--require-cert"])
         rc, out = run(["curl", "-sS", "--cacert", ca, "--max-time", "30",
                        "--cert", os.path.join(d, "alice.pem"), "--key",
                        os.path.join(d, "alice.key"), "https://localhost:%d/y" % srv.port])
@@ -216,10 +244,11 @@ def test_server_vs_peers(d, ca):
               "curl with alice's certificate -> %s --require-cert" % name,
               "server:\n%s\ncurl:\n%s" % (sout, out))
         # openssl s_client, TLS 1.2, with a client certificate, an echo.
-        srv = Server(name, cert + ["--ca", ca, "--request-cert"])
+        srv = Server(name, cert + ["--ca", der(d), "--request-cert"])
         rc, out = run(["openssl", "s_client", "-connect", "127.0.0.1:%d" % srv.port, "-tls1_2",
                        "-CAfile", ca, "-verify_return_error", "-servername", "localhost",
-                       "-quiet"] + alice, stdin="ping from s_client\n")
+                       "-quiet", "-cert", os.path.join(d, "alice.pem"), "-key",
+                       os.path.join(d, "alice.key")], stdin="ping from s_client\n")
         src, sout = srv.finish()
         check(src == 0 and "echo: ping from s_client" in out and
               "client says: ping from s_client" in sout and "protocol: 0x400" in sout,
@@ -233,12 +262,12 @@ def test_credssp(d, ca, tmp):
                         "1000"], input="Secret-1\n", capture_output=True, text=True, timeout=60)
     check(r.returncode == 0, "user store written", r.stdout + r.stderr)
     env = dict(os.environ, GH_USER_STORE=store)
-    cert = ["--cert", os.path.join(d, "localhost.pem"), "--key", os.path.join(d, "localhost.key")]
+    cert = pfx(d, "localhost")
     for sv, cv, extra in (("a", "a", []), ("w", "w", ["--ex"]), ("a", "w", []),
                           ("w", "a", ["--ex"])):
         what = "credssp_client_%s %s<-> credssp_server_%s" % (cv, " ".join(extra) + " ", sv)
         srv = Server("credssp_server_" + sv, cert, env=env)
-        crc, cout = run([sample("credssp_client_" + cv), "--ca", ca] + extra +
+        crc, cout = run([sample("credssp_client_" + cv), "--ca", der(d)] + extra +
                         [str(srv.port), "alice", "GATEHOUSE", "Secret-1"], env=env)
         src, sout = srv.finish()
         detail = "server:\n%s\nclient:\n%s" % (sout, cout)
@@ -255,7 +284,7 @@ def test_credssp(d, ca, tmp):
               "server says: hello, hello from the credssp client" in cout,
               what + ": one message each way through the TLS channel", detail)
     srv = Server("credssp_server_a", cert, env=env)
-    crc, cout = run([sample("credssp_client_a"), "--ca", ca, "--no-delegate", str(srv.port),
+    crc, cout = run([sample("credssp_client_a"), "--ca", der(d), "--no-delegate", str(srv.port),
                      "alice", "GATEHOUSE", "Secret-1"], env=env)
     src, sout = srv.finish()
     check(crc == 0 and src == 0 and "delegated: nothing" in sout and
@@ -263,7 +292,7 @@ def test_credssp(d, ca, tmp):
           "credssp without ISC_REQ_DELEGATE: an empty credential set",
           "server:\n%s\nclient:\n%s" % (sout, cout))
     srv = Server("credssp_server_w", cert, env=env)
-    crc, cout = run([sample("credssp_client_w"), "--ca", ca, str(srv.port), "alice", "GATEHOUSE",
+    crc, cout = run([sample("credssp_client_w"), "--ca", der(d), str(srv.port), "alice", "GATEHOUSE",
                      "wrong"], env=env)
     src, sout = srv.finish()
     check(crc == 1 and src == 1 and
@@ -272,7 +301,7 @@ def test_credssp(d, ca, tmp):
           "credssp wrong password: SEC_E_LOGON_DENIED on both sides",
           "server:\n%s\nclient:\n%s" % (sout, cout))
     srv = Server("credssp_server_a", cert, env=env)
-    crc, cout = run([sample("credssp_client_a"), "--ca", os.path.join(d, "alice.pem"),
+    crc, cout = run([sample("credssp_client_a"), "--ca", os.path.join(d, "alice.der"),
                      str(srv.port), "alice", "GATEHOUSE", "Secret-1"], env=env)
     src, sout = srv.finish()
     check(crc == 1 and src == 1 and
@@ -288,6 +317,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gh-sspi-tls-samples-")
     try:
         ca = make_pki(tmp, ("localhost", "alice"))
+        make_windows_files(tmp)
         test_pairs(tmp, ca)
         test_vs_s_server(tmp, ca)
         test_server_vs_peers(tmp, ca)

@@ -295,11 +295,18 @@ sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
         STACK_OF(X509) *chain = NULL;
         EVP_PKEY *key = NULL;
 
-        if (!sch_cert_parts(p.certs[0], &leaf, &chain, &key) || key == NULL) {
+        if (!sch_cert_parts(p.certs[0], &leaf, &chain, &key)) {
             (void)buf_append_str(args->error_text,
-                                 "Schannel: paCred[0] is not a certificate with a private key "
-                                 "from GhCertCreateContextFromPemFiles");
+                                 "Schannel: paCred[0] is not a certificate context of ours");
             status = SEC_E_UNKNOWN_CREDENTIALS;
+            goto cleanup;
+        }
+        if (key == NULL) {
+            /* Windows' status for a certificate whose private key it cannot use. */
+            (void)buf_append_str(args->error_text,
+                                 "Schannel: paCred[0] has no private key (load it with "
+                                 "GhCertCreateContextFromPemFiles or PFXImportCertStore)");
+            status = SEC_E_NO_CREDENTIALS;
             goto cleanup;
         }
         struct tls_cred tc = {.leaf = leaf, .chain = chain, .key = key};
