@@ -953,10 +953,12 @@ typedef struct _SecPkgContext_GhErrorInfo {
  * through EncryptMessage / DecryptMessage with STREAM_HEADER, DATA and
  * STREAM_TRAILER. pAuthData of AcquireCredentialsHandle is a SCHANNEL_CRED
  * (dwVersion SCHANNEL_CRED_VERSION) or an SCH_CREDENTIALS (dwVersion
- * SCH_CREDENTIALS_VERSION), or NULL. There are no certificate stores: a
- * certificate (chain) and its private key are named by PEM files through
- * GhCertCreateContextFromPemFiles, trusted roots through
- * GhCertOpenStoreFromPemFile. docs/sspi.md lists every difference. */
+ * SCH_CREDENTIALS_VERSION), or NULL. There are no system certificate stores:
+ * a certificate (chain) and its private key come from a PKCS #12 file
+ * (PFXImportCertStore) or PEM files (GhCertCreateContextFromPemFiles), trusted
+ * roots from a memory store (CertOpenStore, CertAddEncodedCertificateToStore)
+ * or a PEM file (GhCertOpenStoreFromPemFile). docs/sspi.md lists every
+ * difference. */
 #define SCHANNEL_NAME_W ((SEC_WCHAR *)u"Schannel")
 #define UNISP_NAME_W    ((SEC_WCHAR *)u"Microsoft Unified Security Protocol Provider")
 #ifdef UNICODE
