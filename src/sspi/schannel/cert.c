@@ -588,6 +588,7 @@ PFXImportCertStore(CRYPT_DATA_BLOB *pPFX, const SEC_WCHAR *szPassword, unsigned 
     char *password = NULL;
     struct sch_store *st = NULL;
     size_t units = 0;
+    bool parsed;
 
     (void)dwFlags; /* key storage flags: keys live in the store, in memory */
     if (pPFX == NULL || pPFX->pbData == NULL || pPFX->cbData > LONG_MAX)
@@ -598,11 +599,11 @@ PFXImportCertStore(CRYPT_DATA_BLOB *pPFX, const SEC_WCHAR *szPassword, unsigned 
     p = pPFX->pbData;
     p12 = d2i_PKCS12(NULL, &p, (long)pPFX->cbData);
     /* An empty password may have been encoded either way (PKCS #12 B.1). */
-    if (p12 == NULL ||
-        (PKCS12_parse(p12, password != NULL ? password : "", &key, &cert, &ca) != 1 &&
-         (password == NULL || password[0] == '\0') &&
-         PKCS12_parse(p12, NULL, &key, &cert, &ca) != 1) ||
-        cert == NULL) {
+    parsed = p12 != NULL &&
+             (PKCS12_parse(p12, password != NULL ? password : "", &key, &cert, &ca) == 1 ||
+              ((password == NULL || password[0] == '\0') &&
+               PKCS12_parse(p12, NULL, &key, &cert, &ca) == 1));
+    if (!parsed || (cert == NULL && sk_X509_num(ca) <= 0)) {
         sspi_set_error(NULL, "PFXImportCertStore: not a PKCS #12 file, a wrong password, or "
                              "encrypted with an algorithm OpenSSL 3 no longer loads (RC2: "
                              "export again with AES)");
@@ -610,16 +611,23 @@ PFXImportCertStore(CRYPT_DATA_BLOB *pPFX, const SEC_WCHAR *szPassword, unsigned 
     }
     if (ca == NULL)
         ca = sk_X509_new_null();
-    if (ca == NULL || sk_X509_insert(ca, cert, 0) == 0)
+    /* The certificate of the key first; a file of certificates only (no
+     * key) is a store of those. */
+    if (ca == NULL || (cert != NULL && sk_X509_insert(ca, cert, 0) == 0))
         goto cleanup;
     st = store_new(ca);
     if (st == NULL) {
-        sk_X509_shift(ca); /* cert stays ours to free below */
+        if (cert != NULL)
+            (void)sk_X509_shift(ca); /* cert stays ours to free below */
         goto cleanup;
     }
     ca = NULL;
     st->key = key;
-    st->key_cert = key != NULL ? cert : NULL;
+    st->key_cert = key != NULL && cert != NULL ? cert : NULL;
+    if (st->key_cert == NULL) {
+        EVP_PKEY_free(key); /* a key without its certificate is of no use */
+        st->key = NULL;
+    }
     key = NULL;
     cert = NULL; /* now owned by the store's stack */
 cleanup:

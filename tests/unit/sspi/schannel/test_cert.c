@@ -137,6 +137,31 @@ test_pfx(void)
     st = PFXImportCertStore(&blob, u"", 0);
     CHECK(st != NULL);
     CertCloseStore(st, 0);
+    /* Certificates only (no key): a store of them, none with a key. */
+    {
+        X509 *ca = read_cert(tc.ca);
+        STACK_OF(X509) *cas = sk_X509_new_null();
+        unsigned char *p12der = NULL;
+        PKCS12 *p12;
+        int n12;
+
+        CHECK(cas != NULL && sk_X509_push(cas, ca) > 0);
+        p12 = PKCS12_create("", NULL, NULL, NULL, cas, 0, 0, 0, 0, 0);
+        CHECK(p12 != NULL);
+        n12 = i2d_PKCS12(p12, &p12der);
+        CRYPT_DATA_BLOB only = {(unsigned long)n12, p12der};
+        st = PFXImportCertStore(&only, u"", 0);
+        CHECK(st != NULL);
+        PCCERT_CONTEXT e = CertEnumCertificatesInStore(st, NULL);
+        CHECK(e != NULL);
+        CHECK(CertEnumCertificatesInStore(st, e) == NULL);
+        CHECK(CertFindCertificateInStore(st, X509_ASN_ENCODING, 0, CERT_FIND_HAS_PRIVATE_KEY, NULL,
+                                         NULL) == NULL);
+        CertCloseStore(st, 0);
+        OPENSSL_free(p12der);
+        PKCS12_free(p12);
+        sk_X509_pop_free(cas, X509_free);
+    }
     /* Not PKCS #12. */
     der[0] ^= 0xff;
     CHECK(PFXImportCertStore(&blob, NULL, 0) == NULL);
