@@ -191,6 +191,17 @@ main(int argc, char **argv)
         PrintFailure(stderr, "AcquireCredentialsHandle", ss);
         goto cleanup;
     }
+    {
+        SecPkgCred_SupportedProtocols Protocols;
+        SecPkgCred_CipherStrengths Strengths;
+        if (QueryCredentialsAttributes(&hCred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &Protocols) ==
+                SEC_E_OK &&
+            QueryCredentialsAttributes(&hCred, SECPKG_ATTR_CIPHER_STRENGTHS, &Strengths) ==
+                SEC_E_OK)
+            printf("credential: protocols 0x%lx, ciphers of %lu to %lu bits\n",
+                   (ULONG)Protocols.grbitProtocol, (ULONG)Strengths.dwMinimumCipherStrength,
+                   (ULONG)Strengths.dwMaximumCipherStrength);
+    }
     /* A second credential with the client certificate, used only if the
      * server asks for one (SEC_I_INCOMPLETE_CREDENTIALS). */
     if (pszPfx != NULL) {
@@ -247,11 +258,11 @@ main(int argc, char **argv)
             PrintFailure(stderr, "InitializeSecurityContext", ss);
             goto cleanup;
         }
-        ss = ClientHandshake(s, &hCred, pszPfx != NULL ? &hCertCred : NULL, pszTTarget,
-                             fContextReq, &hCtxt, FALSE, pbIo, &cbIo, &fContextAttr);
+        ss = ClientHandshake(s, &hCred, pszPfx != NULL ? &hCertCred : NULL, pszTTarget, fContextReq,
+                             &hCtxt, FALSE, pbIo, &cbIo, &fContextAttr);
     } else {
-        ss = ClientHandshake(s, &hCred, pszPfx != NULL ? &hCertCred : NULL, pszTTarget,
-                             fContextReq, &hCtxt, TRUE, pbIo, &cbIo, &fContextAttr);
+        ss = ClientHandshake(s, &hCred, pszPfx != NULL ? &hCertCred : NULL, pszTTarget, fContextReq,
+                             &hCtxt, TRUE, pbIo, &cbIo, &fContextAttr);
     }
     if (ss != SEC_E_OK) {
         PrintFailure(stderr, "InitializeSecurityContext", ss);

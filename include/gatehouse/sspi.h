@@ -1333,6 +1333,29 @@ typedef struct _SCH_CREDENTIALS {
 #define CALG_SHA_512  0x0000800eU
 #define CALG_CHACHA20 0x00006612U /* gatehouse: Windows has no CALG for it */
 
+/* ---- Credential attributes (QueryCredentialsAttributes on Schannel) ---------- */
+#define SECPKG_ATTR_SUPPORTED_ALGS      0x56
+#define SECPKG_ATTR_CIPHER_STRENGTHS    0x57
+#define SECPKG_ATTR_SUPPORTED_PROTOCOLS 0x58
+
+/* The CALG_* values the credential may negotiate (ciphers, hashes, key
+ * exchanges); palgSupportedAlgs is freed with FreeContextBuffer. */
+typedef struct _SecPkgCred_SupportedAlgs {
+    unsigned long cSupportedAlgs;
+    ALG_ID *palgSupportedAlgs;
+} SecPkgCred_SupportedAlgs, *PSecPkgCred_SupportedAlgs;
+
+/* Bits of the weakest and strongest cipher the credential allows. */
+typedef struct _SecPkgCred_CipherStrengths {
+    unsigned long dwMinimumCipherStrength;
+    unsigned long dwMaximumCipherStrength;
+} SecPkgCred_CipherStrengths, *PSecPkgCred_CipherStrengths;
+
+/* SP_PROT_* of the protocols enabled (the _CLIENT or _SERVER bits of its side). */
+typedef struct _SecPkgCred_SupportedProtocols {
+    unsigned long grbitProtocol;
+} SecPkgCred_SupportedProtocols, *PSecPkgCred_SupportedProtocols;
+
 /* ---- Context attributes ------------------------------------------------------ */
 /* SECPKG_ATTR_CONNECTION_INFO. dwProtocol is SP_PROT_TLS1_2_CLIENT/_SERVER... */
 typedef struct _SecPkgContext_ConnectionInfo {

@@ -169,12 +169,20 @@ def test_vs_s_server(d, ca):
                                                                  cred or "SCH_CREDENTIALS")
             srv, port = s_server(d, proto, ["-alpn", "http/1.1"])
             try:
-                args = [client, "--ca", der(d), "--alpn", "http/1.1"] + ([cred] if cred else [])
+                # With SCHANNEL_CRED the client enables only the protocol of
+                # the test (grbitEnabledProtocols); with SCH_CREDENTIALS both.
+                limit = ["--tls" + proto] if cred else []
+                args = [client, "--ca", der(d), "--alpn", "http/1.1"] + limit + \
+                    ([cred] if cred else [])
                 rc, out = run(args + [str(port)])
             finally:
                 srv.kill()
                 srv.wait()
             check(rc == 0 and "HTTP/1.0 200 ok" in out, what + ": HTTP GET answered", out)
+            want = (0x800 if proto == "12" else 0x2000) if cred else 0x2800
+            check("credential: protocols 0x%x, ciphers of 128 to 256 bits" % want in out,
+                  what + ": QueryCredentialsAttributes(SUPPORTED_PROTOCOLS, CIPHER_STRENGTHS)",
+                  out)
             check(("protocol: 0x2000" if proto == "13" else "protocol: 0x800") in out,
                   what + ": the protocol asked for", out)
             check("application protocol: http/1.1" in out, what + ": ALPN", out)

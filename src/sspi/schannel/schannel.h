@@ -107,6 +107,9 @@ int sch_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *out_len,
                     const unsigned char *in, unsigned int in_len, void *arg);
 SECURITY_STATUS sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out);
 void sch_free_cred(void *pkg_cred);
+/* QueryCredentialsAttributes: SUPPORTED_PROTOCOLS, CIPHER_STRENGTHS,
+ * SUPPORTED_ALGS (palgSupportedAlgs from sspi_alloc). */
+SECURITY_STATUS sch_query_cred(void *pkg_cred, unsigned long attribute, void *buffer);
 SECURITY_STATUS sch_encrypt(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg,
                             unsigned long seq_no);
 SECURITY_STATUS sch_decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no,

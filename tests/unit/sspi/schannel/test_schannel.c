@@ -758,6 +758,29 @@ test_porting(unsigned long protocols)
     SecBuffer salpn = {0, SECBUFFER_APPLICATION_PROTOCOLS, sbuf};
 
     pair_make(&c, &s, protocols, NULL, tc.ca, 0);
+    /* QueryCredentialsAttributes (Schannel): protocols of each side,
+     * cipher strengths, algorithms. */
+    SecPkgCred_SupportedProtocols sp;
+    SecPkgCred_CipherStrengths cs;
+    SecPkgCred_SupportedAlgs sa = {0};
+    CHECK_EQ(QueryCredentialsAttributesA(&c.cred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &sp), SEC_E_OK);
+    CHECK_HEX_EQ(sp.grbitProtocol, protocols & (SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_3_CLIENT));
+    CHECK_EQ(QueryCredentialsAttributesW(&s.cred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &sp), SEC_E_OK);
+    CHECK_HEX_EQ(sp.grbitProtocol, protocols & (SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_3_SERVER));
+    CHECK_EQ(QueryCredentialsAttributesA(&c.cred, SECPKG_ATTR_CIPHER_STRENGTHS, &cs), SEC_E_OK);
+    CHECK_EQ(cs.dwMinimumCipherStrength, 128);
+    CHECK_EQ(cs.dwMaximumCipherStrength, 256);
+    CHECK_EQ(QueryCredentialsAttributesA(&c.cred, SECPKG_ATTR_SUPPORTED_ALGS, &sa), SEC_E_OK);
+    bool has_aes = false, has_ecdhe = false, has_sha256 = false;
+    for (unsigned long i = 0; i < sa.cSupportedAlgs; i++) {
+        has_aes |= sa.palgSupportedAlgs[i] == CALG_AES_128;
+        has_ecdhe |= sa.palgSupportedAlgs[i] == CALG_ECDHE;
+        has_sha256 |= sa.palgSupportedAlgs[i] == CALG_SHA_256;
+    }
+    CHECK(has_aes && has_ecdhe && has_sha256);
+    FreeContextBuffer(sa.palgSupportedAlgs);
+    CHECK_EQ(QueryCredentialsAttributesA(&c.cred, SECPKG_CRED_ATTR_NAMES, &sa),
+             SEC_E_UNSUPPORTED_FUNCTION);
     CHECK_EQ(handshake(&c, &s, &o), SEC_E_OK);
     CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_FLAGS, &fl), SEC_E_OK);
     CHECK_HEX_EQ(fl.Flags, isc | ISC_RET_ALLOCATED_MEMORY);
