@@ -66,8 +66,12 @@ append_value(struct buf *out, const X509_NAME_ENTRY *e, unsigned long flags)
     int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(e)), err;
     bool quote = false;
 
-    if (n < 0)
+    /* A NUL inside a value would cut the text short ("CN=bank.example\0.evil"):
+     * such a name is refused as a whole, the same in the A and W forms. */
+    if (n < 0 || memchr(utf8, '\0', (size_t)n) != NULL) {
+        OPENSSL_free(utf8);
         return GH_EPROTO;
+    }
     if (!(flags & CERT_NAME_STR_NO_QUOTING_FLAG)) {
         quote = n > 0 && (utf8[0] == ' ' || utf8[n - 1] == ' ');
         for (int i = 0; i < n && !quote; i++)

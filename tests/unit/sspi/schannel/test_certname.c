@@ -150,6 +150,14 @@ test_sizes_and_errors(void)
     wide[0] = 'x';
     CHECK_EQ(CertNameToStrW(X509_ASN_ENCODING, &bad, CERT_X500_NAME_STR, wide, 8), 1);
     CHECK_EQ(wide[0], 0);
+    /* A NUL inside a value (found by fuzz/cert_name): refused, A and W alike. */
+    static const unsigned char nul[] = {0x30, 0x12, 0x31, 0x10, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x04,
+                                        0x03, 0x0c, 0x07, 'a',  '.',  'c',  0x00, 'e',  'v',  'l'};
+    CERT_NAME_BLOB withnul = {sizeof(nul), (unsigned char *)nul};
+    CHECK_EQ(CertNameToStrA(X509_ASN_ENCODING, &withnul, CERT_X500_NAME_STR, text, sizeof(text)),
+             1);
+    CHECK_STR_EQ(text, "");
+    CHECK_EQ(CertNameToStrW(X509_ASN_ENCODING, &withnul, CERT_X500_NAME_STR, wide, 8), 1);
     /* An empty Name (SEQUENCE {}): the empty string. */
     unsigned char empty[] = {0x30, 0x00};
     CERT_NAME_BLOB none = {sizeof(empty), empty};
