@@ -4,7 +4,7 @@
 // certificate enumerated and found, and CertAddEncodedCertificateToStore
 // (DER) into a memory store, twice, with each disposition. Invariants: never
 // crash or leak; a store holds what was added (one certificate for
-// ADD_NEW / USE_EXISTING of the same bytes); contexts carry a certificate
+// ADD_NEW / USE_EXISTING of the same bytes); contexts carry a certificate.
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>

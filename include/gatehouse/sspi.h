@@ -1098,8 +1098,8 @@ GH_API PCCERT_CONTEXT SEC_ENTRY CertEnumCertificatesInStore(HCERTSTORE hCertStor
  * X509_ASN_ENCODING. Writes at most csz characters, always NUL-terminated
  * (truncated when short), and returns the characters written including the
  * NUL; with psz NULL or csz 0, the size needed. A name that does not parse
- * gives the empty string and 1, as Windows. The A form writes UTF-8, the W
- * form UTF-16. */
+ * gives the empty string and 1, as Windows; so does a value with a NUL inside
+ * (it would cut the text short). The A form writes UTF-8, the W form UTF-16. */
 #define CERT_SIMPLE_NAME_STR          1UL
 #define CERT_OID_NAME_STR             2UL
 #define CERT_X500_NAME_STR            3UL
@@ -1142,7 +1142,8 @@ GH_API unsigned long SEC_ENTRY CertNameToStrW(unsigned long dwCertEncodingType,
  * CertAddEncodedCertificateToStore: a DER certificate into a store, with
  * Windows' dispositions (ADD_NEW fails, USE_EXISTING / REPLACE_EXISTING keep,
  * an equal certificate already there; ADD_ALWAYS adds); *ppCertContext (may be
- * NULL) receives a new context for it. TRUE, or FALSE (not DER, bad arguments,
+ * NULL) receives a new context for it (its pbCertEncoded is the certificate
+ * re-encoded as DER, which may differ from BER input). TRUE, or FALSE (not DER, bad arguments,
  * ADD_NEW of a present certificate). A store must not be added to while
  * another thread reads it.
  *
