@@ -622,6 +622,26 @@ typedef struct _SecPkgContext_NativeNamesW {
     SEC_WCHAR *sServerName;
 } SecPkgContext_NativeNamesW, *PSecPkgContext_NativeNamesW;
 
+/* SECPKG_ATTR_KEY_INFO (Schannel): the names and CALG_* ids of the
+ * signature (the server key's: "RSA" CALG_RSA_SIGN, "ECDSA" CALG_ECDSA,
+ * "EdDSA" 0) and of the cipher ("AES" / "CHACHA20_POLY1305", CALG_AES_128 /
+ * CALG_AES_256 / CALG_CHACHA20) with its key size in bits. Each name is freed
+ * with FreeContextBuffer. */
+typedef struct _SecPkgContext_KeyInfoA {
+    SEC_CHAR *sSignatureAlgorithmName;
+    SEC_CHAR *sEncryptAlgorithmName;
+    unsigned long KeySize;
+    unsigned long SignatureAlgorithm;
+    unsigned long EncryptAlgorithm;
+} SecPkgContext_KeyInfoA, *PSecPkgContext_KeyInfoA;
+typedef struct _SecPkgContext_KeyInfoW {
+    SEC_WCHAR *sSignatureAlgorithmName;
+    SEC_WCHAR *sEncryptAlgorithmName;
+    unsigned long KeySize;
+    unsigned long SignatureAlgorithm;
+    unsigned long EncryptAlgorithm;
+} SecPkgContext_KeyInfoW, *PSecPkgContext_KeyInfoW;
+
 typedef struct _SecPkgContext_Lifespan {
     TimeStamp tsStart;
     TimeStamp tsExpiry;
@@ -873,6 +893,8 @@ GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
 #define SecPkgContext_NegotiationInfo SecPkgContext_NegotiationInfoW
 #define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoW
 #define SecPkgCredentials_Names       SecPkgCredentials_NamesW
+#define SecPkgContext_KeyInfo         SecPkgContext_KeyInfoW
+#define PSecPkgContext_KeyInfo        PSecPkgContext_KeyInfoW
 #define SEC_WINNT_AUTH_IDENTITY_EX    SEC_WINNT_AUTH_IDENTITY_EXW
 #define PSEC_WINNT_AUTH_IDENTITY_EX   PSEC_WINNT_AUTH_IDENTITY_EXW
 #else
@@ -891,6 +913,8 @@ GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
 #define SecPkgContext_NegotiationInfo SecPkgContext_NegotiationInfoA
 #define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoA
 #define SecPkgCredentials_Names       SecPkgCredentials_NamesA
+#define SecPkgContext_KeyInfo         SecPkgContext_KeyInfoA
+#define PSecPkgContext_KeyInfo        PSecPkgContext_KeyInfoA
 #define SEC_WINNT_AUTH_IDENTITY_EX    SEC_WINNT_AUTH_IDENTITY_EXA
 #define PSEC_WINNT_AUTH_IDENTITY_EX   PSEC_WINNT_AUTH_IDENTITY_EXA
 #endif
@@ -1332,6 +1356,8 @@ typedef struct _SCH_CREDENTIALS {
 #define CALG_SHA_256  0x0000800cU
 #define CALG_SHA_384  0x0000800dU
 #define CALG_SHA_512  0x0000800eU
+#define CALG_RSA_SIGN 0x00002400U
+#define CALG_ECDSA    0x00002203U
 #define CALG_CHACHA20 0x00006612U /* gatehouse: Windows has no CALG for it */
 
 /* ---- Credential attributes (QueryCredentialsAttributes on Schannel) ---------- */

@@ -280,6 +280,68 @@ cipher_info_cng(struct sch_ctx *ctx, SecPkgContext_CipherInfo *out)
     wide_copy(out->szCertificate, key_family(server_cert));
 }
 
+static char *
+alloc_str(const char *text)
+{
+    size_t n = strlen(text) + 1;
+    char *copy = sspi_alloc(n);
+
+    if (copy != NULL)
+        memcpy(copy, text, n);
+    return copy;
+}
+
+static SECURITY_STATUS
+key_info(struct sch_ctx *ctx, SecPkgContext_KeyInfoA *out)
+{
+    SecPkgContext_ConnectionInfo ci;
+    X509 *server_cert =
+        ctx->is_server ? SSL_get_certificate(ctx->ssl) : SSL_get0_peer_certificate(ctx->ssl);
+    const char *sig = key_family(server_cert);
+
+    cipher_info(ctx, &ci);
+    *out = (SecPkgContext_KeyInfoA){0};
+    out->sSignatureAlgorithmName = alloc_str(sig);
+    out->sEncryptAlgorithmName =
+        alloc_str(ci.aiCipher == CALG_CHACHA20 ? "CHACHA20_POLY1305" : "AES");
+    if (out->sSignatureAlgorithmName == NULL || out->sEncryptAlgorithmName == NULL) {
+        FreeContextBuffer(out->sSignatureAlgorithmName);
+        FreeContextBuffer(out->sEncryptAlgorithmName);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    out->KeySize = ci.dwCipherStrength;
+    out->SignatureAlgorithm = strcmp(sig, "RSA") == 0     ? CALG_RSA_SIGN
+                              : strcmp(sig, "ECDSA") == 0 ? CALG_ECDSA
+                                                          : 0;
+    out->EncryptAlgorithm = ci.aiCipher;
+    return SEC_E_OK;
+}
+
+/* SECPKG_ATTR_SESSION_KEY: Windows does not say what Schannel's is; here it
+ * is 32 bytes of RFC 5705 keying material under a private label (RFC 5705 4:
+ * "EXPERIMENTAL" labels), the same on both sides and never the TLS secrets
+ * themselves. */
+#define SESSION_KEY_LABEL "EXPERIMENTAL-gatehouse-sspi-session-key"
+#define SESSION_KEY_BYTES 32
+
+static SECURITY_STATUS
+session_key(struct sch_ctx *ctx, SecPkgContext_SessionKey *out)
+{
+    unsigned char *key = sspi_alloc(SESSION_KEY_BYTES);
+
+    if (key == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    if (SSL_export_keying_material(ctx->ssl, key, SESSION_KEY_BYTES, SESSION_KEY_LABEL,
+                                   strlen(SESSION_KEY_LABEL), NULL, 0, 0) != 1) {
+        FreeContextBuffer(key);
+        ERR_clear_error();
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+    out->SessionKeyLength = SESSION_KEY_BYTES;
+    out->SessionKey = key;
+    return SEC_E_OK;
+}
+
 static void
 application_protocol(struct sch_ctx *ctx, SecPkgContext_ApplicationProtocol *out)
 {
@@ -381,6 +443,10 @@ sch_query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
     case SECPKG_ATTR_APPLICATION_PROTOCOL:
         application_protocol(ctx, buffer);
         return SEC_E_OK;
+    case SECPKG_ATTR_KEY_INFO:
+        return key_info(ctx, buffer);
+    case SECPKG_ATTR_SESSION_KEY:
+        return session_key(ctx, buffer);
     case SECPKG_ATTR_ENDPOINT_BINDINGS:
         return endpoint_bindings(ctx, buffer);
     case SECPKG_ATTR_UNIQUE_BINDINGS:

@@ -807,6 +807,31 @@ test_porting(unsigned long protocols)
     CHECK(ci.szHash[0] == 'S' && ci.szHash[3] == '2' + (ci.dwHashLen == 384));
     CHECK(ci.szExchange[0] == 'E' || ci.szExchange[0] == 'D');
     CHECK(ci.szCertificate[0] != 0);
+    /* KEY_INFO (A and W) and SESSION_KEY: the same on both sides. */
+    SecPkgContext_KeyInfoA ka;
+    SecPkgContext_KeyInfoW kw;
+    SecPkgContext_SessionKey ck = {0}, sk = {0};
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_KEY_INFO, &ka), SEC_E_OK);
+    CHECK_EQ(QueryContextAttributesW(&s.ctx, SECPKG_ATTR_KEY_INFO, &kw), SEC_E_OK);
+    CHECK_EQ(ka.KeySize, conn.dwCipherStrength);
+    CHECK_EQ(ka.EncryptAlgorithm, conn.aiCipher);
+    CHECK_EQ(kw.EncryptAlgorithm, ka.EncryptAlgorithm);
+    CHECK_EQ(kw.SignatureAlgorithm, ka.SignatureAlgorithm);
+    CHECK(ka.SignatureAlgorithm == CALG_ECDSA || ka.SignatureAlgorithm == CALG_RSA_SIGN);
+    CHECK(strcmp(ka.sEncryptAlgorithmName, "AES") == 0 ||
+          strcmp(ka.sEncryptAlgorithmName, "CHACHA20_POLY1305") == 0);
+    CHECK(kw.sEncryptAlgorithmName[0] == (SEC_WCHAR)ka.sEncryptAlgorithmName[0]);
+    FreeContextBuffer(ka.sSignatureAlgorithmName);
+    FreeContextBuffer(ka.sEncryptAlgorithmName);
+    FreeContextBuffer(kw.sSignatureAlgorithmName);
+    FreeContextBuffer(kw.sEncryptAlgorithmName);
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_SESSION_KEY, &ck), SEC_E_OK);
+    CHECK_EQ(QueryContextAttributesA(&s.ctx, SECPKG_ATTR_SESSION_KEY, &sk), SEC_E_OK);
+    CHECK_EQ(ck.SessionKeyLength, 32);
+    CHECK(ck.SessionKeyLength == sk.SessionKeyLength &&
+          memcmp(ck.SessionKey, sk.SessionKey, ck.SessionKeyLength) == 0);
+    FreeContextBuffer(ck.SessionKey);
+    FreeContextBuffer(sk.SessionKey);
     alpn_expect(&c.ctx, NULL); /* none offered */
     alpn_expect(&s.ctx, NULL);
     side_free(&c);
