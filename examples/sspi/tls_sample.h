@@ -536,6 +536,22 @@ PrintConnectionInfo(PCtxtHandle phCtxt)
         PrintFailure(stdout, "QueryContextAttributes(SECPKG_ATTR_CIPHER_INFO)", ss);
         return;
     }
+    {
+        SecPkgContext_KeyInfo KeyInfo;
+        SecPkgContext_SessionKey SessionKey;
+        if (QueryContextAttributes(phCtxt, SECPKG_ATTR_KEY_INFO, &KeyInfo) == SEC_E_OK) {
+            PrintTString("key info: signature ", KeyInfo.sSignatureAlgorithmName);
+            PrintTString("          cipher ", KeyInfo.sEncryptAlgorithmName);
+            printf("          %lu bits, ALG_IDs 0x%lx / 0x%lx\n", (ULONG)KeyInfo.KeySize,
+                   (ULONG)KeyInfo.SignatureAlgorithm, (ULONG)KeyInfo.EncryptAlgorithm);
+            FreeContextBuffer(KeyInfo.sSignatureAlgorithmName);
+            FreeContextBuffer(KeyInfo.sEncryptAlgorithmName);
+        }
+        if (QueryContextAttributes(phCtxt, SECPKG_ATTR_SESSION_KEY, &SessionKey) == SEC_E_OK) {
+            printf("session key: %lu bytes\n", (ULONG)SessionKey.SessionKeyLength);
+            FreeContextBuffer(SessionKey.SessionKey);
+        }
+    }
     printf("cipher suite: 0x%04lx ", (ULONG)CipherInfo.dwCipherSuite);
     PrintWString(CipherInfo.szCipherSuite);
     printf(" (");

@@ -156,6 +156,9 @@ def test_pairs(d, ca):
               what + ": request, answer and both close_notify", detail)
         check("cipher suite: 0x13" in cout and "TLS_AES_" in cout and "protocol: 0x2000" in cout,
               what + ": CONNECTION_INFO and CIPHER_INFO (TLS 1.3)", detail)
+        check("key info: signature ECDSA" in cout and "key info: signature ECDSA" in sout and
+              cout.count("session key: 32 bytes") == 1 and "session key: 32 bytes" in sout,
+              what + ": KEY_INFO and SESSION_KEY on both sides", detail)
         check("request: GET /pair HTTP/1.1" in sout and "no client certificate" in sout,
               what + ": the server read the request", detail)
 
