@@ -11,9 +11,9 @@
 // Connects to 127.0.0.1:PORT, authenticates with PACKAGE ("NTLM", "Negotiate",
 // "Kerberos") as DOMAIN\USER, or with USER "-" as the current user (default
 // credentials: on Windows the logon session, here the Kerberos ticket cache),
-// sends one encrypted message, decrypts the server's encrypted
-// answer and prints it. Messages on the socket are a 4-byte little-endian
-// length followed by that many bytes. Exit status 0 on success.
+// sends one encrypted message and one signed message (MakeSignature),
+// decrypts the server's encrypted answer and prints it. Messages on the socket are a 4-byte
+// little-endian length followed by that many bytes. Exit status 0 on success.
 #include "sspi_sample.h"
 
 static SOCKET Client = INVALID_SOCKET;
@@ -173,6 +173,30 @@ main(int argc, char **argv)
         goto cleanup;
     if (!SendEncrypted(&hCtxt, (BYTE *)hello, (DWORD)strlen(hello), Sizes.cbSecurityTrailer))
         goto cleanup;
+
+    /* A signed message: the data in clear, then its signature (MakeSignature). */
+    {
+        SecBuffer Buffers[2];
+        SecBufferDesc Message;
+        char signedText[] = "signed by the client";
+        BYTE *pSignature = (BYTE *)malloc(Sizes.cbMaxSignature);
+        if (pSignature == NULL)
+            goto cleanup;
+        DescribeMessage(&Message, Buffers, pSignature, Sizes.cbMaxSignature, signedText,
+                        (ULONG)strlen(signedText));
+        ss = MakeSignature(&hCtxt, 0, &Message, 0);
+        if (ss != SEC_E_OK) {
+            PrintFailure(stderr, "MakeSignature", ss);
+            free(pSignature);
+            goto cleanup;
+        }
+        if (!SendMsg(Client, (BYTE *)signedText, Buffers[1].cbBuffer) ||
+            !SendMsg(Client, pSignature, Buffers[0].cbBuffer)) {
+            free(pSignature);
+            goto cleanup;
+        }
+        free(pSignature);
+    }
 
     /* The server's answer: its trailer, then the data. */
     {

@@ -2,9 +2,9 @@
 // An SSPI server written the Windows way, the counterpart of sspi_client.c:
 // AcceptSecurityContext until done, the client's name, its access token
 // (QuerySecurityContextToken, then CloseHandle), one encrypted message each
-// way. Written from the description of Microsoft's sockets server sample, not
-// copied; compiles unchanged against Windows' headers and against gatehouse's
-// compat directory (docs/sspi.md, "Porting from Windows").
+// way and one signed message from the client (VerifySignature). Written from the description of
+// Microsoft's sockets server sample, not copied; compiles unchanged against Windows' headers and
+// against gatehouse's compat directory (docs/sspi.md, "Porting from Windows").
 //
 //   sspi_server PACKAGE
 //
@@ -146,6 +146,22 @@ main(int argc, char **argv)
     memcpy(received, Buffers[1].pvBuffer, Buffers[1].cbBuffer);
     received[Buffers[1].cbBuffer] = 0;
     printf("client says: %s\n", received);
+
+    /* The client's signed message: the data, then the signature. */
+    if (!ReceiveMsg(Server, pIn, MAX_MESSAGE, &cbData) ||
+        !ReceiveMsg(Server, pOut, MAX_MESSAGE, &cbTrailer))
+        goto cleanup;
+    DescribeMessage(&Message, Buffers, pOut, cbTrailer, pIn, cbData);
+    ss = VerifySignature(&hCtxt, &Message, 0, &fQOP);
+    if (ss != SEC_E_OK) {
+        PrintFailure(stdout, "VerifySignature", ss);
+        goto cleanup;
+    }
+    if (cbData >= sizeof(received))
+        goto cleanup;
+    memcpy(received, pIn, cbData);
+    received[cbData] = 0;
+    printf("signature verified: %s\n", received);
 
     /* Our answer, encrypted. */
     ss = QueryContextAttributes(&hCtxt, SECPKG_ATTR_SIZES, &Sizes);

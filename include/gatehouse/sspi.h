@@ -270,6 +270,45 @@ typedef struct _SEC_WINNT_AUTH_IDENTITY_W {
     unsigned long Flags; /* SEC_WINNT_AUTH_IDENTITY_UNICODE */
 } SEC_WINNT_AUTH_IDENTITY_W, *PSEC_WINNT_AUTH_IDENTITY_W;
 
+/* The extended form (Windows XP and later): Version is
+ * SEC_WINNT_AUTH_IDENTITY_VERSION, Length sizeof the structure. Accepted
+ * wherever SEC_WINNT_AUTH_IDENTITY is (AcquireCredentialsHandle of NTLM,
+ * Kerberos, Negotiate; CREDSSP_CRED.pSpnegoCred; a SECBUFFER_PKG_PARAMS of
+ * CredSSP), told apart by Version. PackageList (Negotiate's "!ntlm"...) is
+ * ignored; Flags MARSHALLED and ONLY are refused with SEC_E_UNKNOWN_CREDENTIALS
+ * (the strings would be offsets, and identify-only tickets do not exist here). */
+#define SEC_WINNT_AUTH_IDENTITY_VERSION    0x200
+#define SEC_WINNT_AUTH_IDENTITY_MARSHALLED 0x4
+#define SEC_WINNT_AUTH_IDENTITY_ONLY       0x8
+
+typedef struct _SEC_WINNT_AUTH_IDENTITY_EXA {
+    unsigned long Version; /* SEC_WINNT_AUTH_IDENTITY_VERSION */
+    unsigned long Length;  /* sizeof(SEC_WINNT_AUTH_IDENTITY_EXA) */
+    unsigned char *User;
+    unsigned long UserLength;
+    unsigned char *Domain;
+    unsigned long DomainLength;
+    unsigned char *Password;
+    unsigned long PasswordLength;
+    unsigned long Flags; /* SEC_WINNT_AUTH_IDENTITY_ANSI */
+    unsigned char *PackageList;
+    unsigned long PackageListLength;
+} SEC_WINNT_AUTH_IDENTITY_EXA, *PSEC_WINNT_AUTH_IDENTITY_EXA;
+
+typedef struct _SEC_WINNT_AUTH_IDENTITY_EXW {
+    unsigned long Version; /* SEC_WINNT_AUTH_IDENTITY_VERSION */
+    unsigned long Length;  /* sizeof(SEC_WINNT_AUTH_IDENTITY_EXW) */
+    unsigned short *User;
+    unsigned long UserLength;
+    unsigned short *Domain;
+    unsigned long DomainLength;
+    unsigned short *Password;
+    unsigned long PasswordLength;
+    unsigned long Flags; /* SEC_WINNT_AUTH_IDENTITY_UNICODE */
+    unsigned short *PackageList;
+    unsigned long PackageListLength;
+} SEC_WINNT_AUTH_IDENTITY_EXW, *PSEC_WINNT_AUTH_IDENTITY_EXW;
+
 /* gatehouse extension: configuration of an acceptor (SECPKG_CRED_INBOUND), passed
  * as pAuthData. Windows takes this from the machine; a Linux service names it.
  * Every member may be NULL/0 for the default given with it. */
@@ -564,6 +603,7 @@ typedef struct _SecPkgInfoW {
 #define SECPKG_ATTR_LOCAL_CERT_CONTEXT       0x54
 #define SECPKG_ATTR_ISSUER_LIST_EX           0x59
 #define SECPKG_ATTR_CONNECTION_INFO          0x5a
+#define SECPKG_ATTR_CIPHER_INFO              0x64
 
 typedef struct _SecPkgContext_Sizes {
     unsigned long cbMaxToken;
@@ -596,6 +636,26 @@ typedef struct _SecPkgContext_NativeNamesW {
     SEC_WCHAR *sClientName;
     SEC_WCHAR *sServerName;
 } SecPkgContext_NativeNamesW, *PSecPkgContext_NativeNamesW;
+
+/* SECPKG_ATTR_KEY_INFO (Schannel): the names and CALG_* ids of the
+ * signature (the server key's: "RSA" CALG_RSA_SIGN, "ECDSA" CALG_ECDSA,
+ * "EdDSA" 0) and of the cipher ("AES" / "CHACHA20_POLY1305", CALG_AES_128 /
+ * CALG_AES_256 / CALG_CHACHA20) with its key size in bits. Each name is freed
+ * with FreeContextBuffer. */
+typedef struct _SecPkgContext_KeyInfoA {
+    SEC_CHAR *sSignatureAlgorithmName;
+    SEC_CHAR *sEncryptAlgorithmName;
+    unsigned long KeySize;
+    unsigned long SignatureAlgorithm;
+    unsigned long EncryptAlgorithm;
+} SecPkgContext_KeyInfoA, *PSecPkgContext_KeyInfoA;
+typedef struct _SecPkgContext_KeyInfoW {
+    SEC_WCHAR *sSignatureAlgorithmName;
+    SEC_WCHAR *sEncryptAlgorithmName;
+    unsigned long KeySize;
+    unsigned long SignatureAlgorithm;
+    unsigned long EncryptAlgorithm;
+} SecPkgContext_KeyInfoW, *PSecPkgContext_KeyInfoW;
 
 typedef struct _SecPkgContext_Lifespan {
     TimeStamp tsStart;
@@ -848,6 +908,10 @@ GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
 #define SecPkgContext_NegotiationInfo SecPkgContext_NegotiationInfoW
 #define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoW
 #define SecPkgCredentials_Names       SecPkgCredentials_NamesW
+#define SecPkgContext_KeyInfo         SecPkgContext_KeyInfoW
+#define PSecPkgContext_KeyInfo        PSecPkgContext_KeyInfoW
+#define SEC_WINNT_AUTH_IDENTITY_EX    SEC_WINNT_AUTH_IDENTITY_EXW
+#define PSEC_WINNT_AUTH_IDENTITY_EX   PSEC_WINNT_AUTH_IDENTITY_EXW
 #else
 #define AcquireCredentialsHandle      AcquireCredentialsHandleA
 #define InitializeSecurityContext     InitializeSecurityContextA
@@ -864,6 +928,10 @@ GH_API PSecurityFunctionTableW SEC_ENTRY InitSecurityInterfaceW(void);
 #define SecPkgContext_NegotiationInfo SecPkgContext_NegotiationInfoA
 #define SecPkgContext_PackageInfo     SecPkgContext_PackageInfoA
 #define SecPkgCredentials_Names       SecPkgCredentials_NamesA
+#define SecPkgContext_KeyInfo         SecPkgContext_KeyInfoA
+#define PSecPkgContext_KeyInfo        PSecPkgContext_KeyInfoA
+#define SEC_WINNT_AUTH_IDENTITY_EX    SEC_WINNT_AUTH_IDENTITY_EXA
+#define PSEC_WINNT_AUTH_IDENTITY_EX   PSEC_WINNT_AUTH_IDENTITY_EXA
 #endif
 
 /* gatehouse extension: with ISC_REQ_EXTENDED_ERROR / ASC_REQ_EXTENDED_ERROR, the
@@ -924,10 +992,12 @@ typedef struct _SecPkgContext_GhErrorInfo {
  * through EncryptMessage / DecryptMessage with STREAM_HEADER, DATA and
  * STREAM_TRAILER. pAuthData of AcquireCredentialsHandle is a SCHANNEL_CRED
  * (dwVersion SCHANNEL_CRED_VERSION) or an SCH_CREDENTIALS (dwVersion
- * SCH_CREDENTIALS_VERSION), or NULL. There are no certificate stores: a
- * certificate (chain) and its private key are named by PEM files through
- * GhCertCreateContextFromPemFiles, trusted roots through
- * GhCertOpenStoreFromPemFile. docs/sspi.md lists every difference. */
+ * SCH_CREDENTIALS_VERSION), or NULL. There are no system certificate stores:
+ * a certificate (chain) and its private key come from a PKCS #12 file
+ * (PFXImportCertStore) or PEM files (GhCertCreateContextFromPemFiles), trusted
+ * roots from a memory store (CertOpenStore, CertAddEncodedCertificateToStore)
+ * or a PEM file (GhCertOpenStoreFromPemFile). docs/sspi.md lists every
+ * difference. */
 #define SCHANNEL_NAME_W ((SEC_WCHAR *)u"Schannel")
 #define UNISP_NAME_W    ((SEC_WCHAR *)u"Microsoft Unified Security Protocol Provider")
 #ifdef UNICODE
@@ -978,6 +1048,9 @@ typedef struct _GH_FILETIME {
     uint32_t dwLowDateTime;
     uint32_t dwHighDateTime;
 } GH_FILETIME; /* Windows' FILETIME (UTC, 100 ns since 1601) */
+#ifndef GH_NO_WINTYPES
+typedef GH_FILETIME FILETIME, *PFILETIME, *LPFILETIME;
+#endif
 
 typedef struct _CERT_INFO {
     unsigned long dwVersion;         /* 0, 1 or 2 (v1..v3) */
@@ -1051,6 +1124,102 @@ GH_API int SEC_ENTRY CertCloseStore(HCERTSTORE hCertStore, unsigned long dwFlags
  * CertFreeCertificateContext (or by passing it back). */
 GH_API PCCERT_CONTEXT SEC_ENTRY CertEnumCertificatesInStore(HCERTSTORE hCertStore,
                                                             PCCERT_CONTEXT pPrevCertContext);
+
+/* A distinguished name (CERT_INFO.Subject / Issuer, DER) as text, the way
+ * Windows' CertNameToStr writes it: the RDNs in their encoded order (reversed
+ * with CERT_NAME_STR_REVERSE_FLAG), separated by ", " (SEMICOLON_FLAG: "; ",
+ * CRLF_FLAG: "\r\n"), multi-valued RDNs joined by " + "; dwStrType
+ * CERT_SIMPLE_NAME_STR gives the values only, CERT_OID_NAME_STR "2.5.4.3=v",
+ * CERT_X500_NAME_STR "CN=v" with Windows' keys (CN, L, O, OU, C, S, STREET,
+ * E, T, G, I, SN, DC, SERIALNUMBER; others "OID.<dotted>"). A value with a
+ * separator, quote, leading or trailing space is quoted ("..."), unless
+ * CERT_NAME_STR_NO_QUOTING_FLAG. dwCertEncodingType must include
+ * X509_ASN_ENCODING. Writes at most csz characters, always NUL-terminated
+ * (truncated when short), and returns the characters written including the
+ * NUL; with psz NULL or csz 0, the size needed. A name that does not parse
+ * gives the empty string and 1, as Windows; so does a value with a NUL inside
+ * (it would cut the text short). The A form writes UTF-8, the W form UTF-16. */
+#define CERT_SIMPLE_NAME_STR          1UL
+#define CERT_OID_NAME_STR             2UL
+#define CERT_X500_NAME_STR            3UL
+#define CERT_NAME_STR_SEMICOLON_FLAG  0x40000000UL
+#define CERT_NAME_STR_NO_PLUS_FLAG    0x20000000UL
+#define CERT_NAME_STR_NO_QUOTING_FLAG 0x10000000UL
+#define CERT_NAME_STR_CRLF_FLAG       0x08000000UL
+#define CERT_NAME_STR_COMMA_FLAG      0x04000000UL
+#define CERT_NAME_STR_REVERSE_FLAG    0x02000000UL
+GH_API unsigned long SEC_ENTRY CertNameToStrA(unsigned long dwCertEncodingType,
+                                              PCERT_NAME_BLOB pName, unsigned long dwStrType,
+                                              char *psz, unsigned long csz);
+GH_API unsigned long SEC_ENTRY CertNameToStrW(unsigned long dwCertEncodingType,
+                                              PCERT_NAME_BLOB pName, unsigned long dwStrType,
+                                              SEC_WCHAR *psz, unsigned long csz);
+#ifdef UNICODE
+#define CertNameToStr CertNameToStrW
+#else
+#define CertNameToStr CertNameToStrA
+#endif
+
+/* Certificate stores, the part Windows code uses to name a certificate and
+ * its key without the machine's stores (there are none here):
+ *
+ * PFXImportCertStore: the certificates of a PKCS #12 (.pfx / .p12) file in
+ * memory, as a new store; the one with the private key gives contexts that
+ * carry the key (and the store's other certificates as their chain), usable
+ * in SCHANNEL_CRED.paCred. szPassword is UTF-16 (u"..." here, L"..." on
+ * Windows); NULL or empty tries both empty-password encodings. dwFlags
+ * (CRYPT_EXPORTABLE, PKCS12_NO_PERSIST_KEY...) is ignored: keys live in the
+ * store's memory. NULL on failure (not PKCS #12, wrong password, a cipher
+ * OpenSSL 3 does not load such as RC2: the reason is the thread's extended
+ * error, QueryContextAttributes(NULL, SECPKG_ATTR_GH_EXTENDED_ERROR)).
+ * Release with CertCloseStore.
+ *
+ * CertOpenStore: only CERT_STORE_PROV_MEMORY (an empty store, e.g. for trusted
+ * roots in hRootStore); any other provider gives NULL. Release with
+ * CertCloseStore.
+ *
+ * CertAddEncodedCertificateToStore: a DER certificate into a store, with
+ * Windows' dispositions (ADD_NEW fails, USE_EXISTING / REPLACE_EXISTING keep,
+ * an equal certificate already there; ADD_ALWAYS adds); *ppCertContext (may be
+ * NULL) receives a new context for it (its pbCertEncoded is the certificate
+ * re-encoded as DER, which may differ from BER input). TRUE, or FALSE (not DER, bad arguments,
+ * ADD_NEW of a present certificate). A store must not be added to while
+ * another thread reads it.
+ *
+ * CertFindCertificateInStore: the next certificate after pPrevCertContext
+ * (released by the call; NULL: from the start) matching dwFindType:
+ * CERT_FIND_ANY, CERT_FIND_SUBJECT_STR_A / _W (pvFindPara a string found,
+ * case-insensitively, in the subject) or CERT_FIND_HAS_PRIVATE_KEY; NULL at
+ * the end or for other find types. Release with CertFreeCertificateContext. */
+#define CERT_STORE_PROV_MEMORY          ((const char *)(uintptr_t)2)
+#define CERT_STORE_OPEN_EXISTING_FLAG   0x00004000UL
+#define CERT_STORE_ADD_NEW              1UL
+#define CERT_STORE_ADD_USE_EXISTING     2UL
+#define CERT_STORE_ADD_REPLACE_EXISTING 3UL
+#define CERT_STORE_ADD_ALWAYS           4UL
+#define CERT_FIND_ANY                   0x00000000UL
+#define CERT_FIND_SUBJECT_STR_A         0x00070007UL
+#define CERT_FIND_SUBJECT_STR_W         0x00080007UL
+#define CERT_FIND_HAS_PRIVATE_KEY       0x00150000UL
+#define CRYPT_EXPORTABLE                0x00000001UL
+#define CRYPT_USER_KEYSET               0x00001000UL
+#define PKCS12_NO_PERSIST_KEY           0x00008000UL
+#ifdef UNICODE
+#define CERT_FIND_SUBJECT_STR CERT_FIND_SUBJECT_STR_W
+#else
+#define CERT_FIND_SUBJECT_STR CERT_FIND_SUBJECT_STR_A
+#endif
+GH_API HCERTSTORE SEC_ENTRY PFXImportCertStore(CRYPT_DATA_BLOB *pPFX, const SEC_WCHAR *szPassword,
+                                               unsigned long dwFlags);
+GH_API HCERTSTORE SEC_ENTRY CertOpenStore(const char *lpszStoreProvider,
+                                          unsigned long dwEncodingType, uintptr_t hCryptProv,
+                                          unsigned long dwFlags, const void *pvPara);
+GH_API int SEC_ENTRY CertAddEncodedCertificateToStore(
+    HCERTSTORE hCertStore, unsigned long dwCertEncodingType, const unsigned char *pbCertEncoded,
+    unsigned long cbCertEncoded, unsigned long dwAddDisposition, PCCERT_CONTEXT *ppCertContext);
+GH_API PCCERT_CONTEXT SEC_ENTRY CertFindCertificateInStore(
+    HCERTSTORE hCertStore, unsigned long dwCertEncodingType, unsigned long dwFindFlags,
+    unsigned long dwFindType, const void *pvFindPara, PCCERT_CONTEXT pPrevCertContext);
 
 /* ---- Credentials: SCHANNEL_CRED and SCH_CREDENTIALS ------------------------- */
 #define SCHANNEL_CRED_VERSION   0x00000004UL
@@ -1138,6 +1307,9 @@ typedef struct _GH_UNICODE_STRING {
     unsigned short MaximumLength; /* bytes */
     SEC_WCHAR *Buffer;
 } GH_UNICODE_STRING; /* Windows' UNICODE_STRING */
+#ifndef GH_NO_WINTYPES
+typedef GH_UNICODE_STRING UNICODE_STRING, *PUNICODE_STRING;
+#endif
 
 typedef enum _eTlsAlgorithmUsage {
     TlsParametersCngAlgUsageKeyExchange,
@@ -1199,7 +1371,32 @@ typedef struct _SCH_CREDENTIALS {
 #define CALG_SHA_256  0x0000800cU
 #define CALG_SHA_384  0x0000800dU
 #define CALG_SHA_512  0x0000800eU
+#define CALG_RSA_SIGN 0x00002400U
+#define CALG_ECDSA    0x00002203U
 #define CALG_CHACHA20 0x00006612U /* gatehouse: Windows has no CALG for it */
+
+/* ---- Credential attributes (QueryCredentialsAttributes on Schannel) ---------- */
+#define SECPKG_ATTR_SUPPORTED_ALGS      0x56
+#define SECPKG_ATTR_CIPHER_STRENGTHS    0x57
+#define SECPKG_ATTR_SUPPORTED_PROTOCOLS 0x58
+
+/* The CALG_* values the credential may negotiate (ciphers, hashes, key
+ * exchanges); palgSupportedAlgs is freed with FreeContextBuffer. */
+typedef struct _SecPkgCred_SupportedAlgs {
+    unsigned long cSupportedAlgs;
+    ALG_ID *palgSupportedAlgs;
+} SecPkgCred_SupportedAlgs, *PSecPkgCred_SupportedAlgs;
+
+/* Bits of the weakest and strongest cipher the credential allows. */
+typedef struct _SecPkgCred_CipherStrengths {
+    unsigned long dwMinimumCipherStrength;
+    unsigned long dwMaximumCipherStrength;
+} SecPkgCred_CipherStrengths, *PSecPkgCred_CipherStrengths;
+
+/* SP_PROT_* of the protocols enabled (the _CLIENT or _SERVER bits of its side). */
+typedef struct _SecPkgCred_SupportedProtocols {
+    unsigned long grbitProtocol;
+} SecPkgCred_SupportedProtocols, *PSecPkgCred_SupportedProtocols;
 
 /* ---- Context attributes ------------------------------------------------------ */
 /* SECPKG_ATTR_CONNECTION_INFO. dwProtocol is SP_PROT_TLS1_2_CLIENT/_SERVER... */
@@ -1222,6 +1419,75 @@ typedef struct _SecPkgContext_SessionInfo {
     unsigned long cbSessionId;
     unsigned char rgbSessionId[32];
 } SecPkgContext_SessionInfo, *PSecPkgContext_SessionInfo;
+
+/* SECPKG_ATTR_CIPHER_INFO (Windows Vista and later): the suite by its IANA
+ * number (dwCipherSuite, e.g. 0x1301 TLS_AES_128_GCM_SHA256) and its IANA name,
+ * and CNG names of its parts: szCipher "AES" / "CHACHA20_POLY1305", szHash
+ * "SHA256" / "SHA384", szExchange "ECDH" / "DH" (TLS 1.3: the group's family),
+ * szCertificate "RSA" / "ECDSA" / "EdDSA" (the server certificate's key).
+ * dwProtocol is the TLS version number (0x0303, 0x0304) as Windows gives it;
+ * dwBaseCipherSuite equals dwCipherSuite; dwKeyType is 0 (CNG key types do not
+ * exist here). Strings are UTF-16 and NUL-terminated. */
+#define SZ_ALG_MAX_SIZE             64
+#define SECPKGCONTEXT_CIPHERINFO_V1 1
+typedef struct _SecPkgContext_CipherInfo {
+    unsigned long dwVersion; /* SECPKGCONTEXT_CIPHERINFO_V1 */
+    unsigned long dwProtocol;
+    unsigned long dwCipherSuite;
+    unsigned long dwBaseCipherSuite;
+    SEC_WCHAR szCipherSuite[SZ_ALG_MAX_SIZE];
+    SEC_WCHAR szCipher[SZ_ALG_MAX_SIZE];
+    unsigned long dwCipherLen; /* bits */
+    unsigned long dwCipherBlockLen;
+    SEC_WCHAR szHash[SZ_ALG_MAX_SIZE];
+    unsigned long dwHashLen; /* bits */
+    SEC_WCHAR szExchange[SZ_ALG_MAX_SIZE];
+    unsigned long dwMinExchangeLen;
+    unsigned long dwMaxExchangeLen;
+    SEC_WCHAR szCertificate[SZ_ALG_MAX_SIZE];
+    unsigned long dwKeyType;
+} SecPkgContext_CipherInfo, *PSecPkgContext_CipherInfo;
+
+/* Application protocols (ALPN, RFC 7301). A client offers them, and a server
+ * states the ones it accepts (in its order of preference), with a
+ * SECBUFFER_APPLICATION_PROTOCOLS input buffer on the first
+ * InitializeSecurityContext / AcceptSecurityContext call: a
+ * SEC_APPLICATION_PROTOCOLS whose ProtocolListsSize counts the bytes of the
+ * lists that follow it; each list is ProtoNegoExt, ProtocolListSize and that
+ * many bytes of ALPN wire format (each id: one length byte, then the id).
+ * Lists follow each other without padding. Only ALPN lists are read (NPN is
+ * ignored, as Windows does since 8.1). SECPKG_ATTR_APPLICATION_PROTOCOL then
+ * gives the outcome: status Success with the chosen id, or None. */
+#define MAX_PROTOCOL_ID_SIZE 0xff
+typedef enum _SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT {
+    SecApplicationProtocolNegotiationExt_None,
+    SecApplicationProtocolNegotiationExt_NPN,
+    SecApplicationProtocolNegotiationExt_ALPN
+} SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT, *PSEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT;
+
+typedef struct _SEC_APPLICATION_PROTOCOL_LIST {
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ProtoNegoExt;
+    unsigned short ProtocolListSize; /* bytes of ProtocolList */
+    unsigned char ProtocolList[1];
+} SEC_APPLICATION_PROTOCOL_LIST, *PSEC_APPLICATION_PROTOCOL_LIST;
+
+typedef struct _SEC_APPLICATION_PROTOCOLS {
+    unsigned long ProtocolListsSize; /* bytes of ProtocolLists */
+    SEC_APPLICATION_PROTOCOL_LIST ProtocolLists[1];
+} SEC_APPLICATION_PROTOCOLS, *PSEC_APPLICATION_PROTOCOLS;
+
+typedef enum _SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS {
+    SecApplicationProtocolNegotiationStatus_None,
+    SecApplicationProtocolNegotiationStatus_Success,
+    SecApplicationProtocolNegotiationStatus_SelectedClientOnly
+} SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS, *PSEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS;
+
+typedef struct _SecPkgContext_ApplicationProtocol {
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_STATUS ProtoNegoStatus;
+    SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ProtoNegoExt;
+    unsigned char ProtocolIdSize;
+    unsigned char ProtocolId[MAX_PROTOCOL_ID_SIZE];
+} SecPkgContext_ApplicationProtocol, *PSecPkgContext_ApplicationProtocol;
 
 /* SECPKG_ATTR_REMOTE_CERT_CONTEXT / SECPKG_ATTR_LOCAL_CERT_CONTEXT fill a
  * PCCERT_CONTEXT (the buffer is a PCCERT_CONTEXT *): a new reference the

@@ -95,6 +95,16 @@ typedef const char *PCTSTR, *LPCTSTR;
 #endif
 #define TEXT(s) __TEXT(s)
 
+/* ---- HRESULT and its tests (SECURITY_STATUS is one) --------------------------
+ * 32 bits, as Windows: FAILED(ss) / SUCCEEDED(ss) work on a SECURITY_STATUS. */
+typedef int32_t HRESULT;
+#ifndef SUCCEEDED
+#define SUCCEEDED(hr) (((HRESULT)(hr)) >= 0)
+#endif
+#ifndef FAILED
+#define FAILED(hr) (((HRESULT)(hr)) < 0)
+#endif
+
 /* ---- Handles and identifiers --------------------------------------------------- */
 typedef void *HANDLE, **PHANDLE;
 #define INVALID_HANDLE_VALUE ((HANDLE)(LONG_PTR)-1)

@@ -184,6 +184,31 @@ names_w(struct sspi_ctx *ctx, void *buffer)
 }
 
 static SECURITY_STATUS
+key_info_w(struct sspi_ctx *ctx, void *buffer)
+{
+    SecPkgContext_KeyInfoA a = {0};
+    SEC_WCHAR *sig = NULL, *enc = NULL;
+    SECURITY_STATUS status = ask_package(ctx, SECPKG_ATTR_KEY_INFO, &a), s2;
+
+    if (status != SEC_E_OK)
+        return status;
+    status = widen(a.sSignatureAlgorithmName, &sig);
+    s2 = widen(a.sEncryptAlgorithmName, &enc);
+    if (status != SEC_E_OK || s2 != SEC_E_OK) {
+        FreeContextBuffer(sig);
+        FreeContextBuffer(enc);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    *(SecPkgContext_KeyInfoW *)buffer =
+        (SecPkgContext_KeyInfoW){.sSignatureAlgorithmName = sig,
+                                 .sEncryptAlgorithmName = enc,
+                                 .KeySize = a.KeySize,
+                                 .SignatureAlgorithm = a.SignatureAlgorithm,
+                                 .EncryptAlgorithm = a.EncryptAlgorithm};
+    return SEC_E_OK;
+}
+
+static SECURITY_STATUS
 native_names_w(struct sspi_ctx *ctx, void *buffer)
 {
     SecPkgContext_NativeNamesA a = {0};
@@ -246,6 +271,8 @@ query_ctx_attr(struct sspi_ctx *ctx, unsigned long attribute, void *buffer, bool
         return wide ? names_w(ctx, buffer) : ask_package(ctx, attribute, buffer);
     case SECPKG_ATTR_NATIVE_NAMES:
         return wide ? native_names_w(ctx, buffer) : ask_package(ctx, attribute, buffer);
+    case SECPKG_ATTR_KEY_INFO:
+        return wide ? key_info_w(ctx, buffer) : ask_package(ctx, attribute, buffer);
     default:
         /* SIZES, LIFESPAN, SESSION_KEY, ENDPOINT_BINDINGS, ISSUER_LIST_EX...:
          * the A and W structures are the same. */

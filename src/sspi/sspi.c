@@ -179,17 +179,36 @@ identity_field(const void *ptr, unsigned long len, bool wide, char **out, size_t
 }
 
 /* SEC_WINNT_AUTH_IDENTITY_A or _W, told apart by Flags (either entry point may
- * get either form, as on Windows). The two layouts share their offsets. */
+ * get either form, as on Windows). The two layouts share their offsets. The
+ * _EX forms start with Version (SEC_WINNT_AUTH_IDENTITY_VERSION, which no
+ * pointer of the plain forms can equal) and have the same members after Length:
+ * they are read through a plain identity copied from them. */
 SECURITY_STATUS
 sspi_identity_parse(const void *auth_data, struct sspi_identity *id)
 {
     const SEC_WINNT_AUTH_IDENTITY_A *a = auth_data;
     const SEC_WINNT_AUTH_IDENTITY_W *w = auth_data;
-    unsigned long kind =
-        a->Flags & (SEC_WINNT_AUTH_IDENTITY_ANSI | SEC_WINNT_AUTH_IDENTITY_UNICODE);
+    const SEC_WINNT_AUTH_IDENTITY_EXA *ex = auth_data;
+    SEC_WINNT_AUTH_IDENTITY_A from_ex;
+    unsigned long kind;
     SECURITY_STATUS status;
     bool wide;
 
+    if (ex->Version == SEC_WINNT_AUTH_IDENTITY_VERSION) {
+        if (ex->Length < sizeof(SEC_WINNT_AUTH_IDENTITY_EXA) ||
+            (ex->Flags & (SEC_WINNT_AUTH_IDENTITY_MARSHALLED | SEC_WINNT_AUTH_IDENTITY_ONLY)))
+            return SEC_E_UNKNOWN_CREDENTIALS;
+        from_ex = (SEC_WINNT_AUTH_IDENTITY_A){.User = ex->User,
+                                              .UserLength = ex->UserLength,
+                                              .Domain = ex->Domain,
+                                              .DomainLength = ex->DomainLength,
+                                              .Password = ex->Password,
+                                              .PasswordLength = ex->PasswordLength,
+                                              .Flags = ex->Flags};
+        a = &from_ex;
+        w = (const SEC_WINNT_AUTH_IDENTITY_W *)(const void *)&from_ex;
+    }
+    kind = a->Flags & (SEC_WINNT_AUTH_IDENTITY_ANSI | SEC_WINNT_AUTH_IDENTITY_UNICODE);
     if (kind == SEC_WINNT_AUTH_IDENTITY_UNICODE)
         wide = true;
     else if (kind == SEC_WINNT_AUTH_IDENTITY_ANSI)

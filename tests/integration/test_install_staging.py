@@ -66,6 +66,9 @@ GH_MODULE_EXPORT(staged_module)
 SSPI_C = r"""
 #define SECURITY_WIN32
 #include <security.h>
+#include <wincrypt.h>
+#include <schannel.h>
+#include <credssp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -89,6 +92,19 @@ int main(void)
     }
     printf("NTLM max token %lu\n", (unsigned long)ntlm->cbMaxToken);
     FreeContextBuffer(ntlm);
+    /* <schannel.h> / <wincrypt.h>: a memory store for a Schannel credential. */
+    HCERTSTORE roots = CertOpenStore(CERT_STORE_PROV_MEMORY, 0, 0, 0, NULL);
+    SCHANNEL_CRED sc = {.dwVersion = SCHANNEL_CRED_VERSION, .hRootStore = roots};
+    CredHandle h;
+    ss = AcquireCredentialsHandleA(NULL, (SEC_CHAR *)UNISP_NAME_A, SECPKG_CRED_OUTBOUND, NULL,
+                                   &sc, NULL, NULL, &h, NULL);
+    if (ss != SEC_E_OK || roots == NULL) {
+        printf("Schannel: 0x%08lx\n", (unsigned long)ss);
+        return 1;
+    }
+    FreeCredentialsHandle(&h);
+    CertCloseStore(roots, 0);
+    printf("Schannel credential made\n");
     return 0;
 }
 """
@@ -143,7 +159,8 @@ def check_layout(stage, libdir):
     dyn = run(["readelf", "-d", real[0]]).stdout
     assert "Library soname: [libgatehouse-sspi.so.0]" in dyn, dyn
     for h in ("sspi.h", "wintypes.h", "error.h", "token.h", "http.h", "module.h",
-              "compat/sspi.h", "compat/security.h"):
+              "compat/sspi.h", "compat/security.h", "compat/schannel.h", "compat/wincrypt.h",
+              "compat/credssp.h"):
         must("/usr/include/gatehouse/" + h)
     must(libdir + "/pkgconfig/gatehouse-sspi.pc")
     must(libdir + "/pkgconfig/gatehouse-module.pc")
@@ -367,6 +384,7 @@ def build_and_run_sspi(stage, libdir, work):
     for pkg in ("Negotiate", "Kerberos", "NTLM"):
         assert "package %s\n" % pkg in r.stdout, r.stdout
     assert re.search(r"NTLM max token [1-9]", r.stdout), r.stdout
+    assert "Schannel credential made" in r.stdout, r.stdout
     # It really ran the staged library.
     ldd = run(["ldd", exe], env=dict(os.environ, LD_LIBRARY_PATH=libpath)).stdout
     assert os.path.join(libpath, "libgatehouse-sspi.so.0") in ldd, ldd

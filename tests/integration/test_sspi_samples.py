@@ -74,6 +74,8 @@ def main():
                 check("client: GATEHOUSE\\alice" in sout and "access token closed" in sout and
                       "client says: hello from the client" in sout,
                       what + ": the server saw alice, closed her token, decrypted", detail)
+                check("signature verified: signed by the client" in sout,
+                      what + ": MakeSignature / VerifySignature", detail)
                 check("server says: hello, GATEHOUSE\\alice" in cout,
                       what + ": the client decrypted the answer", detail)
         for package in ("NTLM", "Negotiate"):
@@ -99,6 +101,7 @@ def main():
                           "client: alice@%s" % realm.realm in sout and
                           "access token closed" in sout and
                           "client says: hello from the client" in sout and
+                          "signature verified: signed by the client" in sout and
                           "server says: hello, alice@%s" % realm.realm in cout,
                           what + ": authenticated, both messages decrypted", detail)
     finally:

@@ -1366,6 +1366,7 @@ credssp_query(void *pkg_ctx, unsigned long attribute, void *buffer)
     case SECPKG_ATTR_REMOTE_CERT_CONTEXT:
     case SECPKG_ATTR_LOCAL_CERT_CONTEXT:
     case SECPKG_ATTR_CONNECTION_INFO:
+    case SECPKG_ATTR_CIPHER_INFO:
     case SECPKG_ATTR_ENDPOINT_BINDINGS:
     case SECPKG_ATTR_UNIQUE_BINDINGS:
         if (!c->has_tls)
@@ -1376,6 +1377,18 @@ credssp_query(void *pkg_ctx, unsigned long attribute, void *buffer)
             return SEC_E_NO_CONTEXT;
         return QueryContextAttributesA(&c->inner, attribute, buffer);
     }
+}
+
+/* QueryCredentialsAttributes: the inner (Negotiate / NTLM) credential's
+ * answer, as Windows' CredSSP gives its SPNEGO credential's. */
+static SECURITY_STATUS
+credssp_query_cred(void *pkg_cred, unsigned long attribute, void *buffer)
+{
+    struct cssp_cred *cred = pkg_cred;
+
+    if (cred == NULL || !cred->has_inner)
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    return QueryCredentialsAttributesA(&cred->inner, attribute, buffer);
 }
 
 static SECURITY_STATUS
@@ -1427,6 +1440,7 @@ const struct sspi_package credssp_package = {
     .init_ctx = credssp_init,
     .accept_ctx = credssp_accept,
     .delete_ctx = ctx_free,
+    .query_cred = credssp_query_cred,
     .query_ctx = credssp_query,
     .query_token = credssp_query_token,
     .encrypt = credssp_encrypt,

@@ -9,16 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
 #include <gatehouse/error.h>
 
 #include "sspi/internal.h"
 #include "sspi/schannel/schannel.h"
+#include "sspi/wide.h"
 
 #define CERT_MAGIC  0x47484345u /* "GHCE" */
 #define STORE_MAGIC 0x47485354u /* "GHST" */
@@ -27,6 +30,11 @@ struct sch_store {
     uint32_t magic;
     atomic_int refs;
     STACK_OF(X509) * certs; /* owned */
+    /* PFXImportCertStore: the private key and the certificate it belongs to
+     * (one of certs); contexts made for that certificate carry the key and
+     * the store's other certificates as their chain. NULL otherwise. */
+    EVP_PKEY *key;
+    X509 *key_cert; /* borrowed from certs */
 };
 
 struct sch_cert {
@@ -60,6 +68,7 @@ store_unref(struct sch_store *st)
     if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1)
         return;
     sk_X509_pop_free(st->certs, X509_free);
+    EVP_PKEY_free(st->key);
     st->magic = 0;
     free(st);
 }
@@ -368,23 +377,268 @@ CertCloseStore(HCERTSTORE hCertStore, unsigned long dwFlags)
     return 1;
 }
 
+/* A context for the store's certificate at index: with the store's key and
+ * the other certificates as its chain when it is the key's certificate. */
+static PCCERT_CONTEXT
+store_context(struct sch_store *st, int index)
+{
+    X509 *x = sk_X509_value(st->certs, index);
+    STACK_OF(X509) *chain = NULL;
+    PCCERT_CONTEXT pc;
+    struct sch_cert *c;
+
+    if (st->key != NULL && x == st->key_cert) {
+        chain = sk_X509_new_null();
+        for (int i = 0; chain != NULL && i < sk_X509_num(st->certs); i++) {
+            if (i != index && sk_X509_push(chain, sk_X509_value(st->certs, i)) == 0) {
+                sk_X509_free(chain);
+                return NULL;
+            }
+        }
+        if (chain == NULL)
+            return NULL;
+    }
+    pc = sch_cert_new(x, chain, x == st->key_cert ? st->key : NULL);
+    sk_X509_free(chain); /* sch_cert_new took its own references */
+    c = cert_of(pc);
+    if (c != NULL)
+        c->store_index = index;
+    return pc;
+}
+
+static struct sch_store *
+store_of(HCERTSTORE h)
+{
+    struct sch_store *st = h;
+
+    return st != NULL && st->magic == STORE_MAGIC ? st : NULL;
+}
+
+/* Where an enumeration continues after prev (released here, as Windows does). */
+static int
+next_index(PCCERT_CONTEXT prev)
+{
+    struct sch_cert *c = cert_of(prev);
+    int next = 0;
+
+    if (c != NULL) {
+        next = c->store_index + 1;
+        CertFreeCertificateContext(prev);
+    }
+    return next;
+}
+
 PCCERT_CONTEXT SEC_ENTRY
 CertEnumCertificatesInStore(HCERTSTORE hCertStore, PCCERT_CONTEXT pPrevCertContext)
 {
-    struct sch_store *st = hCertStore;
-    struct sch_cert *prev = cert_of(pPrevCertContext), *c;
-    int next = 0;
-    PCCERT_CONTEXT pc;
+    struct sch_store *st = store_of(hCertStore);
+    int next = next_index(pPrevCertContext);
 
-    if (prev != NULL) {
-        next = prev->store_index + 1;
-        CertFreeCertificateContext(pPrevCertContext);
-    }
-    if (st == NULL || st->magic != STORE_MAGIC || next >= sk_X509_num(st->certs))
+    if (st == NULL || next >= sk_X509_num(st->certs))
         return NULL;
-    pc = sch_cert_new(sk_X509_value(st->certs, next), NULL, NULL);
-    c = cert_of(pc);
-    if (c != NULL)
-        c->store_index = next;
-    return pc;
+    return store_context(st, next);
+}
+
+HCERTSTORE SEC_ENTRY
+CertOpenStore(const char *lpszStoreProvider, unsigned long dwEncodingType, uintptr_t hCryptProv,
+              unsigned long dwFlags, const void *pvPara)
+{
+    STACK_OF(X509) * certs;
+    struct sch_store *st;
+
+    (void)dwEncodingType;
+    (void)hCryptProv;
+    (void)pvPara;
+    if (lpszStoreProvider != CERT_STORE_PROV_MEMORY || (dwFlags & CERT_STORE_OPEN_EXISTING_FLAG)) {
+        sspi_set_error(NULL, "CertOpenStore: only CERT_STORE_PROV_MEMORY exists here "
+                             "(no system or file stores)");
+        return NULL;
+    }
+    certs = sk_X509_new_null();
+    st = certs != NULL ? store_new(certs) : NULL;
+    if (st == NULL)
+        sk_X509_free(certs);
+    return st;
+}
+
+int SEC_ENTRY
+CertAddEncodedCertificateToStore(HCERTSTORE hCertStore, unsigned long dwCertEncodingType,
+                                 const unsigned char *pbCertEncoded, unsigned long cbCertEncoded,
+                                 unsigned long dwAddDisposition, PCCERT_CONTEXT *ppCertContext)
+{
+    struct sch_store *st = store_of(hCertStore);
+    const unsigned char *p = pbCertEncoded;
+    X509 *x;
+    int index = -1;
+
+    if (ppCertContext != NULL)
+        *ppCertContext = NULL;
+    if (st == NULL || !(dwCertEncodingType & X509_ASN_ENCODING) || pbCertEncoded == NULL ||
+        cbCertEncoded > LONG_MAX || dwAddDisposition < CERT_STORE_ADD_NEW ||
+        dwAddDisposition > CERT_STORE_ADD_ALWAYS)
+        return 0;
+    x = d2i_X509(NULL, &p, (long)cbCertEncoded);
+    if (x == NULL || p != pbCertEncoded + cbCertEncoded) {
+        X509_free(x);
+        ERR_clear_error();
+        sspi_set_error(NULL, "CertAddEncodedCertificateToStore: not a DER certificate");
+        return 0;
+    }
+    if (dwAddDisposition != CERT_STORE_ADD_ALWAYS) {
+        for (int i = 0; i < sk_X509_num(st->certs) && index < 0; i++) {
+            if (X509_cmp(sk_X509_value(st->certs, i), x) == 0)
+                index = i;
+        }
+        if (index >= 0 && dwAddDisposition == CERT_STORE_ADD_NEW) {
+            X509_free(x);
+            sspi_set_error(NULL, "CertAddEncodedCertificateToStore: already in the store");
+            return 0;
+        }
+    }
+    if (index < 0) {
+        if (sk_X509_push(st->certs, x) == 0) {
+            X509_free(x);
+            return 0;
+        }
+        index = sk_X509_num(st->certs) - 1;
+    } else {
+        X509_free(x); /* USE_EXISTING / REPLACE_EXISTING: the same certificate */
+    }
+    if (ppCertContext != NULL) {
+        *ppCertContext = store_context(st, index);
+        if (*ppCertContext == NULL)
+            return 0;
+    }
+    return 1;
+}
+
+/* Case-insensitive substring, for CERT_FIND_SUBJECT_STR. */
+static bool
+contains_nocase(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+
+    for (; *hay != '\0'; hay++) {
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    }
+    return n == 0;
+}
+
+static bool
+find_matches(struct sch_store *st, int index, unsigned long type, const void *para)
+{
+    X509 *x = sk_X509_value(st->certs, index);
+    char *want = NULL, *subject;
+    bool hit = false;
+
+    switch (type) {
+    case CERT_FIND_ANY:
+        return true;
+    case CERT_FIND_HAS_PRIVATE_KEY:
+        return st->key != NULL && x == st->key_cert;
+    case CERT_FIND_SUBJECT_STR_A:
+    case CERT_FIND_SUBJECT_STR_W:
+        if (para == NULL)
+            return false;
+        if (type == CERT_FIND_SUBJECT_STR_W) {
+            size_t units = 0;
+
+            if (wide_strlen(para, WIDE_MAX_UNITS, &units) != GH_OK ||
+                wide_to_utf8(para, units, &want, NULL) != GH_OK)
+                return false;
+        }
+        subject = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+        hit = subject != NULL && contains_nocase(subject, want != NULL ? want : para);
+        OPENSSL_free(subject);
+        free(want);
+        return hit;
+    default:
+        return false;
+    }
+}
+
+PCCERT_CONTEXT SEC_ENTRY
+CertFindCertificateInStore(HCERTSTORE hCertStore, unsigned long dwCertEncodingType,
+                           unsigned long dwFindFlags, unsigned long dwFindType,
+                           const void *pvFindPara, PCCERT_CONTEXT pPrevCertContext)
+{
+    struct sch_store *st = store_of(hCertStore);
+    int next = next_index(pPrevCertContext);
+
+    (void)dwCertEncodingType;
+    (void)dwFindFlags;
+    if (st == NULL)
+        return NULL;
+    for (int i = next; i < sk_X509_num(st->certs); i++) {
+        if (find_matches(st, i, dwFindType, pvFindPara))
+            return store_context(st, i);
+    }
+    return NULL;
+}
+
+HCERTSTORE SEC_ENTRY
+PFXImportCertStore(CRYPT_DATA_BLOB *pPFX, const SEC_WCHAR *szPassword, unsigned long dwFlags)
+{
+    const unsigned char *p;
+    PKCS12 *p12 = NULL;
+    EVP_PKEY *key = NULL;
+    X509 *cert = NULL;
+    STACK_OF(X509) *ca = NULL;
+    char *password = NULL;
+    struct sch_store *st = NULL;
+    size_t units = 0;
+    bool parsed;
+
+    (void)dwFlags; /* key storage flags: keys live in the store, in memory */
+    if (pPFX == NULL || pPFX->pbData == NULL || pPFX->cbData > LONG_MAX)
+        return NULL;
+    if (szPassword != NULL && (wide_strlen(szPassword, WIDE_MAX_UNITS, &units) != GH_OK ||
+                               wide_to_utf8(szPassword, units, &password, NULL) != GH_OK))
+        return NULL;
+    p = pPFX->pbData;
+    p12 = d2i_PKCS12(NULL, &p, (long)pPFX->cbData);
+    /* An empty password may have been encoded either way (PKCS #12 B.1). */
+    parsed = p12 != NULL &&
+             (PKCS12_parse(p12, password != NULL ? password : "", &key, &cert, &ca) == 1 ||
+              ((password == NULL || password[0] == '\0') &&
+               PKCS12_parse(p12, NULL, &key, &cert, &ca) == 1));
+    if (!parsed || (cert == NULL && sk_X509_num(ca) <= 0)) {
+        sspi_set_error(NULL, "PFXImportCertStore: not a PKCS #12 file, a wrong password, or "
+                             "encrypted with an algorithm OpenSSL 3 no longer loads (RC2: "
+                             "export again with AES)");
+        goto cleanup;
+    }
+    if (ca == NULL)
+        ca = sk_X509_new_null();
+    /* The certificate of the key first; a file of certificates only (no
+     * key) is a store of those. */
+    if (ca == NULL || (cert != NULL && sk_X509_insert(ca, cert, 0) == 0))
+        goto cleanup;
+    st = store_new(ca);
+    if (st == NULL) {
+        if (cert != NULL)
+            (void)sk_X509_shift(ca); /* cert stays ours to free below */
+        goto cleanup;
+    }
+    ca = NULL;
+    st->key = key;
+    st->key_cert = key != NULL && cert != NULL ? cert : NULL;
+    if (st->key_cert == NULL) {
+        EVP_PKEY_free(key); /* a key without its certificate is of no use */
+        st->key = NULL;
+    }
+    key = NULL;
+    cert = NULL; /* now owned by the store's stack */
+cleanup:
+    if (password != NULL) {
+        OPENSSL_cleanse(password, strlen(password));
+        free(password);
+    }
+    sk_X509_pop_free(ca, X509_free);
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    PKCS12_free(p12);
+    ERR_clear_error();
+    return st;
 }

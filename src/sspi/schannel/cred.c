@@ -275,6 +275,8 @@ sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
     SSL_CTX_set_session_id_context(cred->ctx, sid_ctx, sizeof(sid_ctx) - 1);
     if (!cred->is_server || (args->use & SECPKG_CRED_OUTBOUND))
         SSL_CTX_set_client_cert_cb(cred->ctx, sch_client_cert);
+    if (cred->is_server)
+        SSL_CTX_set_alpn_select_cb(cred->ctx, sch_alpn_select, NULL);
     /* Server: OpenSSL's own cache (TLS 1.2 session ids) and tickets. Client:
      * our per-credential cache keyed by target (cache.c), filled by the
      * new-session callback; a SECPKG_CRED_BOTH credential gets both. */
@@ -293,11 +295,18 @@ sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out)
         STACK_OF(X509) *chain = NULL;
         EVP_PKEY *key = NULL;
 
-        if (!sch_cert_parts(p.certs[0], &leaf, &chain, &key) || key == NULL) {
+        if (!sch_cert_parts(p.certs[0], &leaf, &chain, &key)) {
             (void)buf_append_str(args->error_text,
-                                 "Schannel: paCred[0] is not a certificate with a private key "
-                                 "from GhCertCreateContextFromPemFiles");
+                                 "Schannel: paCred[0] is not a certificate context of ours");
             status = SEC_E_UNKNOWN_CREDENTIALS;
+            goto cleanup;
+        }
+        if (key == NULL) {
+            /* Windows' status for a certificate whose private key it cannot use. */
+            (void)buf_append_str(args->error_text,
+                                 "Schannel: paCred[0] has no private key (load it with "
+                                 "GhCertCreateContextFromPemFiles or PFXImportCertStore)");
+            status = SEC_E_NO_CREDENTIALS;
             goto cleanup;
         }
         struct tls_cred tc = {.leaf = leaf, .chain = chain, .key = key};
@@ -354,4 +363,98 @@ sch_free_cred(void *pkg_cred)
     sk_X509_pop_free(cred->roots, X509_free);
     sch_cache_unref(cred->cache);
     free(cred);
+}
+
+/* The protocols the credential's SSL_CTX allows, as SP_PROT_* of its side. */
+static unsigned long
+cred_protocols(const struct sch_cred *cred)
+{
+    long lo = SSL_CTX_get_min_proto_version(cred->ctx);
+    long hi = SSL_CTX_get_max_proto_version(cred->ctx);
+    unsigned long bits = 0;
+
+    if (lo == 0 || lo < TLS1_2_VERSION)
+        lo = TLS1_2_VERSION; /* 0: no limit, and TLS 1.2 is the least we speak */
+    if (hi == 0)
+        hi = TLS1_3_VERSION;
+    if (lo <= TLS1_2_VERSION && hi >= TLS1_2_VERSION)
+        bits |= cred->is_server ? SP_PROT_TLS1_2_SERVER : SP_PROT_TLS1_2_CLIENT;
+    if (lo <= TLS1_3_VERSION && hi >= TLS1_3_VERSION)
+        bits |= cred->is_server ? SP_PROT_TLS1_3_SERVER : SP_PROT_TLS1_3_CLIENT;
+    return bits;
+}
+
+static void
+alg_add(ALG_ID *algs, unsigned long *count, ALG_ID alg)
+{
+    for (unsigned long i = 0; i < *count; i++) {
+        if (algs[i] == alg)
+            return;
+    }
+    algs[(*count)++] = alg;
+}
+
+/* What the credential's cipher list allows: cipher strengths and CALG_* ids
+ * (ciphers, handshake hashes, key exchanges). */
+static SECURITY_STATUS
+cred_ciphers(const struct sch_cred *cred, SecPkgCred_CipherStrengths *strengths,
+             SecPkgCred_SupportedAlgs *algs_out)
+{
+    STACK_OF(SSL_CIPHER) *list = SSL_CTX_get_ciphers(cred->ctx);
+    ALG_ID algs[16];
+    unsigned long count = 0, lo = 0, hi = 0;
+
+    for (int i = 0; i < sk_SSL_CIPHER_num(list); i++) {
+        const SSL_CIPHER *c = sk_SSL_CIPHER_value(list, i);
+        unsigned long bits = (unsigned long)SSL_CIPHER_get_bits(c, NULL);
+        int nid = SSL_CIPHER_get_cipher_nid(c), kx = SSL_CIPHER_get_kx_nid(c);
+        const EVP_MD *md = SSL_CIPHER_get_handshake_digest(c);
+
+        lo = lo == 0 || bits < lo ? bits : lo;
+        hi = bits > hi ? bits : hi;
+        if (count + 3 > sizeof(algs) / sizeof(algs[0]))
+            continue;
+        alg_add(algs, &count,
+                nid == NID_chacha20_poly1305 ? CALG_CHACHA20
+                : bits <= 128                ? CALG_AES_128
+                                             : CALG_AES_256);
+        if (md != NULL)
+            alg_add(algs, &count, EVP_MD_get_type(md) == NID_sha384 ? CALG_SHA_384 : CALG_SHA_256);
+        if (kx == NID_kx_dhe)
+            alg_add(algs, &count, CALG_DH_EPHEM);
+        else if (kx == NID_kx_ecdhe || kx == NID_kx_any)
+            alg_add(algs, &count, CALG_ECDHE);
+    }
+    if (strengths != NULL) {
+        strengths->dwMinimumCipherStrength = lo;
+        strengths->dwMaximumCipherStrength = hi;
+    }
+    if (algs_out != NULL) {
+        ALG_ID *copy = sspi_alloc(count * sizeof(ALG_ID) + 1);
+
+        if (copy == NULL)
+            return SEC_E_INSUFFICIENT_MEMORY;
+        memcpy(copy, algs, count * sizeof(ALG_ID));
+        algs_out->cSupportedAlgs = count;
+        algs_out->palgSupportedAlgs = copy;
+    }
+    return SEC_E_OK;
+}
+
+SECURITY_STATUS
+sch_query_cred(void *pkg_cred, unsigned long attribute, void *buffer)
+{
+    struct sch_cred *cred = pkg_cred;
+
+    switch (attribute) {
+    case SECPKG_ATTR_SUPPORTED_PROTOCOLS:
+        ((SecPkgCred_SupportedProtocols *)buffer)->grbitProtocol = cred_protocols(cred);
+        return SEC_E_OK;
+    case SECPKG_ATTR_CIPHER_STRENGTHS:
+        return cred_ciphers(cred, buffer, NULL);
+    case SECPKG_ATTR_SUPPORTED_ALGS:
+        return cred_ciphers(cred, NULL, buffer);
+    default:
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
 }

@@ -87,6 +87,81 @@ is_ip(const char *host)
     return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
+#define ALPN_MAX_BYTES 4096 /* far above any real list of ids */
+
+/* The ALPN ids of the SECBUFFER_APPLICATION_PROTOCOLS input buffers, appended
+ * to out in wire form (RFC 7301 3.1: a length byte, then the id). The layout
+ * is sspi.h's: SEC_APPLICATION_PROTOCOLS, then lists back to back, read by
+ * member offsets (the caller's bytes may be unaligned). NPN lists are skipped.
+ * SEC_E_OK, SEC_E_INVALID_TOKEN (sizes that do not fit, an empty id) or
+ * SEC_E_INSUFFICIENT_MEMORY. */
+static SECURITY_STATUS
+alpn_from_input(PSecBufferDesc in, struct buf *out)
+{
+    const size_t head = offsetof(SEC_APPLICATION_PROTOCOLS, ProtocolLists);
+    const size_t list_head = offsetof(SEC_APPLICATION_PROTOCOL_LIST, ProtocolList);
+
+    for (unsigned long i = 0; in != NULL && i < in->cBuffers; i++) {
+        const SecBuffer *b = &in->pBuffers[i];
+        const uint8_t *p = b->pvBuffer;
+        unsigned long lists_bytes;
+        size_t left;
+
+        if ((b->BufferType & ~SECBUFFER_ATTRMASK) != SECBUFFER_APPLICATION_PROTOCOLS)
+            continue;
+        if (p == NULL || b->cbBuffer < head)
+            return SEC_E_INVALID_TOKEN;
+        memcpy(&lists_bytes, p + offsetof(SEC_APPLICATION_PROTOCOLS, ProtocolListsSize),
+               sizeof(lists_bytes));
+        if (lists_bytes > b->cbBuffer - head)
+            return SEC_E_INVALID_TOKEN;
+        p += head;
+        left = lists_bytes;
+        while (left > 0) {
+            SEC_APPLICATION_PROTOCOL_NEGOTIATION_EXT ext;
+            unsigned short n;
+
+            if (left < list_head)
+                return SEC_E_INVALID_TOKEN;
+            memcpy(&ext, p + offsetof(SEC_APPLICATION_PROTOCOL_LIST, ProtoNegoExt), sizeof(ext));
+            memcpy(&n, p + offsetof(SEC_APPLICATION_PROTOCOL_LIST, ProtocolListSize), sizeof(n));
+            if (n > left - list_head)
+                return SEC_E_INVALID_TOKEN;
+            if (ext == SecApplicationProtocolNegotiationExt_ALPN) {
+                const uint8_t *ids = p + list_head;
+
+                for (size_t at = 0; at < n; at += 1 + (size_t)ids[at]) {
+                    if (ids[at] == 0 || ids[at] > n - at - 1)
+                        return SEC_E_INVALID_TOKEN;
+                }
+                if (buf_append(out, ids, n) != GH_OK)
+                    return SEC_E_INSUFFICIENT_MEMORY;
+            }
+            p += list_head + n;
+            left -= list_head + n;
+        }
+    }
+    return SEC_E_OK;
+}
+
+int
+sch_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *out_len,
+                const unsigned char *in, unsigned int in_len, void *arg)
+{
+    struct sch_ctx *ctx = SSL_get_app_data(ssl);
+    unsigned char *chosen = NULL;
+
+    (void)arg;
+    if (ctx == NULL || ctx->alpn.len == 0)
+        return SSL_TLSEXT_ERR_NOACK;
+    /* Windows' order: the server's preference among the client's offers. */
+    if (SSL_select_next_proto(&chosen, out_len, ctx->alpn.data, (unsigned int)ctx->alpn.len, in,
+                              in_len) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+}
+
 static SECURITY_STATUS
 ctx_new(struct sch_cred *cred, bool is_server, struct sspi_step *step, struct sch_ctx **ctx_out)
 {
@@ -97,6 +172,7 @@ ctx_new(struct sch_cred *cred, bool is_server, struct sspi_step *step, struct sc
     if (ctx == NULL)
         return SEC_E_INSUFFICIENT_MEMORY;
     buf_init(&ctx->replay, REPLAY_MAX_BYTES);
+    buf_init(&ctx->alpn, ALPN_MAX_BYTES);
     ctx->is_server = is_server;
     ctx->ssl = SSL_new(cred->ctx);
     ctx->in = BIO_new(BIO_s_mem());
@@ -111,6 +187,14 @@ ctx_new(struct sch_cred *cred, bool is_server, struct sspi_step *step, struct sc
     BIO_set_mem_eof_return(ctx->out, -1);
     SSL_set_bio(ctx->ssl, ctx->in, ctx->out);
     SSL_set_app_data(ctx->ssl, ctx);
+    status = alpn_from_input(step->in, &ctx->alpn);
+    if (status != SEC_E_OK)
+        goto fail;
+    status = SEC_E_INSUFFICIENT_MEMORY;
+    /* SSL_set_alpn_protos returns 0 on success. */
+    if (!is_server && ctx->alpn.len > 0 &&
+        SSL_set_alpn_protos(ctx->ssl, ctx->alpn.data, (unsigned int)ctx->alpn.len) != 0)
+        goto fail;
     if (is_server) {
         SSL_set_accept_state(ctx->ssl);
         SSL_set_purpose(ctx->ssl, X509_PURPOSE_SSL_CLIENT);
@@ -178,6 +262,7 @@ sch_delete_ctx(void *pkg_ctx)
     free(ctx->target);
     sch_cache_unref(ctx->cache);
     buf_free(&ctx->replay);
+    buf_free(&ctx->alpn);
     free(ctx);
 }
 
@@ -311,16 +396,26 @@ verify_server(struct sch_ctx *ctx, struct sch_cred *cred, struct sspi_step *step
 static unsigned long
 attrs_of(const struct sch_ctx *ctx)
 {
+    /* Windows returns what was asked for: curl's schannel.c, for one, fails a
+     * handshake whose attributes differ from its request (SEQUENCE_DETECT |
+     * REPLAY_DETECT | CONFIDENTIALITY | ALLOCATE_MEMORY | STREAM), so
+     * MUTUAL_AUTH and EXTENDED_ERROR come back only when requested. */
     if (ctx->is_server) {
         unsigned long a = ASC_RET_CONFIDENTIALITY | ASC_RET_REPLAY_DETECT |
                           ASC_RET_SEQUENCE_DETECT | ASC_RET_STREAM;
 
         if (ctx->req_flags & ASC_REQ_MUTUAL_AUTH)
             a |= ASC_RET_MUTUAL_AUTH;
+        if (ctx->req_flags & ASC_REQ_EXTENDED_ERROR)
+            a |= ASC_RET_EXTENDED_ERROR;
         return a;
     }
-    unsigned long a = ISC_RET_CONFIDENTIALITY | ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT |
-                      ISC_RET_STREAM | ISC_RET_MUTUAL_AUTH;
+    unsigned long a =
+        ISC_RET_CONFIDENTIALITY | ISC_RET_REPLAY_DETECT | ISC_RET_SEQUENCE_DETECT | ISC_RET_STREAM;
+    if (ctx->req_flags & ISC_REQ_MUTUAL_AUTH)
+        a |= ISC_RET_MUTUAL_AUTH;
+    if (ctx->req_flags & ISC_REQ_EXTENDED_ERROR)
+        a |= ISC_RET_EXTENDED_ERROR;
     if (ctx->req_flags & ISC_REQ_MANUAL_CRED_VALIDATION)
         a |= ISC_RET_MANUAL_CRED_VALIDATION;
     if (ctx->req_flags & ISC_REQ_USE_SUPPLIED_CREDS)

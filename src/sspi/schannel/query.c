@@ -147,6 +147,28 @@ issuer_list(struct sch_ctx *ctx, SecPkgContext_IssuerListInfoEx *out)
     return SEC_E_OK;
 }
 
+/* The size of a key-exchange group by its NID, as EVP_PKEY_get_bits gives
+ * it for a key of the group (X25519: 253), for when no key is left to ask. */
+static unsigned long
+group_bits(int nid)
+{
+    static const struct {
+        int nid;
+        unsigned long bits;
+    } groups[] = {
+        {NID_X25519, 253},     {NID_X448, 448},       {NID_X9_62_prime256v1, 256},
+        {NID_secp384r1, 384},  {NID_secp521r1, 521},  {NID_ffdhe2048, 2048},
+        {NID_ffdhe3072, 3072}, {NID_ffdhe4096, 4096}, {NID_ffdhe6144, 6144},
+        {NID_ffdhe8192, 8192},
+    };
+
+    for (size_t i = 0; i < sizeof(groups) / sizeof(groups[0]); i++) {
+        if (groups[i].nid == nid)
+            return groups[i].bits;
+    }
+    return 0;
+}
+
 static void
 cipher_info(struct sch_ctx *ctx, SecPkgContext_ConnectionInfo *out)
 {
@@ -188,15 +210,152 @@ cipher_info(struct sch_ctx *ctx, SecPkgContext_ConnectionInfo *out)
         out->aiExch = CALG_DH_EPHEM;
     else
         out->aiExch = CALG_ECDHE; /* ECDHE, and TLS 1.3's (EC)DHE groups */
-    if ((ctx->is_server ? SSL_get_tmp_key(ctx->ssl, &tmp) : SSL_get_peer_tmp_key(ctx->ssl, &tmp)) ==
-            1 &&
+    /* The key-exchange group's size: the peer's share is of the same group,
+     * and OpenSSL frees a TLS 1.3 server's own share after the handshake. */
+    if (((ctx->is_server && SSL_get_tmp_key(ctx->ssl, &tmp) == 1) ||
+         SSL_get_peer_tmp_key(ctx->ssl, &tmp) == 1) &&
         tmp != NULL) {
         if (EVP_PKEY_is_a(tmp, "DH"))
             out->aiExch = CALG_DH_EPHEM;
         out->dwExchStrength = (unsigned long)EVP_PKEY_get_bits(tmp);
         EVP_PKEY_free(tmp);
+    } else {
+        out->dwExchStrength = group_bits(SSL_get_negotiated_group(ctx->ssl));
     }
     ERR_clear_error();
+}
+
+/* ASCII into a fixed SEC_WCHAR array (SZ_ALG_MAX_SIZE), NUL-terminated. */
+static void
+wide_copy(SEC_WCHAR *dst, const char *src)
+{
+    size_t i = 0;
+
+    for (; src != NULL && src[i] != '\0' && i < SZ_ALG_MAX_SIZE - 1; i++)
+        dst[i] = (SEC_WCHAR)(unsigned char)src[i];
+    dst[i] = 0;
+}
+
+/* The CNG name of a certificate's key (SecPkgContext_CipherInfo.szCertificate). */
+static const char *
+key_family(X509 *cert)
+{
+    EVP_PKEY *key = cert != NULL ? X509_get0_pubkey(cert) : NULL;
+
+    if (key == NULL)
+        return "";
+    if (EVP_PKEY_is_a(key, "RSA") || EVP_PKEY_is_a(key, "RSA-PSS"))
+        return "RSA";
+    if (EVP_PKEY_is_a(key, "EC"))
+        return "ECDSA";
+    return "EdDSA";
+}
+
+static void
+cipher_info_cng(struct sch_ctx *ctx, SecPkgContext_CipherInfo *out)
+{
+    const SSL_CIPHER *c = SSL_get_current_cipher(ctx->ssl);
+    SecPkgContext_ConnectionInfo ci;
+    X509 *server_cert =
+        ctx->is_server ? SSL_get_certificate(ctx->ssl) : SSL_get0_peer_certificate(ctx->ssl);
+    bool is_chacha;
+
+    *out = (SecPkgContext_CipherInfo){.dwVersion = SECPKGCONTEXT_CIPHERINFO_V1};
+    out->dwProtocol = (unsigned long)SSL_version(ctx->ssl);
+    if (c == NULL)
+        return;
+    cipher_info(ctx, &ci);
+    out->dwCipherSuite = SSL_CIPHER_get_protocol_id(c);
+    out->dwBaseCipherSuite = out->dwCipherSuite;
+    wide_copy(out->szCipherSuite, SSL_CIPHER_standard_name(c));
+    is_chacha = ci.aiCipher == CALG_CHACHA20;
+    wide_copy(out->szCipher, is_chacha ? "CHACHA20_POLY1305" : "AES");
+    out->dwCipherLen = ci.dwCipherStrength;
+    out->dwCipherBlockLen = is_chacha ? 1 : 16;
+    wide_copy(out->szHash, ci.aiHash == CALG_SHA_384 ? "SHA384" : "SHA256");
+    out->dwHashLen = ci.dwHashStrength;
+    wide_copy(out->szExchange, ci.aiExch == CALG_DH_EPHEM ? "DH" : "ECDH");
+    out->dwMinExchangeLen = ci.dwExchStrength;
+    out->dwMaxExchangeLen = ci.dwExchStrength;
+    wide_copy(out->szCertificate, key_family(server_cert));
+}
+
+static char *
+alloc_str(const char *text)
+{
+    size_t n = strlen(text) + 1;
+    char *copy = sspi_alloc(n);
+
+    if (copy != NULL)
+        memcpy(copy, text, n);
+    return copy;
+}
+
+static SECURITY_STATUS
+key_info(struct sch_ctx *ctx, SecPkgContext_KeyInfoA *out)
+{
+    SecPkgContext_ConnectionInfo ci;
+    X509 *server_cert =
+        ctx->is_server ? SSL_get_certificate(ctx->ssl) : SSL_get0_peer_certificate(ctx->ssl);
+    const char *sig = key_family(server_cert);
+
+    cipher_info(ctx, &ci);
+    *out = (SecPkgContext_KeyInfoA){0};
+    out->sSignatureAlgorithmName = alloc_str(sig);
+    out->sEncryptAlgorithmName =
+        alloc_str(ci.aiCipher == CALG_CHACHA20 ? "CHACHA20_POLY1305" : "AES");
+    if (out->sSignatureAlgorithmName == NULL || out->sEncryptAlgorithmName == NULL) {
+        FreeContextBuffer(out->sSignatureAlgorithmName);
+        FreeContextBuffer(out->sEncryptAlgorithmName);
+        return SEC_E_INSUFFICIENT_MEMORY;
+    }
+    out->KeySize = ci.dwCipherStrength;
+    out->SignatureAlgorithm = strcmp(sig, "RSA") == 0     ? CALG_RSA_SIGN
+                              : strcmp(sig, "ECDSA") == 0 ? CALG_ECDSA
+                                                          : 0;
+    out->EncryptAlgorithm = ci.aiCipher;
+    return SEC_E_OK;
+}
+
+/* SECPKG_ATTR_SESSION_KEY: Windows does not say what Schannel's is; here it
+ * is 32 bytes of RFC 5705 keying material under a private label (RFC 5705 4:
+ * "EXPERIMENTAL" labels), the same on both sides and never the TLS secrets
+ * themselves. */
+#define SESSION_KEY_LABEL "EXPERIMENTAL-gatehouse-sspi-session-key"
+#define SESSION_KEY_BYTES 32
+
+static SECURITY_STATUS
+session_key(struct sch_ctx *ctx, SecPkgContext_SessionKey *out)
+{
+    unsigned char *key = sspi_alloc(SESSION_KEY_BYTES);
+
+    if (key == NULL)
+        return SEC_E_INSUFFICIENT_MEMORY;
+    if (SSL_export_keying_material(ctx->ssl, key, SESSION_KEY_BYTES, SESSION_KEY_LABEL,
+                                   strlen(SESSION_KEY_LABEL), NULL, 0, 0) != 1) {
+        FreeContextBuffer(key);
+        ERR_clear_error();
+        return SEC_E_UNSUPPORTED_FUNCTION;
+    }
+    out->SessionKeyLength = SESSION_KEY_BYTES;
+    out->SessionKey = key;
+    return SEC_E_OK;
+}
+
+static void
+application_protocol(struct sch_ctx *ctx, SecPkgContext_ApplicationProtocol *out)
+{
+    const unsigned char *id = NULL;
+    unsigned int len = 0;
+
+    *out = (SecPkgContext_ApplicationProtocol){0};
+    SSL_get0_alpn_selected(ctx->ssl, &id, &len);
+    if (id == NULL || len == 0 || len > MAX_PROTOCOL_ID_SIZE)
+        return;
+    out->ProtoNegoStatus = SecApplicationProtocolNegotiationStatus_Success;
+    out->ProtoNegoExt = SecApplicationProtocolNegotiationExt_ALPN;
+    out->ProtocolIdSize = (unsigned char)len;
+    memcpy(out->ProtocolId, id, len);
 }
 
 static SECURITY_STATUS
@@ -278,6 +437,16 @@ sch_query_ctx(void *pkg_ctx, unsigned long attribute, void *buffer)
     case SECPKG_ATTR_CONNECTION_INFO:
         cipher_info(ctx, buffer);
         return SEC_E_OK;
+    case SECPKG_ATTR_CIPHER_INFO:
+        cipher_info_cng(ctx, buffer);
+        return SEC_E_OK;
+    case SECPKG_ATTR_APPLICATION_PROTOCOL:
+        application_protocol(ctx, buffer);
+        return SEC_E_OK;
+    case SECPKG_ATTR_KEY_INFO:
+        return key_info(ctx, buffer);
+    case SECPKG_ATTR_SESSION_KEY:
+        return session_key(ctx, buffer);
     case SECPKG_ATTR_ENDPOINT_BINDINGS:
         return endpoint_bindings(ctx, buffer);
     case SECPKG_ATTR_UNIQUE_BINDINGS:

@@ -16,6 +16,7 @@ const struct sspi_package schannel_package = {
     .raw_auth_data = true,
     .acquire_cred = sch_acquire_cred,
     .free_cred = sch_free_cred,
+    .query_cred = sch_query_cred,
     .init_ctx = sch_init_ctx,
     .accept_ctx = sch_accept_ctx,
     .delete_ctx = sch_delete_ctx,

@@ -91,6 +91,7 @@ struct sch_ctx {
     unsigned long req_flags;
     struct sch_cache *cache; /* borrowed: the credential outlives its contexts */
     struct buf replay;       /* input consumed before SEC_I_INCOMPLETE_CREDENTIALS */
+    struct buf alpn;         /* server: the ALPN ids it accepts (wire form), or empty */
 };
 
 SECURITY_STATUS sch_init_ctx(void *pkg_cred, void **pkg_ctx, struct sspi_step *step);
@@ -99,8 +100,16 @@ SECURITY_STATUS sch_apply_control(void *pkg_ctx, PSecBufferDesc input);
 void sch_delete_ctx(void *pkg_ctx);
 /* OpenSSL's client certificate callback (SSL_CTX_set_client_cert_cb). */
 int sch_client_cert(SSL *ssl, X509 **x509_out, EVP_PKEY **pkey_out);
+/* OpenSSL's ALPN selection callback (SSL_CTX_set_alpn_select_cb) of server
+ * credentials: the first of the context's ids (its SECBUFFER_APPLICATION_PROTOCOLS)
+ * that the client offered; none selected when there is no common id. */
+int sch_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *out_len,
+                    const unsigned char *in, unsigned int in_len, void *arg);
 SECURITY_STATUS sch_acquire_cred(const struct sspi_acquire *args, void **pkg_cred_out);
 void sch_free_cred(void *pkg_cred);
+/* QueryCredentialsAttributes: SUPPORTED_PROTOCOLS, CIPHER_STRENGTHS,
+ * SUPPORTED_ALGS (palgSupportedAlgs from sspi_alloc). */
+SECURITY_STATUS sch_query_cred(void *pkg_cred, unsigned long attribute, void *buffer);
 SECURITY_STATUS sch_encrypt(void *pkg_ctx, unsigned long qop, PSecBufferDesc msg,
                             unsigned long seq_no);
 SECURITY_STATUS sch_decrypt(void *pkg_ctx, PSecBufferDesc msg, unsigned long seq_no,

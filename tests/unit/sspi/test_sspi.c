@@ -444,6 +444,42 @@ test_acquire(void)
                                        &h, NULL),
              SEC_E_SECPKG_NOT_FOUND);
 
+    /* The _EX forms (SEC_WINNT_AUTH_IDENTITY_VERSION first), A and W; the
+     * PackageList is ignored; a short Length or MARSHALLED / ONLY is refused. */
+    static unsigned char plist[] = "!ntlm";
+    SEC_WINNT_AUTH_IDENTITY_EXA exa = {
+        SEC_WINNT_AUTH_IDENTITY_VERSION, sizeof(exa), user, 5, domain, 4, password, 6,
+        SEC_WINNT_AUTH_IDENTITY_ANSI,    plist,       5};
+    SEC_WINNT_AUTH_IDENTITY_EXW exw = {
+        SEC_WINNT_AUTH_IDENTITY_VERSION, sizeof(exw), wuser, 8, NULL, 0, wpass, 2,
+        SEC_WINNT_AUTH_IDENTITY_UNICODE, NULL,        0};
+    CHECK_EQ(AcquireCredentialsHandleW(NULL, wpkg, SECPKG_CRED_OUTBOUND, NULL, &exa, NULL, NULL, &h,
+                                       NULL),
+             SEC_E_OK);
+    CHECK_STR_EQ(fake.user, "alice");
+    CHECK_STR_EQ(fake.domain, "CORP");
+    CHECK_STR_EQ(fake.password, "s3cret");
+    CHECK_EQ(FreeCredentialsHandle(&h), SEC_E_OK);
+    CHECK_EQ(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, &exw, NULL, NULL,
+                                       &h, NULL),
+             SEC_E_OK);
+    CHECK_STR_EQ(fake.user, "J\xc3\xbcrgen\xf0\x9f\x98\x80");
+    CHECK_STR_EQ(fake.password, "pw");
+    CHECK_EQ(FreeCredentialsHandle(&h), SEC_E_OK);
+    exa.Length = sizeof(SEC_WINNT_AUTH_IDENTITY_A);
+    CHECK_EQ(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, &exa, NULL, NULL,
+                                       &h, NULL),
+             SEC_E_UNKNOWN_CREDENTIALS);
+    exa.Length = sizeof(exa);
+    exa.Flags |= SEC_WINNT_AUTH_IDENTITY_MARSHALLED;
+    CHECK_EQ(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, &exa, NULL, NULL,
+                                       &h, NULL),
+             SEC_E_UNKNOWN_CREDENTIALS);
+    exa.Flags = SEC_WINNT_AUTH_IDENTITY_ANSI | SEC_WINNT_AUTH_IDENTITY_ONLY;
+    CHECK_EQ(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, &exa, NULL, NULL,
+                                       &h, NULL),
+             SEC_E_UNKNOWN_CREDENTIALS);
+
     /* Malformed identities. */
     CHECK_EQ(AcquireCredentialsHandleA(NULL, pkg_name, SECPKG_CRED_OUTBOUND, NULL, &bad_w, NULL,
                                        NULL, &h, NULL),

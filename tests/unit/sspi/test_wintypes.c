@@ -29,6 +29,27 @@ _Static_assert(_Generic((ULONG *)0, unsigned long * : 1, default : 0), "ULONG is
 _Static_assert(_Generic((DWORD *)0, unsigned long * : 1, default : 0), "DWORD is unsigned long");
 _Static_assert(_Generic((LONG *)0, long * : 1, default : 0), "LONG is long");
 _Static_assert(sizeof(TCHAR) == 1, "TCHAR is char without UNICODE");
+/* HRESULT is 32 bits as on Windows, and FAILED / SUCCEEDED read a
+ * SECURITY_STATUS (the Schannel samples test handshake results with them). */
+_Static_assert(sizeof(HRESULT) == 4, "HRESULT is 32 bits");
+_Static_assert(FAILED(SEC_E_UNTRUSTED_ROOT) && FAILED(SEC_E_INCOMPLETE_MESSAGE), "failures");
+_Static_assert(SUCCEEDED(SEC_E_OK) && SUCCEEDED(SEC_I_CONTINUE_NEEDED) &&
+                   SUCCEEDED(SEC_I_RENEGOTIATE) && !FAILED(SEC_I_CONTEXT_EXPIRED),
+               "successes");
+/* The names Windows code spells in SCH_CREDENTIALS and CERT_INFO. */
+_Static_assert(_Generic((UNICODE_STRING *)0, GH_UNICODE_STRING * : 1, default : 0),
+               "UNICODE_STRING");
+_Static_assert(_Generic((FILETIME *)0, GH_FILETIME * : 1, default : 0), "FILETIME");
+_Static_assert(_Generic((SEC_WINNT_AUTH_IDENTITY_EX *)0, SEC_WINNT_AUTH_IDENTITY_EXA * : 1,
+                        default : 0),
+               "SEC_WINNT_AUTH_IDENTITY_EX is the A form without UNICODE");
+/* Windows' values of the porting constants the samples use. */
+_Static_assert(SECPKG_ATTR_CIPHER_INFO == 0x64 && SECPKG_ATTR_APPLICATION_PROTOCOL == 35 &&
+                   SEC_WINNT_AUTH_IDENTITY_VERSION == 0x200 && SZ_ALG_MAX_SIZE == 64 &&
+                   MAX_PROTOCOL_ID_SIZE == 0xff && SECBUFFER_APPLICATION_PROTOCOLS == 18,
+               "Windows values");
+_Static_assert(CERT_X500_NAME_STR == 3 && CERT_NAME_STR_REVERSE_FLAG == 0x02000000UL,
+               "CertNameToStr values");
 
 static void
 test_handles(void)

@@ -6,6 +6,7 @@
 // (SEC_I_INCOMPLETE_CREDENTIALS), trust and name failures vs manual
 // validation, shutdown, resumption by target name, every query attribute.
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,9 @@
 #define QCAP (256 * 1024)
 
 static struct testcerts tc;
+/* A SECBUFFER_APPLICATION_PROTOCOLS input for the first call of the client
+ * ([0]) or the server ([1]); NULL: none. */
+static SecBuffer *first_call_alpn[2];
 static unsigned long incomplete_seen, extra_seen; /* the split paths really ran */
 static unsigned long last_alert_len, last_alert_desc;
 
@@ -138,16 +142,35 @@ side_step(struct side *s, struct side *peer, const char *target, unsigned long r
     unsigned char alert[64];
     SecBuffer out[2] = {{0, SECBUFFER_TOKEN, NULL}, {sizeof(alert), SECBUFFER_ALERT, alert}};
     SecBufferDesc ind = {SECBUFFER_VERSION, 2, in}, outd = {SECBUFFER_VERSION, 2, out};
+    SecBuffer with_alpn[3] = {in[0], in[1], {0, SECBUFFER_EMPTY, NULL}};
+    SecBufferDesc alpnd = {SECBUFFER_VERSION, 3, with_alpn};
+    SecBuffer *alpn = s->has_ctx ? NULL : first_call_alpn[s->is_server];
     unsigned long attrs = 0;
     SECURITY_STATUS st;
 
+    if (alpn != NULL) {
+        /* The client's first call has no token: the ALPN buffer alone. */
+        with_alpn[2] = *alpn;
+        if (!s->is_server) {
+            alpnd.cBuffers = 1;
+            alpnd.pBuffers = alpn;
+        }
+    }
     if (s->is_server)
-        st = AcceptSecurityContext(&s->cred, s->has_ctx ? &s->ctx : NULL, &ind,
-                                   req | ASC_REQ_ALLOCATE_MEMORY, 0, &s->ctx, &outd, &attrs, NULL);
+        st = AcceptSecurityContext(&s->cred, s->has_ctx ? &s->ctx : NULL,
+                                   alpn != NULL ? &alpnd : &ind, req | ASC_REQ_ALLOCATE_MEMORY, 0,
+                                   &s->ctx, &outd, &attrs, NULL);
     else
         st = InitializeSecurityContextA(&s->cred, s->has_ctx ? &s->ctx : NULL, (char *)target,
-                                        req | ISC_REQ_ALLOCATE_MEMORY, 0, 0, feed > 0 ? &ind : NULL,
+                                        req | ISC_REQ_ALLOCATE_MEMORY, 0, 0,
+                                        alpn != NULL ? &alpnd
+                                        : feed > 0   ? &ind
+                                                     : NULL,
                                         0, &s->ctx, &outd, &attrs, NULL);
+    if (alpn != NULL && s->is_server) { /* the split-out buffers, read back */
+        in[0] = with_alpn[0];
+        in[1] = with_alpn[1];
+    }
     s->last = st;
     if (st == SEC_E_INCOMPLETE_MESSAGE) {
         CHECK_EQ(in[1].BufferType, SECBUFFER_MISSING);
@@ -678,6 +701,180 @@ test_queries(unsigned long protocols)
     side_free(&s);
 }
 
+/* A SEC_APPLICATION_PROTOCOLS in buf with one ALPN list of the ids in wire
+ * form (sspi.h's layout); returns its size. */
+static unsigned long
+alpn_make(unsigned char *buf, size_t cap, const char *wire, size_t wire_len)
+{
+    SEC_APPLICATION_PROTOCOLS *p = (SEC_APPLICATION_PROTOCOLS *)buf;
+    size_t list = offsetof(SEC_APPLICATION_PROTOCOL_LIST, ProtocolList) + wire_len;
+    size_t total = offsetof(SEC_APPLICATION_PROTOCOLS, ProtocolLists) + list;
+
+    CHECK(total <= cap);
+    memset(buf, 0, cap);
+    p->ProtocolListsSize = (unsigned long)list;
+    p->ProtocolLists[0].ProtoNegoExt = SecApplicationProtocolNegotiationExt_ALPN;
+    p->ProtocolLists[0].ProtocolListSize = (unsigned short)wire_len;
+    memcpy(p->ProtocolLists[0].ProtocolList, wire, wire_len);
+    return (unsigned long)total;
+}
+
+static void
+alpn_expect(CtxtHandle *ctx, const char *id)
+{
+    SecPkgContext_ApplicationProtocol ap;
+
+    memset(&ap, 0xa5, sizeof(ap));
+    CHECK_EQ(QueryContextAttributesA(ctx, SECPKG_ATTR_APPLICATION_PROTOCOL, &ap), SEC_E_OK);
+    if (id == NULL) {
+        CHECK_EQ(ap.ProtoNegoStatus, SecApplicationProtocolNegotiationStatus_None);
+        CHECK_EQ(ap.ProtocolIdSize, 0);
+        return;
+    }
+    CHECK_EQ(ap.ProtoNegoStatus, SecApplicationProtocolNegotiationStatus_Success);
+    CHECK_EQ(ap.ProtoNegoExt, SecApplicationProtocolNegotiationExt_ALPN);
+    CHECK_EQ(ap.ProtocolIdSize, strlen(id));
+    CHECK_MEM_EQ(ap.ProtocolId, id, strlen(id));
+}
+
+/* What Windows code checks after the handshake (the gaps the samples in
+ * examples/sspi met): the attributes are exactly those requested (curl's
+ * schannel.c fails otherwise), SECPKG_ATTR_CIPHER_INFO, ALPN through
+ * SECBUFFER_APPLICATION_PROTOCOLS and SECPKG_ATTR_APPLICATION_PROTOCOL. */
+static void
+test_porting(unsigned long protocols)
+{
+    const unsigned long isc =
+        ISC_REQ_SEQUENCE_DETECT | ISC_REQ_REPLAY_DETECT | ISC_REQ_CONFIDENTIALITY | ISC_REQ_STREAM;
+    const unsigned long asc =
+        ASC_REQ_SEQUENCE_DETECT | ASC_REQ_REPLAY_DETECT | ASC_REQ_CONFIDENTIALITY | ASC_REQ_STREAM;
+    struct side c, s;
+    struct hs_opts o = {.target = "localhost", .isc_req = isc, .asc_req = asc};
+    SecPkgContext_Flags fl;
+    SecPkgContext_CipherInfo ci, si;
+    SecPkgContext_ConnectionInfo conn;
+    unsigned char cbuf[128], sbuf[128];
+    SecBuffer calpn = {0, SECBUFFER_APPLICATION_PROTOCOLS, cbuf};
+    SecBuffer salpn = {0, SECBUFFER_APPLICATION_PROTOCOLS, sbuf};
+
+    pair_make(&c, &s, protocols, NULL, tc.ca, 0);
+    /* QueryCredentialsAttributes (Schannel): protocols of each side,
+     * cipher strengths, algorithms. */
+    SecPkgCred_SupportedProtocols sp;
+    SecPkgCred_CipherStrengths cs;
+    SecPkgCred_SupportedAlgs sa = {0};
+    CHECK_EQ(QueryCredentialsAttributesA(&c.cred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &sp), SEC_E_OK);
+    CHECK_HEX_EQ(sp.grbitProtocol, protocols & (SP_PROT_TLS1_2_CLIENT | SP_PROT_TLS1_3_CLIENT));
+    CHECK_EQ(QueryCredentialsAttributesW(&s.cred, SECPKG_ATTR_SUPPORTED_PROTOCOLS, &sp), SEC_E_OK);
+    CHECK_HEX_EQ(sp.grbitProtocol, protocols & (SP_PROT_TLS1_2_SERVER | SP_PROT_TLS1_3_SERVER));
+    CHECK_EQ(QueryCredentialsAttributesA(&c.cred, SECPKG_ATTR_CIPHER_STRENGTHS, &cs), SEC_E_OK);
+    CHECK_EQ(cs.dwMinimumCipherStrength, 128);
+    CHECK_EQ(cs.dwMaximumCipherStrength, 256);
+    CHECK_EQ(QueryCredentialsAttributesA(&c.cred, SECPKG_ATTR_SUPPORTED_ALGS, &sa), SEC_E_OK);
+    bool has_aes = false, has_ecdhe = false, has_sha256 = false;
+    for (unsigned long i = 0; i < sa.cSupportedAlgs; i++) {
+        has_aes |= sa.palgSupportedAlgs[i] == CALG_AES_128;
+        has_ecdhe |= sa.palgSupportedAlgs[i] == CALG_ECDHE;
+        has_sha256 |= sa.palgSupportedAlgs[i] == CALG_SHA_256;
+    }
+    CHECK(has_aes && has_ecdhe && has_sha256);
+    FreeContextBuffer(sa.palgSupportedAlgs);
+    CHECK_EQ(QueryCredentialsAttributesA(&c.cred, SECPKG_CRED_ATTR_NAMES, &sa),
+             SEC_E_UNSUPPORTED_FUNCTION);
+    CHECK_EQ(handshake(&c, &s, &o), SEC_E_OK);
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_FLAGS, &fl), SEC_E_OK);
+    CHECK_HEX_EQ(fl.Flags, isc | ISC_RET_ALLOCATED_MEMORY);
+    CHECK_EQ(QueryContextAttributesA(&s.ctx, SECPKG_ATTR_FLAGS, &fl), SEC_E_OK);
+    CHECK_HEX_EQ(fl.Flags, asc | ASC_RET_ALLOCATED_MEMORY);
+    /* CIPHER_INFO: the same suite on both sides, its IANA number and name. */
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_CIPHER_INFO, &ci), SEC_E_OK);
+    CHECK_EQ(QueryContextAttributesW(&s.ctx, SECPKG_ATTR_CIPHER_INFO, &si), SEC_E_OK);
+    CHECK_MEM_EQ(&ci, &si, offsetof(SecPkgContext_CipherInfo, dwMinExchangeLen));
+    CHECK_EQ(ci.dwMinExchangeLen, si.dwMinExchangeLen);
+    CHECK_EQ(ci.dwMaxExchangeLen, si.dwMaxExchangeLen);
+    CHECK_MEM_EQ(ci.szCertificate, si.szCertificate, sizeof(ci.szCertificate));
+    CHECK_EQ(ci.dwVersion, SECPKGCONTEXT_CIPHERINFO_V1);
+    CHECK_HEX_EQ(ci.dwProtocol, protocols == SP_PROT_TLS1_3 ? 0x0304UL : 0x0303UL);
+    CHECK_EQ(ci.dwBaseCipherSuite, ci.dwCipherSuite);
+    CHECK(protocols == SP_PROT_TLS1_3
+              ? (ci.dwCipherSuite >> 8) == 0x13
+              : (ci.dwCipherSuite >> 8) == 0xc0 || (ci.dwCipherSuite >> 8) == 0xcc);
+    CHECK(ci.szCipherSuite[0] == 'T' && ci.szCipherSuite[1] == 'L' && ci.szCipherSuite[2] == 'S');
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_CONNECTION_INFO, &conn), SEC_E_OK);
+    CHECK_EQ(ci.dwCipherLen, conn.dwCipherStrength);
+    CHECK_EQ(ci.dwHashLen, conn.dwHashStrength);
+    CHECK(ci.szCipher[0] == 'A' || ci.szCipher[0] == 'C'); /* AES, CHACHA20_POLY1305 */
+    CHECK(ci.szHash[0] == 'S' && ci.szHash[3] == '2' + (ci.dwHashLen == 384));
+    CHECK(ci.szExchange[0] == 'E' || ci.szExchange[0] == 'D');
+    CHECK(ci.szCertificate[0] != 0);
+    /* KEY_INFO (A and W) and SESSION_KEY: the same on both sides. */
+    SecPkgContext_KeyInfoA ka;
+    SecPkgContext_KeyInfoW kw;
+    SecPkgContext_SessionKey ck = {0}, sk = {0};
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_KEY_INFO, &ka), SEC_E_OK);
+    CHECK_EQ(QueryContextAttributesW(&s.ctx, SECPKG_ATTR_KEY_INFO, &kw), SEC_E_OK);
+    CHECK_EQ(ka.KeySize, conn.dwCipherStrength);
+    CHECK_EQ(ka.EncryptAlgorithm, conn.aiCipher);
+    CHECK_EQ(kw.EncryptAlgorithm, ka.EncryptAlgorithm);
+    CHECK_EQ(kw.SignatureAlgorithm, ka.SignatureAlgorithm);
+    CHECK(ka.SignatureAlgorithm == CALG_ECDSA || ka.SignatureAlgorithm == CALG_RSA_SIGN);
+    CHECK(strcmp(ka.sEncryptAlgorithmName, "AES") == 0 ||
+          strcmp(ka.sEncryptAlgorithmName, "CHACHA20_POLY1305") == 0);
+    CHECK(kw.sEncryptAlgorithmName[0] == (SEC_WCHAR)ka.sEncryptAlgorithmName[0]);
+    FreeContextBuffer(ka.sSignatureAlgorithmName);
+    FreeContextBuffer(ka.sEncryptAlgorithmName);
+    FreeContextBuffer(kw.sSignatureAlgorithmName);
+    FreeContextBuffer(kw.sEncryptAlgorithmName);
+    CHECK_EQ(QueryContextAttributesA(&c.ctx, SECPKG_ATTR_SESSION_KEY, &ck), SEC_E_OK);
+    CHECK_EQ(QueryContextAttributesA(&s.ctx, SECPKG_ATTR_SESSION_KEY, &sk), SEC_E_OK);
+    CHECK_EQ(ck.SessionKeyLength, 32);
+    CHECK(ck.SessionKeyLength == sk.SessionKeyLength &&
+          memcmp(ck.SessionKey, sk.SessionKey, ck.SessionKeyLength) == 0);
+    FreeContextBuffer(ck.SessionKey);
+    FreeContextBuffer(sk.SessionKey);
+    alpn_expect(&c.ctx, NULL); /* none offered */
+    alpn_expect(&s.ctx, NULL);
+    side_free(&c);
+    side_free(&s);
+
+    /* The client offers h2 and http/1.1; the server takes http/1.1 only. */
+    calpn.cbBuffer = alpn_make(cbuf, sizeof(cbuf), "\x02h2\x08http/1.1", 12);
+    salpn.cbBuffer = alpn_make(sbuf, sizeof(sbuf), "\x08http/1.1", 9);
+    first_call_alpn[0] = &calpn;
+    first_call_alpn[1] = &salpn;
+    o = (struct hs_opts){.target = "localhost", .isc_req = isc, .asc_req = asc};
+    pair_make(&c, &s, protocols, NULL, tc.ca, 0);
+    CHECK_EQ(handshake(&c, &s, &o), SEC_E_OK);
+    alpn_expect(&c.ctx, "http/1.1");
+    alpn_expect(&s.ctx, "http/1.1");
+    side_free(&c);
+    side_free(&s);
+    /* Nothing in common: the handshake goes on without (None on both sides). */
+    calpn.cbBuffer = alpn_make(cbuf, sizeof(cbuf), "\x02h2", 3);
+    o = (struct hs_opts){.target = "localhost", .isc_req = isc, .asc_req = asc};
+    pair_make(&c, &s, protocols, NULL, tc.ca, 0);
+    CHECK_EQ(handshake(&c, &s, &o), SEC_E_OK);
+    alpn_expect(&c.ctx, NULL);
+    alpn_expect(&s.ctx, NULL);
+    side_free(&c);
+    side_free(&s);
+    first_call_alpn[1] = NULL;
+    /* Malformed: lists longer than the buffer, an empty id. No context made. */
+    for (int k = 0; k < 2; k++) {
+        calpn.cbBuffer = alpn_make(cbuf, sizeof(cbuf), "\x02h2", 3);
+        if (k == 0)
+            ((SEC_APPLICATION_PROTOCOLS *)cbuf)->ProtocolListsSize = 200;
+        else
+            ((SEC_APPLICATION_PROTOCOLS *)cbuf)->ProtocolLists[0].ProtocolList[0] = 0;
+        pair_make(&c, &s, protocols, NULL, tc.ca, 0);
+        CHECK_EQ(side_step(&c, &s, "localhost", isc, 0), SEC_E_INVALID_TOKEN);
+        CHECK(!c.has_ctx);
+        side_free(&c);
+        side_free(&s);
+    }
+    first_call_alpn[0] = NULL;
+}
+
 /* Credentials: file errors, server without a certificate, protocol and
  * cipher limits, the other package name, the SCH_CREDENTIALS shape. */
 static void
@@ -711,12 +908,13 @@ test_creds(void)
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, NULL, 1, &pc), SEC_E_INVALID_PARAMETER);
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.server, tc.server_key, 0, &pc), SEC_E_OK);
     CertFreeCertificateContext(pc);
-    /* A CA file has no key: fine as a context, refused as a credential. */
+    /* A CA file has no key: fine as a context, refused as a credential with
+     * Windows' status for a certificate without a usable private key. */
     CHECK_EQ(GhCertCreateContextFromPemFiles(tc.ca, NULL, 0, &pc), SEC_E_OK);
     SCHANNEL_CRED sc = {.dwVersion = SCHANNEL_CRED_VERSION, .cCreds = 1, .paCred = &pc};
     CHECK_EQ(AcquireCredentialsHandleA(NULL, SCHANNEL_NAME_A, SECPKG_CRED_INBOUND, NULL, &sc, NULL,
                                        NULL, &h, NULL),
-             SEC_E_UNKNOWN_CREDENTIALS);
+             SEC_E_NO_CREDENTIALS);
     CertFreeCertificateContext(pc);
     CHECK_EQ(AcquireCredentialsHandleA(NULL, SCHANNEL_NAME_A, SECPKG_CRED_INBOUND, NULL, NULL, NULL,
                                        NULL, &h, NULL),
@@ -891,6 +1089,7 @@ main(void)
         test_shutdown(p);
         test_resume(p);
         test_queries(p);
+        test_porting(p);
     }
     test_creds();
     testcerts_remove(&tc);
