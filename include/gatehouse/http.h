@@ -110,8 +110,19 @@ struct gh_auth_record {
     const char *dns_domain;
 };
 
-/* Never NULL. */
+/* The request's auth record, valid until the request ends. Never NULL.
+ * With auth_packed_context on, the first call for a request exports the
+ * security context into packed_context (ExportSecurityContext: about a tenth
+ * of a Kerberos handshake's CPU), so a request nobody asks about never pays
+ * for it; later calls return the same record. */
 GH_API const struct gh_auth_record *gh_request_auth(const gh_request *req);
+/* The same record without the packed context, for modules that never read
+ * packed_context (proxies, access control on names and groups): it does not
+ * export the security context, so packed_context, packed_context_len and
+ * packed_context_type must not be read through it (they are filled only if
+ * gh_request_auth() ran first). Every other field is as gh_request_auth()
+ * gives it. Never NULL. */
+GH_API const struct gh_auth_record *gh_request_auth_identity(const gh_request *req);
 
 /* ---------------------------------------------------------------------------
  * TLS details (the seed's pSslInfo): NULL on plain HTTP.
