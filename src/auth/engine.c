@@ -354,8 +354,9 @@ run_cached(const struct auth_config *cfg, struct auth_conn *conn,
     out->record.pub.context_attributes = (uint32_t)conn->cached_attrs;
     if (conn->cached_is_ntlm) /* the seed's HTTP_REQUEST_AUTH_FLAG_TOKEN_FOR_CACHED_CRED */
         out->record.pub.flags |= GH_AUTH_FLAG_TOKEN_FOR_CACHED_CRED;
-    /* The context persisted with the identity: exported if a module reads
-     * this request's record, as on the request that completed the handshake. */
+    /* The NTLM context persisted with the identity: exported if a module
+     * reads this request's record, as on the request that completed the
+     * handshake. */
     if (conn->done_ctx != NULL)
         auth_record_take_export_source(&out->record, auth_ctx_ref_dup(conn->done_ctx));
     struct outcome_note note = {.scheme = conn->scheme,

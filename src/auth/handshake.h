@@ -27,10 +27,11 @@ struct auth_conn {
     CtxtHandle ctx;
     bool has_ctx;
     bool is_complete;
-    /* The completed context persisted with the identity, when the location
-     * exports packed contexts (auth_packed_context): one reference, shared with
-     * the records of the requests it authenticated, which export it when a
-     * module reads them. NULL otherwise. */
+    /* The completed NTLM context persisted with the identity, when the
+     * location exports packed contexts (auth_packed_context): one reference,
+     * shared with the records of the requests it authenticated, which export
+     * it when a module reads them. NULL otherwise (a persisted Kerberos
+     * identity keeps no context: handshake.c says why). */
     struct auth_ctx_ref *done_ctx;
     enum auth_scheme scheme;
     uint64_t config_id; /* the config whose credentials made ctx (never dereferenced) */
