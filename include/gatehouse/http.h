@@ -72,7 +72,11 @@ struct gh_auth_record {
      * that keeps it duplicates it (API added with issue 4). NULL unless success. */
     gh_token *access_token;
     uint32_t context_attributes; /* ASC_RET_* of the accepted context */
-    /* A serialized context the application may query (SECPKG_ATTR_LIFESPAN...). */
+    /* A serialized context the application may import and query
+     * (ImportSecurityContext, then SECPKG_ATTR_LIFESPAN...): the request's
+     * completed Negotiate/Kerberos/NTLM context (also on later requests of an
+     * NTLM keep-alive connection) with auth_packed_context on, computed by the
+     * first gh_request_auth() of the request; empty otherwise. */
     uint32_t packed_context_type;
     const void *packed_context;
     size_t packed_context_len;
