@@ -116,9 +116,9 @@ struct gh_auth_record {
 
 /* The request's auth record, valid until the request ends. Never NULL.
  * With auth_packed_context on, the first call for a request exports the
- * security context into packed_context (ExportSecurityContext: about a tenth
- * of a Kerberos handshake's CPU), so a request nobody asks about never pays
- * for it; later calls return the same record. */
+ * security context into packed_context (ExportSecurityContext: about 7% of
+ * a Kerberos handshake's server instructions), so a request nobody asks about
+ * never pays for it; later calls return the same record. */
 GH_API const struct gh_auth_record *gh_request_auth(const gh_request *req);
 /* The same record without the packed context, for modules that never read
  * packed_context (proxies, access control on names and groups): it does not

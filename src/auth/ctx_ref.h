@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // A completed SSPI context kept so that the auth record can export it when a
 // module first reads the record (auth_packed_context), instead of on every
-// handshake. Shared by the connection that persisted it (NTLM; Kerberos with
-// auth_persist_kerberos) and the records of the requests it authenticated.
+// handshake. Shared by the connection that persisted it (NTLM) and the records
+// of the requests it authenticated.
 #ifndef GH_AUTH_CTX_REF_H
 #define GH_AUTH_CTX_REF_H
 

@@ -68,7 +68,7 @@ struct hs_outcome {
      * for the record to export when read (auth_record_take_export_source), or
      * NULL; the caller releases it when not kept. */
     struct auth_ctx_ref *export_from;
-    bool is_persisted; /* the context stays on the connection */
+    bool is_persisted; /* the identity stays on the connection */
     bool is_ntlm;      /* the identity came from NTLM (also inside Negotiate) */
     bool did_offer_bindings;
     struct auth_credssp_deleg deleg; /* HS_DONE with CredSSP: what the client delegated */
