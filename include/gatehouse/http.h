@@ -72,7 +72,11 @@ struct gh_auth_record {
      * that keeps it duplicates it (API added with issue 4). NULL unless success. */
     gh_token *access_token;
     uint32_t context_attributes; /* ASC_RET_* of the accepted context */
-    /* A serialized context the application may query (SECPKG_ATTR_LIFESPAN...). */
+    /* A serialized context the application may import and query
+     * (ImportSecurityContext, then SECPKG_ATTR_LIFESPAN...): the request's
+     * completed Negotiate/Kerberos/NTLM context (also on later requests of an
+     * NTLM keep-alive connection) with auth_packed_context on, computed by the
+     * first gh_request_auth() of the request; empty otherwise. */
     uint32_t packed_context_type;
     const void *packed_context;
     size_t packed_context_len;
@@ -110,8 +114,19 @@ struct gh_auth_record {
     const char *dns_domain;
 };
 
-/* Never NULL. */
+/* The request's auth record, valid until the request ends. Never NULL.
+ * With auth_packed_context on, the first call for a request exports the
+ * security context into packed_context (ExportSecurityContext: about 7% of
+ * a Kerberos handshake's server instructions), so a request nobody asks about
+ * never pays for it; later calls return the same record. */
 GH_API const struct gh_auth_record *gh_request_auth(const gh_request *req);
+/* The same record without the packed context, for modules that never read
+ * packed_context (proxies, access control on names and groups): it does not
+ * export the security context, so packed_context, packed_context_len and
+ * packed_context_type must not be read through it (they are filled only if
+ * gh_request_auth() ran first). Every other field is as gh_request_auth()
+ * gives it. Never NULL. */
+GH_API const struct gh_auth_record *gh_request_auth_identity(const gh_request *req);
 
 /* ---------------------------------------------------------------------------
  * TLS details (the seed's pSslInfo): NULL on plain HTTP.

@@ -393,7 +393,7 @@ static const struct gh_command auth_commands[] = {
     {"auth_persist_kerberos", ANYWHERE, 1, 1, set_persist_kerberos, "on|off", "on",
      "keep a Kerberos identity on the keep-alive connection"},
     {"auth_packed_context", ANYWHERE, 1, 1, set_packed_context, "on|off", "on",
-     "export each completed SSPI context into the auth record"},
+     "export the completed SSPI context into the record when a module reads it"},
     {"auth_basic_over_http", ANYWHERE, 1, 1, set_basic_over_http, "on|off", "off",
      "offer and accept Basic on plain HTTP"},
     {"auth_extended_protection", ANYWHERE, 1, 1, set_extended_protection, "off|allow|require",

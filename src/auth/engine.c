@@ -354,6 +354,11 @@ run_cached(const struct auth_config *cfg, struct auth_conn *conn,
     out->record.pub.context_attributes = (uint32_t)conn->cached_attrs;
     if (conn->cached_is_ntlm) /* the seed's HTTP_REQUEST_AUTH_FLAG_TOKEN_FOR_CACHED_CRED */
         out->record.pub.flags |= GH_AUTH_FLAG_TOKEN_FOR_CACHED_CRED;
+    /* The NTLM context persisted with the identity: exported if a module
+     * reads this request's record, as on the request that completed the
+     * handshake. */
+    if (conn->done_ctx != NULL)
+        auth_record_take_export_source(&out->record, auth_ctx_ref_dup(conn->done_ctx));
     struct outcome_note note = {.scheme = conn->scheme,
                                 .package = out->record.pub.package_name,
                                 .principal = out->record.pub.principal,
@@ -397,8 +402,8 @@ sspi_done(const struct auth_config *cfg, enum auth_scheme s, struct hs_outcome *
     if (err != GH_OK)
         return err;
     out->record.pub.context_attributes = (uint32_t)hs->attrs;
-    auth_record_take_packed(&out->record, hs->packed, hs->packed_len, 0);
-    hs->packed = NULL;
+    auth_record_take_export_source(&out->record, hs->export_from);
+    hs->export_from = NULL;
     buf_init(&value, 2 * 65536);
     if (hs->out_token.len > 0) {
         err = token_value(s, &hs->out_token, &value);
@@ -487,8 +492,7 @@ run_sspi(const struct auth_config *cfg, struct auth_conn *conn, const struct aut
     }
     if (hs.token != NULL)
         cfg->engine->backend->token->close(hs.token);
-    if (hs.packed != NULL)
-        cfg->engine->backend->sspi->FreeContextBuffer(hs.packed);
+    auth_ctx_ref_release(hs.export_from);
     auth_credssp_deleg_free(&hs.deleg);
     buf_free(&hs.out_token);
 cleanup:

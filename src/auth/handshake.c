@@ -73,6 +73,8 @@ handshake_reset(struct auth_conn *conn)
         sspi->DeleteSecurityContext(&conn->ctx);
     conn->has_ctx = false;
     conn->is_complete = false;
+    auth_ctx_ref_release(conn->done_ctx); /* a record may still hold its own reference */
+    conn->done_ctx = NULL;
     conn->legs = 0;
     if (conn->cached_token != NULL)
         conn->backend->token->close(conn->cached_token);
@@ -172,7 +174,8 @@ spn_accepted(const struct auth_config *cfg, struct auth_conn *conn, bool is_ntlm
     return ok;
 }
 
-/* Success: take the identity, export the context, decide persistence. */
+/* Success: take the identity, keep the context for the record's packed
+ * context, decide persistence. */
 static void
 finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme scheme,
        unsigned long attrs, struct hs_outcome *out)
@@ -195,15 +198,6 @@ finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme s
         fail(conn, scheme, SEC_E_WRONG_PRINCIPAL, out);
         return;
     }
-    if (cfg->packed_context && sspi->ExportSecurityContext != NULL) {
-        SecBuffer packed = {0, SECBUFFER_EMPTY, NULL};
-        if (sspi->ExportSecurityContext(&conn->ctx, 0, &packed, NULL) == SEC_E_OK) {
-            out->packed = packed.pvBuffer;
-            out->packed_len = packed.cbBuffer;
-        } else if (packed.pvBuffer != NULL) {
-            sspi->FreeContextBuffer(packed.pvBuffer);
-        }
-    }
     if (scheme == AUTH_SCHEME_CREDSSP && cfg->delegation &&
         auth_credssp_take_delegated(sspi, &conn->ctx, &out->deleg) != GH_OK) {
         tok_ops->close(token);
@@ -211,6 +205,18 @@ finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme s
         fail(conn, scheme, SEC_E_INSUFFICIENT_MEMORY, out);
         return;
     }
+    /* The packed context is exported only when a module reads the record
+     * (auth_record_public): the record keeps a reference to the context,
+     * which then outlives the handshake until the request ends. */
+    if (cfg->packed_context && sspi->ExportSecurityContext != NULL &&
+        auth_ctx_ref_create(sspi, &conn->ctx, &out->export_from) != GH_OK) {
+        tok_ops->close(token);
+        out->token = NULL;
+        fail(conn, scheme, SEC_E_INSUFFICIENT_MEMORY, out);
+        return;
+    }
+    if (out->export_from != NULL)
+        conn->has_ctx = false; /* the handle moved into export_from */
     out->result = HS_DONE;
     out->sec_status = SEC_E_OK;
     out->attrs = attrs;
@@ -222,6 +228,14 @@ finish(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme s
     out->is_persisted = out->is_ntlm || (cfg->persist_kerberos && (attrs & ASC_RET_DELEGATE) == 0);
     if (out->is_persisted) {
         conn->is_complete = true;
+        /* Later requests of an NTLM connection export the same context when
+         * read; an NTLM context is small and always stayed here. A Kerberos
+         * one does not stay: the live MIT context costs ~3.5 KB more per idle
+         * connection than the identity alone (its exported form ~1.8 KB), so
+         * it goes with the handshake's request and later requests carry no
+         * packed context, as before. */
+        if (out->export_from != NULL && out->is_ntlm)
+            conn->done_ctx = auth_ctx_ref_dup(out->export_from);
         conn->cached_token = tok_ops->dup(token);
         conn->cached_attrs = attrs;
         conn->cached_is_ntlm = out->is_ntlm;

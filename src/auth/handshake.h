@@ -11,6 +11,7 @@
 #include <gatehouse/sspi.h>
 
 #include "auth/credssp.h"
+#include "auth/ctx_ref.h"
 #include "auth/engine.h"
 #include "auth/reason.h"
 #include "base/buf.h"
@@ -21,10 +22,17 @@ struct auth_conn {
     struct limiter *limiter;            /* borrowed from the engine */
     char peer_addr[64];
     size_t peer_addr_len;
-    /* The context in progress or completed. */
+    /* The context in progress, or completed when the location does not export
+     * packed contexts. */
     CtxtHandle ctx;
     bool has_ctx;
     bool is_complete;
+    /* The completed NTLM context persisted with the identity, when the
+     * location exports packed contexts (auth_packed_context): one reference,
+     * shared with the records of the requests it authenticated, which export
+     * it when a module reads them. NULL otherwise (a persisted Kerberos
+     * identity keeps no context: handshake.c says why). */
+    struct auth_ctx_ref *done_ctx;
     enum auth_scheme scheme;
     uint64_t config_id; /* the config whose credentials made ctx (never dereferenced) */
     unsigned legs;
@@ -56,9 +64,11 @@ struct hs_outcome {
     struct buf out_token; /* raw bytes (the caller base64-encodes); always initialized */
     unsigned long attrs;  /* ASC_RET_* */
     gh_token *token;      /* HS_DONE: a new reference, owned by the caller */
-    void *packed;         /* HS_DONE: ExportSecurityContext output or NULL (FreeContextBuffer) */
-    size_t packed_len;
-    bool is_persisted; /* the context stays on the connection */
+    /* HS_DONE with auth_packed_context: a reference to the completed context,
+     * for the record to export when read (auth_record_take_export_source), or
+     * NULL; the caller releases it when not kept. */
+    struct auth_ctx_ref *export_from;
+    bool is_persisted; /* the identity stays on the connection */
     bool is_ntlm;      /* the identity came from NTLM (also inside Negotiate) */
     bool did_offer_bindings;
     struct auth_credssp_deleg deleg; /* HS_DONE with CredSSP: what the client delegated */
@@ -72,7 +82,7 @@ struct hs_outcome {
  * restart), when the previous leg is older than cfg->handshake_timeout_ms, when
  * the scheme differs, or when cfg is not the config that started it. The caller
  * has checked the token size. Returns GH_OK with *out filled (free out_token with
- * buf_free and close token / packed when not kept), GH_EBUSY (too many
+ * buf_free, close token and release export_from when not kept), GH_EBUSY (too many
  * handshakes in progress for the address: answer 429) or GH_ENOMEM. */
 int handshake_step(const struct auth_config *cfg, struct auth_conn *conn, enum auth_scheme scheme,
                    struct slice in_token, const struct auth_request_view *req, uint64_t now_ms,

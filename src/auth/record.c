@@ -30,6 +30,7 @@ auth_record_clear(struct auth_record *r)
     if (r->packed != NULL && backend != NULL && backend->sspi != NULL &&
         backend->sspi->FreeContextBuffer != NULL)
         backend->sspi->FreeContextBuffer(r->packed);
+    auth_ctx_ref_release(r->export_from);
     free(r->user);
     free(r->domain);
     free(r->principal);
@@ -201,6 +202,30 @@ auth_record_take_packed(struct auth_record *r, void *packed, size_t len, uint32_
     r->pub.packed_context = packed;
     r->pub.packed_context_len = packed != NULL ? len : 0;
     r->pub.packed_context_type = packed != NULL ? type : 0;
+}
+
+void
+auth_record_take_export_source(struct auth_record *r, struct auth_ctx_ref *ref)
+{
+    auth_ctx_ref_release(r->export_from);
+    r->export_from = ref;
+}
+
+const struct gh_auth_record *
+auth_record_public(struct auth_record *r)
+{
+    void *packed = NULL;
+    size_t len = 0;
+
+    if (r->export_from == NULL)
+        return &r->pub;
+    /* A refusal leaves packed_context empty, as it always has: the record
+     * does not fail for it. */
+    if (auth_ctx_ref_export(r->export_from, &packed, &len) == SEC_E_OK)
+        auth_record_take_packed(r, packed, len, 0);
+    auth_ctx_ref_release(r->export_from);
+    r->export_from = NULL;
+    return &r->pub;
 }
 
 static const struct {

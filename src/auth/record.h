@@ -13,6 +13,7 @@
 
 #include "auth/backend.h"
 #include "auth/credssp.h"
+#include "auth/ctx_ref.h"
 
 struct auth_record {
     struct gh_auth_record pub; /* what gh_request_auth() returns; points into this object */
@@ -25,6 +26,10 @@ struct auth_record {
     char **group_sids; /* group_count entries or NULL; entries may be NULL */
     char *user_sid, *logon_domain, *dns_domain;
     void *packed; /* ExportSecurityContext output, freed with FreeContextBuffer */
+    /* The completed context, not yet exported (auth_packed_context): one
+     * reference, exported into packed by the first auth_record_public() and
+     * then dropped; NULL once exported or when there is nothing to export. */
+    struct auth_ctx_ref *export_from;
 };
 
 /* A "not authenticated" record with every other field zero. */
@@ -61,6 +66,17 @@ int auth_record_qualify_foreign(struct auth_record *r, char *const *local_realms
 int auth_record_set_mutual(struct auth_record *r, const char *value); /* "Negotiate <b64>" */
 /* Takes ownership of packed (FreeContextBuffer memory) in every case. */
 void auth_record_take_packed(struct auth_record *r, void *packed, size_t len, uint32_t type);
+/* Takes the reference ref (NULL: none): the context that authenticated the
+ * request, exported into pub.packed_context when the record is first read
+ * through auth_record_public(). Exporting costs a Kerberos handshake about a
+ * tenth of its CPU, so it is paid only by requests whose module reads it. */
+void auth_record_take_export_source(struct auth_record *r, struct auth_ctx_ref *ref);
+/* The public record as a module sees it (gh_request_auth): the first call
+ * exports the pending context into packed_context (left empty when the package
+ * refuses, as ExportSecurityContext did at handshake time before) and drops
+ * the reference. Internal readers that never look at packed_context read
+ * r->pub directly. Never NULL. */
+const struct gh_auth_record *auth_record_public(struct auth_record *r);
 
 /* The gh_auth_type of a package or scheme name ("NTLM", "Negotiate"...), or NONE. */
 enum gh_auth_type auth_record_type_from_name(const char *name);

@@ -21,7 +21,7 @@
 // both of which run on the request's worker loop.
 //
 // Identity for issue 4: the configured identity headers are removed from the
-// client's request unconditionally, then set from gh_request_auth() when the
+// client's request unconditionally, then set from gh_request_auth_identity() when the
 // request is authenticated, so a client can never forge them.
 #include "modules/proxy.h"
 
@@ -647,7 +647,7 @@ listed_in_connection(const gh_request *req, struct gh_str name)
 static const struct gh_auth_record *
 delegated_auth(const gh_request *req)
 {
-    const struct gh_auth_record *auth = gh_request_auth(req);
+    const struct gh_auth_record *auth = gh_request_auth_identity(req);
 
     if (auth->status != GH_AUTH_SUCCESS || auth->type != GH_AUTH_TYPE_CREDSSP ||
         auth->delegated_user == NULL || auth->delegated_user[0] == '\0' ||
@@ -712,7 +712,7 @@ is_dropped_request_header(const struct proxy_config *cfg, const gh_request *req,
      * the backend, over plain HTTP, where auth_basic_over_http refused it from
      * the client. Backends doing their own authentication opt in. */
     if (!cfg->pass_authorization && name_is_loose(n, "Authorization") &&
-        gh_request_auth(req)->status != GH_AUTH_NOT_AUTHENTICATED)
+        gh_request_auth_identity(req)->status != GH_AUTH_NOT_AUTHENTICATED)
         return true;
     /* The proxy states the backend credentials itself: the client's never
      * mixes with them. */
@@ -800,7 +800,7 @@ add_list_header(struct buf *out, const gh_request *req, const char *name, const 
 static int
 add_identity(struct buf *out, const struct proxy_config *cfg, const gh_request *req)
 {
-    const struct gh_auth_record *auth = gh_request_auth(req);
+    const struct gh_auth_record *auth = gh_request_auth_identity(req);
     int rc = GH_OK;
 
     if (auth->status != GH_AUTH_SUCCESS)

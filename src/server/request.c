@@ -290,6 +290,14 @@ gh_request_body_length(const gh_request *req)
 const struct gh_auth_record *
 gh_request_auth(const gh_request *req)
 {
+    /* The first read exports the packed context (auth_record_public); the
+     * request object itself is never const, only the API's view of it. */
+    return auth_record_public(&((gh_request *)req)->auth.record);
+}
+
+const struct gh_auth_record *
+gh_request_auth_identity(const gh_request *req)
+{
     return &req->auth.record.pub;
 }
 

@@ -41,6 +41,7 @@ struct gh_token {
 
 static atomic_int fake_live_tokens;
 static int fake_live_contexts;
+static int fake_export_count; /* ExportSecurityContext calls that succeeded */
 static unsigned long fake_last_flags;
 static int fake_last_had_bindings;
 static GH_ACCEPTOR_AUTH_DATA fake_last_acceptor; /* of the last AcquireCredentialsHandle */
@@ -316,7 +317,11 @@ fake_query_token(PCtxtHandle ctx, void **token)
 static SECURITY_STATUS SEC_ENTRY
 fake_export(PCtxtHandle ctx, unsigned long flags, PSecBuffer packed, void **token)
 {
-    (void)ctx, (void)flags, (void)token;
+    struct fake_ctx *c = (struct fake_ctx *)ctx->dwLower;
+    (void)flags, (void)token;
+    if (c->state != 2) /* reads the context: ASan sees an export after delete */
+        return SEC_E_INVALID_HANDLE;
+    fake_export_count++;
     packed->pvBuffer = strdup("packed");
     packed->cbBuffer = 6;
     return SEC_E_OK;

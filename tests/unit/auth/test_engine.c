@@ -207,7 +207,7 @@ test_ntlm_keepalive(void)
     CHECK_STR_EQ(d.record.pub.package_name, "NTLM");
     CHECK_EQ(d.record.pub.flags, 0);
     CHECK(d.record.pub.access_token != NULL);
-    CHECK(d.record.pub.packed_context_len == 6);
+    CHECK(auth_record_public(&d.record)->packed_context_len == 6);
     CHECK_EQ(d.record.pub.group_count, 1);
     auth_decision_clear(&d);
 
@@ -297,7 +297,7 @@ test_packed_context(void)
     CHECK_EQ(run(cfg_on, c, (struct req){.authorization = fake_krb("Negotiate", "alice:pw")}, &d),
              GH_OK);
     CHECK_EQ(d.status, 0);
-    CHECK(d.record.pub.packed_context != NULL);
+    CHECK(auth_record_public(&d.record)->packed_context != NULL);
     CHECK(d.record.pub.packed_context_len == 6);
     auth_decision_clear(&d);
     CHECK_EQ(run(cfg_off, c, (struct req){.authorization = fake_krb("Negotiate", "alice:pw")}, &d),
@@ -305,7 +305,7 @@ test_packed_context(void)
     CHECK_EQ(d.status, 0);
     CHECK_EQ(d.record.pub.status, GH_AUTH_SUCCESS);
     CHECK_STR_EQ(d.record.pub.user_name, "alice");
-    CHECK(d.record.pub.packed_context == NULL);
+    CHECK(auth_record_public(&d.record)->packed_context == NULL);
     CHECK(d.record.pub.packed_context_len == 0);
     CHECK(d.record.pub.access_token != NULL);
     auth_decision_clear(&d);
@@ -314,6 +314,124 @@ test_packed_context(void)
     auth_config_destroy(cfg_on);
     auth_config_destroy(cfg_off);
     CHECK_EQ(fake_live_contexts, 0);
+}
+
+/* The packed context is exported when the record is first read
+ * (auth_record_public, i.e. gh_request_auth), never for a request whose
+ * record nobody reads; the context lives until then, whoever drops it first. */
+static void
+test_packed_context_lazy(void)
+{
+    static const char *const krb[] = {"auth Negotiate", "auth_persist_kerberos off"};
+    static const char *const krb_persist[] = {"auth Negotiate", "auth_persist_kerberos on"};
+    static const char *const ntlm[] = {"auth NTLM"};
+    static const char *const ntlm_off[] = {"auth NTLM", "auth_packed_context off"};
+    struct auth_config *cfg_krb = make_config(krb, 2), *cfg_ntlm = make_config(ntlm, 1);
+    struct auth_config *cfg_persist = make_config(krb_persist, 2);
+    struct auth_config *cfg_off = make_config(ntlm_off, 2);
+    struct auth_conn *c = make_conn();
+    struct auth_decision d;
+    int exports = fake_export_count;
+
+    /* Kerberos, not persisted: the record holds the only reference. Nobody
+     * reads it: no export, and the context goes with the request. */
+    CHECK_EQ(run(cfg_krb, c, (struct req){.authorization = fake_krb("Negotiate", "alice:pw")}, &d),
+             GH_OK);
+    CHECK_EQ(d.status, 0);
+    CHECK(d.record.pub.packed_context == NULL);
+    CHECK_EQ(fake_live_contexts, 1);
+    auth_decision_clear(&d);
+    CHECK_EQ(fake_export_count, exports);
+    CHECK_EQ(fake_live_contexts, 0);
+
+    /* Read twice: one export; the context is deleted once exported. */
+    CHECK_EQ(run(cfg_krb, c, (struct req){.authorization = fake_krb("Negotiate", "alice:pw")}, &d),
+             GH_OK);
+    const struct gh_auth_record *pub = auth_record_public(&d.record);
+    CHECK(pub == &d.record.pub);
+    CHECK(pub->packed_context != NULL && pub->packed_context_len == 6);
+    CHECK_MEM_EQ(pub->packed_context, "packed", 6);
+    CHECK_EQ(fake_live_contexts, 0);
+    CHECK(auth_record_public(&d.record)->packed_context == pub->packed_context);
+    CHECK_EQ(fake_export_count, exports + 1);
+    auth_decision_clear(&d);
+
+    /* Kerberos persisted: the identity stays on the connection, the context
+     * does not (it goes with the handshake's request); a later request has
+     * no packed context, as before the export was lazy. */
+    CHECK_EQ(
+        run(cfg_persist, c, (struct req){.authorization = fake_krb("Negotiate", "alice:pw")}, &d),
+        GH_OK);
+    CHECK_EQ(fake_live_contexts, 1);
+    auth_decision_clear(&d);
+    CHECK_EQ(fake_export_count, exports + 1);
+    CHECK_EQ(fake_live_contexts, 0);
+    CHECK_EQ(run(cfg_persist, c, (struct req){0}, &d), GH_OK);
+    CHECK_EQ(d.status, 0);
+    CHECK_STR_EQ(d.record.pub.user_name, "alice");
+    CHECK(auth_record_public(&d.record)->packed_context == NULL);
+    CHECK_EQ(fake_export_count, exports + 1);
+    auth_decision_clear(&d);
+    auth_conn_destroy(c);
+    CHECK_EQ(fake_live_contexts, 0);
+
+    /* NTLM keep-alive: the handshake's request is not read (no export); the
+     * next request's record is, and carries the cached flag and the context. */
+    c = make_conn();
+    CHECK_EQ(run(cfg_ntlm, c, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg_ntlm, c, (struct req){.authorization = fake_ntlm3("NTLM", "alice:pw")}, &d),
+             GH_OK);
+    CHECK_EQ(d.status, 0);
+    auth_decision_clear(&d);
+    CHECK_EQ(fake_export_count, exports + 1);
+    CHECK_EQ(fake_live_contexts, 1); /* persisted on the connection */
+    CHECK_EQ(run(cfg_ntlm, c, (struct req){0}, &d), GH_OK);
+    CHECK_EQ(d.record.pub.flags, GH_AUTH_FLAG_TOKEN_FOR_CACHED_CRED);
+    CHECK_EQ(auth_record_public(&d.record)->packed_context_len, 6);
+    CHECK_EQ(fake_export_count, exports + 2);
+    auth_decision_clear(&d);
+
+    /* The application answers 401 (the connection drops the identity) before
+     * a later hook reads the record: the record's reference keeps the
+     * context alive for the export. */
+    CHECK_EQ(run(cfg_ntlm, c, (struct req){0}, &d), GH_OK);
+    struct auth_decision ch;
+    struct auth_request_view none = {.peer = "p", .now_ms = clock_ms, .now = wall};
+    CHECK_EQ(auth_engine_challenge(cfg_ntlm, c, &none, &ch), GH_OK);
+    auth_decision_clear(&ch);
+    CHECK_EQ(fake_live_contexts, 1);
+    CHECK_EQ(auth_record_public(&d.record)->packed_context_len, 6);
+    CHECK_EQ(fake_live_contexts, 0);
+    auth_decision_clear(&d);
+
+    /* The connection goes while the record still holds the context. */
+    CHECK_EQ(run(cfg_ntlm, c, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg_ntlm, c, (struct req){.authorization = fake_ntlm3("NTLM", "alice:pw")}, &d),
+             GH_OK);
+    auth_conn_destroy(c);
+    CHECK_EQ(fake_live_contexts, 1);
+    auth_decision_clear(&d);
+    CHECK_EQ(fake_live_contexts, 0);
+
+    /* auth_packed_context off: never exported, even when read. */
+    int before = fake_export_count;
+    c = make_conn();
+    CHECK_EQ(run(cfg_off, c, (struct req){.authorization = fake_ntlm1()}, &d), GH_OK);
+    auth_decision_clear(&d);
+    CHECK_EQ(run(cfg_off, c, (struct req){.authorization = fake_ntlm3("NTLM", "alice:pw")}, &d),
+             GH_OK);
+    CHECK_EQ(d.status, 0);
+    CHECK(auth_record_public(&d.record)->packed_context == NULL);
+    auth_decision_clear(&d);
+    CHECK_EQ(fake_export_count, before);
+    auth_conn_destroy(c);
+    CHECK_EQ(fake_live_contexts, 0);
+    auth_config_destroy(cfg_krb);
+    auth_config_destroy(cfg_ntlm);
+    auth_config_destroy(cfg_persist);
+    auth_config_destroy(cfg_off);
 }
 
 static void
@@ -498,6 +616,7 @@ main(void)
     test_ntlm_keepalive();
     test_negotiate();
     test_packed_context();
+    test_packed_context_lazy();
     test_mutual_to_app_and_epa();
     test_channel_bindings_layout();
     auth_engine_destroy(engine);
