@@ -662,7 +662,7 @@ delegated_auth(const gh_request *req)
 static const char *
 delegated_ccache(const struct proxy_config *cfg, const gh_request *req)
 {
-    const struct gh_auth_record *auth = gh_request_auth(req);
+    const struct gh_auth_record *auth = gh_request_auth_identity(req);
 
     if (cfg->delegated != DELEGATED_KERBEROS || auth->status != GH_AUTH_SUCCESS ||
         auth->delegated_ccache == NULL || auth->delegated_ccache[0] == '\0')
