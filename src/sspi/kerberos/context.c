@@ -739,9 +739,10 @@ krb_ctx_live(struct krb_ctx *ctx)
 
 /* gss_export_sec_context deactivates the context it exports (RFC 2743
  * 2.2.8): the token is kept, and the context comes back from it only when it
- * is used again. The server exports every completed context for its auth
- * record and rarely uses it afterwards, so this costs one export per
- * handshake and no import (an import builds a krb5 context: krb5.conf again). */
+ * is used again. The server exports a completed context only when a module
+ * reads its auth record (src/auth/ctx_ref.c) and rarely uses it afterwards,
+ * so this costs at most one export per handshake and no import (an import
+ * builds a krb5 context: krb5.conf again). */
 SECURITY_STATUS
 krb_export_ctx(void *pkg_ctx, struct buf *out)
 {
