@@ -131,6 +131,22 @@ main(int argc, char **argv)
     }
     printf("access token closed\n");
 
+    /* Act as the client for a moment, as Microsoft's server sample does:
+     * GetUserName names the impersonated account. A client without a local
+     * account cannot be impersonated (SEC_E_NO_IMPERSONATION): say so. */
+    ss = ImpersonateSecurityContext(&hCtxt);
+    if (SEC_SUCCESS(ss)) {
+        TCHAR szUser[UNLEN + 1];
+        DWORD cchUser = UNLEN + 1;
+        char who[UNLEN + 1] = "?";
+        if (GetUserName(szUser, &cchUser))
+            FromTString(szUser, who, sizeof(who));
+        printf("impersonating: %s\n", who);
+        RevertSecurityContext(&hCtxt);
+    } else {
+        printf("no impersonation: 0x%08lx\n", (ULONG)(UINT32)ss);
+    }
+
     /* The client's encrypted message: its trailer, then the data. */
     if (!ReceiveMsg(Server, pOut, MAX_MESSAGE, &cbTrailer) ||
         !ReceiveMsg(Server, pIn, MAX_MESSAGE, &cbData))

@@ -149,6 +149,35 @@ typedef union _ULARGE_INTEGER {
  * on Windows. Thread-safe. */
 GH_API BOOL WINAPI CloseHandle(HANDLE hObject);
 
+/* The calling thread's last error (Windows system error codes), set by the
+ * functions below when they return FALSE; SSPI functions return their status
+ * instead and leave it alone. */
+#define ERROR_SUCCESS             0UL
+#define ERROR_NOT_ENOUGH_MEMORY   8UL
+#define ERROR_INVALID_PARAMETER   87UL
+#define ERROR_INSUFFICIENT_BUFFER 122UL
+#define ERROR_NONE_MAPPED         1332UL
+GH_API DWORD WINAPI GetLastError(void);
+GH_API void WINAPI SetLastError(DWORD dwErrCode);
+
+/* The user the calling thread acts for: the account of the token it
+ * impersonates (ImpersonateSecurityContext), else the process's (its
+ * effective uid's account), without a domain, as Windows' GetUserName. On
+ * input *pcbBuffer is lpBuffer's size in characters; on TRUE it is the
+ * characters copied, the terminator included. FALSE with GetLastError():
+ * ERROR_INSUFFICIENT_BUFFER (lpBuffer NULL or too small; *pcbBuffer is then
+ * the size needed), ERROR_INVALID_PARAMETER (pcbBuffer NULL),
+ * ERROR_NONE_MAPPED (the uid has no account), ERROR_NOT_ENOUGH_MEMORY.
+ * UNLEN characters always suffice. (Added with issue 10.) */
+#define UNLEN 256
+GH_API BOOL WINAPI GetUserNameA(LPSTR lpBuffer, LPDWORD pcbBuffer);
+GH_API BOOL WINAPI GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer);
+#ifdef UNICODE
+#define GetUserName GetUserNameW
+#else
+#define GetUserName GetUserNameA
+#endif
+
 #endif /* GH_NO_WINTYPES */
 
 #ifdef __cplusplus

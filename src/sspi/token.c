@@ -448,6 +448,7 @@ fail:
 /* ---- Impersonation ---------------------------------------------------------- */
 struct saved_identity {
     bool active;
+    char user[256 + 1]; /* the impersonated account (GetUserName; UNLEN 256) */
     uid_t fsuid;
     gid_t fsgid;
     gid_t *groups; /* owned */
@@ -533,6 +534,7 @@ sspi_token_impersonate(const gh_token *token)
     if (current_fsuid() != token->uid)
         goto refused;
     saved.active = true;
+    snprintf(saved.user, sizeof(saved.user), "%s", token->user != NULL ? token->user : "");
     return SEC_E_OK;
 refused:
     restore_identity();
@@ -552,6 +554,12 @@ sspi_token_revert(void)
     free(saved.groups);
     saved = (struct saved_identity){0};
     return ok ? SEC_E_OK : SEC_E_INTERNAL_ERROR;
+}
+
+const char *
+sspi_token_impersonated_user(void)
+{
+    return saved.active ? saved.user : NULL;
 }
 
 bool

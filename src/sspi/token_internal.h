@@ -70,6 +70,9 @@ SECURITY_STATUS sspi_token_impersonate(const gh_token *token);
 /* Restores the identity saved by the first impersonation. SEC_E_OK (also when
  * the thread was not impersonating) or SEC_E_INTERNAL_ERROR. */
 SECURITY_STATUS sspi_token_revert(void);
+/* The account the calling thread impersonates (the token's user name), or
+ * NULL when it does not; valid until the thread reverts. */
+const char *sspi_token_impersonated_user(void);
 /* True while the calling thread impersonates. */
 bool sspi_token_is_impersonating(void);
 

@@ -78,6 +78,11 @@ def main():
                       what + ": MakeSignature / VerifySignature", detail)
                 check("server says: hello, GATEHOUSE\\alice" in cout,
                       what + ": the client decrypted the answer", detail)
+                # alice of the user store has no local account: the server's
+                # ImpersonateSecurityContext refuses, as Windows does for a
+                # token it cannot impersonate
+                check("no impersonation: 0x8009030b" in sout,
+                      what + ": ImpersonateSecurityContext: SEC_E_NO_IMPERSONATION", detail)
         for package in ("NTLM", "Negotiate"):
             what = "wrong password, %s" % package
             src, sout, crc, cout = run_pair(env, "sspi_server_a", "sspi_client_a", package,
@@ -104,6 +109,23 @@ def main():
                           "signature verified: signed by the client" in sout and
                           "server says: hello, alice@%s" % realm.realm in cout,
                           what + ": authenticated, both messages decrypted", detail)
+            # A principal with a local account (nobody@REALM -> nobody): the
+            # server impersonates it and GetUserName names it, as in
+            # Microsoft's server sample (root only: impersonation switches the
+            # thread's uid).
+            if os.geteuid() == 0 and shutil.which("kinit"):
+                realm.add_user("nobody", "Nobody-pw-1")
+                cc = os.path.join(tmp, "nobody.cc")
+                realm.kinit("nobody", ccache=cc)
+                env_nobody = dict(realm.env, KRB5CCNAME="FILE:" + cc)
+                for server, client in (("sspi_server_a", "sspi_client_a"),
+                                       ("sspi_server_w", "sspi_client_w")):
+                    src, sout, crc, cout = run_pair(env_nobody, server, client, "Kerberos", "-",
+                                                    user="-")
+                    detail = "server:\n%s\nclient:\n%s" % (sout, cout)
+                    check(src == 0 and crc == 0 and "impersonating: nobody" in sout,
+                          "%s: ImpersonateSecurityContext, then GetUserName says nobody" % server,
+                          detail)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d failure(s)" % len(failures) if failures else "ok")
