@@ -24,6 +24,28 @@ FromTString(const TCHAR *t, char *out, size_t cbOut)
     out[i] = 0;
 }
 
+/* The token's user SID, as GetTokenInformation(TokenUser) gives it: ask for
+ * the size, allocate, ask again. */
+static void
+PrintTokenUser(HANDLE hToken)
+{
+    DWORD cb = 0;
+    PTOKEN_USER pUser = NULL;
+    LPSTR pszSid = NULL;
+
+    if (!GetTokenInformation(hToken, TokenUser, NULL, 0, &cb) &&
+        GetLastError() == ERROR_INSUFFICIENT_BUFFER)
+        pUser = (PTOKEN_USER)malloc(cb);
+    if (pUser != NULL && GetTokenInformation(hToken, TokenUser, pUser, cb, &cb) &&
+        ConvertSidToStringSidA(pUser->User.Sid, &pszSid)) {
+        printf("user sid: %s\n", pszSid);
+        LocalFree(pszSid);
+    } else {
+        printf("user sid: none (error %lu)\n", (ULONG)GetLastError());
+    }
+    free(pUser);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -125,6 +147,7 @@ main(int argc, char **argv)
     ss = QuerySecurityContextToken(&hCtxt, &hToken);
     if (!SEC_SUCCESS(ss))
         goto cleanup;
+    PrintTokenUser(hToken);
     if (!CloseHandle(hToken)) {
         printf("CloseHandle failed on the access token\n");
         goto cleanup;

@@ -178,6 +178,88 @@ GH_API BOOL WINAPI GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer);
 #define GetUserName GetUserNameA
 #endif
 
+/* ---- Security identifiers and the access token's identity ----------------
+ * A SID in memory has MS-DTYP 2.4.2.2's layout (32-bit sub-authorities, kept
+ * as DWORD32 since DWORD is 64 bits here: see above), so code that walks
+ * PISID fields or copies GetLengthSid() bytes works as on Windows. */
+#ifndef ANYSIZE_ARRAY
+#define ANYSIZE_ARRAY 1
+#endif
+typedef PVOID PSID;
+typedef struct _SID_IDENTIFIER_AUTHORITY {
+    BYTE Value[6];
+} SID_IDENTIFIER_AUTHORITY, *PSID_IDENTIFIER_AUTHORITY;
+typedef struct _SID {
+    BYTE Revision;
+    BYTE SubAuthorityCount;
+    SID_IDENTIFIER_AUTHORITY IdentifierAuthority;
+    DWORD32 SubAuthority[ANYSIZE_ARRAY];
+} SID, *PISID;
+typedef struct _SID_AND_ATTRIBUTES {
+    PSID Sid;
+    DWORD Attributes; /* SE_GROUP_* */
+} SID_AND_ATTRIBUTES, *PSID_AND_ATTRIBUTES;
+typedef struct _TOKEN_USER {
+    SID_AND_ATTRIBUTES User;
+} TOKEN_USER, *PTOKEN_USER;
+typedef struct _TOKEN_GROUPS {
+    DWORD GroupCount;
+    SID_AND_ATTRIBUTES Groups[ANYSIZE_ARRAY];
+} TOKEN_GROUPS, *PTOKEN_GROUPS;
+#define SE_GROUP_MANDATORY          0x00000001UL
+#define SE_GROUP_ENABLED_BY_DEFAULT 0x00000002UL
+#define SE_GROUP_ENABLED            0x00000004UL
+/* Windows' numbering; this library answers TokenUser and TokenGroups. */
+typedef enum _TOKEN_INFORMATION_CLASS {
+    TokenUser = 1,
+    TokenGroups,
+    TokenPrivileges,
+    TokenOwner,
+    TokenPrimaryGroup,
+    TokenDefaultDacl,
+    TokenSource,
+    TokenType,
+    TokenImpersonationLevel,
+    TokenStatistics,
+    TokenRestrictedSids,
+    TokenSessionId,
+} TOKEN_INFORMATION_CLASS, *PTOKEN_INFORMATION_CLASS;
+#define ERROR_NOT_SUPPORTED 50UL
+#define ERROR_INVALID_SID   1337UL
+typedef HANDLE HLOCAL;
+
+/* The identity of an access token (QuerySecurityContextToken's HANDLE): the
+ * SIDs gh_token_user_sid / gh_token_group_sid give (a PAC, an NTLM logon the
+ * DC checked). A token without a Windows identity but with a local account
+ * answers with Samba's Unix SIDs: S-1-22-1-<uid> for the user, S-1-22-2-<gid>
+ * for its primary group. The structure, then the SIDs it points to, are
+ * written into TokenInformation (TokenInformationLength bytes); *ReturnLength
+ * gets the bytes needed. FALSE with GetLastError(): ERROR_INSUFFICIENT_BUFFER
+ * (too small or NULL), ERROR_INVALID_PARAMETER (not a token, ReturnLength
+ * NULL), ERROR_NOT_SUPPORTED (another class), ERROR_NONE_MAPPED (TokenUser of
+ * a token with neither a SID nor a local account). (Added with issue 9.) */
+GH_API BOOL WINAPI GetTokenInformation(HANDLE TokenHandle,
+                                       TOKEN_INFORMATION_CLASS TokenInformationClass,
+                                       LPVOID TokenInformation, DWORD TokenInformationLength,
+                                       PDWORD ReturnLength);
+/* MS-DTYP 2.4.2: revision 1, at most 15 sub-authorities. */
+GH_API BOOL WINAPI IsValidSid(PSID pSid);
+/* 8 + 4 x SubAuthorityCount; 0 for an invalid SID. */
+GH_API DWORD WINAPI GetLengthSid(PSID pSid);
+/* FALSE for unequal or invalid SIDs (GetLastError ERROR_INVALID_SID). */
+GH_API BOOL WINAPI EqualSid(PSID pSid1, PSID pSid2);
+/* "S-1-5-21-...", allocated: free it with LocalFree. FALSE with
+ * ERROR_INVALID_SID or ERROR_NOT_ENOUGH_MEMORY. */
+GH_API BOOL WINAPI ConvertSidToStringSidA(PSID Sid, LPSTR *StringSid);
+GH_API BOOL WINAPI ConvertSidToStringSidW(PSID Sid, LPWSTR *StringSid);
+/* Frees what ConvertSidToStringSid allocated; returns NULL (success). */
+GH_API HLOCAL WINAPI LocalFree(HLOCAL hMem);
+#ifdef UNICODE
+#define ConvertSidToStringSid ConvertSidToStringSidW
+#else
+#define ConvertSidToStringSid ConvertSidToStringSidA
+#endif
+
 #endif /* GH_NO_WINTYPES */
 
 #ifdef __cplusplus

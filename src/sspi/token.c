@@ -113,6 +113,14 @@ gh_token_close(gh_token *token)
         token_free(token);
 }
 
+bool
+sspi_token_is_handle(const void *h)
+{
+    const gh_token *token = h;
+
+    return token != NULL && h != (const void *)INVALID_HANDLE_VALUE && token->magic == TOKEN_MAGIC;
+}
+
 BOOL WINAPI
 CloseHandle(HANDLE hObject)
 {

@@ -70,6 +70,8 @@ SECURITY_STATUS sspi_token_impersonate(const gh_token *token);
 /* Restores the identity saved by the first impersonation. SEC_E_OK (also when
  * the thread was not impersonating) or SEC_E_INTERNAL_ERROR. */
 SECURITY_STATUS sspi_token_revert(void);
+/* True when h is an access token of this library (CloseHandle's test). */
+bool sspi_token_is_handle(const void *h);
 /* The account the calling thread impersonates (the token's user name), or
  * NULL when it does not; valid until the thread reverts. */
 const char *sspi_token_impersonated_user(void);

@@ -7,6 +7,7 @@ credentials (its ticket cache); one encrypted message each way, the access
 token closed with CloseHandle. A wrong password must fail on both sides with
 the Windows status."""
 import os
+import pwd
 import shutil
 import subprocess
 import sys
@@ -81,6 +82,8 @@ def main():
                 # alice of the user store has no local account: the server's
                 # ImpersonateSecurityContext refuses, as Windows does for a
                 # token it cannot impersonate
+                check("user sid: none (error 1332)" in sout,
+                      what + ": TokenUser of a user-store client: ERROR_NONE_MAPPED", detail)
                 check("no impersonation: 0x8009030b" in sout,
                       what + ": ImpersonateSecurityContext: SEC_E_NO_IMPERSONATION", detail)
         for package in ("NTLM", "Negotiate"):
@@ -126,6 +129,8 @@ def main():
                     check(src == 0 and crc == 0 and "impersonating: nobody" in sout,
                           "%s: ImpersonateSecurityContext, then GetUserName says nobody" % server,
                           detail)
+                    check("user sid: S-1-22-1-%d" % pwd.getpwnam("nobody").pw_uid in sout,
+                          "%s: GetTokenInformation(TokenUser): nobody's Unix SID" % server, detail)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     print("%d failure(s)" % len(failures) if failures else "ok")
