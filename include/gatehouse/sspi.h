@@ -319,7 +319,8 @@ typedef struct _GH_ACCEPTOR_AUTH_DATA {
     unsigned long Version;      /* GH_ACCEPTOR_AUTH_DATA_V1, _V2 or _V3 */
     const char *UserStore;      /* built-in user store file (NTLM); default: $GH_USER_STORE */
     const char *Keytab;         /* Kerberos keytab; default: $KRB5_KTNAME, then the system's */
-    const char *NbDomainName;   /* NTLM: NetBIOS domain announced; default "GATEHOUSE" */
+    const char *NbDomainName;   /* NTLM: NetBIOS domain announced; default "GATEHOUSE", or
+                                   with GH_ACCEPTOR_NTLM_WINBIND the domain winbindd serves */
     const char *NbComputerName; /* NTLM: NetBIOS computer name; default: the host name */
     const char *DnsDomainName;  /* NTLM: DNS domain; default: the host's domain or "" */
     unsigned long Flags;        /* GH_ACCEPTOR_* */

@@ -280,7 +280,8 @@ acceptor_fill(const void *auth_data, struct acceptor_defaults *d)
         d->data.UserStore = secure_getenv("GH_USER_STORE");
     if (d->data.Keytab == NULL)
         d->data.Keytab = secure_getenv("KRB5_KTNAME");
-    if (d->data.NbDomainName == NULL)
+    /* With GH_ACCEPTOR_NTLM_WINBIND the NTLM package asks winbind for it. */
+    if (d->data.NbDomainName == NULL && !(d->data.Flags & GH_ACCEPTOR_NTLM_WINBIND))
         d->data.NbDomainName = "GATEHOUSE";
     if (gethostname(host, sizeof(host) - 1) != 0)
         snprintf(host, sizeof(host), "localhost");

@@ -24,6 +24,7 @@ against a real Samba AD DC (tests/harness/sambadc.py), with real clients.
 import base64
 import os
 import re
+import struct
 import subprocess
 import tempfile
 
@@ -234,6 +235,40 @@ def test_fetch_and_negotiate(srv, dc, tmpdir, audit, seen):
     audit_tail(audit, seen)
 
 
+def announced_domain(srv, path):
+    """MsvAvNbDomainName (AvId 2) of the TargetInfo of the NTLM CHALLENGE the
+    location answers a NEGOTIATE with (MS-NLMP 2.2.1.2: TargetInfoFields at
+    offset 40; 2.2.2.1: AV_PAIRs, UTF-16LE values)."""
+    from ntlm_auth.ntlm import NtlmContext
+    ctx = NtlmContext("carol", PW["carol"], domain="CORP", workstation="TESTWS")
+    sock = srv.connect()
+    try:
+        st, _, _, ch = send_leg(sock, path, "NTLM", ctx.step())
+    finally:
+        sock.close()
+    if st != 401 or ch is None or len(ch) < 48 or ch[:8] != b"NTLMSSP\0":
+        return None
+    length, _, offset = struct.unpack_from("<HHI", ch, 40)
+    info, pos = ch[offset:offset + length], 0
+    while pos + 4 <= len(info):
+        av_id, av_len = struct.unpack_from("<HH", info, pos)
+        if av_id == 0:  # MsvAvEOL
+            break
+        if av_id == 2:  # MsvAvNbDomainName
+            return info[pos + 4:pos + 4 + av_len].decode("utf-16-le")
+        pos += 4 + av_len
+    return None
+
+
+def test_domain_from_winbind(srv):
+    check(announced_domain(srv, "/ntlm") == "CORP",
+          "auth_ntlm_domain CORP: the CHALLENGE announces CORP")
+    got = announced_domain(srv, "/ntlm-auto")
+    check(got == "CORP", f"no auth_ntlm_domain, winbind back end: winbind's domain CORP ({got})")
+    got = announced_domain(srv, "/store")
+    check(got == "GATEHOUSE", f"no auth_ntlm_domain, the store: GATEHOUSE ({got})")
+
+
 def doctor_lines(srv, check_name):
     """gatehouse doctor on the server's configuration: its lines for check_name."""
     r = subprocess.run([gh_bin(), "doctor", "--config", srv.conf_path], capture_output=True,
@@ -340,6 +375,7 @@ location /staff {{
     auth_ntlm_domain CORP;
     auth_require group {groups["Staff"]};
 }}
+location /ntlm-auto {{ handler whoami; auth NTLM; auth_ntlm_backend winbind; }}
 location /store {{ handler whoami; auth NTLM; auth_user_store {store}; }}
 location /open {{ handler whoami; }}
 """)
@@ -349,6 +385,7 @@ location /open {{ handler whoami; }}
                 test_logons(srv, dc, audit, seen, groups)
                 test_mic(srv, audit, seen)
                 test_fetch_and_negotiate(srv, dc, tmpdir, audit, seen)
+                test_domain_from_winbind(srv)
                 test_doctor(srv)
                 test_dc_stopped(srv, dc, audit, seen)
         finally:

@@ -91,6 +91,9 @@ extern const struct ntlm_backend ntlm_backend_local;
  * contexts; nothing is contacted yet). SEC_E_OK or SEC_E_INSUFFICIENT_MEMORY. */
 extern const struct ntlm_backend ntlm_backend_winbind;
 SECURITY_STATUS ntlm_winbind_create(void **state_out);
+/* The NetBIOS name of the domain winbindd serves ("CORP"), into out; false
+ * when winbindd does not answer (or the name does not fit). May block. */
+bool ntlm_winbind_domain(char *out, size_t len);
 
 /* What a failed winbind logon means (exposed for the unit tests): maps a
  * wbcErr and, for WBC_ERR_AUTH_ERROR, the NTSTATUS the DC returned, to our

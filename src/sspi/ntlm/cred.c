@@ -170,7 +170,15 @@ set_acceptor_names(struct ntlm_cred *c, const GH_ACCEPTOR_AUTH_DATA *cfg)
         nb_default[i] = (char)((host[i] >= 'a' && host[i] <= 'z') ? host[i] - 32 : host[i]);
     nb_default[nb_len] = '\0';
 
-    c->nb_domain = dup_or(cfg != NULL ? cfg->NbDomainName : NULL, "GATEHOUSE");
+    /* With the domain controller checking the responses, the domain it
+     * serves is the one to announce unless the caller named one. */
+    char nb_winbind[64] = "";
+    if (cfg != NULL && cfg->NbDomainName == NULL && (cfg->Flags & GH_ACCEPTOR_NTLM_WINBIND))
+        (void)ntlm_winbind_domain(nb_winbind, sizeof(nb_winbind));
+    c->nb_domain = dup_or(cfg != NULL && cfg->NbDomainName != NULL ? cfg->NbDomainName
+                          : nb_winbind[0] != '\0'                  ? nb_winbind
+                                                                   : NULL,
+                          "GATEHOUSE");
     c->nb_computer = dup_or(cfg != NULL ? cfg->NbComputerName : NULL, nb_default);
     c->dns_domain = dup_or(cfg != NULL ? cfg->DnsDomainName : NULL, dns_domain_default);
     c->dns_computer = dup_or(NULL, host);

@@ -135,6 +135,20 @@ ntlm_winbind_map_failure(int wbc_err, uint32_t nt_status)
     }
 }
 
+bool
+ntlm_winbind_domain(char *out, size_t len)
+{
+    struct wbcInterfaceDetails *details = NULL;
+    bool ok = WBC_ERROR_IS_OK(wbcInterfaceDetails(&details)) && details != NULL &&
+              details->netbios_domain != NULL && details->netbios_domain[0] != '\0' &&
+              strlen(details->netbios_domain) < len;
+
+    if (ok)
+        snprintf(out, len, "%s", details->netbios_domain);
+    wbcFreeMemory(details);
+    return ok;
+}
+
 SECURITY_STATUS
 ntlm_winbind_create(void **state_out)
 {
