@@ -279,20 +279,30 @@ set_flag(void *config, const struct gh_directive *d, char *err, size_t err_len)
     return GH_OK;
 }
 
+/* The index of word in words (the enum value it names), or -1. */
+static int
+word_index(const char *word, const char *const *words, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(word, words[i]) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
 static int
 set_delegated(void *config, const struct gh_directive *d, char *err, size_t err_len)
 {
     static const char *const modes[] = {"off", "basic", "ntlm", "kerberos"};
     struct proxy_config *cfg = config;
+    int i = word_index(d->args[0], modes, sizeof(modes) / sizeof(modes[0]));
 
-    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-        if (strcmp(d->args[0], modes[i]) == 0) {
-            cfg->delegated = (enum delegated_mode)i;
-            return GH_OK;
-        }
+    if (i < 0) {
+        snprintf(err, err_len, "proxy_delegated_credentials takes off, basic, ntlm or kerberos");
+        return GH_EINVAL;
     }
-    snprintf(err, err_len, "proxy_delegated_credentials takes off, basic, ntlm or kerberos");
-    return GH_EINVAL;
+    cfg->delegated = (enum delegated_mode)i;
+    return GH_OK;
 }
 
 /* proxy_backend_service_name SERVICE/HOST[@REALM] */
@@ -326,15 +336,14 @@ set_client_cert(void *config, const struct gh_directive *d, char *err, size_t er
 {
     static const char *const modes[] = {"off", "on", "chain"};
     struct proxy_config *cfg = config;
+    int i = word_index(d->args[0], modes, sizeof(modes) / sizeof(modes[0]));
 
-    for (size_t i = 0; i < 3; i++) {
-        if (strcmp(d->args[0], modes[i]) == 0) {
-            cfg->client_cert = (enum client_cert_mode)i;
-            return GH_OK;
-        }
+    if (i < 0) {
+        snprintf(err, err_len, "proxy_client_cert takes off, on or chain");
+        return GH_EINVAL;
     }
-    snprintf(err, err_len, "proxy_client_cert takes off, on or chain");
-    return GH_EINVAL;
+    cfg->client_cert = (enum client_cert_mode)i;
+    return GH_OK;
 }
 
 static int

@@ -11,10 +11,13 @@ import sys
 FAILURES = []
 
 
-def check(cond, what):
-    """Prints one "ok"/"FAIL" line; a failure is remembered for finish()."""
+def check(cond, what, detail=""):
+    """Prints one "ok"/"FAIL" line (and detail, when given, under a failure);
+    a failure is remembered for finish()."""
     print(("ok   " if cond else "FAIL ") + what, flush=True)
     if not cond:
+        if detail:
+            print(detail, flush=True)
         FAILURES.append(what)
     return cond
 

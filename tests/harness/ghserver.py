@@ -16,6 +16,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -32,6 +33,16 @@ def gh_bin():
 
 def gh_build():
     return os.environ.get("GH_BUILD", os.path.dirname(os.path.dirname(os.path.dirname(gh_bin()))))
+
+
+def gh_example(name):
+    """The path of a built example program (build/examples/NAME); a test that
+    needs one which was not built fails at once."""
+    path = os.path.join(gh_build(), "examples", name)
+    if not os.path.exists(path):
+        print("FAIL: %s not built (examples/CMakeLists.txt)" % path)
+        sys.exit(1)
+    return path
 
 
 def make_pki(directory, names=("localhost",)):

@@ -14,16 +14,12 @@ import signal
 import socket
 import time
 
-from ghcheck import check as _check, finish
+from ghcheck import check, finish
 from ghserver import GhServer, read_response
 
 REQUEST = b"GET /hello HTTP/1.1\r\nHost: localhost\r\n\r\n"
 CONF = 'location / { handler return; return 200 "hello\\n"; }'
 TCP_ESTABLISHED, TCP_SYN_RECV = 0x01, 0x03
-
-
-def check(cond, what, detail=""):
-    return _check(cond, what + ("" if cond or not detail else " (%s)" % detail))
 
 
 def server_side_states(port, client_port):

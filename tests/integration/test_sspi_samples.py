@@ -10,42 +10,25 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 
-from ghserver import gh_bin, gh_build
+from ghcheck import check, finish
+from ghserver import gh_bin, gh_example
 from krb5realm import Realm
 
 SEC_E_LOGON_DENIED = "0x8009030c"
-failures = []
-
-
-def check(cond, what, detail=""):
-    print(("ok:   " if cond else "FAIL: ") + what)
-    if not cond:
-        if detail:
-            print(detail)
-        failures.append(what)
-
-
-def sample(name):
-    path = os.path.join(gh_build(), "examples", name)
-    if not os.path.exists(path):
-        print("FAIL: %s not built (examples/CMakeLists.txt)" % path)
-        sys.exit(1)
-    return path
 
 
 def run_pair(env, server, client, package, password, user="alice"):
     """Starts the server, reads its port, runs the client; returns both outputs."""
-    srv = subprocess.Popen([sample(server), package], env=env, stdout=subprocess.PIPE,
+    srv = subprocess.Popen([gh_example(server), package], env=env, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT, text=True)
     try:
         first = srv.stdout.readline().split()
         if len(first) != 2 or first[0] != "port":
             srv.kill()
             return None, "server did not start: %r" % first, None, ""
-        cli = subprocess.run([sample(client), first[1], package, user, "EXAMPLE", password],
+        cli = subprocess.run([gh_example(client), first[1], package, user, "EXAMPLE", password],
                              env=env, capture_output=True, text=True, timeout=60)
         out, _ = srv.communicate(timeout=60)
     except subprocess.TimeoutExpired:
@@ -133,9 +116,8 @@ def main():
                           "%s: GetTokenInformation(TokenUser): nobody's Unix SID" % server, detail)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % len(failures) if failures else "ok")
-    return 1 if failures else 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -24,28 +24,12 @@ import sys
 import tempfile
 import time
 
-from ghserver import gh_bin, gh_build, make_pki
+from ghcheck import check, finish
+from ghserver import gh_bin, gh_example, make_pki
 
 SEC_E_UNTRUSTED_ROOT = "0x80090325"
 SEC_E_WRONG_PRINCIPAL = "0x80090322"
 SEC_E_LOGON_DENIED = "0x8009030c"
-failures = []
-
-
-def check(cond, what, detail=""):
-    print(("ok:   " if cond else "FAIL: ") + what)
-    if not cond:
-        if detail:
-            print(detail)
-        failures.append(what)
-
-
-def sample(name):
-    path = os.path.join(gh_build(), "examples", name)
-    if not os.path.exists(path):
-        print("FAIL: %s not built (examples/CMakeLists.txt)" % path)
-        sys.exit(1)
-    return path
 
 
 def need(tool):
@@ -79,7 +63,7 @@ class Server:
     """One of our sample servers: started, its "port N" read, then waited for."""
 
     def __init__(self, name, args, env=None):
-        self.proc = subprocess.Popen([sample(name)] + args, env=env, stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([gh_example(name)] + args, env=env, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         first = self.proc.stdout.readline().split()
         if len(first) != 2 or first[0] != "port":
@@ -144,7 +128,7 @@ def test_pairs(d, ca):
     for sv, cv in (("a", "a"), ("w", "w"), ("a", "w"), ("w", "a")):
         what = "schannel_client_%s <-> schannel_server_%s" % (cv, sv)
         srv = Server("schannel_server_" + sv, cert)
-        crc, cout = run([sample("schannel_client_" + cv), "--ca", der(d), "--path", "/pair",
+        crc, cout = run([gh_example("schannel_client_" + cv), "--ca", der(d), "--path", "/pair",
                          str(srv.port)])
         src, sout = srv.finish()
         detail = "server:\n%s\nclient:\n%s" % (sout, cout)
@@ -166,7 +150,7 @@ def test_pairs(d, ca):
 def test_vs_s_server(d, ca):
     alice = pfx(d, "alice")
     for variant in ("a", "w"):
-        client = sample("schannel_client_" + variant)
+        client = gh_example("schannel_client_" + variant)
         for proto, cred in (("12", "--legacy"), ("13", None), ("12", None), ("13", "--legacy")):
             what = "schannel_client_%s vs s_server TLS %s %s" % (variant, proto,
                                                                  cred or "SCH_CREDENTIALS")
@@ -225,7 +209,6 @@ def test_vs_s_server(d, ca):
 
 def test_server_vs_peers(d, ca):
     cert = pfx(d, "localhost")
-    alice = pfx(d, "alice")
     for variant in ("a", "w"):
         name = "schannel_server_" + variant
         srv = Server(name, cert + ["--alpn", "http/1.1"])
@@ -278,7 +261,7 @@ def test_credssp(d, ca, tmp):
                           ("w", "a", ["--ex"])):
         what = "credssp_client_%s %s<-> credssp_server_%s" % (cv, " ".join(extra) + " ", sv)
         srv = Server("credssp_server_" + sv, cert, env=env)
-        crc, cout = run([sample("credssp_client_" + cv), "--ca", der(d)] + extra +
+        crc, cout = run([gh_example("credssp_client_" + cv), "--ca", der(d)] + extra +
                         [str(srv.port), "alice", "GATEHOUSE", "Secret-1"], env=env)
         src, sout = srv.finish()
         detail = "server:\n%s\nclient:\n%s" % (sout, cout)
@@ -295,7 +278,7 @@ def test_credssp(d, ca, tmp):
               "server says: hello, hello from the credssp client" in cout,
               what + ": one message each way through the TLS channel", detail)
     srv = Server("credssp_server_a", cert, env=env)
-    crc, cout = run([sample("credssp_client_a"), "--ca", der(d), "--no-delegate", str(srv.port),
+    crc, cout = run([gh_example("credssp_client_a"), "--ca", der(d), "--no-delegate", str(srv.port),
                      "alice", "GATEHOUSE", "Secret-1"], env=env)
     src, sout = srv.finish()
     check(crc == 0 and src == 0 and "delegated: nothing" in sout and
@@ -303,7 +286,7 @@ def test_credssp(d, ca, tmp):
           "credssp without ISC_REQ_DELEGATE: an empty credential set",
           "server:\n%s\nclient:\n%s" % (sout, cout))
     srv = Server("credssp_server_w", cert, env=env)
-    crc, cout = run([sample("credssp_client_w"), "--ca", der(d), str(srv.port), "alice", "GATEHOUSE",
+    crc, cout = run([gh_example("credssp_client_w"), "--ca", der(d), str(srv.port), "alice", "GATEHOUSE",
                      "wrong"], env=env)
     src, sout = srv.finish()
     check(crc == 1 and src == 1 and
@@ -312,7 +295,7 @@ def test_credssp(d, ca, tmp):
           "credssp wrong password: SEC_E_LOGON_DENIED on both sides",
           "server:\n%s\nclient:\n%s" % (sout, cout))
     srv = Server("credssp_server_a", cert, env=env)
-    crc, cout = run([sample("credssp_client_a"), "--ca", os.path.join(d, "alice.der"),
+    crc, cout = run([gh_example("credssp_client_a"), "--ca", os.path.join(d, "alice.der"),
                      str(srv.port), "alice", "GATEHOUSE", "Secret-1"], env=env)
     src, sout = srv.finish()
     check(crc == 1 and src == 1 and
@@ -335,9 +318,8 @@ def main():
         test_credssp(tmp, ca, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % len(failures) if failures else "ok")
-    return 1 if failures else 0
+    finish()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
