@@ -161,6 +161,23 @@ KeepExtra(SecBuffer InBuffers[2], BYTE *pbIo, DWORD *pcbIo)
     }
 }
 
+/* A handshake call's input: the bytes received as SECBUFFER_TOKEN, and an
+ * empty buffer in which the package reports SECBUFFER_EXTRA or
+ * SECBUFFER_MISSING. */
+static inline void
+HandshakeInput(PSecBufferDesc pDesc, SecBuffer InBuffers[2], BYTE *pbIo, DWORD cbIo)
+{
+    InBuffers[0].BufferType = SECBUFFER_TOKEN;
+    InBuffers[0].pvBuffer = pbIo;
+    InBuffers[0].cbBuffer = cbIo;
+    InBuffers[1].BufferType = SECBUFFER_EMPTY;
+    InBuffers[1].pvBuffer = NULL;
+    InBuffers[1].cbBuffer = 0;
+    pDesc->ulVersion = SECBUFFER_VERSION;
+    pDesc->cBuffers = 2;
+    pDesc->pBuffers = InBuffers;
+}
+
 /* The client's handshake loop. With fInitial, the first call (no context, no
  * input) is made here; without, the context exists and pbIo holds what was
  * received (after SEC_I_RENEGOTIATE). phNewCred is the credential to switch to
@@ -207,15 +224,7 @@ ClientHandshake(SOCKET s, PCredHandle phCred, PCredHandle phNewCred, LPTSTR pszT
             }
         }
         fRead = TRUE;
-        InBuffers[0].BufferType = SECBUFFER_TOKEN;
-        InBuffers[0].pvBuffer = pbIo;
-        InBuffers[0].cbBuffer = *pcbIo;
-        InBuffers[1].BufferType = SECBUFFER_EMPTY;
-        InBuffers[1].pvBuffer = NULL;
-        InBuffers[1].cbBuffer = 0;
-        InDesc.ulVersion = SECBUFFER_VERSION;
-        InDesc.cBuffers = 2;
-        InDesc.pBuffers = InBuffers;
+        HandshakeInput(&InDesc, InBuffers, pbIo, *pcbIo);
         OutBuffers[0].BufferType = SECBUFFER_TOKEN;
         OutBuffers[0].pvBuffer = NULL;
         OutBuffers[0].cbBuffer = 0;
@@ -280,15 +289,7 @@ ServerHandshake(SOCKET s, PCredHandle phCred, ULONG fContextReq, PCtxtHandle phC
             return SEC_E_INTERNAL_ERROR;
         }
         fRead = TRUE;
-        InBuffers[0].BufferType = SECBUFFER_TOKEN;
-        InBuffers[0].pvBuffer = pbIo;
-        InBuffers[0].cbBuffer = *pcbIo;
-        InBuffers[1].BufferType = SECBUFFER_EMPTY;
-        InBuffers[1].pvBuffer = NULL;
-        InBuffers[1].cbBuffer = 0;
-        InDesc.ulVersion = SECBUFFER_VERSION;
-        InDesc.cBuffers = 2;
-        InDesc.pBuffers = InBuffers;
+        HandshakeInput(&InDesc, InBuffers, pbIo, *pcbIo);
         if (fInitial && pExtraInput != NULL) /* e.g. SECBUFFER_APPLICATION_PROTOCOLS */
             InBuffers[InDesc.cBuffers++] = *pExtraInput;
         OutBuffers[0].BufferType = SECBUFFER_TOKEN;
