@@ -5,7 +5,6 @@
 // EqualSid, ConvertSidToStringSid, LocalFree). Binary SIDs are MS-DTYP
 // 2.4.2.2's layout, built from the token's string SIDs (sid.c).
 #include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,10 +16,11 @@
 #include "sspi/token_internal.h"
 #include "sspi/wide.h"
 
-#define SID_HEADER_BYTES 8           /* Revision, SubAuthorityCount, IdentifierAuthority */
-#define UNIX_USER_SID    "S-1-22-1-" /* Samba's SIDs for Unix ids */
-#define UNIX_GROUP_SID   "S-1-22-2-"
-#define DEFAULT_GROUP    (SE_GROUP_MANDATORY | SE_GROUP_ENABLED_BY_DEFAULT | SE_GROUP_ENABLED)
+#define SID_HEADER_BYTES   8  /* Revision, SubAuthorityCount, IdentifierAuthority */
+#define UNIX_SID_AUTHORITY 22 /* Samba's SIDs for Unix ids: S-1-22-1-uid, S-1-22-2-gid */
+#define UNIX_SID_USER      1
+#define UNIX_SID_GROUP     2
+#define DEFAULT_GROUP      (SE_GROUP_MANDATORY | SE_GROUP_ENABLED_BY_DEFAULT | SE_GROUP_ENABLED)
 
 /* One SID with its attributes, parsed. */
 struct entry {
@@ -59,14 +59,14 @@ sid_read(PSID p, struct sid *out)
     return true;
 }
 
-/* A Unix SID for a local id: prefix followed by id. */
-static bool
-unix_sid(const char *prefix, unsigned long id, struct sid *out)
+/* Samba's SID for a Unix id: S-1-22-<kind>-<id> (kind 1: user, 2: group). */
+static void
+unix_sid(uint32_t kind, uint32_t id, struct sid *out)
 {
-    char text[48];
-
-    snprintf(text, sizeof(text), "%s%lu", prefix, id);
-    return sid_from_string(text, out);
+    *out = (struct sid){.revision = SID_REVISION,
+                        .sub_count = 2,
+                        .authority = {0, 0, 0, 0, 0, UNIX_SID_AUTHORITY},
+                        .sub = {kind, id}};
 }
 
 /* The token's user SID (TokenUser). ERROR_SUCCESS or ERROR_NONE_MAPPED. */
@@ -79,8 +79,10 @@ user_entry(const gh_token *t, struct entry *out)
     out->attributes = 0;
     if (text != NULL)
         return sid_from_string(text, &out->sid) ? ERROR_SUCCESS : ERROR_NONE_MAPPED;
-    if (gh_token_unix_ids(t, &uid, NULL) == GH_OK && unix_sid(UNIX_USER_SID, uid, &out->sid))
+    if (gh_token_unix_ids(t, &uid, NULL) == GH_OK) {
+        unix_sid(UNIX_SID_USER, (uint32_t)uid, &out->sid);
         return ERROR_SUCCESS;
+    }
     return ERROR_NONE_MAPPED;
 }
 
@@ -92,8 +94,8 @@ group_entries(const gh_token *t, struct entry *out, size_t cap)
     gid_t gid;
 
     if (gh_token_user_sid(t) == NULL) {
-        if (cap > 0 && gh_token_unix_ids(t, NULL, &gid) == GH_OK &&
-            unix_sid(UNIX_GROUP_SID, gid, &out[0].sid)) {
+        if (cap > 0 && gh_token_unix_ids(t, NULL, &gid) == GH_OK) {
+            unix_sid(UNIX_SID_GROUP, (uint32_t)gid, &out[0].sid);
             out[0].attributes = DEFAULT_GROUP;
             n = 1;
         }
