@@ -158,6 +158,12 @@ conn_accepted(struct worker *w, struct listener *l, int fd, const struct sockadd
     /* The first request's head (and the handshake) must arrive within
      * header_timeout of the accept. */
     timer(c, TIMER_HEAD, cfg->header_timeout_ms, true);
+    /* With TCP_DEFER_ACCEPT the kernel hands over a connection once its first
+     * bytes (request head or ClientHello) are in: read them now rather than at
+     * the next epoll_wait, which saves that call. The event epoll_ctl queued
+     * is reported with what is ready then (writable), and costs no read. */
+    if (atomic_load_explicit(&l->defers_accept, memory_order_relaxed))
+        conn_on_event(c, EPOLLIN | EPOLLOUT);
     return;
 fail:
     if (c != NULL) {

@@ -320,6 +320,7 @@ worker_main(void *arg)
         if (w->is_stopping && finished(w))
             break;
         int n = epoll_wait(w->epfd, events, MAX_EVENTS, next_timeout_ms(w));
+        w->turn++;
         if (n < 0 && errno != EINTR)
             break;
         w->now_ms = clock_monotonic_ms();

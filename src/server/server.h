@@ -213,9 +213,10 @@ struct listener {
     uint8_t ev_kind; /* EV_LISTENER: first, epoll data points here */
     int fd;
     bool is_tls;
-    bool ask_client_cert;     /* config_listen.ask_client_cert */
-    bool is_active;           /* false once removed by a reload */
-    uint64_t registered_mask; /* workers that have it in their epoll set */
+    bool ask_client_cert;      /* config_listen.ask_client_cert */
+    bool is_active;            /* false once removed by a reload */
+    atomic_bool defers_accept; /* TCP_DEFER_ACCEPT is on: a new connection has bytes */
+    uint64_t registered_mask;  /* workers that have it in their epoll set */
     char *text;
     struct sockaddr_storage addr;
     socklen_t addr_len;
@@ -263,6 +264,8 @@ struct worker {
     char access_time[24];         /* "YYYY-MM-DDTHH:MM:SSZ" of access_time_sec */
     size_t handshakes_since_trim; /* TLS handshakes ended since the last malloc_trim */
     uint64_t last_trim_ms;        /* now_ms of the last malloc_trim */
+    uint64_t turn;                /* epoll_wait calls so far */
+    uint64_t accept_turn;         /* the turn of the last listener wake-up */
     struct metrics metrics;       /* this loop's counters (metrics.h); last: its own lines */
 };
 
