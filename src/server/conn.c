@@ -235,9 +235,11 @@ handshake(struct conn *c)
     switch (SSL_get_error(c->ssl, rc)) {
     case SSL_ERROR_WANT_READ:
         c->read_ready = false;
+        c->hs_wants_write = false;
         return GH_AGAIN;
     case SSL_ERROR_WANT_WRITE:
         c->write_ready = false;
+        c->hs_wants_write = true;
         return GH_AGAIN;
     default:
         /* Malformed ClientHello, no shared cipher, client gave up: nothing to
@@ -603,6 +605,12 @@ conn_run(struct conn *c)
             return;
         }
         if (c->state == CONN_HANDSHAKE) {
+            /* Only what the handshake waits for moves it on: a socket that
+             * became writable (the event epoll_ctl queued at the accept) does
+             * not help a handshake that waits for the client's next flight,
+             * and retrying would cost a read that says EAGAIN. */
+            if (!(c->hs_wants_write ? c->write_ready : c->read_ready))
+                break;
             rc = handshake(c);
             if (rc == GH_AGAIN)
                 break;

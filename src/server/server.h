@@ -375,8 +375,9 @@ struct conn {
     uint8_t ev_kind; /* EV_CONN: first, epoll data points here */
     uint8_t state;   /* enum conn_state */
     bool is_tls;
-    bool read_ready;  /* edge-triggered: the socket may have bytes */
-    bool write_ready; /* edge-triggered: the socket may take bytes */
+    bool read_ready;     /* edge-triggered: the socket may have bytes */
+    bool write_ready;    /* edge-triggered: the socket may take bytes */
+    bool hs_wants_write; /* the TLS handshake last stopped on WANT_WRITE, not WANT_READ */
     bool is_peer_closed;
     bool saw_hup;       /* the peer shut its side: read to EOF, never trust a short read */
     bool must_close;    /* close once the output is flushed */
