@@ -97,7 +97,9 @@ check_validity(struct doctor *d, const char *check, const char *file, X509 *x, c
     }
     if (before > 0) {
         format_time(not_before, when, sizeof(when));
-        doctor_report(d, bad, check, hint,
+        doctor_report(d, bad, check,
+                      "check the clock (NTP); if it is right, the certificate starts later: "
+                      "install the one in use now",
                       "%s: %s is not valid yet (not before %s; is the clock right?)", file, subject,
                       when);
         return false;

@@ -358,9 +358,11 @@ def main():
         f.write(os.urandom(4096))
     empty = p.path("empty")
     open(empty, "w").close()
-    for what, path in (("garbage PEM", garbage), ("random bytes", noise), ("empty file", empty)):
+    for what, path, why in (("garbage PEM", garbage, "bad base64 decode"),
+                            ("random bytes", noise, "no certificate in the file"),
+                            ("empty file", empty, "no certificate in the file")):
         expect(p, "certificate: " + what, conf_for(path, leaf_key), "FAIL", "certificate",
-               "cannot load certificates %s" % path, 2, cacert=root)
+               "cannot load certificates %s: %s" % (path, why), 2, cacert=root)
     expect(p, "--cacert garbage", good, "FAIL", "cert-trust", garbage, 2, cacert=garbage)
     checks = check_json(p, "random-bytes certificate", conf_for(noise, leaf_key), root, 2)
     check(any(c.get("check") == "certificate" and c.get("level") == "FAIL" for c in checks),
