@@ -241,6 +241,16 @@ def main():
     expect(p, "chain with its private root, no --cacert", conf_for(with_root, leaf_key), "WARN",
            "cert-chain", "the chain ends at the root /CN=GH Test Root", 1)
 
+    # `make run`'s setup: a leaf issued directly by a private root, the file
+    # holding the leaf only: WARN without --cacert, OK with it.
+    p.issue("demo", "root", "/CN=localhost", sans=("DNS:localhost",))
+    demo = conf_for(p.path("demo"), p.path("demo", "key"))
+    expect(p, "make run style, no --cacert", demo, "WARN", "cert-chain",
+           "/CN=localhost is issued by /CN=GH Test Root, which neither the file nor the system "
+           "store", 1, absent=[("FAIL", "cert-chain", "")])
+    expect(p, "make run style, --cacert root", demo, "OK", "cert-chain",
+           "the chain verifies (2 certificates", 0, cacert=root)
+
     # Self-signed (what a quick test setup makes): WARN, never FAIL.
     p.self_signed("selfsigned", "localhost")
     ss = conf_for(p.path("selfsigned"), p.path("selfsigned", "key"))
