@@ -188,6 +188,14 @@ def main():
         expect(s, "expired certificate", s.conf(cert="expired"), "FAIL", "cert-expiry",
                "expired", 2)
 
+        # auth_credssp_certificate with another certificate's key (the doctor
+        # checks it like a tls_certificate: CredSSP's TLS channel needs it)
+        wsman = ("location /wsman {{ handler whoami; auth CredSSP; auth_keytab {kt}; "
+                 "auth_credssp_certificate {d}/mismatch.pem {d}/mismatch.key; }}\n"
+                 .format(kt=realm.keytab, d=s.dir))
+        expect(s, "CredSSP certificate/key mismatch", s.conf(extra=wsman), "FAIL", "certificate",
+               "does not match certificate %s/mismatch.pem" % s.dir, 2)
+
         # a world-readable user store
         os.chmod(s.store, 0o644)
         expect(s, "world-readable user store", s.conf(), "FAIL", "user-store",
