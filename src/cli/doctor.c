@@ -30,8 +30,10 @@
 #include "cli/cli.h"
 #include "server/server.h"
 
-#define MAX_SEEN  64
-#define MAX_NAMES 32
+#define MAX_SEEN   64
+#define MAX_NAMES  32
+#define MAX_CERTS  32
+#define MAX_SERVED 64
 
 static const char *const level_names[] = {"OK", "WARN", "FAIL"};
 
@@ -107,6 +109,7 @@ struct loc_view {
     const struct conf_node *service_names;
     const char *user_store;
     const char *ccache_dir;
+    const struct conf_node *credssp_cert; /* auth_credssp_certificate PEM [KEY] */
     bool basic_kerberos;
     bool ntlm_winbind;  /* auth_ntlm_backend winbind */
     bool names_winbind; /* auth_group_names winbind */
@@ -121,6 +124,8 @@ struct walk {
     size_t seen_count;
     char *dns_names[MAX_NAMES]; /* the certificates' DNS names: what clients type */
     size_t dns_name_count;
+    const char *served[MAX_SERVED]; /* names served with TLS; borrowed from the tree */
+    size_t served_count;
     bool has_tls;
 };
 
@@ -183,6 +188,8 @@ view_take(struct loc_view *v, const struct conf_node *n)
         v->user_store = n->args[0];
     else if (strcmp(n->name, "auth_ccache_dir") == 0 && n->arg_count == 1)
         v->ccache_dir = n->args[0];
+    else if (strcmp(n->name, "auth_credssp_certificate") == 0 && n->arg_count >= 1)
+        v->credssp_cert = n;
     else if (strcmp(n->name, "auth_basic_kerberos") == 0 && n->arg_count == 1)
         v->basic_kerberos = strcmp(n->args[0], "on") == 0;
     else if (strcmp(n->name, "auth_ntlm_backend") == 0 && n->arg_count == 1)
@@ -218,6 +225,20 @@ check_kerberos(struct walk *w, const struct loc_view *v, const char *keytab)
     doctor_check_kerberos(w->d, &t);
 }
 
+/* auth_credssp_certificate: often the server's own certificate, then
+ * already checked (first_time). */
+static void
+check_credssp_cert(struct walk *w, const struct conf_node *n)
+{
+    char *c = resolve(w, n->args[0]);
+    char *k = n->arg_count > 1 ? resolve(w, n->args[1]) : NULL;
+
+    if (c != NULL && (n->arg_count < 2 || k != NULL) && first_time(w, "cert", c))
+        doctor_check_credssp_certificate(w->d, c, k);
+    free(c);
+    free(k);
+}
+
 static void
 check_location(struct walk *w, const struct conf_node *loc, const char *prefix)
 {
@@ -243,24 +264,68 @@ check_location(struct walk *w, const struct conf_node *loc, const char *prefix)
         doctor_check_ccache_dir(w->d, ccache);
     if ((v.ntlm_winbind || v.names_winbind) && first_time(w, "winbind", ""))
         doctor_check_winbind(w->d);
+    if (has_scheme(&v, "CredSSP") && v.credssp_cert != NULL)
+        check_credssp_cert(w, v.credssp_cert);
     free(keytab);
     free(store);
     free(ccache);
 }
 
+/* The names the server answers for with TLS: host blocks, and the
+ * SERVER_NAME of tls_client_ca / tls_client_crl. Borrowed from the tree. */
+static void
+add_served(struct walk *w, const char *name)
+{
+    for (size_t i = 0; i < w->served_count; i++) {
+        if (strcasecmp(w->served[i], name) == 0)
+            return;
+    }
+    if (w->served_count < MAX_SERVED)
+        w->served[w->served_count++] = name;
+}
+
 static void
 check_tls(struct walk *w, const struct conf_node *root)
 {
+    char *certs[MAX_CERTS] = {0}, *keys[MAX_CERTS] = {0};
+    size_t count = 0;
+
     for (size_t i = 0; i < root->child_count; i++) {
         const struct conf_node *n = &root->children[i];
         if (strcmp(n->name, "tls_certificate") == 0 && n->arg_count == 2) {
             char *c = resolve(w, n->args[0]), *k = resolve(w, n->args[1]);
-            if (c != NULL && k != NULL && first_time(w, "cert", c))
-                doctor_check_certificate(w->d, c, k, w->dns_names, &w->dns_name_count, MAX_NAMES);
+            w->has_tls = true;
+            if (c != NULL && k != NULL && count < MAX_CERTS && first_time(w, "cert", c)) {
+                certs[count] = c;
+                keys[count++] = k;
+                continue;
+            }
             free(c);
             free(k);
-            w->has_tls = true;
-        } else if (strcmp(n->name, "tls_client_ca") == 0 && n->arg_count >= 1) {
+        } else if (strcmp(n->name, "host") == 0) {
+            for (size_t j = 0; j < n->arg_count; j++)
+                add_served(w, n->args[j]);
+        } else if ((strcmp(n->name, "tls_client_ca") == 0 ||
+                    strcmp(n->name, "tls_client_crl") == 0) &&
+                   n->arg_count == 2) {
+            add_served(w, n->args[1]);
+        }
+    }
+    struct doctor_tls t = {
+        .cert_files = (const char *const *)certs,
+        .key_files = (const char *const *)keys,
+        .cert_count = count,
+        .served_names = w->served,
+        .served_name_count = w->served_count,
+    };
+    doctor_check_tls(w->d, &t, w->dns_names, &w->dns_name_count, MAX_NAMES);
+    for (size_t i = 0; i < count; i++) {
+        free(certs[i]);
+        free(keys[i]);
+    }
+    for (size_t i = 0; i < root->child_count; i++) {
+        const struct conf_node *n = &root->children[i];
+        if (strcmp(n->name, "tls_client_ca") == 0 && n->arg_count >= 1) {
             char *f = resolve(w, n->args[0]);
             if (f != NULL && first_time(w, "ca", f))
                 doctor_check_client_ca(w->d, f);
@@ -311,10 +376,12 @@ user_lookup(struct doctor *d, const char *name)
 static void
 usage(FILE *out)
 {
-    fprintf(out, "usage: gatehouse doctor --config FILE [--user USER] [--json]\n"
+    fprintf(out, "usage: gatehouse doctor --config FILE [--user USER] [--cacert FILE] [--json]\n"
                  "  checks what would make authentication fail: keytabs and their keys, the\n"
                  "  KDC, the clock, service names, user stores, ccache directories, TLS\n"
-                 "  certificates. --user: the account the server runs as (default: you).\n"
+                 "  certificates (keys, dates, chains, names, strength), client CA bundles.\n"
+                 "  --user: the account the server runs as (default: you).\n"
+                 "  --cacert: the CA certificates your clients trust (default: the system store).\n"
                  "  --json: one JSON object (checks, counts, exit) instead of lines.\n"
                  "  Exit: 0 all OK, 1 warnings, 2 failures, 3 usage or unreadable config.\n");
 }
@@ -369,9 +436,10 @@ walk_config(struct doctor *d, const char *path)
     return (int)d->worst;
 }
 
-/* --json: {"config":PATH,"user":NAME,"uid":N,"checks":[ ... (closed by cli_doctor). */
+/* --json: {"config":PATH,"user":NAME,"cacert":FILE|null,"uid":N,"checks":[ ... (closed by
+ * cli_doctor). */
 static void
-json_open(const char *path, const struct doctor_user *u)
+json_open(const char *path, const struct doctor *d)
 {
     struct buf out;
 
@@ -380,9 +448,11 @@ json_open(const char *path, const struct doctor_user *u)
     if (err == GH_OK)
         err = json_member(&out, "config", path, true);
     if (err == GH_OK)
-        err = json_member(&out, "user", u->name, false);
+        err = json_member(&out, "user", d->user.name, false);
     if (err == GH_OK)
-        err = buf_printf(&out, ",\"uid\":%u,\"checks\":[", (unsigned)u->uid);
+        err = json_member(&out, "cacert", d->cacert, false);
+    if (err == GH_OK)
+        err = buf_printf(&out, ",\"uid\":%u,\"checks\":[", (unsigned)d->user.uid);
     if (err == GH_OK)
         fwrite(out.data, 1, out.len, stdout);
     buf_free(&out);
@@ -399,6 +469,8 @@ cli_doctor(int argc, char **argv)
             path = argv[++i];
         } else if (strcmp(argv[i], "--user") == 0 && i + 1 < argc) {
             user = argv[++i];
+        } else if (strcmp(argv[i], "--cacert") == 0 && i + 1 < argc) {
+            d.cacert = argv[++i];
         } else if (strcmp(argv[i], "--json") == 0) {
             d.json = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -419,7 +491,7 @@ cli_doctor(int argc, char **argv)
         return 3;
     }
     if (d.json)
-        json_open(path, &d.user);
+        json_open(path, &d);
     else
         printf("gatehouse doctor: %s, service user %s (uid %u)\n", path, d.user.name,
                (unsigned)d.user.uid);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // gatehouse doctor: what would make authentication fail, checked before any
 // client tries (issue 11). doctor.c reads the configuration and prints;
-// doctor_files.c checks files, permissions and certificates; doctor_krb5.c
-// checks keytabs, the KDC, the keys' version and the clock.
+// doctor_files.c checks files and permissions; doctor_tls.c certificates,
+// keys, chains and names; doctor_krb5.c keytabs, the KDC, the keys' version
+// and the clock.
 #ifndef GH_CLI_DOCTOR_H
 #define GH_CLI_DOCTOR_H
 
@@ -30,7 +31,8 @@ struct doctor {
     bool as_root; /* we are root: access is tested by a child running as user */
     enum doctor_level worst;
     unsigned counts[3];
-    bool json; /* --json: the checks as elements of one JSON array */
+    bool json;          /* --json: the checks as elements of one JSON array */
+    const char *cacert; /* --cacert: what clients trust; NULL: the system store */
 };
 
 /* Prints one line: "LEVEL  check  what[  -> hint]" (with --json, one object
@@ -51,11 +53,30 @@ int doctor_access(const struct doctor *d, const char *path, bool want_write);
 void doctor_check_secret_file(struct doctor *d, const char *check, const char *path);
 /* auth_ccache_dir: exists, a directory the service user can write, closed to others. */
 void doctor_check_ccache_dir(struct doctor *d, const char *path);
-/* tls_certificate: loads (key matches), expiry, chain order, key file modes.
- * DNS names of the leaf are appended to names (up to *name_count < max). */
-void doctor_check_certificate(struct doctor *d, const char *cert, const char *key, char **names,
-                              size_t *name_count, size_t max);
-/* tls_client_ca: readable, parses, expiry of every CA. */
+/* ----------------------------------------------------------- doctor_tls.c */
+
+/* The server's certificates as the configuration gives them. */
+struct doctor_tls {
+    const char *const *cert_files; /* tls_certificate CHAIN, resolved; [0] is the default */
+    const char *const *key_files;  /* tls_certificate KEY, resolved */
+    size_t cert_count;
+    const char *const *served_names; /* host block names, tls_client_ca/crl SERVER_NAMEs */
+    size_t served_name_count;
+};
+
+/* Every tls_certificate: loads and the key is the certificate's, validity,
+ * the chain against d->cacert (else the system store) and its order, key
+ * and signature strength, the key file's modes; then whether the names the
+ * configuration serves are covered by the certificate SNI gives them. The
+ * leaves' DNS names (no wildcards) are appended to names (up to
+ * *name_count < max; owned by the caller, free()d). */
+void doctor_check_tls(struct doctor *d, const struct doctor_tls *t, char **names,
+                      size_t *name_count, size_t max);
+/* auth_credssp_certificate PEM [KEY] (key NULL: in the PEM file): loads and
+ * the key is the certificate's, validity, strength. */
+void doctor_check_credssp_certificate(struct doctor *d, const char *cert, const char *key);
+/* tls_client_ca: readable, parses, holds at least one CA certificate that is
+ * valid now; expired CAs and certificates that are not CAs are warned of. */
 void doctor_check_client_ca(struct doctor *d, const char *path);
 
 /* ---------------------------------------------------------- doctor_krb5.c */

@@ -55,11 +55,11 @@ certs_read(const char *file, const char *what, STACK_OF(X509) * *certs_out, char
         }
     }
     /* The loop ends on "no start line" at the end of the file; anything else
-     * is a malformed certificate. */
-    if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_NO_START_LINE || sk_X509_num(certs) == 0) {
+     * is a malformed certificate (say OpenSSL's reason: "bad base64 decode"). */
+    bool at_end = ERR_GET_REASON(ERR_peek_last_error()) == PEM_R_NO_START_LINE;
+    if (!at_end || sk_X509_num(certs) == 0) {
         snprintf(err, err_len, "cannot load %s %s: %s", what, file,
-                 sk_X509_num(certs) == 0 ? "no certificate in the file"
-                                         : tls_last_error(why, sizeof(why)));
+                 at_end ? "no certificate in the file" : tls_last_error(why, sizeof(why)));
         goto cleanup;
     }
     ERR_clear_error();

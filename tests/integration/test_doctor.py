@@ -18,9 +18,11 @@ from ghserver import gh_bin
 from ghskip import missing_peer
 from krb5realm import Realm
 
-def make_cert(directory, name, dns, days_from=-1, days_to=365, key_of=None):
-    """A self-signed certificate for dns valid [now+days_from, now+days_to]; its
-    key in name.key (or the key of key_of written next to it: a mismatch)."""
+def make_cert(directory, name, dns, days_from=-1, days_to=365, key_of=None, ca=None):
+    """A certificate for dns valid [now+days_from, now+days_to], issued by ca
+    ((certificate, key) of make_ca) or self-signed; its key in name.key (or
+    the key of key_of written next to it: a mismatch). Returns the paths and
+    (certificate, key)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -28,12 +30,18 @@ def make_cert(directory, name, dns, days_from=-1, days_to=365, key_of=None):
     key = ec.generate_private_key(ec.SECP256R1())
     now = datetime.datetime.now(datetime.timezone.utc)
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, dns)])
-    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now + datetime.timedelta(days=days_from))
-            .not_valid_after(now + datetime.timedelta(days=days_to))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]), critical=False)
-            .sign(key, hashes.SHA256()))
+    builder = (x509.CertificateBuilder().subject_name(subject)
+               .issuer_name(ca[0].subject if ca else subject)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(now + datetime.timedelta(days=days_from))
+               .not_valid_after(now + datetime.timedelta(days=days_to)))
+    if name == "ca":
+        builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None),
+                                        critical=True)
+    else:
+        builder = builder.add_extension(x509.SubjectAlternativeName([x509.DNSName(dns)]),
+                                        critical=False)
+    cert = builder.sign(ca[1] if ca else key, hashes.SHA256())
     pem = os.path.join(directory, name + ".pem")
     with open(pem, "wb") as f:
         f.write(cert.public_bytes(serialization.Encoding.PEM))
@@ -46,7 +54,7 @@ def make_cert(directory, name, dns, days_from=-1, days_to=365, key_of=None):
                                       serialization.PrivateFormat.PKCS8,
                                       serialization.NoEncryption()))
     os.chmod(keyfile, 0o600)
-    return pem, keyfile
+    return pem, keyfile, (cert, key)
 
 
 class Setup:
@@ -59,7 +67,10 @@ class Setup:
         os.chmod(self.store, 0o600)
         self.ccache_dir = os.path.join(self.dir, "ccaches")
         os.mkdir(self.ccache_dir, 0o700)
-        make_cert(self.dir, "good", "localhost")
+        # The certificates that must pass are issued by a CA given to the
+        # doctor as what clients trust (--cacert): a self-signed one is a WARN.
+        self.ca, _, ca = make_cert(self.dir, "ca", "gatehouse doctor test CA", days_to=3650)
+        make_cert(self.dir, "good", "localhost", ca=ca)
         make_cert(self.dir, "other", "otherhost")
         make_cert(self.dir, "mismatch", "localhost", key_of="other")
         make_cert(self.dir, "expired", "localhost", days_from=-30, days_to=-2)
@@ -85,7 +96,8 @@ location /basic {{ handler whoami; auth Basic; auth_user_store {self.store}; }}
         path = os.path.join(self.dir, "gatehouse.conf")
         with open(path, "w") as f:
             f.write(conf)
-        argv = [gh_bin(), "doctor", "--config", path] + (["--user", user] if user else [])
+        argv = [gh_bin(), "doctor", "--config", path, "--cacert", self.ca]
+        argv += ["--user", user] if user else []
         argv += ["--json"] if json_out else []
         # MIT's gss_acquire_cred_from leaks when the keytab lacks the principal
         # (the config check meets it): that library leak, and only it, is
@@ -145,6 +157,8 @@ def main():
                            ("spn-host", "localhost ->"), ("spn", "https://localhost/"),
                            ("user-store", s.store), ("ccache-dir", s.ccache_dir),
                            ("certificate", "good.pem"), ("cert-expiry", "valid for"),
+                           ("cert-trust", "ca.pem"), ("cert-chain", "the chain verifies"),
+                           ("cert-strength", "256-bit EC key"), ("cert-names", "localhost"),
                            ("config", "loads")):
             check(bool(find(lines, "OK", name, text)), "all-OK: OK %s %r" % (name, text))
         check(any("aes256-cts" in l[2] for l in find(lines, "OK", "keytab-keys")),
@@ -173,6 +187,14 @@ def main():
                "mismatch.pem", 2)
         expect(s, "expired certificate", s.conf(cert="expired"), "FAIL", "cert-expiry",
                "expired", 2)
+
+        # auth_credssp_certificate with another certificate's key (the doctor
+        # checks it like a tls_certificate: CredSSP's TLS channel needs it)
+        wsman = ("location /wsman {{ handler whoami; auth CredSSP; auth_keytab {kt}; "
+                 "auth_credssp_certificate {d}/mismatch.pem {d}/mismatch.key; }}\n"
+                 .format(kt=realm.keytab, d=s.dir))
+        expect(s, "CredSSP certificate/key mismatch", s.conf(extra=wsman), "FAIL", "certificate",
+               "does not match certificate %s/mismatch.pem" % s.dir, 2)
 
         # a world-readable user store
         os.chmod(s.store, 0o644)
