@@ -153,6 +153,7 @@ GH_API BOOL WINAPI CloseHandle(HANDLE hObject);
  * functions below when they return FALSE; SSPI functions return their status
  * instead and leave it alone. */
 #define ERROR_SUCCESS             0UL
+#define ERROR_INVALID_HANDLE      6UL
 #define ERROR_NOT_ENOUGH_MEMORY   8UL
 #define ERROR_INVALID_PARAMETER   87UL
 #define ERROR_INSUFFICIENT_BUFFER 122UL
@@ -177,6 +178,28 @@ GH_API BOOL WINAPI GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer);
 #else
 #define GetUserName GetUserNameA
 #endif
+
+/* The calling thread's impersonation token, the Windows way: OpenThreadToken
+ * on GetCurrentThread() (the pseudo-handle (HANDLE)-2, never closed) after
+ * ImpersonateSecurityContext gives a new reference to the token the thread
+ * impersonates, in *TokenHandle: close it with CloseHandle. DesiredAccess is
+ * not checked (tokens are read-only here) and OpenAsSelf changes nothing
+ * (the thread's own identity is always the process's). FALSE with
+ * ERROR_NO_TOKEN (the thread does not impersonate, as on Windows),
+ * ERROR_INVALID_HANDLE (ThreadHandle is not GetCurrentThread(): another
+ * thread's token cannot be opened here) or ERROR_INVALID_PARAMETER
+ * (TokenHandle NULL). */
+#define TOKEN_ASSIGN_PRIMARY 0x0001UL
+#define TOKEN_DUPLICATE      0x0002UL
+#define TOKEN_IMPERSONATE    0x0004UL
+#define TOKEN_QUERY          0x0008UL
+#define TOKEN_QUERY_SOURCE   0x0010UL
+#define STANDARD_RIGHTS_READ 0x00020000UL
+#define TOKEN_READ           (STANDARD_RIGHTS_READ | TOKEN_QUERY)
+#define ERROR_NO_TOKEN       1008UL
+GH_API HANDLE WINAPI GetCurrentThread(void);
+GH_API BOOL WINAPI OpenThreadToken(HANDLE ThreadHandle, DWORD DesiredAccess, BOOL OpenAsSelf,
+                                   PHANDLE TokenHandle);
 
 /* ---- Security identifiers and the access token's identity ----------------
  * A SID in memory has MS-DTYP 2.4.2.2's layout (32-bit sub-authorities, kept
@@ -363,7 +386,6 @@ typedef enum _SID_NAME_USE {
     SidTypeLabel,
     SidTypeLogonSession,
 } SID_NAME_USE, *PSID_NAME_USE;
-#define ERROR_INVALID_HANDLE         6UL
 #define ERROR_NO_IMPERSONATION_TOKEN 1309UL
 #define RPC_S_SERVER_UNAVAILABLE     1722UL
 
