@@ -365,8 +365,8 @@ GH_API BOOL WINAPI ConvertStringSidToSidW(LPCWSTR StringSid, PSID *Sid);
 #endif
 
 /* ---- Accounts by SID and by name ---------------------------------------------
- * Where the names come from, first answer wins (docs/sspi.md, "Account
- * names"): well-known SIDs ("Everyone", "NT AUTHORITY\SYSTEM",
+ * Where the names come from, first answer wins (docs/sspi.md, "Porting
+ * from Windows"): well-known SIDs ("Everyone", "NT AUTHORITY\SYSTEM",
  * "BUILTIN\Users"...); the live access tokens this library issued with a
  * Windows identity (the PAC's or the DC's user, with the logon domain, and
  * the group names the token knows); Samba's Unix SIDs with the local passwd
