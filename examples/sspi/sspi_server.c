@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // An SSPI server written the Windows way, the counterpart of sspi_client.c:
 // AcceptSecurityContext until done, the client's name, its access token
-// (QuerySecurityContextToken, then CloseHandle), one encrypted message each
+// (QuerySecurityContextToken; its user SID and that SID's account through
+// LookupAccountSid; then CloseHandle), one encrypted message each
 // way and one signed message from the client (VerifySignature). Written from the description of
 // Microsoft's sockets server sample, not copied; compiles unchanged against Windows' headers and
 // against gatehouse's compat directory (docs/sspi.md, "Porting from Windows").
@@ -24,8 +25,35 @@ FromTString(const TCHAR *t, char *out, size_t cbOut)
     out[i] = 0;
 }
 
+/* The account of a SID, LookupAccountSid's documented way: ask for the two
+ * sizes (in TCHARs, terminators included), allocate, ask again. */
+static void
+PrintAccount(PSID pSid)
+{
+    DWORD cchName = 0, cchDomain = 0;
+    SID_NAME_USE eUse;
+    TCHAR *pszName = NULL, *pszDomain = NULL;
+    char name[256], domain[256];
+
+    if (!LookupAccountSid(NULL, pSid, NULL, &cchName, NULL, &cchDomain, &eUse) &&
+        GetLastError() == ERROR_INSUFFICIENT_BUFFER) {
+        pszName = (TCHAR *)malloc(cchName * sizeof(TCHAR));
+        pszDomain = (TCHAR *)malloc(cchDomain * sizeof(TCHAR));
+    }
+    if (pszName != NULL && pszDomain != NULL &&
+        LookupAccountSid(NULL, pSid, pszName, &cchName, pszDomain, &cchDomain, &eUse)) {
+        FromTString(pszName, name, sizeof(name));
+        FromTString(pszDomain, domain, sizeof(domain));
+        printf("account: %s%s%s (type %d)\n", domain, domain[0] != 0 ? "\\" : "", name, (int)eUse);
+    } else {
+        printf("account: none (error %lu)\n", (ULONG)GetLastError());
+    }
+    free(pszName);
+    free(pszDomain);
+}
+
 /* The token's user SID, as GetTokenInformation(TokenUser) gives it: ask for
- * the size, allocate, ask again. */
+ * the size, allocate, ask again; then its account. */
 static void
 PrintTokenUser(HANDLE hToken)
 {
@@ -40,6 +68,7 @@ PrintTokenUser(HANDLE hToken)
         ConvertSidToStringSidA(pUser->User.Sid, &pszSid)) {
         printf("user sid: %s\n", pszSid);
         LocalFree(pszSid);
+        PrintAccount(pUser->User.Sid);
     } else {
         printf("user sid: none (error %lu)\n", (ULONG)GetLastError());
     }

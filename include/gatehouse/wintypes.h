@@ -153,6 +153,7 @@ GH_API BOOL WINAPI CloseHandle(HANDLE hObject);
  * functions below when they return FALSE; SSPI functions return their status
  * instead and leave it alone. */
 #define ERROR_SUCCESS             0UL
+#define ERROR_INVALID_HANDLE      6UL
 #define ERROR_NOT_ENOUGH_MEMORY   8UL
 #define ERROR_INVALID_PARAMETER   87UL
 #define ERROR_INSUFFICIENT_BUFFER 122UL
@@ -177,6 +178,28 @@ GH_API BOOL WINAPI GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer);
 #else
 #define GetUserName GetUserNameA
 #endif
+
+/* The calling thread's impersonation token, the Windows way: OpenThreadToken
+ * on GetCurrentThread() (the pseudo-handle (HANDLE)-2, never closed) after
+ * ImpersonateSecurityContext gives a new reference to the token the thread
+ * impersonates, in *TokenHandle: close it with CloseHandle. DesiredAccess is
+ * not checked (tokens are read-only here) and OpenAsSelf changes nothing
+ * (the thread's own identity is always the process's). FALSE with
+ * ERROR_NO_TOKEN (the thread does not impersonate, as on Windows),
+ * ERROR_INVALID_HANDLE (ThreadHandle is not GetCurrentThread(): another
+ * thread's token cannot be opened here) or ERROR_INVALID_PARAMETER
+ * (TokenHandle NULL). */
+#define TOKEN_ASSIGN_PRIMARY 0x0001UL
+#define TOKEN_DUPLICATE      0x0002UL
+#define TOKEN_IMPERSONATE    0x0004UL
+#define TOKEN_QUERY          0x0008UL
+#define TOKEN_QUERY_SOURCE   0x0010UL
+#define STANDARD_RIGHTS_READ 0x00020000UL
+#define TOKEN_READ           (STANDARD_RIGHTS_READ | TOKEN_QUERY)
+#define ERROR_NO_TOKEN       1008UL
+GH_API HANDLE WINAPI GetCurrentThread(void);
+GH_API BOOL WINAPI OpenThreadToken(HANDLE ThreadHandle, DWORD DesiredAccess, BOOL OpenAsSelf,
+                                   PHANDLE TokenHandle);
 
 /* ---- Security identifiers and the access token's identity ----------------
  * A SID in memory has MS-DTYP 2.4.2.2's layout (32-bit sub-authorities, kept
@@ -252,13 +275,176 @@ GH_API BOOL WINAPI EqualSid(PSID pSid1, PSID pSid2);
  * ERROR_INVALID_SID or ERROR_NOT_ENOUGH_MEMORY. */
 GH_API BOOL WINAPI ConvertSidToStringSidA(PSID Sid, LPSTR *StringSid);
 GH_API BOOL WINAPI ConvertSidToStringSidW(PSID Sid, LPWSTR *StringSid);
-/* Frees what ConvertSidToStringSid allocated; returns NULL (success). */
+/* Frees what ConvertSidToStringSid and ConvertStringSidToSid allocated;
+ * returns NULL (success). */
 GH_API HLOCAL WINAPI LocalFree(HLOCAL hMem);
 #ifdef UNICODE
 #define ConvertSidToStringSid ConvertSidToStringSidW
 #else
 #define ConvertSidToStringSid ConvertSidToStringSidA
 #endif
+
+/* ---- Building and taking SIDs apart ------------------------------------------- */
+#define SID_REVISION            1
+#define SID_MAX_SUB_AUTHORITIES 15
+#define SECURITY_MAX_SID_SIZE   68 /* 8 + 4 x 15 */
+/* clang-format off */
+#define SECURITY_NULL_SID_AUTHORITY {{0, 0, 0, 0, 0, 0}}
+#define SECURITY_WORLD_SID_AUTHORITY {{0, 0, 0, 0, 0, 1}}
+#define SECURITY_LOCAL_SID_AUTHORITY {{0, 0, 0, 0, 0, 2}}
+#define SECURITY_CREATOR_SID_AUTHORITY {{0, 0, 0, 0, 0, 3}}
+#define SECURITY_NT_AUTHORITY {{0, 0, 0, 0, 0, 5}}
+#define SECURITY_MANDATORY_LABEL_AUTHORITY {{0, 0, 0, 0, 0, 16}}
+#define SECURITY_AUTHENTICATION_AUTHORITY {{0, 0, 0, 0, 0, 18}}
+/* clang-format on */
+#define SECURITY_NULL_RID                              0UL
+#define SECURITY_WORLD_RID                             0UL
+#define SECURITY_LOCAL_RID                             0UL
+#define SECURITY_CREATOR_OWNER_RID                     0UL
+#define SECURITY_NETWORK_RID                           2UL
+#define SECURITY_INTERACTIVE_RID                       4UL
+#define SECURITY_SERVICE_RID                           6UL
+#define SECURITY_ANONYMOUS_LOGON_RID                   7UL
+#define SECURITY_AUTHENTICATED_USER_RID                11UL
+#define SECURITY_THIS_ORGANIZATION_RID                 15UL
+#define SECURITY_LOCAL_SYSTEM_RID                      18UL
+#define SECURITY_LOCAL_SERVICE_RID                     19UL
+#define SECURITY_NETWORK_SERVICE_RID                   20UL
+#define SECURITY_BUILTIN_DOMAIN_RID                    32UL
+#define DOMAIN_GROUP_RID_ADMINS                        512UL
+#define DOMAIN_GROUP_RID_USERS                         513UL
+#define DOMAIN_GROUP_RID_GUESTS                        514UL
+#define DOMAIN_ALIAS_RID_ADMINS                        544UL
+#define DOMAIN_ALIAS_RID_USERS                         545UL
+#define DOMAIN_ALIAS_RID_GUESTS                        546UL
+#define SECURITY_AUTHENTICATION_AUTHORITY_ASSERTED_RID 1UL
+#define SECURITY_AUTHENTICATION_SERVICE_ASSERTED_RID   2UL
+
+/* Copies the SID at pSourceSid into pDestinationSid (nDestinationSidLength
+ * bytes). FALSE with ERROR_INVALID_SID (the source is not valid),
+ * ERROR_INVALID_PARAMETER (no destination) or ERROR_INSUFFICIENT_BUFFER
+ * (GetLengthSid(pSourceSid) bytes are needed). */
+GH_API BOOL WINAPI CopySid(DWORD nDestinationSidLength, PSID pDestinationSid, PSID pSourceSid);
+/* Pointers into the SID; as on Windows nothing is checked (call IsValidSid
+ * first); an index past SubAuthorityCount is undefined. One deliberate
+ * difference: GetSidSubAuthority returns PDWORD32, not PDWORD, because
+ * DWORD is 64 bits here ("The long family" above) and the sub-authorities
+ * are 32 bits: `*GetSidSubAuthority(sid, i)` reads and writes as on
+ * Windows, and storing the pointer in a PDWORD fails to compile instead of
+ * reading 8 bytes. */
+typedef DWORD32 *PDWORD32;
+GH_API PSID_IDENTIFIER_AUTHORITY WINAPI GetSidIdentifierAuthority(PSID pSid);
+GH_API PDWORD32 WINAPI GetSidSubAuthority(PSID pSid, DWORD nSubAuthority);
+GH_API PUCHAR WINAPI GetSidSubAuthorityCount(PSID pSid);
+/* A new SID of nSubAuthorityCount (1..8, as Windows) sub-authorities, the
+ * first ones from nSubAuthority0..7 (the rest are ignored), in *pSid: free
+ * it with FreeSid. FALSE with ERROR_INVALID_PARAMETER (a NULL pointer, a
+ * count of 0 or above 8) or ERROR_NOT_ENOUGH_MEMORY. */
+GH_API BOOL WINAPI AllocateAndInitializeSid(PSID_IDENTIFIER_AUTHORITY pIdentifierAuthority,
+                                            BYTE nSubAuthorityCount, DWORD nSubAuthority0,
+                                            DWORD nSubAuthority1, DWORD nSubAuthority2,
+                                            DWORD nSubAuthority3, DWORD nSubAuthority4,
+                                            DWORD nSubAuthority5, DWORD nSubAuthority6,
+                                            DWORD nSubAuthority7, PSID *pSid);
+/* Frees what AllocateAndInitializeSid allocated; returns NULL. */
+GH_API PVOID WINAPI FreeSid(PSID pSid);
+/* Parses "S-1-5-32-544" (MS-DTYP 2.4.2.1; the authority in decimal or
+ * "0x" and hex) or one of the SDDL aliases of well-known SIDs (MS-DTYP
+ * 2.4.2.4: "WD", "AU", "SY", "BA", "BU", "BG", "AN", "NU", "IU", "SU", "LS",
+ * "NS", "CO", "LA"... minus those that need the machine's or the domain's
+ * SID) into a new SID in *Sid: free it with LocalFree. FALSE with
+ * ERROR_INVALID_PARAMETER (a NULL argument), ERROR_INVALID_SID (anything
+ * else: signs, spaces, more than 15 sub-authorities, values out of range)
+ * or ERROR_NOT_ENOUGH_MEMORY. */
+GH_API BOOL WINAPI ConvertStringSidToSidA(LPCSTR StringSid, PSID *Sid);
+GH_API BOOL WINAPI ConvertStringSidToSidW(LPCWSTR StringSid, PSID *Sid);
+#ifdef UNICODE
+#define ConvertStringSidToSid ConvertStringSidToSidW
+#else
+#define ConvertStringSidToSid ConvertStringSidToSidA
+#endif
+
+/* ---- Accounts by SID and by name ---------------------------------------------
+ * Where the names come from, first answer wins (docs/sspi.md, "Porting
+ * from Windows"): well-known SIDs ("Everyone", "NT AUTHORITY\SYSTEM",
+ * "BUILTIN\Users"...); the live access tokens this library issued with a
+ * Windows identity (the PAC's or the DC's user, with the logon domain, and
+ * the group names the token knows); Samba's Unix SIDs with the local passwd
+ * and group databases (S-1-22-1-<uid> is "Unix User\<name>", S-1-22-2-<gid>
+ * "Unix Group\<name>"); winbindd when it runs. They may block on NSS or
+ * winbindd. Thread-safe. */
+typedef enum _SID_NAME_USE {
+    SidTypeUser = 1,
+    SidTypeGroup,
+    SidTypeDomain,
+    SidTypeAlias,
+    SidTypeWellKnownGroup,
+    SidTypeDeletedAccount,
+    SidTypeInvalid,
+    SidTypeUnknown,
+    SidTypeComputer,
+    SidTypeLabel,
+    SidTypeLogonSession,
+} SID_NAME_USE, *PSID_NAME_USE;
+#define ERROR_NO_IMPERSONATION_TOKEN 1309UL
+#define RPC_S_SERVER_UNAVAILABLE     1722UL
+
+/* The account name and domain of Sid, the documented two-call way: on input
+ * *cchName and *cchReferencedDomainName are the buffers' sizes in TCHARs.
+ * When either is too small (or its buffer NULL), FALSE with
+ * ERROR_INSUFFICIENT_BUFFER and both counts set to the sizes needed, the
+ * terminators included, nothing written. On TRUE both strings are written
+ * (NUL-terminated), each count is the string's length without its
+ * terminator (as Windows), and *peUse the account's type. Other failures
+ * (GetLastError), the counts untouched: ERROR_INVALID_PARAMETER (cchName,
+ * cchReferencedDomainName or peUse NULL), ERROR_INVALID_SID (Sid NULL or not
+ * valid), RPC_S_SERVER_UNAVAILABLE (lpSystemName neither NULL nor "": this
+ * library reaches no other machine's account database, and that is what
+ * Windows answers for a machine it cannot reach), ERROR_NONE_MAPPED (no
+ * source knows the SID), ERROR_NOT_ENOUGH_MEMORY. Names are UTF-8 in the A
+ * form, UTF-16 in the W form. */
+GH_API BOOL WINAPI LookupAccountSidA(LPCSTR lpSystemName, PSID Sid, LPSTR Name, LPDWORD cchName,
+                                     LPSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                                     PSID_NAME_USE peUse);
+GH_API BOOL WINAPI LookupAccountSidW(LPCWSTR lpSystemName, PSID Sid, LPWSTR Name, LPDWORD cchName,
+                                     LPWSTR ReferencedDomainName, LPDWORD cchReferencedDomainName,
+                                     PSID_NAME_USE peUse);
+/* The SID of the account lpAccountName: "DOMAIN\name", "name@dns.domain"
+ * (a UPN: the part after the last '@' is the domain) or a bare "name"
+ * (searched in the order above). The same two-call way: *cbSid is Sid's
+ * size in bytes, *cchReferencedDomainName the domain buffer's in TCHARs;
+ * when either is too small (or its buffer NULL), FALSE with
+ * ERROR_INSUFFICIENT_BUFFER, *cbSid = the SID's bytes and
+ * *cchReferencedDomainName = the domain's TCHARs with the terminator. On
+ * TRUE *cbSid is the SID's bytes, *cchReferencedDomainName the domain's
+ * length without its terminator, *peUse the type. Other failures as
+ * LookupAccountSid (ERROR_INVALID_PARAMETER also for a NULL or empty
+ * lpAccountName), the counts untouched. */
+GH_API BOOL WINAPI LookupAccountNameA(LPCSTR lpSystemName, LPCSTR lpAccountName, PSID Sid,
+                                      LPDWORD cbSid, LPSTR ReferencedDomainName,
+                                      LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse);
+GH_API BOOL WINAPI LookupAccountNameW(LPCWSTR lpSystemName, LPCWSTR lpAccountName, PSID Sid,
+                                      LPDWORD cbSid, LPWSTR ReferencedDomainName,
+                                      LPDWORD cchReferencedDomainName, PSID_NAME_USE peUse);
+#ifdef UNICODE
+#define LookupAccountSid  LookupAccountSidW
+#define LookupAccountName LookupAccountNameW
+#else
+#define LookupAccountSid  LookupAccountSidA
+#define LookupAccountName LookupAccountNameA
+#endif
+
+/* Whether SidToCheck is enabled in the token: the token's user SID, or one
+ * of its TokenGroups with SE_GROUP_ENABLED (GetTokenInformation above; the
+ * SIDs Windows adds to every logon, such as Everyone, are not in our tokens
+ * and are not members). TokenHandle NULL: the token the calling thread
+ * impersonates (ImpersonateSecurityContext); a thread that does not
+ * impersonate is checked as the process: S-1-22-1-<euid>, and S-1-22-2-<gid>
+ * for its effective and supplementary groups. TRUE with *IsMember; FALSE
+ * with ERROR_INVALID_HANDLE (TokenHandle is not a token of this library),
+ * ERROR_INVALID_SID (SidToCheck NULL or not valid) or
+ * ERROR_INVALID_PARAMETER (IsMember NULL). */
+GH_API BOOL WINAPI CheckTokenMembership(HANDLE TokenHandle, PSID SidToCheck, PBOOL IsMember);
 
 #endif /* GH_NO_WINTYPES */
 

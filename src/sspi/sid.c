@@ -151,3 +151,47 @@ sid_equal(const struct sid *a, const struct sid *b)
            memcmp(a->authority, b->authority, 6) == 0 &&
            (a->sub_count == 0 || memcmp(a->sub, b->sub, a->sub_count * sizeof(a->sub[0])) == 0);
 }
+
+size_t
+sid_binary_len(const struct sid *s)
+{
+    return SID_BINARY_HEADER_BYTES + 4u * s->sub_count;
+}
+
+/*  0 Revision  1 SubAuthorityCount  2 IdentifierAuthority[6] (big-endian)
+ *  8 SubAuthority[SubAuthorityCount] (DWORD32 each, native order in memory) */
+void
+sid_to_binary(const struct sid *s, void *out)
+{
+    uint8_t *p = out;
+
+    p[0] = s->revision;
+    p[1] = s->sub_count;
+    memcpy(p + 2, s->authority, 6);
+    memcpy(p + SID_BINARY_HEADER_BYTES, s->sub, 4u * s->sub_count);
+}
+
+bool
+sid_from_binary(const void *in, struct sid *out)
+{
+    const uint8_t *p = in;
+    struct sid s = {0};
+
+    if (p == NULL || p[0] != SID_REVISION || p[1] > SID_MAX_SUB_AUTHORITIES)
+        return false;
+    s.revision = p[0];
+    s.sub_count = p[1];
+    memcpy(s.authority, p + 2, 6);
+    memcpy(s.sub, p + SID_BINARY_HEADER_BYTES, 4u * s.sub_count);
+    *out = s;
+    return true;
+}
+
+void
+sid_unix(uint32_t kind, uint32_t id, struct sid *out)
+{
+    *out = (struct sid){.revision = SID_REVISION,
+                        .sub_count = 2,
+                        .authority = {0, 0, 0, 0, 0, SID_UNIX_AUTHORITY},
+                        .sub = {kind, id}};
+}

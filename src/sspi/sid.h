@@ -37,4 +37,21 @@ bool sid_compose(const struct sid *domain, uint32_t rid, struct sid *out);
 /* Byte-exact equality of the meaningful part. */
 bool sid_equal(const struct sid *a, const struct sid *b);
 
+/* Samba's SIDs for Unix ids: S-1-22-1-<uid> for a user, S-1-22-2-<gid> for
+ * a group. */
+#define SID_UNIX_AUTHORITY 22
+#define SID_UNIX_USER      1
+#define SID_UNIX_GROUP     2
+void sid_unix(uint32_t kind, uint32_t id, struct sid *out);
+
+/* The in-memory SID of Windows (MS-DTYP 2.4.2.2 with native-endian 32-bit
+ * sub-authorities, <gatehouse/wintypes.h>'s SID): 8 + 4 x sub_count bytes. */
+#define SID_BINARY_HEADER_BYTES 8
+size_t sid_binary_len(const struct sid *s);
+/* Writes sid_binary_len(s) bytes at out (4-aligned). */
+void sid_to_binary(const struct sid *s, void *out);
+/* Reads the SID at p: false (out untouched) for NULL, a revision other than
+ * 1 or more than 15 sub-authorities. Reads 8 bytes, then 4 per sub-authority. */
+bool sid_from_binary(const void *p, struct sid *out);
+
 #endif

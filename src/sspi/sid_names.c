@@ -13,6 +13,7 @@
 #include <wbclient.h>
 
 #include "base/clock.h"
+#include "sspi/accounts.h"
 
 struct entry {
     bool is_used;
@@ -140,6 +141,68 @@ winbind_resolve(const struct sid *sids, size_t count, char **names_out)
         }
     }
     return answered;
+}
+
+static bool
+set_account(const char *domain, const char *name, enum wbcSidType type, struct account *out)
+{
+    out->use = (int)type; /* wbcSidType has SID_NAME_USE's values (MS-LSAT 2.2.13) */
+    return known(type) && accounts_set_field(out->domain, domain != NULL ? domain : "") &&
+           name != NULL && accounts_set_field(out->name, name);
+}
+
+bool
+sid_names_winbind_by_sid(const struct sid *sid, struct account *out)
+{
+    struct wbcContext *ctx;
+    struct wbcDomainSid w;
+    char *domain = NULL, *name = NULL;
+    enum wbcSidType type = WBC_SID_NAME_UNKNOWN;
+    bool found = false;
+
+    if (!sid_names_is_enabled())
+        return false;
+    ctx = wbcCtxCreate();
+    if (ctx == NULL)
+        return false;
+    to_wbc(sid, &w);
+    if (wbcCtxLookupSid(ctx, &w, &domain, &name, &type) == WBC_ERR_SUCCESS) {
+        out->sid = *sid;
+        found = set_account(domain, name, type, out);
+    }
+    wbcFreeMemory(domain);
+    wbcFreeMemory(name);
+    wbcCtxFree(ctx);
+    return found;
+}
+
+bool
+sid_names_winbind_by_name(const char *domain, const char *name, struct account *out)
+{
+    struct wbcContext *ctx;
+    struct wbcDomainSid w = {0};
+    enum wbcSidType type = WBC_SID_NAME_UNKNOWN;
+    char *dom = NULL, *canon = NULL;
+    bool found = false;
+
+    if (!sid_names_is_enabled())
+        return false;
+    ctx = wbcCtxCreate();
+    if (ctx == NULL)
+        return false;
+    if (wbcCtxLookupName(ctx, domain != NULL ? domain : "", name, &w, &type) == WBC_ERR_SUCCESS &&
+        w.sid_rev_num == SID_REVISION && w.num_auths <= SID_MAX_SUB_AUTHORITIES) {
+        out->sid = (struct sid){.revision = SID_REVISION, .sub_count = (uint8_t)w.num_auths};
+        memcpy(out->sid.authority, w.id_auth, 6);
+        memcpy(out->sid.sub, w.sub_auths, 4u * w.num_auths);
+        /* The names as winbindd spells them (the caller's may differ in case). */
+        if (wbcCtxLookupSid(ctx, &w, &dom, &canon, &type) == WBC_ERR_SUCCESS)
+            found = set_account(dom, canon, type, out);
+    }
+    wbcFreeMemory(dom);
+    wbcFreeMemory(canon);
+    wbcCtxFree(ctx);
+    return found;
 }
 
 /* ---- the table -------------------------------------------------------------------- */

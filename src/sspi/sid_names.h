@@ -42,6 +42,15 @@ bool sid_names_is_enabled(void);
 SECURITY_STATUS sid_names_lookup(const struct sid *sids, size_t count, uint64_t now_ms,
                                  char **names_out);
 
+/* One uncached winbindd lookup with the account's type (SID_NAME_USE), for
+ * LookupAccountSid / LookupAccountName (accounts.h, source 4): by SID, or
+ * by name (domain NULL: an unqualified name). True with *out filled; false
+ * when lookups are turned off, winbindd does not answer or does not know the
+ * account. Blocks on winbindd's socket. */
+struct account;
+bool sid_names_winbind_by_sid(const struct sid *sid, struct account *out);
+bool sid_names_winbind_by_name(const char *domain, const char *name, struct account *out);
+
 /* For tests and statistics: resolver calls since the last configure. */
 uint64_t sid_names_resolver_calls(void);
 

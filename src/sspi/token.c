@@ -9,10 +9,12 @@
 // instead; setfsuid/setfsgid are plain system calls already. The real,
 // effective and saved ids never change, so a revert cannot be refused.
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/fsuid.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include <gatehouse/token.h>
 #include <gatehouse/wintypes.h>
 
+#include "sspi/accounts.h"
 #include "sspi/nss_cache.h"
 #include "sspi/sid.h"
 #include "sspi/sid_names.h"
@@ -61,11 +64,49 @@ struct gh_token {
     char *logon_domain;
     char *dns_domain;
     char *upn;
+    /* On the list of live tokens with a Windows identity (live_lock). */
+    bool is_live;
+    gh_token *live_prev, *live_next;
 };
+
+/* Live tokens with a Windows identity: what LookupAccountSid knows of the
+ * accounts that logged on, as Windows' LSA knows its logon sessions
+ * (sspi_token_find_sid / _find_name). Tokens without one are not listed. */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static gh_token *live_head;
+
+static void
+live_add(gh_token *t)
+{
+    pthread_mutex_lock(&live_lock);
+    t->live_next = live_head;
+    if (live_head != NULL)
+        live_head->live_prev = t;
+    live_head = t;
+    t->is_live = true;
+    pthread_mutex_unlock(&live_lock);
+}
+
+static void
+live_remove(gh_token *t)
+{
+    if (!t->is_live)
+        return;
+    pthread_mutex_lock(&live_lock);
+    if (t->live_prev != NULL)
+        t->live_prev->live_next = t->live_next;
+    else
+        live_head = t->live_next;
+    if (t->live_next != NULL)
+        t->live_next->live_prev = t->live_prev;
+    pthread_mutex_unlock(&live_lock);
+    t->is_live = false;
+}
 
 static void
 token_free(gh_token *t)
 {
+    live_remove(t);
     t->magic = 0;
     if (t->ccache != NULL && t->owns_ccache) {
         const char *path = t->ccache;
@@ -444,6 +485,8 @@ sspi_token_create(const struct sspi_token_info *info, gh_token **token_out)
         goto fail;
 done:
     nss_account_clear(&acct);
+    if (t->user_sid != NULL)
+        live_add(t);
     *token_out = t;
     return SEC_E_OK;
 fail:
@@ -453,9 +496,109 @@ fail:
     return status;
 }
 
+/* ---- Accounts the live tokens know (accounts.h) ----------------------------- */
+
+static int
+group_use(const char *sid_text)
+{
+    return strncmp(sid_text, "S-1-5-32-", 9) == 0 ? SidTypeAlias : SidTypeGroup;
+}
+
+/* Splits "DOMAIN\name" (or "name") into out's fields. */
+static bool
+set_split_name(const char *full, struct account *out)
+{
+    const char *sep = strchr(full, '\\');
+    size_t dlen = sep != NULL ? (size_t)(sep - full) : 0;
+
+    if (dlen >= sizeof(out->domain))
+        return false;
+    memcpy(out->domain, full, dlen);
+    out->domain[dlen] = '\0';
+    return accounts_set_field(out->name, sep != NULL ? sep + 1 : full);
+}
+
+static bool
+user_account(const gh_token *t, struct account *out)
+{
+    const char *domain = t->logon_domain != NULL ? t->logon_domain : t->domain;
+
+    out->use = SidTypeUser;
+    return sid_from_string(t->user_sid, &out->sid) && accounts_set_field(out->domain, domain) &&
+           accounts_set_field(out->name, t->user);
+}
+
+bool
+sspi_token_find_sid(const struct sid *sid, struct account *out)
+{
+    char text[SID_STRING_MAX];
+    bool found = false;
+
+    if (!sid_to_string(sid, text, sizeof(text)))
+        return false;
+    pthread_mutex_lock(&live_lock);
+    for (const gh_token *t = live_head; t != NULL && !found; t = t->live_next) {
+        if (strcmp(t->user_sid, text) == 0) {
+            found = user_account(t, out);
+            continue;
+        }
+        for (size_t i = 0; i < t->sid_slots && !found; i++) {
+            if (t->group_names[i] == NULL || t->group_sids[i] == NULL ||
+                strcmp(t->group_sids[i], text) != 0)
+                continue;
+            out->sid = *sid;
+            out->use = group_use(text);
+            found = set_split_name(t->group_names[i], out);
+        }
+    }
+    pthread_mutex_unlock(&live_lock);
+    return found;
+}
+
+static bool
+same(const char *a, const char *b)
+{
+    return a != NULL && b != NULL && strcasecmp(a, b) == 0;
+}
+
+static bool
+in_domain(const gh_token *t, const char *domain)
+{
+    return domain == NULL || same(domain, t->logon_domain) || same(domain, t->dns_domain) ||
+           same(domain, t->domain);
+}
+
+bool
+sspi_token_find_name(const char *domain, const char *name, struct account *out)
+{
+    bool found = false;
+
+    pthread_mutex_lock(&live_lock);
+    for (const gh_token *t = live_head; t != NULL && !found; t = t->live_next) {
+        if (same(name, t->user) && in_domain(t, domain)) {
+            found = user_account(t, out);
+            continue;
+        }
+        for (size_t i = 0; i < t->sid_slots && !found; i++) {
+            struct account g;
+            if (t->group_names[i] == NULL || t->group_sids[i] == NULL ||
+                !set_split_name(t->group_names[i], &g) || !same(name, g.name) ||
+                (domain != NULL && !same(domain, g.domain)) ||
+                !sid_from_string(t->group_sids[i], &g.sid))
+                continue;
+            g.use = group_use(t->group_sids[i]);
+            *out = g;
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&live_lock);
+    return found;
+}
+
 /* ---- Impersonation ---------------------------------------------------------- */
 struct saved_identity {
     bool active;
+    gh_token *token;    /* a reference, held while active */
     char user[256 + 1]; /* the impersonated account (GetUserName; UNLEN 256) */
     uid_t fsuid;
     gid_t fsgid;
@@ -519,7 +662,7 @@ restore_identity(void)
 }
 
 SECURITY_STATUS
-sspi_token_impersonate(const gh_token *token)
+sspi_token_impersonate(gh_token *token)
 {
     bool was_active = saved.active;
     SECURITY_STATUS status;
@@ -542,10 +685,13 @@ sspi_token_impersonate(const gh_token *token)
     if (current_fsuid() != token->uid)
         goto refused;
     saved.active = true;
+    gh_token_close(saved.token); /* the previous impersonation's, if any */
+    saved.token = gh_token_dup(token);
     snprintf(saved.user, sizeof(saved.user), "%s", token->user != NULL ? token->user : "");
     return SEC_E_OK;
 refused:
     restore_identity();
+    gh_token_close(saved.token);
     free(saved.groups);
     saved = (struct saved_identity){0};
     return SEC_E_NO_IMPERSONATION;
@@ -559,6 +705,7 @@ sspi_token_revert(void)
     if (!saved.active)
         return SEC_E_OK;
     ok = restore_identity();
+    gh_token_close(saved.token);
     free(saved.groups);
     saved = (struct saved_identity){0};
     return ok ? SEC_E_OK : SEC_E_INTERNAL_ERROR;
@@ -574,4 +721,10 @@ bool
 sspi_token_is_impersonating(void)
 {
     return saved.active;
+}
+
+gh_token *
+sspi_token_impersonated(void)
+{
+    return saved.active ? saved.token : NULL;
 }

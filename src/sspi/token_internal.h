@@ -12,6 +12,8 @@
 #include <gatehouse/sspi.h>
 #include <gatehouse/token.h>
 
+#include "sspi/sid.h"
+
 struct userstore;
 
 /* What a package knows about an authenticated client. Every string is UTF-8
@@ -66,7 +68,7 @@ SECURITY_STATUS sspi_token_create(const struct sspi_token_info *info, gh_token *
  * switches again and keeps the saved one. SEC_E_OK, or SEC_E_NO_IMPERSONATION
  * (no local account, or the process lacks CAP_SETUID/CAP_SETGID) with the
  * thread back to its own identity (as after sspi_token_revert). */
-SECURITY_STATUS sspi_token_impersonate(const gh_token *token);
+SECURITY_STATUS sspi_token_impersonate(gh_token *token);
 /* Restores the identity saved by the first impersonation. SEC_E_OK (also when
  * the thread was not impersonating) or SEC_E_INTERNAL_ERROR. */
 SECURITY_STATUS sspi_token_revert(void);
@@ -77,5 +79,17 @@ bool sspi_token_is_handle(const void *h);
 const char *sspi_token_impersonated_user(void);
 /* True while the calling thread impersonates. */
 bool sspi_token_is_impersonating(void);
+/* The token the calling thread impersonates (borrowed: the thread holds a
+ * reference until it reverts), or NULL. */
+gh_token *sspi_token_impersonated(void);
+
+/* What the live tokens with a Windows identity know (accounts.h, source 2):
+ * the user SID with the token's user name and logon domain (else its
+ * domain), and group SIDs that have a name ("CORP\Staff"). True with *out
+ * filled. By name, domain NULL matches any; a domain matches the logon
+ * domain, the DNS domain or the token's domain, case-insensitively. */
+struct account;
+bool sspi_token_find_sid(const struct sid *sid, struct account *out);
+bool sspi_token_find_name(const char *domain, const char *name, struct account *out);
 
 #endif

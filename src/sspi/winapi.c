@@ -3,7 +3,7 @@
 // (wintypes.h): the thread's last error (GetLastError / SetLastError) and
 // GetUserName, which Microsoft's SSPI server samples call between
 // ImpersonateSecurityContext and RevertSecurityContext to show whom the thread
-// now acts for.
+// now acts for, and OpenThreadToken, which gives the token it acts with.
 #include <errno.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <gatehouse/error.h>
+#include <gatehouse/token.h>
 #include <gatehouse/wintypes.h>
 
 #include "sspi/token_internal.h"
@@ -95,4 +96,35 @@ GetUserNameW(LPWSTR lpBuffer, LPDWORD pcbBuffer)
     *pcbBuffer = need;
     free(wide);
     return ok;
+}
+
+/* Windows' pseudo-handle for the current thread, (HANDLE)-2. */
+#define CURRENT_THREAD ((HANDLE)(LONG_PTR)-2)
+
+HANDLE WINAPI
+GetCurrentThread(void)
+{
+    return CURRENT_THREAD;
+}
+
+BOOL WINAPI
+OpenThreadToken(HANDLE ThreadHandle, DWORD DesiredAccess, BOOL OpenAsSelf, PHANDLE TokenHandle)
+{
+    gh_token *t = sspi_token_impersonated();
+    DWORD err = ERROR_SUCCESS;
+
+    (void)DesiredAccess;
+    (void)OpenAsSelf;
+    if (TokenHandle == NULL)
+        err = ERROR_INVALID_PARAMETER;
+    else if (ThreadHandle != CURRENT_THREAD)
+        err = ERROR_INVALID_HANDLE;
+    else if (t == NULL)
+        err = ERROR_NO_TOKEN;
+    if (err != ERROR_SUCCESS) {
+        SetLastError(err);
+        return FALSE;
+    }
+    *TokenHandle = gh_token_dup(t);
+    return TRUE;
 }

@@ -14,7 +14,8 @@ Samba AD DC (tests/harness/sambadc.py) and real clients:
 - gatehouse fetch --auth negotiate as a domain user;
 - Basic against Kerberos (auth_basic_kerberos) with domain users, including
   the UPN spelling (frank.upn@corp.test); the disabled and the expired users
-  refused (401) with their reason in the audit line.
+  refused (401) with their reason in the audit line;
+- examples/sspi's server: LookupAccountSid names the PAC's user CORP\\carol.
 """
 import http.server
 import json
@@ -25,7 +26,7 @@ import threading
 import ghskip
 from authclients import auth_of, check, curl, finish, last_response
 import sambadc
-from ghserver import GhServer, gh_bin
+from ghserver import GhServer, gh_bin, gh_example
 
 
 
@@ -78,6 +79,21 @@ def audit_lines(path):
             return f.read().splitlines()
     except OSError:
         return []
+
+
+def sspi_sample_output(env):
+    """examples/sspi's Windows-style server and client with Kerberos (the
+    client's ticket cache, the server's keytab): the server's output."""
+    srv = subprocess.Popen([gh_example("sspi_server_a"), "Kerberos"], env=env, text=True,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        first = srv.stdout.readline().split()
+        if len(first) == 2 and first[0] == "port":
+            subprocess.run([gh_example("sspi_client_a"), first[1], "Kerberos", "-", "CORP", "-"],
+                           env=env, capture_output=True, timeout=60)
+        return srv.communicate(timeout=60)[0]
+    finally:
+        srv.kill()
 
 
 def main():
@@ -211,6 +227,12 @@ location /metrics {{ handler status; }}
                 check(any(f' reason={reason} ' in l for l in lines),
                       f"audit reason for {user} is {reason!r} ({lines[-1:]})")
             srv.assert_alive()
+
+        # 8. a program written against Windows SSPI: LookupAccountSid names the
+        # PAC's user SID "CORP\carol" (SidTypeUser) from the token's PAC
+        out = sspi_sample_output(env)
+        check(f"user sid: {carol_sid}\n" in out and "account: CORP\\carol (type 1)\n" in out,
+              f"sspi_server: TokenUser and LookupAccountSid of carol ({out[-600:]})")
         backend.shutdown()
     finish()
 

@@ -4,8 +4,8 @@ include directory (examples/sspi, built as ANSI and as UNICODE), run against
 each other over loopback: NTLM and Negotiate with the built-in user store, and
 Kerberos and Negotiate with a throwaway KDC and the client's default
 credentials (its ticket cache); one encrypted message each way, the access
-token closed with CloseHandle. A wrong password must fail on both sides with
-the Windows status."""
+token closed with CloseHandle, its user named by LookupAccountSid. A wrong
+password must fail on both sides with the Windows status."""
 import os
 import pwd
 import shutil
@@ -65,7 +65,7 @@ def main():
                 # alice of the user store has no local account: the server's
                 # ImpersonateSecurityContext refuses, as Windows does for a
                 # token it cannot impersonate
-                check("user sid: none (error 1332)" in sout,
+                check("user sid: none (error 1332)" in sout and "account:" not in sout,
                       what + ": TokenUser of a user-store client: ERROR_NONE_MAPPED", detail)
                 check("no impersonation: 0x8009030b" in sout,
                       what + ": ImpersonateSecurityContext: SEC_E_NO_IMPERSONATION", detail)
@@ -114,6 +114,9 @@ def main():
                           detail)
                     check("user sid: S-1-22-1-%d" % pwd.getpwnam("nobody").pw_uid in sout,
                           "%s: GetTokenInformation(TokenUser): nobody's Unix SID" % server, detail)
+                    # LookupAccountSid names it as Samba does; 1: SidTypeUser
+                    check("account: Unix User\\nobody (type 1)\n" in sout,
+                          "%s: LookupAccountSid: Unix User\\nobody" % server, detail)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     finish()

@@ -3,7 +3,8 @@
 // them: the process's account when the thread impersonates nobody, the
 // impersonated account in between ImpersonateSecurityContext's equivalent
 // (sspi_token_impersonate) and the revert; sizes in characters with the
-// terminator; ERROR_INSUFFICIENT_BUFFER with the size needed.
+// terminator; ERROR_INSUFFICIENT_BUFFER with the size needed; OpenThreadToken
+// on the impersonating thread.
 #include <pwd.h>
 #include <stdint.h>
 #include <string.h>
@@ -72,16 +73,38 @@ test_impersonated_user(void)
     CHECK_EQ(sspi_token_impersonate(t), SEC_E_OK);
     CHECK(GetUserNameA(name, &n));
     CHECK_STR_EQ(name, "nobody");
+    /* OpenThreadToken: a new reference to the impersonated token. */
+    HANDLE h = NULL;
+    CHECK(OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, TRUE, &h));
+    CHECK(h == t);
+    CHECK(!OpenThreadToken((HANDLE)1, TOKEN_QUERY, TRUE, &h));
+    CHECK_EQ(GetLastError(), ERROR_INVALID_HANDLE);
     CHECK_EQ(sspi_token_revert(), SEC_E_OK);
+    CHECK_STR_EQ(gh_token_user(h), "nobody"); /* still ours after the revert */
+    CHECK(CloseHandle(h));
     n = sizeof(name);
     CHECK(GetUserNameA(name, &n));
     CHECK_STR_EQ(name, getpwuid(geteuid())->pw_name);
     gh_token_close(t);
 }
 
+/* Not impersonating: no thread token, as on Windows. */
+static void
+test_no_thread_token(void)
+{
+    HANDLE h = NULL;
+
+    CHECK(!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, FALSE, &h));
+    CHECK_EQ(GetLastError(), ERROR_NO_TOKEN);
+    CHECK(h == NULL);
+    CHECK(!OpenThreadToken(GetCurrentThread(), TOKEN_QUERY, FALSE, NULL));
+    CHECK_EQ(GetLastError(), ERROR_INVALID_PARAMETER);
+}
+
 int
 main(void)
 {
+    test_no_thread_token();
     test_process_user();
     test_impersonated_user();
     return check_done("test_winapi");
