@@ -35,6 +35,10 @@ struct basic_krb5 {
     bool has_acceptor;
 };
 
+/* The keytab's first service principal (two components or more,
+ * "HTTP/host@REALM"), else its first entry: the Kerberos package's initiator
+ * names its target as an SPN, and "account@REALM" would read as a host-based
+ * name (a machine or service account's keytab lists the account first). */
 static int
 first_keytab_principal(krb5_context ctx, krb5_keytab kt, char **name_out)
 {
@@ -42,16 +46,26 @@ first_keytab_principal(krb5_context ctx, krb5_keytab kt, char **name_out)
     krb5_keytab_entry entry;
     krb5_error_code kerr = krb5_kt_start_seq_get(ctx, kt, &cursor);
     char *name = NULL;
+    bool is_service = false;
 
     if (kerr != 0)
         return GH_EIO;
-    kerr = krb5_kt_next_entry(ctx, kt, &entry, &cursor);
-    if (kerr == 0) {
-        kerr = krb5_unparse_name(ctx, entry.principal, &name);
+    for (int i = 0; i < 4096 && !is_service; i++) { /* bounded: a keytab is small */
+        kerr = krb5_kt_next_entry(ctx, kt, &entry, &cursor);
+        if (kerr != 0)
+            break;
+        is_service = krb5_princ_size(ctx, entry.principal) >= 2;
+        if (name == NULL || is_service) {
+            krb5_free_unparsed_name(ctx, name);
+            name = NULL;
+            kerr = krb5_unparse_name(ctx, entry.principal, &name);
+        }
         krb5_free_keytab_entry_contents(ctx, &entry);
+        if (kerr != 0)
+            break;
     }
     krb5_kt_end_seq_get(ctx, kt, &cursor);
-    if (kerr != 0 || name == NULL)
+    if (name == NULL)
         return GH_EIO;
     *name_out = strdup(name);
     krb5_free_unparsed_name(ctx, name);
