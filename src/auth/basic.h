@@ -34,8 +34,7 @@
  * authority's words; AUTH_REASON_AUTHORITY_UNREACHABLE makes the answer a 503
  * that costs the client nothing. */
 typedef int basic_verify_fn(void *arg, const char *user, const char *password, size_t password_len,
-                            char **canon_out, gh_token **token_out,
-                            struct auth_failure *why_out);
+                            char **canon_out, gh_token **token_out, struct auth_failure *why_out);
 
 /* Appends the challenge: Basic realm="<realm>", charset="UTF-8" (RFC 7617 2, 2.1).
  * GH_OK, GH_EINVAL (realm with control characters), GH_ELIMIT or GH_ENOMEM. */

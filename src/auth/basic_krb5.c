@@ -27,9 +27,9 @@
 #include "base/secret.h"
 
 struct basic_krb5 {
-    char *keytab;  /* NULL: default */
-    char *service; /* never NULL after create */
-    char *realm;   /* NULL: default realm */
+    char *keytab;                       /* NULL: default */
+    char *service;                      /* never NULL after create */
+    char *realm;                        /* NULL: default realm */
     const SecurityFunctionTableA *sspi; /* borrowed */
     CredHandle acceptor;                /* inbound Kerberos credentials of the keytab */
     bool has_acceptor;
@@ -133,9 +133,9 @@ basic_krb5_create(const SecurityFunctionTableA *sspi, const GH_ACCEPTOR_AUTH_DAT
         data.DelegatedCcacheDir = NULL; /* Basic never delegates */
     }
     TimeStamp expiry;
-    SECURITY_STATUS st = sspi->AcquireCredentialsHandleA(NULL, MICROSOFT_KERBEROS_NAME_A,
-                                                         SECPKG_CRED_INBOUND, NULL, &data, NULL,
-                                                         NULL, &bk->acceptor, &expiry);
+    SECURITY_STATUS st =
+        sspi->AcquireCredentialsHandleA(NULL, MICROSOFT_KERBEROS_NAME_A, SECPKG_CRED_INBOUND, NULL,
+                                        &data, NULL, NULL, &bk->acceptor, &expiry);
     if (st != SEC_E_OK) {
         snprintf(err, err_len,
                  "auth_basic_kerberos: cannot acquire Kerberos credentials with keytab %s: "
@@ -308,10 +308,10 @@ explain_sspi(const SecurityFunctionTableA *sspi, CtxtHandle *ctx, SECURITY_STATU
 
     if (why == NULL)
         return;
-    bool has_info = sspi->QueryContextAttributesA != NULL &&
-                    sspi->QueryContextAttributesA(ctx, SECPKG_ATTR_GH_ERROR_INFO, &info) ==
-                        SEC_E_OK &&
-                    info.Status == st;
+    bool has_info =
+        sspi->QueryContextAttributesA != NULL &&
+        sspi->QueryContextAttributesA(ctx, SECPKG_ATTR_GH_ERROR_INFO, &info) == SEC_E_OK &&
+        info.Status == st;
     if (has_info && info.Krb5Error != 0)
         why->reason = auth_reason_from_sspi(SEC_E_LOGON_DENIED, 0, info.Krb5Error, true);
     else
@@ -353,9 +353,9 @@ accept_ticket(const struct basic_krb5 *bk, const char *ccname, gh_token **token_
     SecInvalidateHandle(&initiator);
     SecInvalidateHandle(&ictx);
     SecInvalidateHandle(&actx);
-    SECURITY_STATUS st = sspi->AcquireCredentialsHandleA(NULL, MICROSOFT_KERBEROS_NAME_A,
-                                                         SECPKG_CRED_OUTBOUND, NULL, &from, NULL,
-                                                         NULL, &initiator, &expiry);
+    SECURITY_STATUS st =
+        sspi->AcquireCredentialsHandleA(NULL, MICROSOFT_KERBEROS_NAME_A, SECPKG_CRED_OUTBOUND, NULL,
+                                        &from, NULL, NULL, &initiator, &expiry);
     has_initiator = st == SEC_E_OK;
     if (st == SEC_E_OK) {
         st = sspi->InitializeSecurityContextA(&initiator, NULL, bk->service,

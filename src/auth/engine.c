@@ -533,8 +533,8 @@ krb_success(const struct auth_config *cfg, const char *user, const char *domain,
 {
     if (tok == NULL)
         return local_success(cfg, AUTH_SCHEME_BASIC, user, domain, out);
-    return auth_record_set_success(&out->record, scheme_types[AUTH_SCHEME_BASIC], tok, user,
-                                   domain, auth_scheme_name(AUTH_SCHEME_BASIC), NULL, 0);
+    return auth_record_set_success(&out->record, scheme_types[AUTH_SCHEME_BASIC], tok, user, domain,
+                                   auth_scheme_name(AUTH_SCHEME_BASIC), NULL, 0);
 }
 
 /* Basic checked against Kerberos: the record names the principal the KDC

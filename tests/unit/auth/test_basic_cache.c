@@ -83,9 +83,10 @@ test_bounds_and_clear(void)
         snprintf(user, sizeof(user), "user%d", i);
         key_of(c, user, "pw", k);
         basic_cache_add(c, k, NULL, NULL, 100 + (uint64_t)i);
-        CHECK(basic_cache_check(c, k, 100 + (uint64_t)i, NULL, NULL)); /* the newest is always kept */
+        CHECK(
+            basic_cache_check(c, k, 100 + (uint64_t)i, NULL, NULL)); /* the newest is always kept */
     }
-    CHECK_EQ(basic_cache_count(c), 16);              /* never more than the bound */
+    CHECK_EQ(basic_cache_count(c), 16);                    /* never more than the bound */
     CHECK(!basic_cache_check(c, first, 1100, NULL, NULL)); /* the oldest went first */
     /* invalidation (the user store changed): nothing matches any more */
     CHECK(basic_cache_check(c, k, 1100, NULL, NULL));
@@ -159,7 +160,7 @@ test_names(void)
     CHECK(basic_cache_check(c, k, 11, name, NULL));
     CHECK_STR_EQ(name, "alice@GH.TEST");
     CHECK(basic_cache_check(c, other, 11, name, NULL));
-    CHECK_STR_EQ(name, "");          /* none: the name typed */
+    CHECK_STR_EQ(name, "");                /* none: the name typed */
     basic_cache_add(c, k, NULL, NULL, 12); /* refreshed without a name: forgotten */
     CHECK(basic_cache_check(c, k, 13, name, NULL));
     CHECK_STR_EQ(name, "");
