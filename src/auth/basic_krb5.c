@@ -312,10 +312,13 @@ explain_sspi(const SecurityFunctionTableA *sspi, CtxtHandle *ctx, SECURITY_STATU
         sspi->QueryContextAttributesA != NULL &&
         sspi->QueryContextAttributesA(ctx, SECPKG_ATTR_GH_ERROR_INFO, &info) == SEC_E_OK &&
         info.Status == st;
+    /* has_service_names false: the ticket is always for the service we asked
+     * for, so MIT's NOT_US means the keytab lacks its key, never a ticket
+     * for another service. */
     if (has_info && info.Krb5Error != 0)
-        why->reason = auth_reason_from_sspi(SEC_E_LOGON_DENIED, 0, info.Krb5Error, true);
+        why->reason = auth_reason_from_sspi(SEC_E_LOGON_DENIED, 0, info.Krb5Error, false);
     else
-        why->reason = auth_reason_from_sspi(st, has_info ? info.Detail : 0, 0, true);
+        why->reason = auth_reason_from_sspi(st, has_info ? info.Detail : 0, 0, false);
     if (why->reason == AUTH_REASON_LOGON_DENIED || why->reason == AUTH_REASON_HANDSHAKE_FAILED)
         why->reason = AUTH_REASON_INTERNAL_ERROR;
     if (has_info && info.Text != NULL)
