@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include <gatehouse/token.h>
+
 #include "auth/reason.h"
 #include "base/buf.h"
 #include "base/secret.h"
@@ -16,9 +18,12 @@
  * GH_ENOTFOUND (no such user) or another failure (backend unavailable). On
  * GH_OK the verifier may set *canon_out (NULL on entry) to the user's canonical
  * name (malloc'd, the caller frees; a Kerberos verifier: the client principal
- * the KDC returned, "alice@REALM"); left NULL, the name typed is used. The
+ * the KDC returned, "alice@REALM"); left NULL, the name typed is used. It may
+ * also set *token_out (NULL on entry) to an access token of the user (the
+ * caller owns it; a Kerberos verifier: the token of the accepted service
+ * ticket, with the PAC's groups and SIDs). The
  * default verifier is the user store; a Kerberos verifier (initial credentials
- * with the password, then a ticket for our own service checked with the keytab,
+ * with the password, then a ticket for our own service accepted with the keytab,
  * like mod_auth_gssapi's GssapiBasicAuth) plugs in here. Must be thread-safe.
  * Failures: GH_EAUTH (wrong password), GH_ENOTFOUND (unknown user), and, when
  * the directory says why it refuses a right password, GH_EDENIED (account
@@ -29,7 +34,7 @@
  * authority's words; AUTH_REASON_AUTHORITY_UNREACHABLE makes the answer a 503
  * that costs the client nothing. */
 typedef int basic_verify_fn(void *arg, const char *user, const char *password, size_t password_len,
-                            char **canon_out, struct auth_failure *why_out);
+                            char **canon_out, gh_token **token_out, struct auth_failure *why_out);
 
 /* Appends the challenge: Basic realm="<realm>", charset="UTF-8" (RFC 7617 2, 2.1).
  * GH_OK, GH_EINVAL (realm with control characters), GH_ELIMIT or GH_ENOMEM. */

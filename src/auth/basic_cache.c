@@ -24,6 +24,7 @@ struct entry {
     uint8_t key[BASIC_CACHE_KEY_BYTES];
     uint64_t expires_ms;               /* 0: empty slot */
     char name[BASIC_CACHE_NAME_BYTES]; /* canonical name; "": none */
+    gh_token *token;                   /* owned reference, or NULL */
 };
 
 struct basic_cache {
@@ -32,6 +33,7 @@ struct basic_cache {
      * key computation duplicates it, which costs far less than keying anew. */
     EVP_MAC_CTX *keyed;
     uint64_t ttl_ms;
+    const struct auth_token_ops *tokens; /* borrowed; NULL: no tokens kept */
     size_t bucket_count;
     struct entry *entries; /* bucket_count * BASIC_CACHE_WAYS */
 };
@@ -60,7 +62,8 @@ keyed_mac(EVP_MAC_CTX **out)
 }
 
 int
-basic_cache_create(size_t max_entries, uint64_t ttl_ms, struct basic_cache **out)
+basic_cache_create(size_t max_entries, uint64_t ttl_ms, const struct auth_token_ops *tokens,
+                   struct basic_cache **out)
 {
     struct basic_cache *c;
 
@@ -80,9 +83,22 @@ basic_cache_create(size_t max_entries, uint64_t ttl_ms, struct basic_cache **out
         return GH_ENOMEM;
     }
     c->ttl_ms = ttl_ms;
+    c->tokens = tokens;
     pthread_mutex_init(&c->lock, NULL);
     *out = c;
     return GH_OK;
+}
+
+/* Closes every entry's token, then wipes the entries. Called with the lock
+ * held (or by the only user). */
+static void
+wipe_entries(struct basic_cache *c)
+{
+    for (size_t i = 0; i < c->bucket_count * BASIC_CACHE_WAYS; i++) {
+        if (c->entries[i].token != NULL)
+            c->tokens->close(c->entries[i].token);
+    }
+    secret_wipe(c->entries, c->bucket_count * BASIC_CACHE_WAYS * sizeof(*c->entries));
 }
 
 void
@@ -91,7 +107,7 @@ basic_cache_destroy(struct basic_cache *c)
     if (c == NULL)
         return;
     pthread_mutex_destroy(&c->lock);
-    secret_wipe(c->entries, c->bucket_count * BASIC_CACHE_WAYS * sizeof(*c->entries));
+    wipe_entries(c);
     EVP_MAC_CTX_free(c->keyed); /* OpenSSL cleanses the key state */
     free(c->entries);
     free(c);
@@ -130,8 +146,9 @@ bucket_of(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES])
 
 bool
 basic_cache_check(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES], uint64_t now_ms,
-                  char name_out[BASIC_CACHE_NAME_BYTES])
+                  char name_out[BASIC_CACHE_NAME_BYTES], gh_token **token_out)
 {
+    gh_token *token = NULL;
     unsigned found = 0;
 
     pthread_mutex_lock(&c->lock);
@@ -142,14 +159,18 @@ basic_cache_check(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES
         found |= live & same;
         if ((live & same) != 0 && name_out != NULL) /* names are not secret */
             memcpy(name_out, b[i].name, BASIC_CACHE_NAME_BYTES);
+        if ((live & same) != 0)
+            token = b[i].token;
     }
+    if (token_out != NULL)
+        *token_out = token != NULL ? c->tokens->dup(token) : NULL;
     pthread_mutex_unlock(&c->lock);
     return found != 0;
 }
 
 void
 basic_cache_add(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES], const char *name,
-                uint64_t now_ms)
+                gh_token *token, uint64_t now_ms)
 {
     size_t name_len = name != NULL ? strlen(name) : 0;
 
@@ -171,6 +192,10 @@ basic_cache_add(struct basic_cache *c, const uint8_t key[BASIC_CACHE_KEY_BYTES],
     memset(slot->name, 0, sizeof(slot->name));
     if (name_len > 0)
         memcpy(slot->name, name, name_len);
+    gh_token *old = slot->token;
+    slot->token = token != NULL && c->tokens != NULL ? c->tokens->dup(token) : NULL;
+    if (old != NULL)
+        c->tokens->close(old);
     pthread_mutex_unlock(&c->lock);
 }
 
@@ -178,7 +203,7 @@ void
 basic_cache_clear(struct basic_cache *c)
 {
     pthread_mutex_lock(&c->lock);
-    secret_wipe(c->entries, c->bucket_count * BASIC_CACHE_WAYS * sizeof(*c->entries));
+    wipe_entries(c);
     pthread_mutex_unlock(&c->lock);
 }
 

@@ -3,10 +3,15 @@
 // krb5_context: contexts are not safe to share between threads, and creating
 // one costs far less than the KDC round trips that follow.
 //
-// Why verify_init_creds: a password that yields a TGT only proves that someone
-// answering as the KDC accepted it; an attacker who can spoof the KDC can
-// answer anything. Decrypting a service ticket with our keytab proves the KDC
-// knows our key (the "KDC spoofing" defence).
+// Why a service ticket for ourselves: a password that yields a TGT only
+// proves that someone answering as the KDC accepted it; an attacker who can
+// spoof the KDC can answer anything. A ticket for our own service that our
+// keytab decrypts proves the KDC knows our key (the "KDC spoofing" defence,
+// what krb5_verify_init_creds does). The ticket is accepted by our own
+// Kerberos package (AcceptSecurityContext, the path of Negotiate tokens)
+// rather than by krb5_verify_init_creds: the package also verifies the
+// ticket's PAC with the service key and reads the user's SIDs and groups from
+// it, so a Basic login has the same identity as a Negotiate one.
 #include "auth/basic_krb5.h"
 
 #include <errno.h>
@@ -22,11 +27,18 @@
 #include "base/secret.h"
 
 struct basic_krb5 {
-    char *keytab;  /* NULL: default */
-    char *service; /* never NULL after create */
-    char *realm;   /* NULL: default realm */
+    char *keytab;                       /* NULL: default */
+    char *service;                      /* never NULL after create */
+    char *realm;                        /* NULL: default realm */
+    const SecurityFunctionTableA *sspi; /* borrowed */
+    CredHandle acceptor;                /* inbound Kerberos credentials of the keytab */
+    bool has_acceptor;
 };
 
+/* The keytab's first service principal (two components or more,
+ * "HTTP/host@REALM"), else its first entry: the Kerberos package's initiator
+ * names its target as an SPN, and "account@REALM" would read as a host-based
+ * name (a machine or service account's keytab lists the account first). */
 static int
 first_keytab_principal(krb5_context ctx, krb5_keytab kt, char **name_out)
 {
@@ -34,16 +46,26 @@ first_keytab_principal(krb5_context ctx, krb5_keytab kt, char **name_out)
     krb5_keytab_entry entry;
     krb5_error_code kerr = krb5_kt_start_seq_get(ctx, kt, &cursor);
     char *name = NULL;
+    bool is_service = false;
 
     if (kerr != 0)
         return GH_EIO;
-    kerr = krb5_kt_next_entry(ctx, kt, &entry, &cursor);
-    if (kerr == 0) {
-        kerr = krb5_unparse_name(ctx, entry.principal, &name);
+    for (int i = 0; i < 4096 && !is_service; i++) { /* bounded: a keytab is small */
+        kerr = krb5_kt_next_entry(ctx, kt, &entry, &cursor);
+        if (kerr != 0)
+            break;
+        is_service = krb5_princ_size(ctx, entry.principal) >= 2;
+        if (name == NULL || is_service) {
+            krb5_free_unparsed_name(ctx, name);
+            name = NULL;
+            kerr = krb5_unparse_name(ctx, entry.principal, &name);
+        }
         krb5_free_keytab_entry_contents(ctx, &entry);
+        if (kerr != 0)
+            break;
     }
     krb5_kt_end_seq_get(ctx, kt, &cursor);
-    if (kerr != 0 || name == NULL)
+    if (name == NULL)
         return GH_EIO;
     *name_out = strdup(name);
     krb5_free_unparsed_name(ctx, name);
@@ -64,7 +86,8 @@ kt_open(krb5_context ctx, const char *path, krb5_keytab *kt)
 }
 
 int
-basic_krb5_create(const char *keytab, const char *service, const char *realm,
+basic_krb5_create(const SecurityFunctionTableA *sspi, const GH_ACCEPTOR_AUTH_DATA *acceptor,
+                  const char *keytab, const char *service, const char *realm,
                   struct basic_krb5 **out, char *err, size_t err_len)
 {
     struct basic_krb5 *bk = calloc(1, sizeof(*bk));
@@ -75,6 +98,8 @@ basic_krb5_create(const char *keytab, const char *service, const char *realm,
     *out = NULL;
     if (bk == NULL)
         return GH_ENOMEM;
+    bk->sspi = sspi;
+    SecInvalidateHandle(&bk->acceptor);
     if ((keytab != NULL && (bk->keytab = strdup(keytab)) == NULL) ||
         (service != NULL && (bk->service = strdup(service)) == NULL) ||
         (realm != NULL && (bk->realm = strdup(realm)) == NULL))
@@ -92,6 +117,34 @@ basic_krb5_create(const char *keytab, const char *service, const char *realm,
                  keytab != NULL ? keytab : "(default)");
         goto cleanup;
     }
+    if (sspi == NULL) {
+        snprintf(err, err_len, "auth_basic_kerberos: the security library is not available");
+        rc = GH_EIO;
+        goto cleanup;
+    }
+    /* No principal: any key of the keytab decrypts, as for Negotiate with
+     * several service names. The ticket is the one we ask for (bk->service),
+     * and a keytab without its key fails each login with the keytab's reason
+     * (AUTH_REASON_KERBEROS_KEYTAB_KVNO) rather than the configuration. */
+    GH_ACCEPTOR_AUTH_DATA data = {.Version = GH_ACCEPTOR_AUTH_DATA_V3, .Keytab = bk->keytab};
+    if (acceptor != NULL) {
+        data = *acceptor;
+        data.Keytab = bk->keytab;
+        data.DelegatedCcacheDir = NULL; /* Basic never delegates */
+    }
+    TimeStamp expiry;
+    SECURITY_STATUS st =
+        sspi->AcquireCredentialsHandleA(NULL, MICROSOFT_KERBEROS_NAME_A, SECPKG_CRED_INBOUND, NULL,
+                                        &data, NULL, NULL, &bk->acceptor, &expiry);
+    if (st != SEC_E_OK) {
+        snprintf(err, err_len,
+                 "auth_basic_kerberos: cannot acquire Kerberos credentials with keytab %s: "
+                 "SECURITY_STATUS 0x%08x",
+                 keytab != NULL ? keytab : "(default)", (unsigned)(uint32_t)st);
+        rc = st == SEC_E_INSUFFICIENT_MEMORY ? GH_ENOMEM : GH_EIO;
+        goto cleanup;
+    }
+    bk->has_acceptor = true;
     *out = bk;
     bk = NULL;
 cleanup:
@@ -108,6 +161,8 @@ basic_krb5_destroy(struct basic_krb5 *bk)
 {
     if (bk == NULL)
         return;
+    if (bk->has_acceptor)
+        bk->sspi->FreeCredentialsHandle(&bk->acceptor);
     free(bk->keytab);
     free(bk->service);
     free(bk->realm);
@@ -211,23 +266,161 @@ realm_text(krb5_context ctx, krb5_const_principal p, char *buf, size_t len)
     return buf;
 }
 
+/* A MEMORY ccache of this call's own holding the TGT, then the service ticket
+ * for our own service (the ticket krb5_verify_init_creds would ask for). The
+ * caller destroys *cc_out. */
+static krb5_error_code
+service_ticket(krb5_context ctx, krb5_creds *tgt, krb5_principal server, krb5_ccache *cc_out)
+{
+    krb5_ccache cc = NULL;
+    krb5_creds in, *got = NULL;
+    krb5_error_code kerr = krb5_cc_new_unique(ctx, "MEMORY", NULL, &cc);
+
+    if (kerr == 0)
+        kerr = krb5_cc_initialize(ctx, cc, tgt->client);
+    if (kerr == 0)
+        kerr = krb5_cc_store_cred(ctx, cc, tgt);
+    if (kerr == 0) {
+        memset(&in, 0, sizeof(in));
+        in.client = tgt->client;
+        in.server = server;
+        kerr = krb5_get_credentials(ctx, 0, cc, &in, &got);
+    }
+    if (got != NULL)
+        krb5_free_creds(ctx, got);
+    if (kerr != 0) {
+        if (cc != NULL)
+            krb5_cc_destroy(ctx, cc);
+        return kerr;
+    }
+    *cc_out = cc;
+    return 0;
+}
+
+/* The reason and the package's words for a failed SSPI call of the ticket
+ * check (SECPKG_ATTR_GH_ERROR_INFO of the context, or else of the thread):
+ * classified as the krb5 error of krb5_verify_init_creds was. */
+static void
+explain_sspi(const SecurityFunctionTableA *sspi, CtxtHandle *ctx, SECURITY_STATUS st,
+             struct auth_failure *why)
+{
+    SecPkgContext_GhErrorInfo info = {0};
+
+    if (why == NULL)
+        return;
+    bool has_info =
+        sspi->QueryContextAttributesA != NULL &&
+        sspi->QueryContextAttributesA(ctx, SECPKG_ATTR_GH_ERROR_INFO, &info) == SEC_E_OK &&
+        info.Status == st;
+    /* has_service_names false: the ticket is always for the service we asked
+     * for, so MIT's NOT_US means the keytab lacks its key, never a ticket
+     * for another service. */
+    if (has_info && info.Krb5Error != 0)
+        why->reason = auth_reason_from_sspi(SEC_E_LOGON_DENIED, 0, info.Krb5Error, false);
+    else
+        why->reason = auth_reason_from_sspi(st, has_info ? info.Detail : 0, 0, false);
+    if (why->reason == AUTH_REASON_LOGON_DENIED || why->reason == AUTH_REASON_HANDSHAKE_FAILED)
+        why->reason = AUTH_REASON_INTERNAL_ERROR;
+    if (has_info && info.Text != NULL)
+        (void)snprintf(why->text, sizeof(why->text), "cannot verify the KDC with the keytab: %s",
+                       info.Text);
+    else
+        (void)snprintf(why->text, sizeof(why->text),
+                       "cannot verify the KDC with the keytab: SECURITY_STATUS 0x%08x",
+                       (unsigned)(uint32_t)st);
+}
+
+/* The service ticket in ccname, turned into a Kerberos token by our
+ * package's initiator (no mutual authentication: one token) and accepted by
+ * its acceptor with the keytab's credentials: the ticket decrypts with our key
+ * (the KDC is genuine), the PAC's signatures check, and the identity is the
+ * one a Negotiate login of the user gets. GH_OK with *token_out, GH_EAUTH
+ * (*why filled) or GH_ENOMEM. */
+static int
+accept_ticket(const struct basic_krb5 *bk, const char *ccname, gh_token **token_out,
+              struct auth_failure *why)
+{
+    const SecurityFunctionTableA *sspi = bk->sspi;
+    GH_INITIATOR_AUTH_DATA from = {.Version = GH_INITIATOR_AUTH_DATA_V1, .Ccache = ccname};
+    CredHandle initiator, acceptor = bk->acceptor;
+    CtxtHandle ictx, actx;
+    SecBuffer tok = {0, SECBUFFER_TOKEN, NULL}, reply = {0, SECBUFFER_TOKEN, NULL};
+    SecBufferDesc tok_desc = {SECBUFFER_VERSION, 1, &tok};
+    SecBufferDesc reply_desc = {SECBUFFER_VERSION, 1, &reply};
+    bool has_initiator = false, has_ictx = false, has_actx = false;
+    unsigned long attrs = 0;
+    TimeStamp expiry;
+    void *token = NULL;
+    int rc = GH_EAUTH;
+
+    SecInvalidateHandle(&initiator);
+    SecInvalidateHandle(&ictx);
+    SecInvalidateHandle(&actx);
+    SECURITY_STATUS st =
+        sspi->AcquireCredentialsHandleA(NULL, MICROSOFT_KERBEROS_NAME_A, SECPKG_CRED_OUTBOUND, NULL,
+                                        &from, NULL, NULL, &initiator, &expiry);
+    has_initiator = st == SEC_E_OK;
+    if (st == SEC_E_OK) {
+        st = sspi->InitializeSecurityContextA(&initiator, NULL, bk->service,
+                                              ISC_REQ_ALLOCATE_MEMORY, 0, SECURITY_NATIVE_DREP,
+                                              NULL, 0, &ictx, &tok_desc, &attrs, &expiry);
+        has_ictx = SEC_SUCCESS(st);
+        if ((st == SEC_E_OK || st == SEC_I_CONTINUE_NEEDED) && tok.cbBuffer > 0)
+            st = SEC_E_OK;
+        else if (SEC_SUCCESS(st))
+            st = SEC_E_INTERNAL_ERROR; /* no token to accept */
+    }
+    if (st != SEC_E_OK) {
+        explain_sspi(sspi, has_ictx ? &ictx : NULL, st, why);
+        rc = st == SEC_E_INSUFFICIENT_MEMORY ? GH_ENOMEM : GH_EAUTH;
+        goto cleanup;
+    }
+    st = sspi->AcceptSecurityContext(&acceptor, NULL, &tok_desc,
+                                     ASC_REQ_ALLOCATE_MEMORY | ASC_REQ_EXTENDED_ERROR,
+                                     SECURITY_NATIVE_DREP, &actx, &reply_desc, &attrs, &expiry);
+    has_actx = SEC_SUCCESS(st);
+    if (st == SEC_E_OK)
+        st = sspi->QuerySecurityContextToken(&actx, &token);
+    if (st == SEC_E_OK && token == NULL)
+        st = SEC_E_INTERNAL_ERROR;
+    if (st != SEC_E_OK) {
+        explain_sspi(sspi, has_actx ? &actx : NULL, st, why);
+        rc = st == SEC_E_INSUFFICIENT_MEMORY ? GH_ENOMEM : GH_EAUTH;
+        goto cleanup;
+    }
+    *token_out = token;
+    rc = GH_OK;
+cleanup:
+    if (tok.pvBuffer != NULL)
+        sspi->FreeContextBuffer(tok.pvBuffer);
+    if (reply.pvBuffer != NULL)
+        sspi->FreeContextBuffer(reply.pvBuffer);
+    if (has_actx)
+        sspi->DeleteSecurityContext(&actx);
+    if (has_ictx)
+        sspi->DeleteSecurityContext(&ictx);
+    if (has_initiator)
+        sspi->FreeCredentialsHandle(&initiator);
+    return rc;
+}
+
 int
 basic_krb5_verify(void *arg, const char *user, const char *password, size_t password_len,
-                  char **canon_out, struct auth_failure *why)
+                  char **canon_out, gh_token **token_out, struct auth_failure *why)
 {
     const struct basic_krb5 *bk = arg;
     krb5_context ctx = NULL;
     krb5_principal client = NULL, server = NULL;
-    krb5_keytab kt = NULL;
+    krb5_ccache cc = NULL;
     krb5_creds creds;
-    krb5_verify_init_creds_opt vopt;
     krb5_get_init_creds_opt *gopt = NULL;
     bool has_creds = false;
-    char *pw = NULL;
+    char *pw = NULL, *ccname = NULL, *canon = NULL;
     char name[1024], realm[256] = "";
     int rc;
 
     *canon_out = NULL;
+    *token_out = NULL;
     if (memchr(password, 0, password_len) != NULL || strchr(user, '\\') != NULL)
         return GH_EAUTH; /* cannot be a Kerberos password / name we accept */
     if (strchr(user, '@') == NULL && bk->realm != NULL)
@@ -271,8 +464,6 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
         }
     }
     if (rc == GH_OK)
-        rc = kt_open(ctx, bk->keytab, &kt);
-    if (rc == GH_OK)
         rc = krb5_get_init_creds_opt_alloc(ctx, &gopt) == 0 ? GH_OK : GH_ENOMEM;
     if (rc == GH_OK) {
         /* Without canonicalize an AD KDC echoes the name as typed ("ALICE");
@@ -286,21 +477,30 @@ basic_krb5_verify(void *arg, const char *user, const char *password, size_t pass
             explain(ctx, kerr, false, realm_text(ctx, client, realm, sizeof(realm)), why);
     }
     if (rc == GH_OK) {
-        krb5_verify_init_creds_opt_init(&vopt);
-        krb5_verify_init_creds_opt_set_ap_req_nofail(&vopt, 1); /* a keytab is mandatory */
-        krb5_error_code kerr = krb5_verify_init_creds(ctx, &creds, server, kt, NULL, &vopt);
-        rc = kerr == 0 ? GH_OK : GH_EAUTH;
+        krb5_error_code kerr = service_ticket(ctx, &creds, server, &cc);
+        if (kerr == 0)
+            kerr = krb5_cc_get_full_name(ctx, cc, &ccname);
+        rc = kerr == 0 ? GH_OK : kerr == ENOMEM ? GH_ENOMEM : GH_EAUTH;
         if (kerr != 0)
             explain(ctx, kerr, true, realm_text(ctx, server, realm, sizeof(realm)), why);
     }
     if (rc == GH_OK)
-        rc = issued_name(ctx, bk, &creds, server, canon_out);
+        rc = issued_name(ctx, bk, &creds, server, &canon);
+    if (rc == GH_OK)
+        rc = accept_ticket(bk, ccname, token_out, why);
+    if (rc == GH_OK) {
+        *canon_out = canon;
+        canon = NULL;
+    }
+    free(canon);
+    if (ccname != NULL)
+        krb5_free_string(ctx, ccname);
+    if (cc != NULL)
+        krb5_cc_destroy(ctx, cc);
     if (gopt != NULL)
         krb5_get_init_creds_opt_free(ctx, gopt);
     if (has_creds)
         krb5_free_cred_contents(ctx, &creds);
-    if (kt != NULL)
-        krb5_kt_close(ctx, kt);
     krb5_free_principal(ctx, client);
     krb5_free_principal(ctx, server);
     if (ctx != NULL)

@@ -490,17 +490,9 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
     const struct auth_backend *backend = cfg->engine->backend;
     int rc;
 
-    if (cfg->basic_kerberos && cfg->basic_verify == NULL) {
-        rc = basic_krb5_create(cfg->keytab,
-                               cfg->service_name_count > 0 ? cfg->service_names[0] : NULL, NULL,
-                               &cfg->basic_krb5, err, err_len);
-        if (rc != GH_OK)
-            return rc;
-        cfg->basic_verify = basic_krb5_verify;
-        cfg->basic_verify_arg = cfg->basic_krb5;
-    }
-    bool wants_store = has_scheme(cfg, AUTH_SCHEME_DIGEST) ||
-                       (has_scheme(cfg, AUTH_SCHEME_BASIC) && cfg->basic_verify == NULL);
+    bool wants_store =
+        has_scheme(cfg, AUTH_SCHEME_DIGEST) ||
+        (has_scheme(cfg, AUTH_SCHEME_BASIC) && cfg->basic_verify == NULL && !cfg->basic_kerberos);
 
     /* Kerberos delegation lands in a ccache; CredSSP's delegated password stays
      * in the request's record. */
@@ -519,7 +511,8 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
         return errf(err, err_len, "auth Digest/Basic needs auth_user_store");
     if (has_scheme(cfg, AUTH_SCHEME_BASIC) && cfg->basic_cache_ttl_s > 0 &&
         cfg->basic_cache == NULL) {
-        rc = basic_cache_create(0, (uint64_t)cfg->basic_cache_ttl_s * 1000, &cfg->basic_cache);
+        rc = basic_cache_create(0, (uint64_t)cfg->basic_cache_ttl_s * 1000, backend->token,
+                                &cfg->basic_cache);
         if (rc != GH_OK)
             return rc;
     }
@@ -552,6 +545,17 @@ auth_config_activate(struct auth_config *cfg, char *err, size_t err_len)
         .AcceptedTargetNames = (const char *const *)cfg->service_names,
         .AcceptedTargetNameCount = cfg->service_name_count,
     };
+    /* Basic's Kerberos tickets are accepted with the settings of this
+     * location's Kerberos acceptor (group names...), as Negotiate's are. */
+    if (cfg->basic_kerberos && cfg->basic_verify == NULL) {
+        rc = basic_krb5_create(backend->sspi, &data, cfg->keytab,
+                               cfg->service_name_count > 0 ? cfg->service_names[0] : NULL, NULL,
+                               &cfg->basic_krb5, err, err_len);
+        if (rc != GH_OK)
+            return rc;
+        cfg->basic_verify = basic_krb5_verify;
+        cfg->basic_verify_arg = cfg->basic_krb5;
+    }
     for (size_t i = 0; i < cfg->scheme_count; i++) {
         enum auth_scheme s = cfg->schemes[i];
         if (s >= AUTH_SSPI_SCHEMES || cfg->has_creds[s])

@@ -524,12 +524,27 @@ local_success(const struct auth_config *cfg, enum auth_scheme s, const char *use
                                    auth_scheme_name(s), groups, group_count);
 }
 
+/* Basic checked against Kerberos: the identity of the accepted service ticket
+ * (tok, owned from here on: the PAC's groups, SIDs and UPN, as for Negotiate),
+ * or, without one, the names and the user database's groups (local_success). */
+static int
+krb_success(const struct auth_config *cfg, const char *user, const char *domain, gh_token *tok,
+            struct auth_decision *out)
+{
+    if (tok == NULL)
+        return local_success(cfg, AUTH_SCHEME_BASIC, user, domain, out);
+    return auth_record_set_success(&out->record, scheme_types[AUTH_SCHEME_BASIC], tok, user, domain,
+                                   auth_scheme_name(AUTH_SCHEME_BASIC), NULL, 0);
+}
+
 /* Basic checked against Kerberos: the record names the principal the KDC
  * issued the credentials to, never the spelling typed ("ALICE", "alice" and
  * "alice@REALM" are one user), like a Negotiate record: the user name and
- * the realm for one of our realms, the full principal for another one. */
+ * the realm for one of our realms, the full principal for another one. tok:
+ * see krb_success. */
 static int
-principal_success(const struct auth_config *cfg, const char *principal, struct auth_decision *out)
+principal_success(const struct auth_config *cfg, const char *principal, gh_token *tok,
+                  struct auth_decision *out)
 {
     const char *realm = auth_realm_of(principal);
     bool local = false;
@@ -539,14 +554,31 @@ principal_success(const struct auth_config *cfg, const char *principal, struct a
     for (size_t i = 0; realm != NULL && i < cfg->local_realm_count; i++)
         local = local || strcmp(cfg->local_realms[i], realm) == 0;
     if (!local)
-        return local_success(cfg, AUTH_SCHEME_BASIC, principal, realm != NULL ? realm : cfg->realm,
-                             out);
+        return krb_success(cfg, principal, realm != NULL ? realm : cfg->realm, tok, out);
     user = strndup(principal, (size_t)(realm - 1 - principal));
-    if (user == NULL)
+    if (user == NULL) {
+        if (tok != NULL)
+            cfg->engine->backend->token->close(tok);
         return GH_ENOMEM;
-    err = local_success(cfg, AUTH_SCHEME_BASIC, user, realm, out);
+    }
+    err = krb_success(cfg, user, realm, tok, out);
     free(user);
     return err;
+}
+
+/* The verifier's token is kept only when the package found a PAC in the
+ * ticket (it names the user's SID): a ticket without one (an MIT KDC's)
+ * gives the record of before, with the user database's groups if any. */
+static gh_token *
+pac_token(const struct auth_config *cfg, gh_token *tok)
+{
+    const struct auth_token_ops *ops = cfg->engine->backend->token;
+
+    if (tok != NULL && (ops->user_sid == NULL || ops->user_sid(tok) == NULL)) {
+        ops->close(tok);
+        tok = NULL;
+    }
+    return tok;
 }
 
 static int
@@ -561,6 +593,7 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
     uint8_t key[BASIC_CACHE_KEY_BYTES];
     char cached[BASIC_CACHE_NAME_BYTES];
     char *user = NULL, *canon = NULL;
+    gh_token *tok = NULL; /* the verifier's (or the cache's) identity, owned */
     int err, vrc;
 
     if (creds->form != AUTHZ_FORM_TOKEN68) {
@@ -578,7 +611,7 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
                    basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key);
     if (has_key)
         out->observed.basic_cache = 2; /* a miss, unless found below */
-    if (has_key && basic_cache_check(cfg->basic_cache, key, now_ms, cached)) {
+    if (has_key && basic_cache_check(cfg->basic_cache, key, now_ms, cached, &tok)) {
         out->observed.basic_cache = 1;
         vrc = GH_OK; /* verified less than auth_basic_cache_ttl ago; not extended */
         if (cached[0] != 0 && (canon = strdup(cached)) == NULL)
@@ -586,14 +619,16 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
     } else {
         if (cfg->basic_verify != NULL)
             vrc = cfg->basic_verify(cfg->basic_verify_arg, user, (const char *)password.bytes,
-                                    password.len, &canon, &why);
+                                    password.len, &canon, &tok, &why);
         else
             vrc =
                 db->verify_password(cfg->userdb, user, (const char *)password.bytes, password.len);
+        tok = pac_token(cfg, tok);
         /* Only a success is cached: a refusal, or an authority that could
-         * not be asked, must be asked again next time. */
+         * not be asked, must be asked again next time. The token goes with
+         * it, so that a hit has the same groups and SIDs. */
         if (vrc == GH_OK && has_key)
-            basic_cache_add(cfg->basic_cache, key, canon, now_ms);
+            basic_cache_add(cfg->basic_cache, key, canon, tok, now_ms);
     }
     secret_free(&password);
     secret_wipe(key, sizeof(key));
@@ -602,7 +637,8 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
         err = GH_ENOMEM;
     } else if (vrc == GH_OK) {
         if (canon != NULL) {
-            err = principal_success(cfg, canon, out);
+            err = principal_success(cfg, canon, tok, out);
+            tok = NULL;
         } else {
             const char *db_name = db->canonical_name != NULL && cfg->userdb != NULL
                                       ? db->canonical_name(cfg->userdb, user)
@@ -639,6 +675,8 @@ run_basic(const struct auth_config *cfg, struct auth_conn *conn,
             row->http_status == 503 ? unavailable(out) : challenge(cfg, conn, req, now, false, out);
         auth_record_set_failure(&out->record, GH_AUTH_TYPE_BASIC, row->sec_status);
     }
+    if (tok != NULL)
+        cfg->engine->backend->token->close(tok);
     free(canon);
     free(user);
     return err;
@@ -925,7 +963,7 @@ auth_engine_may_block(const struct auth_config *cfg, const struct auth_request_v
     } else if (cfg->basic_cache != NULL &&
                basic_cache_key(cfg->basic_cache, user, password.bytes, password.len, key)) {
         uint64_t now_ms = req->now_ms != 0 ? req->now_ms : clock_monotonic_ms();
-        slow = !basic_cache_check(cfg->basic_cache, key, now_ms, NULL);
+        slow = !basic_cache_check(cfg->basic_cache, key, now_ms, NULL, NULL);
         secret_wipe(key, sizeof(key));
     }
     secret_free(&password);

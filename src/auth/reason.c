@@ -69,7 +69,8 @@ is_unreachable(long e)
     }
 }
 
-/* A service ticket checked with our keytab (acceptor, verify_init_creds):
+/* A service ticket checked with our keytab (the acceptor, also for Basic's
+ * ticket for our own service):
  * MIT's rd_req errors (krb5 lib/krb5/krb/rd_req_dec.c names the keytab
  * faults: kvno not found, enctype not found, cannot decrypt). */
 static enum auth_reason
@@ -93,7 +94,7 @@ from_ticket_check(long e)
     case KRB5KRB_AP_ERR_TKT_NYV:
         return AUTH_REASON_KERBEROS_TICKET_EXPIRED;
     case KRB5_KT_END:
-    case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN: /* verify_init_creds: our own service unknown */
+    case KRB5KDC_ERR_S_PRINCIPAL_UNKNOWN: /* Basic: our own service unknown to the KDC */
     case ENOENT:
     case EACCES:
         return AUTH_REASON_SERVER_CREDENTIALS;

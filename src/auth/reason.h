@@ -174,7 +174,7 @@ int auth_reason_parse(const char *code, enum auth_reason *out);
 enum auth_reason auth_reason_from_sspi(SECURITY_STATUS status, unsigned long detail,
                                        long krb5_error, bool has_service_names);
 /* Classifies a krb5 error code of a password check (krb5_get_init_creds,
- * krb5_verify_init_creds). 0 gives OK. */
+ * the Basic password check). 0 gives OK. */
 enum auth_reason auth_reason_from_krb5(long krb5_error);
 
 /* A failure's reason and words, filled by whoever failed. */

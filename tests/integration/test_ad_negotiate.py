@@ -15,6 +15,11 @@ Samba AD DC (tests/harness/sambadc.py) and real clients:
 - Basic against Kerberos (auth_basic_kerberos) with domain users, including
   the UPN spelling (frank.upn@corp.test); the disabled and the expired users
   refused (401) with their reason in the audit line;
+- Basic against Kerberos gets the PAC too (the service ticket is accepted as
+  a Negotiate token is): curl --basic as carol shows the same user SID, UPN,
+  group SIDs and group names as curl --negotiate did; auth_require group by
+  name and by SID: carol 200, frank (not in Staff) 403; a second request,
+  answered from the Basic cache (its counter), has the same groups and SIDs;
 - examples/sspi's server: LookupAccountSid names the PAC's user CORP\\carol.
 """
 import http.server
@@ -63,14 +68,19 @@ def basic(env, url, user, password):
     return status, auth_of(body)
 
 
-def ticket_cache_hits(base):
-    """gatehouse_auth_kerberos_ticket_cache_hits_total from the status module."""
+def ticket_cache_hits(base, name="gatehouse_auth_kerberos_ticket_cache_hits_total"):
+    """A counter of the status module (default: the Kerberos ticket cache's hits)."""
     r = subprocess.run(["curl", "-s", "--max-time", "20", base + "/metrics"],
                        capture_output=True, timeout=30)
     for line in r.stdout.decode("utf-8", "replace").splitlines():
-        if line.startswith("gatehouse_auth_kerberos_ticket_cache_hits_total "):
+        if line.startswith(name + " "):
             return int(line.split()[1])
     return None
+
+
+def identity(a):
+    """What the PAC gives a record: user SID, UPN, group SIDs and names."""
+    return (a.get("user_sid"), a.get("upn"), a.get("group_sids"), sorted(a.get("groups", [])))
 
 
 def audit_lines(path):
@@ -134,6 +144,13 @@ location /proxy {{ handler proxy; proxy_pass http://127.0.0.1:{backend.server_ad
                   proxy_identity_header group_sids X-Remote-Group-SIDs; }}
 location /basic {{ handler whoami; auth Basic; auth_basic_kerberos on; auth_basic_over_http on;
                   auth_basic_cache_ttl 0; }}
+location /basicwho {{ handler whoami; auth Basic; auth_basic_kerberos on;
+                     auth_basic_over_http on; auth_group_names winbind; }}
+location /basicstaff {{ handler whoami; auth Basic; auth_basic_kerberos on;
+                       auth_basic_over_http on; auth_group_names winbind;
+                       auth_require group CORP\\Staff; }}
+location /basicstaffsid {{ handler whoami; auth Basic; auth_basic_kerberos on;
+                          auth_basic_over_http on; auth_require group {staff_sid}; }}
 location /metrics {{ handler status; }}
 """
         with GhServer(conf) as srv:
@@ -142,6 +159,7 @@ location /metrics {{ handler status; }}
 
             # 1. curl --negotiate: SIDs and names from the PAC and winbind
             status, a = negotiate(env, base + "/whoami")
+            neg_who = a
             check(status == 200, f"curl --negotiate with a Samba ticket: 200 ({status})")
             check(a.get("principal") == "carol@CORP.TEST", f"principal {a.get('principal')}")
             check(a.get("user_sid") == carol_sid, f"user SID from the PAC ({a.get('user_sid')})")
@@ -226,9 +244,46 @@ location /metrics {{ handler status; }}
                 lines = [l for l in audit_lines(audit) if f"principal={user}" in l]
                 check(any(f' reason={reason} ' in l for l in lines),
                       f"audit reason for {user} is {reason!r} ({lines[-1:]})")
+
+            # 8. Basic against Kerberos gets the PAC: the same identity as Negotiate
+            misses = ticket_cache_hits(base, "gatehouse_auth_basic_cache_misses_total")
+            status, a = basic(env, base + "/basicwho", "carol", dc.users["carol"])
+            check(status == 200 and a.get("user") == "carol" and a.get("package") == "Basic",
+                  f"Basic carol with auth_group_names: 200 ({status}, {a.get('package')})")
+            check(a.get("principal") == "carol@CORP.TEST", f"Basic principal {a.get('principal')}")
+            check(a.get("user_sid") == carol_sid and a.get("upn") == "carol@corp.test",
+                  f"Basic: user SID and UPN from the PAC ({a.get('user_sid')}, {a.get('upn')})")
+            sids = [g.get("sid") for g in a.get("group_sids", [])]
+            check(staff_sid in sids and engineers_sid in sids and finance_sid not in sids,
+                  f"Basic: group SIDs from the PAC, nested Staff included ({sids})")
+            check(identity(a) == identity(neg_who),
+                  f"Basic has Negotiate's SIDs, UPN and groups ({identity(a)} vs "
+                  f"{identity(neg_who)})")
+            hits = ticket_cache_hits(base, "gatehouse_auth_basic_cache_hits_total")
+            status, again = basic(env, base + "/basicwho", "carol", dc.users["carol"])
+            check(status == 200 and identity(again) == identity(a) and
+                  again.get("principal") == a.get("principal"),
+                  f"Basic again (cached): the same identity ({identity(again)})")
+            check(hits is not None and
+                  ticket_cache_hits(base, "gatehouse_auth_basic_cache_hits_total") == hits + 1,
+                  "the second Basic request was a hit of the Basic cache")
+            check(misses is not None and
+                  ticket_cache_hits(base, "gatehouse_auth_basic_cache_misses_total") == misses + 1,
+                  "only the first Basic request asked the KDC")
+            # auth_require group by name (winbind) and by SID: member, again (cached), not member
+            for path in ("/basicstaff", "/basicstaffsid"):
+                for n in (1, 2):
+                    status, a = basic(env, base + path, "carol", dc.users["carol"])
+                    check(status == 200 and a.get("user_sid") == carol_sid,
+                          f"Basic carol at {path} (request {n}): 200 ({status})")
+                status, _ = basic(env, base + path, "frank", dc.users["frank"])
+                check(status == 403, f"Basic frank (not in Staff) at {path}: 403 ({status})")
+            lines = [l for l in audit_lines(audit) if "principal=carol" in l and "scheme=Basic" in l]
+            check(any("groups=" in l and "staff" in l.lower() for l in lines),
+                  f"Basic audit line with the groups ({lines[-1:]})")
             srv.assert_alive()
 
-        # 8. a program written against Windows SSPI: LookupAccountSid names the
+        # 9. a program written against Windows SSPI: LookupAccountSid names the
         # PAC's user SID "CORP\carol" (SidTypeUser) from the token's PAC
         out = sspi_sample_output(env)
         check(f"user sid: {carol_sid}\n" in out and "account: CORP\\carol (type 1)\n" in out,

@@ -17,10 +17,10 @@
 
 #include <gatehouse/error.h>
 
+#include "auth/backend.h"
 #include "auth/basic_krb5.h"
 #include "auth/engine.h"
 #include "base/b64.h"
-#include "fake_backend.h"
 #include "harness/check.h"
 
 static char dir[] = "/tmp/gh-auth-krb5-XXXXXX";
@@ -133,50 +133,74 @@ stop_realm(void)
 static void
 test_verify(void)
 {
+    const SecurityFunctionTableA *sspi = auth_backend_real()->sspi;
     struct basic_krb5 *bk = NULL;
+    struct auth_failure why;
     char err[256] = "", keytab[512];
     char *canon = NULL;
+    gh_token *tok = NULL;
 
     snprintf(keytab, sizeof(keytab), "%s/http.keytab", dir);
-    CHECK_EQ(basic_krb5_create(keytab, NULL, NULL, &bk, err, sizeof(err)), GH_OK);
+    CHECK_EQ(basic_krb5_create(NULL, NULL, keytab, NULL, NULL, &bk, err, sizeof(err)), GH_EIO);
+    CHECK(strstr(err, "security library") != NULL);
+    CHECK_EQ(basic_krb5_create(sspi, NULL, keytab, NULL, NULL, &bk, err, sizeof(err)), GH_OK);
     /* security review: the name is the client principal the KDC issued, not
      * the spelling typed (AD KDCs match names case-insensitively) */
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon, NULL), GH_OK);
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon, &tok, NULL), GH_OK);
     CHECK_STR_EQ(canon, "alice@GH.TEST");
+    /* the service ticket was accepted by the Kerberos package: its token
+     * names the client; an MIT KDC's ticket has no PAC, so no SIDs, no
+     * groups, and no error either */
+    CHECK(tok != NULL);
+    CHECK_STR_EQ(gh_token_principal(tok), "alice@GH.TEST");
+    CHECK_STR_EQ(gh_token_package(tok), "Kerberos");
+    CHECK(gh_token_user_sid(tok) == NULL);
+    CHECK_EQ(gh_token_group_count(tok), 0);
+    gh_token_close(tok);
     free(canon);
-    CHECK_EQ(basic_krb5_verify(bk, "alice@GH.TEST", "secret", 6, &canon, NULL), GH_OK);
+    CHECK_EQ(basic_krb5_verify(bk, "alice@GH.TEST", "secret", 6, &canon, &tok, NULL), GH_OK);
     CHECK_STR_EQ(canon, "alice@GH.TEST");
+    gh_token_close(tok);
     free(canon);
     canon = (char *)"stale";
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "wrong", 5, &canon, NULL), GH_EAUTH);
+    tok = (gh_token *)1;
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "wrong", 5, &canon, &tok, NULL), GH_EAUTH);
     CHECK(canon == NULL); /* set only on success */
-    CHECK_EQ(basic_krb5_verify(bk, "nobody", "secret", 6, &canon, NULL), GH_ENOTFOUND);
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "sec\0ret", 7, &canon, NULL), GH_EAUTH);
+    CHECK(tok == NULL);
+    CHECK_EQ(basic_krb5_verify(bk, "nobody", "secret", 6, &canon, &tok, NULL), GH_ENOTFOUND);
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "sec\0ret", 7, &canon, &tok, NULL), GH_EAUTH);
     /* security review: another realm's KDC is never asked (unknown to
      * krb5.conf, it was looked up and failed with GH_EIO). Since issue 9 a
      * name outside our realms is a user principal name (an AD UPN suffix),
      * asked of our own KDC as an enterprise name: the MIT KDC knows no such
      * UPN (GH_ENOTFOUND), and the other realm is still never asked. */
-    CHECK_EQ(basic_krb5_verify(bk, "alice@OTHER.TEST", "secret", 6, &canon, NULL), GH_ENOTFOUND);
-    CHECK_EQ(basic_krb5_verify(bk, "alice@gh.test", "secret", 6, &canon, NULL),
+    CHECK_EQ(basic_krb5_verify(bk, "alice@OTHER.TEST", "secret", 6, &canon, &tok, NULL),
+             GH_ENOTFOUND);
+    CHECK_EQ(basic_krb5_verify(bk, "alice@gh.test", "secret", 6, &canon, &tok, NULL),
              GH_ENOTFOUND); /* realms: case */
     basic_krb5_destroy(bk);
 
     /* a keytab whose key the KDC does not have: the TGT is fine, verification is not */
     bk = NULL;
-    CHECK_EQ(basic_krb5_create(keytab, "HTTP/other", NULL, &bk, err, sizeof(err)), GH_OK);
-    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon, NULL), GH_EAUTH);
+    CHECK_EQ(basic_krb5_create(sspi, NULL, keytab, "HTTP/other", NULL, &bk, err, sizeof(err)),
+             GH_OK);
+    why = (struct auth_failure){.reason = AUTH_REASON_OK};
+    CHECK_EQ(basic_krb5_verify(bk, "alice", "secret", 6, &canon, &tok, &why), GH_EAUTH);
+    CHECK(tok == NULL);
+    CHECK_EQ(why.reason, AUTH_REASON_KERBEROS_NO_KEY); /* not a wrong password */
+    CHECK(strstr(why.text, "cannot verify the KDC with the keytab") != NULL);
     basic_krb5_destroy(bk);
 
     snprintf(keytab, sizeof(keytab), "%s/missing.keytab", dir);
-    CHECK_EQ(basic_krb5_create(keytab, NULL, NULL, &bk, err, sizeof(err)), GH_EIO);
+    CHECK_EQ(basic_krb5_create(sspi, NULL, keytab, NULL, NULL, &bk, err, sizeof(err)), GH_EIO);
     CHECK(strstr(err, "missing.keytab") != NULL);
 }
 
 static void
 test_engine(void)
 {
-    struct auth_engine_params p = {.backend = &fake_backend};
+    /* the real back end: the service ticket goes to the real Kerberos package */
+    struct auth_engine_params p = {.backend = auth_backend_real()};
     struct auth_engine *engine = NULL;
     struct auth_config *cfg = NULL;
     struct auth_conn *conn = NULL;
@@ -208,6 +232,9 @@ test_engine(void)
     CHECK_EQ(d.status, 0);
     CHECK_STR_EQ(d.record.pub.user_name, "alice");
     CHECK_STR_EQ(d.record.pub.domain, "GH.TEST"); /* the principal's realm */
+    CHECK_STR_EQ(d.record.pub.package_name, "Basic");
+    CHECK_EQ(d.record.pub.group_count, 0); /* no PAC: no groups, not an error */
+    CHECK(d.record.pub.user_sid == NULL);
     auth_decision_clear(&d);
     /* the same user typed with the realm: the same record, verified by the
      * KDC and then again from the cache */
