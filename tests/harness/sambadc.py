@@ -100,6 +100,18 @@ def _tool(name):
                             "winbind krb5-user)")
 
 
+def require_tools(*extra):
+    """Exits as a failed test (ghskip.missing_peer) naming the Debian package
+    when a tool the DC tests need is missing; extra: more (tool, package)."""
+    import ghskip
+    for tool, pkg in (("samba", "samba"), ("samba-tool", "samba-ad-provision"),
+                      ("kinit", "krb5-user"), *extra):
+        try:
+            _tool(tool)
+        except FileNotFoundError:
+            ghskip.missing_peer(f"{tool} not found", pkg)
+
+
 def samba_version():
     r = subprocess.run([_tool("samba"), "--version"], capture_output=True, text=True, timeout=30)
     return r.stdout.strip().replace(" ", "_") or "unknown"

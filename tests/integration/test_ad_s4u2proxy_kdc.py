@@ -32,12 +32,7 @@ KRB5KDC_ERR_BADOPTION = 0x96C73A0D  # MIT's table: -1765328371 as an unsigned mi
 
 
 def main():
-    for tool, pkg in (("samba", "samba"), ("samba-tool", "samba-ad-provision"),
-                      ("kinit", "krb5-user")):
-        try:
-            sambadc._tool(tool)
-        except FileNotFoundError:
-            ghskip.missing_peer(f"{tool} not found", pkg)
+    sambadc.require_tools()
     cache = os.path.join(os.environ.get("GH_BUILD") or tempfile.gettempdir(), "sambadc-cache")
     with sambadc.DomainController(cache_dir=cache) as dc:
         os.environ.update(dc.env)  # before gssapi loads libkrb5
