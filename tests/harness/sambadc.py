@@ -100,6 +100,18 @@ def _tool(name):
                             "winbind krb5-user)")
 
 
+def require_tools(*extra):
+    """Exits as a failed test (ghskip.missing_peer) naming the Debian package
+    when a tool the DC tests need is missing; extra: more (tool, package)."""
+    import ghskip
+    for tool, pkg in (("samba", "samba"), ("samba-tool", "samba-ad-provision"),
+                      ("kinit", "krb5-user"), *extra):
+        try:
+            _tool(tool)
+        except FileNotFoundError:
+            ghskip.missing_peer(f"{tool} not found", pkg)
+
+
 def samba_version():
     r = subprocess.run([_tool("samba"), "--version"], capture_output=True, text=True, timeout=30)
     return r.stdout.strip().replace(" ", "_") or "unknown"
@@ -374,6 +386,37 @@ class DomainController:
 
     def user_sid(self, name):
         return self.wbinfo("-n", f"{DOMAIN}\\{name}").stdout.split()[0]
+
+    @property
+    def account_keytab(self):
+        """svc-http's keys under its account principal svc-http@CORP.TEST (not
+        the SPN). A service's own TGT (kinit -k, for Kerberos constrained
+        delegation: S4U2Proxy) must be asked for under this name: Samba 4.17's
+        KDC answers an AS-REQ for the SPN HTTP/localhost with
+        KDC_ERR_C_PRINCIPAL_UNKNOWN."""
+        return os.path.join(self.dc_dir, "account.keytab")
+
+    def add_service_account(self, account, spn, password):
+        """A further service account (a backend) with one SPN, on the running
+        DC; returns a keytab of its AES keys under the SPN (in self.dir)."""
+        self.samba_tool("user", "create", account, password)
+        self.samba_tool("user", "setexpiry", account, "--noexpiry")
+        self.samba_tool("spn", "add", spn, account)
+        exported = self._path(f"{account}.account.keytab")
+        self.samba_tool("domain", "exportkeytab", exported, f"--principal={account}")
+        with open(exported, "rb") as f:
+            data = f.read()
+        path = self._path(f"{account}.keytab")
+        with open(path, "wb") as f:
+            f.write(keytab_with_spn(data, spn.split("/"), REALM))
+        os.chmod(path, 0o600)
+        return path
+
+    def allow_delegation_to(self, account, spn):
+        """Kerberos constrained delegation: adds spn to the account's
+        msDS-AllowedToDelegateTo (S4U2Proxy with a client's forwardable
+        service ticket as evidence; no protocol transition)."""
+        self.samba_tool("delegation", "add-service", account, spn)
 
     def stop(self):
         """Kills the DC's process group (always safe to call)."""

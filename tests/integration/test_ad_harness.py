@@ -10,7 +10,6 @@ import subprocess
 import sys
 import tempfile
 
-import ghskip
 from authclients import check, finish
 import sambadc
 
@@ -18,12 +17,7 @@ import sambadc
 
 
 def main():
-    for tool, pkg in (("samba", "samba"), ("samba-tool", "samba-ad-provision"),
-                      ("wbinfo", "winbind"), ("kinit", "krb5-user")):
-        try:
-            sambadc._tool(tool)
-        except FileNotFoundError:
-            ghskip.missing_peer(f"{tool} not found", pkg)
+    sambadc.require_tools(("wbinfo", "winbind"))
     cache = os.path.join(os.environ.get("GH_BUILD") or tempfile.gettempdir(), "sambadc-cache")
     with sambadc.DomainController(cache_dir=cache) as dc:
         r = dc.kinit("carol", check=False)
