@@ -19,17 +19,11 @@ import subprocess
 import tempfile
 import time
 
+from ports import free_port  # noqa: F401 (tests import it from here)
+
 MODULES = "/usr/lib/apache2/modules"
 BASE_MODULES = ["mpm_event", "authz_core", "authn_core", "authz_user", "auth_basic",
                 "authn_file", "auth_digest", "auth_gssapi", "alias", "env", "dir"]
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def available():

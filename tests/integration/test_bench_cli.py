@@ -15,13 +15,13 @@
     not a terminal; usage errors exit 2."""
 import json
 import os
-import socket
 import subprocess
 import time
 
 import krb5realm
 from authclients import check, finish
 from ghserver import GhServer, gh_bin
+from ports import free_port
 
 PW = {"alice": "alice-pw-1"}
 
@@ -42,12 +42,6 @@ def bench_json(env, *args):
     except ValueError:
         print(out, err)
         return rc, {}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main():

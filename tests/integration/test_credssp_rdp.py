@@ -29,17 +29,10 @@ import time
 
 from ghserver import gh_build
 from ghskip import missing_peer
+from ports import free_port
 
 TOOL = os.path.join(gh_build(), "tests", "tools", "credssp_rdp")
 USER, PASSWORD = "alice", "Pa55-word"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def wait_port(port, timeout=10):

@@ -10,36 +10,14 @@ server (SEC_E_UNTRUSTED_ROOT, 0x80090325) and a wrong name
 (SEC_E_WRONG_PRINCIPAL, 0x80090322) vs manual validation."""
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 from ghserver import gh_build, make_pki
+from ports import free_port, wait_port
 
 SHIM = os.path.join(gh_build(), "tests", "tools", "schannel_shim")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError("peer exited early: %r" % proc.communicate())
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("port %d never opened" % port)
 
 
 def s_server(d, proto, extra=(), clients=1):

@@ -18,14 +18,13 @@ store (CertOpenStore, CertAddEncodedCertificateToStore).
   server certificate (SEC_E_UNTRUSTED_ROOT before any credential is sent)."""
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
 from ghcheck import check, finish
 from ghserver import gh_bin, gh_example, make_pki
+from ports import free_port, wait_port
 
 SEC_E_UNTRUSTED_ROOT = "0x80090325"
 SEC_E_WRONG_PRINCIPAL = "0x80090322"
@@ -36,27 +35,6 @@ def need(tool):
     if shutil.which(tool) is None:
         print("FAIL: %s is not installed (scripts/install-deps)" % tool)
         sys.exit(1)
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def wait_port(port, proc, timeout=10):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError("peer exited early: %r" % (proc.communicate(),))
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError("port %d never opened" % port)
 
 
 class Server:
