@@ -104,6 +104,21 @@ widen(SEC_CHAR *a, SEC_WCHAR **w_out)
     return *w_out != NULL ? SEC_E_OK : SEC_E_INSUFFICIENT_MEMORY;
 }
 
+/* widen() for the two strings of one answer: both or neither (on failure
+ * neither is left allocated). */
+static SECURITY_STATUS
+widen_pair(SEC_CHAR *a, SEC_CHAR *b, SEC_WCHAR **wa_out, SEC_WCHAR **wb_out)
+{
+    SECURITY_STATUS sa = widen(a, wa_out), sb = widen(b, wb_out);
+
+    if (sa == SEC_E_OK && sb == SEC_E_OK)
+        return SEC_E_OK;
+    FreeContextBuffer(*wa_out);
+    FreeContextBuffer(*wb_out);
+    *wa_out = *wb_out = NULL;
+    return SEC_E_INSUFFICIENT_MEMORY;
+}
+
 static SECURITY_STATUS
 ask_package(struct sspi_ctx *ctx, unsigned long attribute, void *buffer)
 {
@@ -188,17 +203,12 @@ key_info_w(struct sspi_ctx *ctx, void *buffer)
 {
     SecPkgContext_KeyInfoA a = {0};
     SEC_WCHAR *sig = NULL, *enc = NULL;
-    SECURITY_STATUS status = ask_package(ctx, SECPKG_ATTR_KEY_INFO, &a), s2;
+    SECURITY_STATUS status = ask_package(ctx, SECPKG_ATTR_KEY_INFO, &a);
 
+    if (status == SEC_E_OK)
+        status = widen_pair(a.sSignatureAlgorithmName, a.sEncryptAlgorithmName, &sig, &enc);
     if (status != SEC_E_OK)
         return status;
-    status = widen(a.sSignatureAlgorithmName, &sig);
-    s2 = widen(a.sEncryptAlgorithmName, &enc);
-    if (status != SEC_E_OK || s2 != SEC_E_OK) {
-        FreeContextBuffer(sig);
-        FreeContextBuffer(enc);
-        return SEC_E_INSUFFICIENT_MEMORY;
-    }
     *(SecPkgContext_KeyInfoW *)buffer =
         (SecPkgContext_KeyInfoW){.sSignatureAlgorithmName = sig,
                                  .sEncryptAlgorithmName = enc,
@@ -213,17 +223,12 @@ native_names_w(struct sspi_ctx *ctx, void *buffer)
 {
     SecPkgContext_NativeNamesA a = {0};
     SEC_WCHAR *client = NULL, *server = NULL;
-    SECURITY_STATUS status = ask_package(ctx, SECPKG_ATTR_NATIVE_NAMES, &a), s2;
+    SECURITY_STATUS status = ask_package(ctx, SECPKG_ATTR_NATIVE_NAMES, &a);
 
+    if (status == SEC_E_OK)
+        status = widen_pair(a.sClientName, a.sServerName, &client, &server);
     if (status != SEC_E_OK)
         return status;
-    status = widen(a.sClientName, &client);
-    s2 = widen(a.sServerName, &server);
-    if (status != SEC_E_OK || s2 != SEC_E_OK) {
-        FreeContextBuffer(client);
-        FreeContextBuffer(server);
-        return SEC_E_INSUFFICIENT_MEMORY;
-    }
     *(SecPkgContext_NativeNamesW *)buffer =
         (SecPkgContext_NativeNamesW){.sClientName = client, .sServerName = server};
     return SEC_E_OK;
